@@ -1,0 +1,104 @@
+"""Stream negotiation (RFC 6120 sections 4 to 7), spoken in raw XML and by slixmpp."""
+
+import base64
+
+from lxml import etree
+
+from xmpplab.xml import NS_BIND, NS_SASL, NS_SESSION, NS_STREAMS, NS_TLS, serialize
+
+
+def name(el):
+    return el if isinstance(el, str) else etree.QName(el).localname
+
+
+def stream_error_condition(el):
+    assert name(el) == "error", el if isinstance(el, str) else serialize(el)
+    return etree.QName(el[0]).localname
+
+
+async def test_features_offer_starttls_and_sasl(raw):
+    c = await raw()
+    features = await c.open_stream("example.com")
+    assert c.header.attrs["from"] == "example.com"
+    assert c.header.attrs.get("id")
+    assert features.find(f"{{{NS_TLS}}}starttls") is not None
+    mechs = [m.text for m in features.iter(f"{{{NS_SASL}}}mechanism")]
+    assert mechs == ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]  # PLAIN: this is a loopback connection
+    assert features.find("{http://jabber.org/features/iq-register}register") is not None
+
+
+async def test_starttls_then_plain_login_and_bind(raw):
+    c = await raw()
+    jid = await c.login("juliet@example.com/balcony", tls=True)
+    assert jid == "juliet@example.com/balcony"
+    ssl_obj = c.writer.get_extra_info("ssl_object")
+    assert ssl_obj is not None and ssl_obj.version() in ("TLSv1.2", "TLSv1.3")
+
+
+async def test_unknown_host_gets_host_unknown(raw):
+    c = await raw()
+    err = await c.open_stream("example.org")
+    assert stream_error_condition(err) == "host-unknown"
+    assert await c.recv() == "</stream:stream>"
+
+
+async def test_wrong_password_is_not_authorized_and_retries_are_limited(raw):
+    c = await raw()
+    await c.open_stream()
+    token = base64.b64encode(b"\0juliet\0wrong").decode()
+    for attempt in range(3):
+        await c.send(f"<auth xmlns='{NS_SASL}' mechanism='PLAIN'>{token}</auth>")
+        failure = await c.recv()
+        assert name(failure) == "failure" and name(failure[0]) == "not-authorized"
+    err = await c.recv()
+    assert stream_error_condition(err) == "policy-violation"
+
+
+async def test_sasl_failure_conditions(raw):
+    c = await raw()
+    await c.open_stream()
+    await c.send(f"<auth xmlns='{NS_SASL}' mechanism='DIGEST-MD5'/>")
+    assert name((await c.recv())[0]) == "invalid-mechanism"
+    await c.send(f"<auth xmlns='{NS_SASL}' mechanism='PLAIN'>!!notbase64</auth>")
+    assert name((await c.recv())[0]) == "incorrect-encoding"
+    c2 = await raw()
+    await c2.open_stream()
+    await c2.send(f"<auth xmlns='{NS_SASL}' mechanism='SCRAM-SHA-1'/>")
+    challenge = await c2.recv()
+    assert name(challenge) == "challenge"
+    await c2.send(f"<abort xmlns='{NS_SASL}'/>")
+    assert name((await c2.recv())[0]) == "aborted"
+
+
+async def test_server_chooses_resource_and_session_iq_is_answered(raw):
+    c = await raw()
+    jid = await c.login("juliet@example.com", resource=None)
+    assert jid.startswith("juliet@example.com/") and len(jid) > len("juliet@example.com/")
+    result = await c.request(f"<iq type='set' id='sess'><session xmlns='{NS_SESSION}'/></iq>")
+    assert result.get("type") == "result"
+
+
+async def test_resource_conflict_replaces_the_old_session(raw):
+    old = await raw()
+    await old.login("juliet@example.com/balcony")
+    new = await raw()
+    await new.login("juliet@example.com/balcony")
+    err = await old.recv()
+    assert stream_error_condition(err) == "conflict"
+    pong = await new.request("<iq type='get' id='p' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>")
+    assert pong.get("type") == "result"
+
+
+async def test_stanza_before_auth_is_not_authorized(raw):
+    c = await raw()
+    await c.open_stream()
+    await c.send("<message to='romeo@example.net'><body>hi</body></message>")
+    assert stream_error_condition(await c.recv()) == "not-authorized"
+
+
+async def test_slixmpp_logs_in_with_scram_over_tls(server, slix):
+    juliet = await slix("juliet@example.com/balcony")
+    assert str(juliet.boundjid) == "juliet@example.com/balcony"
+    session = server.session_for(juliet.boundjid)
+    assert session.secure
+    assert session.mechanism_name.startswith("SCRAM-SHA-")

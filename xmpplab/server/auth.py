@@ -1,0 +1,129 @@
+"""SASL for the server (RFC 6120 section 6): SCRAM-SHA-256, SCRAM-SHA-1 and PLAIN.
+
+SCRAM (RFC 5802, RFC 7677) is done by ``scramp``; the server keeps only the
+salted keys, so a stolen database does not reveal passwords. PLAIN (RFC 4616)
+is checked against the same keys.
+
+Each mechanism is a small object with one method, ``step(data) ->
+(challenge_or_None, done, username_or_None)``; a failure raises
+:class:`SASLFailure` with the RFC 6120 section 6.5 condition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from scramp import ScramException, ScramMechanism
+
+from .storage import Credentials
+
+ITERATIONS = 4096
+MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN")
+_SCRAM = {"SCRAM-SHA-1": ScramMechanism("SCRAM-SHA-1"), "SCRAM-SHA-256": ScramMechanism("SCRAM-SHA-256")}
+
+
+class SASLFailure(Exception):
+    """RFC 6120 section 6.5: ``condition`` is sent inside ``<failure/>``."""
+
+    def __init__(self, condition: str, text: str | None = None):
+        self.condition = condition
+        self.text = text
+        super().__init__(condition + (f": {text}" if text else ""))
+
+
+def make_credentials(password: str, iterations: int = ITERATIONS) -> Credentials:
+    """Salted SCRAM keys for both hashes; the password itself is not kept."""
+    keys = {}
+    for name, mech in _SCRAM.items():
+        salt, stored_key, server_key, _ = mech.make_auth_info(password, iteration_count=iterations)
+        keys[name] = (salt, stored_key, server_key)
+    return Credentials(iterations, keys["SCRAM-SHA-1"], keys["SCRAM-SHA-256"])
+
+
+def check_password(creds: Credentials, password: str) -> bool:
+    """Verify a plain password against the stored SCRAM-SHA-256 keys (RFC 5802 section 3)."""
+    salt, stored_key, _ = creds.sha256
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, creds.iterations)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    return hmac.compare_digest(hashlib.sha256(client_key).digest(), stored_key)
+
+
+class Plain:
+    """RFC 4616: ``authzid NUL authcid NUL password`` in one message."""
+
+    name = "PLAIN"
+
+    def __init__(self, lookup, domain: str):
+        self.lookup = lookup  # username -> Credentials | None
+        self.domain = domain
+
+    def step(self, data: bytes):
+        parts = data.split(b"\x00")
+        if len(parts) != 3:
+            raise SASLFailure("malformed-request", "PLAIN expects authzid, authcid and password")
+        try:
+            authzid, authcid, password = (p.decode("utf-8") for p in parts)
+        except UnicodeDecodeError:
+            raise SASLFailure("malformed-request", "PLAIN credentials are not UTF-8") from None
+        username = authcid.lower()
+        creds = self.lookup(username)
+        if creds is None or not check_password(creds, password):
+            raise SASLFailure("not-authorized")
+        if authzid and authzid.lower() not in (f"{username}@{self.domain}", username):
+            raise SASLFailure("invalid-authzid", "you may only authorize as yourself")
+        return None, True, username
+
+
+class Scram:
+    """RFC 5802 SCRAM in three messages, the server side done by ``scramp``."""
+
+    def __init__(self, name: str, lookup):
+        self.name = name
+        self.lookup = lookup
+        self.username: str | None = None
+        self._server = _SCRAM[name].make_server(self._auth_info)
+        self._stage = 0
+
+    def _auth_info(self, username: str):
+        self.username = username.lower()
+        creds = self.lookup(self.username)
+        if creds is None:
+            raise SASLFailure("not-authorized")
+        salt, stored_key, server_key = creds.sha1 if self.name == "SCRAM-SHA-1" else creds.sha256
+        return salt, stored_key, server_key, creds.iterations
+
+    def step(self, data: bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SASLFailure("malformed-request", "SCRAM messages are UTF-8") from None
+        try:
+            if self._stage == 0:
+                if not text:
+                    raise SASLFailure("malformed-request", "the SCRAM client-first message is missing")
+                if text.startswith(("p=", "y,", "p,")) or ",a=" in text.split("n=")[0]:
+                    if text.startswith("p"):
+                        raise SASLFailure("malformed-request", "channel binding is not supported")
+                self._server.set_client_first(text)
+                self._stage = 1
+                return self._server.get_server_first().encode(), False, None
+            if self._stage == 1:
+                self._server.set_client_final(text)
+                self._stage = 2
+                return self._server.get_server_final().encode(), True, self.username
+        except SASLFailure:
+            raise
+        except ScramException as exc:
+            cond = "not-authorized" if "proof" in str(exc).lower() or "invalid" in str(exc).lower() else "malformed-request"
+            raise SASLFailure(cond, str(exc)) from None
+        raise SASLFailure("malformed-request", "unexpected SCRAM message")
+
+
+def new_mechanism(name: str, lookup, domain: str):
+    """A fresh mechanism object for one authentication attempt."""
+    if name == "PLAIN":
+        return Plain(lookup, domain)
+    if name in _SCRAM:
+        return Scram(name, lookup)
+    raise SASLFailure("invalid-mechanism", f"{name} is not offered")

@@ -1,0 +1,421 @@
+"""Client-to-server connections: stream negotiation (RFC 6120 sections 4 to 7).
+
+One :class:`C2SSession` per TCP connection, an ``asyncio.Protocol``: bytes go
+into the sans-IO :class:`~xmpplab.stream.StreamParser`, its events drive the
+negotiation state machine below, and once the resource is bound, stanzas go
+to the server's router.
+
+The negotiation is data (:data:`TRANSITIONS`), so the kit can draw it::
+
+    connected --stream header--> open --<starttls/>--> tls --handshake--> connected
+    open --<auth/>--> sasl --<success/>--> authenticated --stream header--> bind
+    bind --<iq><bind/></iq>--> ready
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import codecs
+import enum
+import ipaddress
+import logging
+import secrets
+import time
+
+from ..errors import error_reply, stream_error
+from ..jid import JID, InvalidJID
+from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser, StreamViolation
+from ..xml import (NS_BIND, NS_CLIENT, NS_REGISTER, NS_REGISTER_FEATURE, NS_SASL, NS_SESSION, NS_STREAM,
+                   NS_TLS, STANZA_KINDS, element, local_name, serialize, split_qname, sub)
+from .auth import MECHANISMS, SASLFailure, new_mechanism
+
+log = logging.getLogger("xmpplab.server")
+
+
+class State(enum.Enum):
+    """Where a client connection is in its negotiation (RFC 6120 section 4.3)."""
+
+    CONNECTED = "connected"          # TCP (or TLS) up, waiting for the stream header
+    OPEN = "open"                    # stream open, features offered: STARTTLS, SASL
+    TLS = "tls"                      # TLS handshake under way
+    SASL = "sasl"                    # SASL exchange under way
+    AUTHENTICATED = "authenticated"  # SASL done, waiting for the restarted stream header
+    BIND = "bind"                    # features offered: resource binding
+    READY = "ready"                  # resource bound: stanzas flow
+    CLOSED = "closed"
+
+
+#: (from, trigger, to): the negotiation state machine as data.
+TRANSITIONS = (
+    (State.CONNECTED, "client sends <stream:stream>", State.OPEN),
+    (State.OPEN, "client sends <starttls/>, server answers <proceed/>", State.TLS),
+    (State.TLS, "TLS handshake completes; the stream restarts", State.CONNECTED),
+    (State.OPEN, "client sends <auth mechanism=...>", State.SASL),
+    (State.SASL, "server sends <failure/>", State.OPEN),
+    (State.SASL, "server sends <success/>", State.AUTHENTICATED),
+    (State.AUTHENTICATED, "client sends <stream:stream> again", State.BIND),
+    (State.BIND, "client binds a resource: <iq type='set'><bind/></iq>", State.READY),
+    (State.READY, "either side sends </stream:stream> or an error", State.CLOSED),
+)
+
+MAX_SASL_FAILURES = 3
+_conn_seq = 0
+
+
+def _next_conn_id() -> str:
+    global _conn_seq
+    _conn_seq += 1
+    return f"c2s-{_conn_seq}"
+
+
+def _is_loopback(addr) -> bool:
+    try:
+        return ipaddress.ip_address(addr[0].split("%")[0]).is_loopback
+    except (ValueError, TypeError, IndexError):
+        return False
+
+
+class C2SSession(asyncio.Protocol):
+    """One client connection: its negotiation, then its bound resource."""
+
+    kind = "c2s"
+
+    def __init__(self, server):
+        self.server = server
+        self.conn_id = _next_conn_id()
+        self.state = State.CONNECTED
+        self.parser = StreamParser(server.max_stanza_bytes)
+        self.transport: asyncio.Transport | None = None
+        self.peer = None
+        self.loopback = False
+        self.secure = False
+        self.host: str | None = None
+        self.stream_id: str | None = None
+        self.username: str | None = None
+        self.jid: JID | None = None
+        self.jid_str: str | None = None
+        self.mechanism = None
+        self.mechanism_name: str | None = None
+        self.sasl_failures = 0
+        # presence state (RFC 6121 section 4): filled by the presence module
+        self.available = False
+        self.priority = 0
+        self.presence = None
+        self.interested = False  # has asked for the roster: receives roster pushes
+        self.directed: set = set()
+        self.opened_at = time.time()
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._closing = False
+        self._early: list[bytes] = []
+
+    # asyncio.Protocol -----------------------------------------------------
+    def connection_made(self, transport):
+        self.transport = transport
+        self.peer = transport.get_extra_info("peername")
+        self.loopback = _is_loopback(self.peer)
+        self.server.connections.add(self)
+        if self.server.recorder:
+            sock = transport.get_extra_info("sockname")
+            self.server.record(self.conn_id, "open", peer=_fmt_addr(self.peer), local=_fmt_addr(sock), kind="c2s")
+
+    def data_received(self, data: bytes):
+        if self.server.recorder:
+            self.server.record(self.conn_id, "data", dir="in", data=self._decoder.decode(data))
+        if self.state is State.CLOSED:
+            return
+        if self.state is State.TLS:
+            # The TLS layer hands us the client's first bytes before start_tls() returns to _upgrade().
+            self._early.append(data)
+            return
+        self._process(data)
+
+    def _process(self, data: bytes) -> None:
+        for event in self.parser.feed(data):
+            if self.state is State.CLOSED:
+                return
+            if type(event) is StanzaReceived:
+                if self.state is State.READY:
+                    self.server.router.from_client(self, event.element)
+                else:
+                    self.negotiate(event.element)
+            elif type(event) is StreamOpened:
+                self.stream_opened(event)
+            elif type(event) is StreamClosed:
+                self.close()
+            else:
+                self.close(event.condition, event.text)
+
+    def eof_received(self):
+        self.close(abort=True)
+        return False
+
+    def connection_lost(self, exc):
+        was_closed = self.state is State.CLOSED
+        self.state = State.CLOSED
+        self.server.connections.discard(self)
+        self.server.session_closed(self)
+        if self.server.recorder:
+            self.server.record(self.conn_id, "close", clean=was_closed)
+
+    # output ---------------------------------------------------------------
+    def write(self, text: str) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        self.transport.write(text.encode("utf-8"))
+        if self.server.recorder:
+            self.server.record(self.conn_id, "data", dir="out", data=text)
+
+    def send(self, stanza) -> None:
+        """Send one element to this client (called by the router)."""
+        if self.state is State.READY:
+            self.write(serialize(stanza, NS_CLIENT))
+
+    def close(self, condition: str | None = None, text: str | None = None, abort: bool = False) -> None:
+        """Close the stream, with a stream error first when ``condition`` is given (RFC 6120 4.4)."""
+        if self.state is State.CLOSED or self._closing:
+            return
+        self._closing = True
+        if self.transport is not None and not self.transport.is_closing():
+            if condition:
+                if not self.parser.opened or self.stream_id is None:
+                    self._send_header(self.host or self.server.default_domain)
+                self.write(stream_error(condition, text))
+            if not abort:
+                self.write("</stream:stream>")
+            self.transport.close()
+        self.state = State.CLOSED
+        self.server.session_closed(self)
+
+    # negotiation ----------------------------------------------------------
+    def _send_header(self, host: str, to: str | None = None) -> None:
+        self.stream_id = secrets.token_hex(8)
+        attrs = f" from='{host}' id='{self.stream_id}'" + (f" to='{_xml_attr(to)}'" if to else "")
+        self.write("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                   f"xmlns:stream='{NS_STREAM}'{attrs} version='1.0' xml:lang='en'>")
+
+    def stream_opened(self, ev: StreamOpened) -> None:
+        attrs = ev.attrs
+        to = attrs.get("to")
+        host = None
+        if to:
+            try:
+                host = JID(to).domain
+            except InvalidJID:
+                host = None
+        if host and host in self.server.hosts and (self.host is None or host == self.host):
+            self._send_header(host, attrs.get("from"))
+        else:
+            self._send_header(self.host or self.server.default_domain)
+        if ev.default_ns != NS_CLIENT:
+            return self.close("invalid-namespace", "a client stream's default namespace is jabber:client")
+        if not to:
+            return self.close("host-unknown", "the stream header has no 'to' attribute")
+        if host not in self.server.hosts:
+            return self.close("host-unknown", f"this server does not serve {to}")
+        if self.host is not None and host != self.host:
+            return self.close("not-authorized", "the 'to' attribute must stay the same across stream restarts")
+        version = attrs.get("version", "0.9")
+        try:
+            major = int(version.split(".")[0])
+        except ValueError:
+            major = 0
+        if major < 1:
+            return self.close("unsupported-version", "xmpplab speaks XMPP 1.0 (RFC 6120)")
+        self.host = host
+        features = element("features", ns=NS_STREAM)
+        if self.state in (State.CONNECTED, State.OPEN):
+            self.state = State.OPEN
+            if not self.secure and self.server.tls_context is not None:
+                tls = sub(features, "starttls", ns=NS_TLS)
+                if self.server.require_tls and not self.loopback:
+                    sub(tls, "required", ns=NS_TLS)
+            mechs = sub(features, "mechanisms", ns=NS_SASL)
+            for name in self._mechanisms():
+                sub(mechs, "mechanism", text=name)
+            if self.server.allow_registration:
+                sub(features, "register", ns=NS_REGISTER_FEATURE)
+        elif self.state is State.AUTHENTICATED:
+            self.state = State.BIND
+            sub(features, "bind", ns=NS_BIND)
+            session = sub(features, "session", ns=NS_SESSION)
+            sub(session, "optional", ns=NS_SESSION)
+        else:
+            return self.close("policy-violation", "unexpected stream restart")
+        self.write(serialize(features))
+
+    def _mechanisms(self) -> list[str]:
+        mechs = list(MECHANISMS)
+        if not (self.secure or self.loopback):
+            mechs.remove("PLAIN")  # RFC 6120 13.8: no cleartext passwords over an unprotected network
+        if self.server.require_tls and not (self.secure or self.loopback):
+            return []
+        return mechs
+
+    def negotiate(self, el) -> None:
+        """An element arrived before the resource was bound."""
+        ns, name = split_qname(el.tag)
+        state = self.state
+        if state is State.OPEN and ns == NS_TLS and name == "starttls":
+            return self._starttls()
+        if state is State.OPEN and ns == NS_SASL and name == "auth":
+            return self._sasl_start(el)
+        if state is State.SASL and ns == NS_SASL and name in ("response", "abort"):
+            return self._sasl_response(el)
+        if state is State.BIND and ns == NS_CLIENT and name == "iq":
+            return self._bind_iq(el)
+        if state is State.OPEN and ns == NS_CLIENT and name == "iq" and self.server.allow_registration:
+            payload = el[0] if len(el) else None
+            if payload is not None and payload.tag == f"{{{NS_REGISTER}}}query":
+                return self.server.registration.pre_auth(self, el)
+        if ns == NS_CLIENT and name in STANZA_KINDS or ns in (NS_TLS, NS_SASL):
+            return self.close("not-authorized", f"<{name}/> is not allowed before authentication and resource binding")
+        return self.close("unsupported-stanza-type", f"<{name}/> is not understood here")
+
+    def _starttls(self) -> None:
+        if self.secure or self.server.tls_context is None:
+            self.write(f"<failure xmlns='{NS_TLS}'/>")
+            return self.close()
+        self.write(f"<proceed xmlns='{NS_TLS}'/>")
+        self.state = State.TLS
+        self.transport.pause_reading()
+        asyncio.get_running_loop().create_task(self._upgrade())
+
+    async def _upgrade(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            new_transport = await loop.start_tls(self.transport, self, self.server.tls_context, server_side=True,
+                                                 ssl_handshake_timeout=10)
+        except Exception as exc:  # the handshake failed: nothing readable can be sent any more
+            log.info("%s: TLS handshake failed: %s", self.conn_id, exc)
+            if self.transport is not None:
+                self.transport.abort()
+            self.state = State.CLOSED
+            self.server.session_closed(self)
+            return
+        if new_transport is None:
+            return
+        self.transport = new_transport
+        self.secure = True
+        self.parser.reset()
+        self.state = State.CONNECTED
+        if self.server.recorder:
+            ssl_obj = new_transport.get_extra_info("ssl_object")
+            self.server.record(self.conn_id, "tls", version=ssl_obj.version() if ssl_obj else None,
+                               cipher=(ssl_obj.cipher() or [None])[0] if ssl_obj else None)
+        early, self._early = self._early, []
+        for data in early:
+            if self.state is not State.CLOSED:
+                self._process(data)
+
+    def _sasl_fail(self, condition: str, text: str | None = None) -> None:
+        failure = element("failure", ns=NS_SASL)
+        sub(failure, condition)
+        if text:
+            sub(failure, "text", text=text)
+        self.write(serialize(failure, None))
+        self.mechanism = None
+        self.state = State.OPEN
+        if condition not in ("aborted",):
+            self.sasl_failures += 1
+        if self.sasl_failures >= MAX_SASL_FAILURES:
+            self.close("policy-violation", f"too many failed authentication attempts ({self.sasl_failures})")
+
+    @staticmethod
+    def _decode(el) -> bytes:
+        text = (el.text or "").strip()
+        if text == "=":
+            return b""
+        return base64.b64decode(text, validate=True)
+
+    def _lookup(self, username: str):
+        try:
+            username = JID(local=username, domain=self.host).local
+        except InvalidJID:
+            return None
+        return self.server.storage.get_account(self.host, username)
+
+    def _sasl_start(self, el) -> None:
+        name = el.get("mechanism", "")
+        if name not in self._mechanisms():
+            if name == "PLAIN":
+                return self._sasl_fail("encryption-required", "PLAIN needs TLS first (or a loopback connection)")
+            return self._sasl_fail("invalid-mechanism", f"{name or 'no mechanism'} is not offered")
+        self.mechanism = new_mechanism(name, self._lookup, self.host)
+        self.state = State.SASL
+        if not (el.text or "").strip() and name != "PLAIN":
+            self.write(f"<challenge xmlns='{NS_SASL}'/>")  # RFC 6120 6.4.2: ask for the initial response
+            return
+        self._sasl_step(el)
+
+    def _sasl_response(self, el) -> None:
+        if split_qname(el.tag)[1] == "abort":
+            return self._sasl_fail("aborted")
+        self._sasl_step(el)
+
+    def _sasl_step(self, el) -> None:
+        try:
+            data = self._decode(el)
+        except (binascii.Error, ValueError):
+            return self._sasl_fail("incorrect-encoding", "the SASL data is not valid base64")
+        try:
+            challenge, done, username = self.mechanism.step(data)
+        except SASLFailure as exc:
+            return self._sasl_fail(exc.condition, exc.text)
+        if not done:
+            payload = base64.b64encode(challenge).decode() if challenge else "="
+            self.write(f"<challenge xmlns='{NS_SASL}'>{payload}</challenge>")
+            return
+        self.username = username
+        payload = base64.b64encode(challenge).decode() if challenge else ""
+        self.write(f"<success xmlns='{NS_SASL}'>{payload}</success>")
+        self.mechanism_name = self.mechanism.name
+        self.mechanism = None
+        self.state = State.AUTHENTICATED
+        self.parser.reset()
+        if self.server.recorder:
+            self.server.record(self.conn_id, "auth", mechanism=self.mechanism_name, user=f"{username}@{self.host}")
+
+    def _bind_iq(self, el) -> None:
+        payload = el[0] if len(el) else None
+        if el.get("type") == "set" and payload is not None and payload.tag == f"{{{NS_BIND}}}bind":
+            res_el = payload.find(f"{{{NS_BIND}}}resource")
+            wanted = (res_el.text or "") if res_el is not None else ""
+            if not wanted.strip():
+                wanted = f"xmpplab-{secrets.token_hex(4)}"
+            try:
+                jid = JID(local=self.username, domain=self.host, resource=wanted.strip())
+            except InvalidJID as exc:
+                return self.write(serialize(error_reply(el, "bad-request", str(exc)), NS_CLIENT))
+            jid = self.server.bind(self, jid)
+            if jid is None:
+                return self.write(serialize(error_reply(el, "conflict"), NS_CLIENT))
+            self.jid = jid
+            self.state = State.READY
+            result = element("iq", {"type": "result", "id": el.get("id")})
+            bind = sub(result, "bind", ns=NS_BIND)
+            sub(bind, "jid", text=str(jid))
+            self.write(serialize(result, NS_CLIENT))
+            if self.server.recorder:
+                self.server.record(self.conn_id, "bound", jid=str(jid))
+            self.server.hooks.fire("session-bound", self)
+            return
+        if el.get("type") in ("result", "error"):
+            return
+        self.write(serialize(error_reply(el, "not-authorized", "bind a resource first"), NS_CLIENT))
+
+    def __repr__(self) -> str:
+        who = self.jid or (f"{self.username}@{self.host}" if self.username else self.peer and _fmt_addr(self.peer))
+        return f"<C2SSession {self.conn_id} {who} {self.state.value}{' tls' if self.secure else ''}>"
+
+
+def _fmt_addr(addr) -> str | None:
+    if not addr:
+        return None
+    host, port = addr[0], addr[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _xml_attr(value: str) -> str:
+    return value.replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;")

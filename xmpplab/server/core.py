@@ -1,0 +1,306 @@
+"""The loopback XMPP server: listener, sessions, hooks, features and storage.
+
+In a notebook or a test (inside a running event loop)::
+
+    server = await Server(["example.com"]).start()       # an ephemeral port on 127.0.0.1
+    server.accounts.add("juliet@example.com", "secret")
+    ...
+    await server.stop()
+
+or ``async with Server(["example.com"]) as server: ...``. From a shell:
+``xmpplab serve --domain example.com``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import time
+
+from .. import __version__
+from ..jid import JID, InvalidJID
+from .auth import check_password, make_credentials
+from .c2s import C2SSession, State
+from .events import Hooks
+from .router import Router
+from .storage import Storage
+
+log = logging.getLogger("xmpplab.server")
+
+#: Feature modules loaded by default; each is ``xmpplab.server.modules.<name>`` with ``setup(server)``.
+DEFAULT_MODULES = ("session", "roster", "presence", "disco", "ping", "version", "register", "offline")
+
+
+class Accounts:
+    """Create, remove, list and check user accounts (``server.accounts``)."""
+
+    def __init__(self, server):
+        self._server = server
+
+    def _split(self, jid, domain=None) -> tuple[str, str]:
+        if domain is not None and "@" not in str(jid):
+            jid = f"{jid}@{domain}"
+        try:
+            j = JID(jid)
+        except InvalidJID as exc:
+            raise ValueError(str(exc)) from None
+        if j.local is None:
+            raise ValueError(f"{jid!r} has no user part: an account looks like juliet@example.com")
+        if j.domain not in self._server.hosts:
+            served = ", ".join(self._server.hosts)
+            raise ValueError(f"this server does not serve {j.domain} (it serves {served})")
+        return j.local, j.domain
+
+    def add(self, jid, password: str, domain: str | None = None, *, replace: bool = True) -> JID:
+        """Create (or with ``replace``, reset the password of) ``juliet@example.com``."""
+        local, host = self._split(jid, domain)
+        if not isinstance(password, str) or not password:
+            raise ValueError("the password must be a non-empty string")
+        storage = self._server.storage
+        if not replace and storage.account_exists(host, local):
+            raise ValueError(f"{local}@{host} already exists")
+        storage.put_account(host, local, make_credentials(password, self._server.scram_iterations))
+        return JID(local=local, domain=host)
+
+    def remove(self, jid, domain: str | None = None) -> bool:
+        """Delete an account with its roster and offline messages; close its sessions."""
+        local, host = self._split(jid, domain)
+        bare = JID(local=local, domain=host)
+        for session in list(self._server.resources(bare)):
+            session.close("not-authorized", "this account was removed")
+        removed = self._server.storage.delete_account(host, local)
+        self._server.hooks.fire("account-removed", bare)
+        return removed
+
+    def exists(self, jid, domain: str | None = None) -> bool:
+        local, host = self._split(jid, domain)
+        return self._server.storage.account_exists(host, local)
+
+    def check(self, jid, password: str, domain: str | None = None) -> bool:
+        local, host = self._split(jid, domain)
+        creds = self._server.storage.get_account(host, local)
+        return creds is not None and check_password(creds, password)
+
+    def list(self, domain: str | None = None) -> list[str]:
+        return self._server.storage.list_accounts(domain)
+
+    def __iter__(self):
+        return iter(self.list())
+
+    def __len__(self) -> int:
+        return len(self.list())
+
+    def __contains__(self, jid) -> bool:
+        try:
+            return self.exists(jid)
+        except ValueError:
+            return False
+
+    def __repr__(self) -> str:
+        names = self.list()
+        return f"<Accounts {len(names)}: {', '.join(names[:10])}{' …' if len(names) > 10 else ''}>"
+
+
+class Server:
+    """An XMPP server (RFC 6120, RFC 6121) for one or more domains, on loopback by default.
+
+    ``recorder`` is called with one dict per event (connection opened, bytes
+    in or out as plaintext above TLS, TLS up, authenticated, bound, closed),
+    each with a timestamp ``t`` and the connection id ``conn``.
+    """
+
+    def __init__(self, domains=("example.com",), *, host: str | list[str] = "127.0.0.1", port: int = 0,
+                 db: str | None = None, register: bool = False, recorder=None, tls: bool = True,
+                 require_tls: bool = False, max_stanza_bytes: int = 256 * 1024, modules=DEFAULT_MODULES,
+                 scram_iterations: int = 4096, name: str = "xmpplab", version: str = __version__,
+                 tls_cert: str | None = None, tls_key: str | None = None):
+        if isinstance(domains, str):
+            domains = [domains]
+        hosts = []
+        for d in domains:
+            try:
+                j = JID(d)
+            except InvalidJID as exc:
+                raise ValueError(f"bad domain {d!r}: {exc.reason}") from None
+            if j.local is not None or j.resource is not None:
+                raise ValueError(f"{d!r} is not a domain: give example.com, not a user's address")
+            if j.domain not in hosts:
+                hosts.append(j.domain)
+        if not hosts:
+            raise ValueError("give at least one domain to serve, e.g. example.com")
+        if not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"the port must be a number from 0 to 65535, not {port!r}")
+        self.hosts: list[str] = hosts
+        self.default_domain = hosts[0]
+        self.bind_host = host
+        self.requested_port = port
+        self.port: int | None = None
+        self.db_path = db
+        self.allow_registration = register
+        self.recorder = recorder
+        self.use_tls = tls
+        self.tls_cert, self.tls_key = tls_cert, tls_key
+        self.require_tls = require_tls
+        self.max_stanza_bytes = max_stanza_bytes
+        self.scram_iterations = scram_iterations
+        self.name = name
+        self.version = version
+        self.tls_context = None
+        self.storage = Storage(db)
+        self.accounts = Accounts(self)
+        self.hooks = Hooks()
+        self.router = Router(self)
+        self.features: dict[str, set[str]] = {}  # disco features, per host ("*" for all)
+        self.connections: set = set()
+        self.sessions: dict[JID, dict[str, C2SSession]] = {}
+        self._pending_iqs: dict[str, object] = {}
+        self._listeners: list[asyncio.base_events.Server] = []
+        self.registration = None
+        self.started_at: float | None = None
+        self.module_names = list(modules)
+        for name_ in self.module_names:
+            importlib.import_module(f"xmpplab.server.modules.{name_}").setup(self)
+
+    # life cycle -------------------------------------------------------------
+    async def start(self) -> "Server":
+        """Listen (on an ephemeral port when ``port=0``); return self once connections are accepted."""
+        if self._listeners:
+            return self
+        if self.use_tls and self.tls_context is None:
+            from .tls import server_context
+            self.tls_context = await asyncio.get_running_loop().run_in_executor(
+                None, server_context, self.hosts, self.tls_cert, self.tls_key)
+        loop = asyncio.get_running_loop()
+        try:
+            listener = await loop.create_server(lambda: C2SSession(self), self.bind_host, self.requested_port,
+                                                reuse_address=True, backlog=1024)
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot listen on {self.bind_host} port {self.requested_port}: "
+                                     f"{exc.strerror}") from None
+        self._listeners.append(listener)
+        self.port = listener.sockets[0].getsockname()[1]
+        self.started_at = time.time()
+        self.hooks.fire("server-started", self)
+        return self
+
+    async def stop(self) -> None:
+        """Close every connection (``system-shutdown``), stop listening and close storage."""
+        for listener in self._listeners:
+            listener.close()
+        for session in list(self.connections):
+            session.close("system-shutdown", "the server is stopping")
+        for listener in self._listeners:
+            try:
+                await asyncio.wait_for(listener.wait_closed(), 2)
+            except (asyncio.TimeoutError, Exception):
+                pass
+        self._listeners.clear()
+        self.hooks.fire("server-stopped", self)
+        self.storage.close()
+
+    async def __aenter__(self) -> "Server":
+        return await self.start()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    @property
+    def running(self) -> bool:
+        return bool(self._listeners)
+
+    @property
+    def address(self) -> tuple[str, int | None]:
+        return (self.bind_host if isinstance(self.bind_host, str) else self.bind_host[0], self.port)
+
+    # extension API --------------------------------------------------------
+    def hook(self, name: str, handler, priority: int = 0) -> None:
+        """Call ``handler(event)`` for the event ``name``; return True from it to claim the stanza."""
+        self.hooks.add(name, handler, priority)
+
+    def add_feature(self, var: str, host: str = "*") -> None:
+        """Advertise a disco#info feature (XEP-0030) on the server's JID."""
+        self.features.setdefault(host, set()).add(var)
+
+    def disco_features(self, host: str) -> list[str]:
+        return sorted(self.features.get("*", set()) | self.features.get(host, set()))
+
+    def record(self, conn: str, type_: str, **fields) -> None:
+        fields["t"] = time.time()
+        fields["conn"] = conn
+        fields["type"] = type_
+        try:
+            self.recorder(fields)
+        except Exception:
+            log.exception("the recorder failed; recording is switched off")
+            self.recorder = None
+
+    # sessions ---------------------------------------------------------------
+    def bind(self, session, jid: JID) -> JID | None:
+        """Register a bound resource; an older session with the same resource is closed (RFC 6120 7.7.2.2)."""
+        resources = self.sessions.setdefault(jid.bare, {})
+        old = resources.get(jid.resource)
+        if old is not None and old is not session:
+            old.close("conflict", "replaced by a new connection with the same resource")
+        resources[jid.resource] = session
+        session.jid_str = str(jid)
+        return jid
+
+    def session_closed(self, session) -> None:
+        jid = session.jid
+        if jid is None or getattr(session, "_unregistered", False):
+            return
+        session._unregistered = True
+        resources = self.sessions.get(jid.bare)
+        if resources and resources.get(jid.resource) is session:
+            del resources[jid.resource]
+            if not resources:
+                del self.sessions[jid.bare]
+        self.hooks.fire("session-closed", session)
+
+    def session_for(self, jid: JID):
+        """The connected session of a full JID, or None."""
+        resources = self.sessions.get(jid.bare)
+        if resources:
+            return resources.get(jid.resource)
+        return None
+
+    def resources(self, bare: JID) -> list:
+        """The connected sessions of an account."""
+        resources = self.sessions.get(bare)
+        return list(resources.values()) if resources else []
+
+    def user_exists(self, jid: JID) -> bool:
+        bare = jid.bare
+        if bare in self.sessions:
+            return True
+        return bare.domain in self.hosts and bare.local is not None and \
+            self.storage.account_exists(bare.domain, bare.local)
+
+    # sending ------------------------------------------------------------------
+    def route(self, stanza) -> None:
+        """Send a stanza the server made to wherever its ``to`` points."""
+        self.router.route(stanza)
+
+    def send_back(self, reply, event) -> None:
+        origin = event.origin
+        if origin is not None and getattr(origin, "state", None) is State.READY and \
+                reply.get("to") in (None, origin.jid_str):
+            origin.send(reply)
+        else:
+            self.router.route(reply)
+
+    def send_iq(self, iq, callback) -> None:
+        """Send an iq from the server and call ``callback(event)`` with its result or error."""
+        self._pending_iqs[iq.get("id")] = callback
+        self.route(iq)
+
+    def iq_response(self, event) -> None:
+        callback = self._pending_iqs.pop(event.stanza.get("id"), None)
+        if callback is not None:
+            callback(event)
+
+    def __repr__(self) -> str:
+        where = f"{self.address[0]}:{self.port}" if self.running else "stopped"
+        online = sum(len(r) for r in self.sessions.values())
+        return f"<xmpplab Server {', '.join(self.hosts)} on {where}, {online} online>"

@@ -1,0 +1,5 @@
+"""RFC 6121 section 2 roster (placeholder)."""
+
+
+def setup(server):
+    pass

@@ -1,0 +1,20 @@
+"""The legacy session iq (RFC 3921 section 3, kept as optional by RFC 6121 appendix E).
+
+Old clients send it after binding; the server advertises it as ``<optional/>``
+and simply answers it.
+
+    C: <iq type='set' id='s1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>
+    S: <iq type='result' id='s1'/>
+"""
+
+from ...xml import NS_SESSION
+
+
+def setup(server):
+    server.hook(f"iq-set/self/{NS_SESSION}:session", established)
+    server.hook(f"iq-set/host/{NS_SESSION}:session", established)
+
+
+def established(event):
+    event.reply()
+    return True

@@ -1,0 +1,191 @@
+"""SQLite storage for one server: accounts, rosters, pending subscriptions, offline messages.
+
+In memory by default (notebooks), or a file that survives restarts
+(``xmpplab serve --db lab.sqlite``). Passwords are never stored: only the
+SCRAM salted keys of RFC 5802 / RFC 7677 for SHA-1 and SHA-256, from which
+PLAIN logins are verified too.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS accounts (
+    domain TEXT NOT NULL, username TEXT NOT NULL,
+    iterations INTEGER NOT NULL,
+    sha1_salt BLOB NOT NULL, sha1_stored_key BLOB NOT NULL, sha1_server_key BLOB NOT NULL,
+    sha256_salt BLOB NOT NULL, sha256_stored_key BLOB NOT NULL, sha256_server_key BLOB NOT NULL,
+    created TEXT DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (domain, username)
+);
+CREATE TABLE IF NOT EXISTS roster (
+    owner TEXT NOT NULL, contact TEXT NOT NULL,
+    name TEXT, subscription TEXT NOT NULL DEFAULT 'none',
+    ask INTEGER NOT NULL DEFAULT 0,       -- pending-out: we asked to see the contact's presence
+    pending_in INTEGER NOT NULL DEFAULT 0, -- the contact asked to see ours
+    approved INTEGER NOT NULL DEFAULT 0,   -- pre-approved (RFC 6121 section 3.4)
+    in_roster INTEGER NOT NULL DEFAULT 1,  -- 0: state kept for a contact the user has not added
+    groups TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (owner, contact)
+);
+CREATE TABLE IF NOT EXISTS roster_version (owner TEXT PRIMARY KEY, version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS subscription_requests (
+    owner TEXT NOT NULL, contact TEXT NOT NULL, stanza TEXT NOT NULL,
+    PRIMARY KEY (owner, contact)
+);
+CREATE TABLE IF NOT EXISTS offline (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    owner TEXT NOT NULL, stanza TEXT NOT NULL, stamp TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS offline_owner ON offline (owner);
+"""
+
+
+@dataclass
+class Credentials:
+    """SCRAM keys for one account (RFC 5802 section 3), per hash."""
+
+    iterations: int
+    sha1: tuple[bytes, bytes, bytes]  # salt, stored key, server key
+    sha256: tuple[bytes, bytes, bytes]
+
+
+@dataclass
+class RosterItem:
+    """One contact in a user's roster (RFC 6121 section 2.1.2) and its subscription state."""
+
+    contact: str
+    name: str | None = None
+    subscription: str = "none"  # none, to, from, both
+    ask: bool = False  # pending-out: shown as ask='subscribe'
+    pending_in: bool = False
+    approved: bool = False
+    in_roster: bool = True
+    groups: list[str] = field(default_factory=list)
+
+
+class Storage:
+    """A thin, synchronous wrapper around one SQLite database (fast on local disk or in memory)."""
+
+    def __init__(self, path: str | None = None):
+        self.path = path or ":memory:"
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        self._db.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise RuntimeError(f"{self.path} was written by a newer xmpplab (schema {row[0]})")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _exec(self, sql: str, args=()):
+        with self._lock:
+            return self._db.execute(sql, args)
+
+    # accounts -------------------------------------------------------------
+    def put_account(self, domain: str, username: str, creds: Credentials) -> None:
+        self._exec(
+            "INSERT OR REPLACE INTO accounts (domain, username, iterations, sha1_salt, sha1_stored_key,"
+            " sha1_server_key, sha256_salt, sha256_stored_key, sha256_server_key) VALUES (?,?,?,?,?,?,?,?,?)",
+            (domain, username, creds.iterations, *creds.sha1, *creds.sha256))
+
+    def get_account(self, domain: str, username: str) -> Credentials | None:
+        row = self._exec(
+            "SELECT iterations, sha1_salt, sha1_stored_key, sha1_server_key, sha256_salt, sha256_stored_key,"
+            " sha256_server_key FROM accounts WHERE domain=? AND username=?", (domain, username)).fetchone()
+        if row is None:
+            return None
+        return Credentials(row[0], tuple(row[1:4]), tuple(row[4:7]))
+
+    def account_exists(self, domain: str, username: str) -> bool:
+        return self._exec("SELECT 1 FROM accounts WHERE domain=? AND username=?",
+                          (domain, username)).fetchone() is not None
+
+    def delete_account(self, domain: str, username: str) -> bool:
+        bare = f"{username}@{domain}"
+        with self._lock:
+            cur = self._db.execute("DELETE FROM accounts WHERE domain=? AND username=?", (domain, username))
+            for table in ("roster", "subscription_requests", "offline", "roster_version"):
+                self._db.execute(f"DELETE FROM {table} WHERE owner=?", (bare,))
+        return cur.rowcount > 0
+
+    def list_accounts(self, domain: str | None = None) -> list[str]:
+        if domain:
+            rows = self._exec("SELECT username, domain FROM accounts WHERE domain=? ORDER BY username", (domain,))
+        else:
+            rows = self._exec("SELECT username, domain FROM accounts ORDER BY domain, username")
+        return [f"{u}@{d}" for u, d in rows]
+
+    # roster ---------------------------------------------------------------
+    def get_roster(self, owner: str) -> dict[str, RosterItem]:
+        rows = self._exec("SELECT contact, name, subscription, ask, pending_in, approved, in_roster, groups"
+                          " FROM roster WHERE owner=? ORDER BY contact", (owner,))
+        return {r[0]: RosterItem(r[0], r[1], r[2], bool(r[3]), bool(r[4]), bool(r[5]), bool(r[6]),
+                                 json.loads(r[7])) for r in rows}
+
+    def get_item(self, owner: str, contact: str) -> RosterItem | None:
+        r = self._exec("SELECT contact, name, subscription, ask, pending_in, approved, in_roster, groups"
+                       " FROM roster WHERE owner=? AND contact=?", (owner, contact)).fetchone()
+        if r is None:
+            return None
+        return RosterItem(r[0], r[1], r[2], bool(r[3]), bool(r[4]), bool(r[5]), bool(r[6]), json.loads(r[7]))
+
+    def put_item(self, owner: str, item: RosterItem) -> None:
+        self._exec("INSERT OR REPLACE INTO roster (owner, contact, name, subscription, ask, pending_in, approved,"
+                   " in_roster, groups) VALUES (?,?,?,?,?,?,?,?,?)",
+                   (owner, item.contact, item.name, item.subscription, int(item.ask), int(item.pending_in),
+                    int(item.approved), int(item.in_roster), json.dumps(item.groups)))
+
+    def delete_item(self, owner: str, contact: str) -> None:
+        self._exec("DELETE FROM roster WHERE owner=? AND contact=?", (owner, contact))
+
+    def bump_roster_version(self, owner: str) -> int:
+        with self._lock:
+            self._db.execute("INSERT INTO roster_version VALUES (?, 1) ON CONFLICT(owner)"
+                             " DO UPDATE SET version = version + 1", (owner,))
+            return self._db.execute("SELECT version FROM roster_version WHERE owner=?", (owner,)).fetchone()[0]
+
+    def roster_version(self, owner: str) -> int:
+        row = self._exec("SELECT version FROM roster_version WHERE owner=?", (owner,)).fetchone()
+        return row[0] if row else 0
+
+    # subscription requests (RFC 6121 section 3.1.3: kept whole, redelivered at login) ----
+    def put_subscription_request(self, owner: str, contact: str, stanza: str) -> None:
+        self._exec("INSERT OR REPLACE INTO subscription_requests VALUES (?,?,?)", (owner, contact, stanza))
+
+    def delete_subscription_request(self, owner: str, contact: str) -> None:
+        self._exec("DELETE FROM subscription_requests WHERE owner=? AND contact=?", (owner, contact))
+
+    def subscription_requests(self, owner: str) -> list[tuple[str, str]]:
+        return list(self._exec("SELECT contact, stanza FROM subscription_requests WHERE owner=? ORDER BY rowid",
+                               (owner,)))
+
+    # offline messages (XEP-0160) --------------------------------------------
+    def store_offline(self, owner: str, stanza: str, stamp: str) -> None:
+        self._exec("INSERT INTO offline (owner, stanza, stamp) VALUES (?,?,?)", (owner, stanza, stamp))
+
+    def pop_offline(self, owner: str) -> list[tuple[str, str]]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, stanza, stamp FROM offline WHERE owner=? ORDER BY id",
+                                    (owner,)).fetchall()
+            if rows:
+                self._db.execute("DELETE FROM offline WHERE owner=? AND id<=?", (owner, rows[-1][0]))
+        return [(stanza, stamp) for _, stanza, stamp in rows]
+
+    def count_offline(self, owner: str) -> int:
+        return self._exec("SELECT count(*) FROM offline WHERE owner=?", (owner,)).fetchone()[0]
+
+    def __repr__(self) -> str:
+        return f"<Storage {self.path}>"

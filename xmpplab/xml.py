@@ -1,0 +1,167 @@
+"""XML helpers shared by the server, the client recorder and the transcript tools.
+
+Namespaces, element builders, a serializer that writes stanzas the way they
+look inside a stream (no repeated ``xmlns='jabber:client'``), and parsing of
+a single XML fragment typed by a person (a notebook cell, a test) with the
+same restrictions the stream parser applies (RFC 6120 section 11.1).
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+# RFC 6120 / RFC 6121 namespaces
+NS_CLIENT = "jabber:client"
+NS_SERVER = "jabber:server"
+NS_STREAM = "http://etherx.jabber.org/streams"
+NS_STREAMS = "urn:ietf:params:xml:ns:xmpp-streams"
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
+NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
+NS_SESSION = "urn:ietf:params:xml:ns:xmpp-session"
+NS_ROSTER = "jabber:iq:roster"
+NS_XML = "http://www.w3.org/XML/1998/namespace"
+# XEPs
+NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+NS_PING = "urn:xmpp:ping"
+NS_VERSION = "jabber:iq:version"
+NS_REGISTER = "jabber:iq:register"
+NS_REGISTER_FEATURE = "http://jabber.org/features/iq-register"
+NS_DELAY = "urn:xmpp:delay"
+NS_OFFLINE = "msgoffline"
+
+STANZA_KINDS = ("message", "presence", "iq")
+
+
+def qname(ns: str, name: str) -> str:
+    """Clark notation ``{ns}name`` as lxml uses it."""
+    return f"{{{ns}}}{name}"
+
+
+def split_qname(tag: str) -> tuple[str, str]:
+    """``{ns}name`` -> ``(ns, name)``; a tag without namespace gives ``("", name)``."""
+    if tag[:1] == "{":
+        ns, _, name = tag[1:].partition("}")
+        return ns, name
+    return "", tag
+
+
+def local_name(tag) -> str:
+    """The name of an element without its namespace (``message`` for ``{jabber:client}message``)."""
+    if not isinstance(tag, str):  # comments and processing instructions
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def _nsmap_for(tag: str) -> dict:
+    """Declare a tag's namespace as the default one (``<x xmlns='ns'/>``), or as ``stream:``."""
+    ns = split_qname(tag)[0]
+    if ns == NS_STREAM:
+        return {"stream": NS_STREAM}
+    return {None: ns} if ns else {}
+
+
+def element(tag: str, attrs: dict | None = None, *, ns: str = NS_CLIENT, text: str | None = None,
+            children: list | None = None):
+    """Build an element: ``element("iq", {"type": "result", "id": "a1"})`` is an iq in jabber:client.
+
+    A tag already in Clark notation keeps its namespace. Attributes whose value is
+    None are left out.
+    """
+    tag = tag if tag[:1] == "{" else qname(ns, tag)
+    el = etree.Element(tag, nsmap=_nsmap_for(tag))
+    if attrs:
+        for key, value in attrs.items():
+            if value is not None:
+                el.set(key, str(value))
+    if text is not None:
+        el.text = text
+    for child in children or ():
+        el.append(child)
+    return el
+
+
+def sub(parent, tag: str, attrs: dict | None = None, *, ns: str | None = None, text: str | None = None):
+    """Add a child element; without ``ns`` it inherits the parent's namespace."""
+    if tag[:1] != "{":
+        tag = qname(ns if ns is not None else split_qname(parent.tag)[0], tag)
+    if split_qname(tag)[0] == split_qname(parent.tag)[0]:
+        el = etree.SubElement(parent, tag)
+    else:
+        el = etree.SubElement(parent, tag, nsmap=_nsmap_for(tag))
+    if attrs:
+        for key, value in attrs.items():
+            if value is not None:
+                el.set(key, str(value))
+    if text is not None:
+        el.text = text
+    return el
+
+
+_DEFAULT_DECLS = {ns: f' xmlns="{ns}"' for ns in (NS_CLIENT, NS_SERVER)}
+
+
+def serialize(el, stream_ns: str | None = NS_CLIENT) -> str:
+    """Serialise an element as it appears inside a stream whose default namespace is ``stream_ns``.
+
+    ``<message xmlns="jabber:client" to="...">`` becomes ``<message to="...">`` inside a
+    jabber:client stream, as every server writes it; a stanza in jabber:client sent into a
+    jabber:server stream (server-to-server) is written in jabber:server.
+    """
+    text = etree.tostring(el, encoding=str)
+    ns, name = split_qname(el.tag)
+    if ns == NS_STREAM:  # <stream:features>, <stream:error>: the prefix is declared on the stream header
+        return text.replace(f' xmlns:stream="{NS_STREAM}"', "", 1)
+    if ns in _DEFAULT_DECLS:
+        decl = _DEFAULT_DECLS[ns]
+        prefix_len = 1 + len(name)
+        if text.startswith(decl, prefix_len):
+            if stream_ns == ns:
+                text = text[:prefix_len] + text[prefix_len + len(decl):]
+            elif stream_ns in _DEFAULT_DECLS:
+                # Same stanza, other stream: children inherit the default namespace too.
+                text = text.replace(decl, _DEFAULT_DECLS[stream_ns])
+    return text
+
+
+class XMLInputError(ValueError):
+    """A fragment of XML typed by a person could not be used; the message says why."""
+
+
+_FRAGMENT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                                   huge_tree=False, remove_comments=False, remove_pis=False)
+
+
+def parse_fragment(text: str | bytes, default_ns: str = NS_CLIENT):
+    """Parse one element typed by a person, e.g. ``"<message to='romeo@example.net'/>"``.
+
+    Elements without a namespace get ``default_ns`` (as they would inside a stream).
+    Comments, processing instructions, DTDs and entity references are refused as the
+    stream would refuse them (RFC 6120 section 11.1), with a readable error.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    stripped = text.strip()
+    if not stripped:
+        raise XMLInputError("the XML is empty")
+    if "<!DOCTYPE" in stripped or "<!ENTITY" in stripped:
+        raise XMLInputError("XMPP forbids DTDs and entity declarations (RFC 6120 section 11.1)")
+    wrapper = f'<wrapper xmlns="{default_ns}">{stripped}</wrapper>'
+    try:
+        root = etree.fromstring(wrapper.encode("utf-8"), _FRAGMENT_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise XMLInputError(f"the XML is not well-formed: {exc.msg}") from None
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            raise XMLInputError("XMPP forbids comments and processing instructions (RFC 6120 section 11.1)")
+        if isinstance(node, etree._Entity):
+            raise XMLInputError("XMPP forbids entity references other than the five predefined ones")
+    children = list(root)
+    if len(children) != 1 or (root.text or "").strip() or (children[0].tail or "").strip():
+        raise XMLInputError("expected exactly one XML element")
+    import copy
+    el = copy.deepcopy(children[0])
+    el.tail = None
+    return el
