@@ -115,6 +115,7 @@ class StreamParser:
         if isinstance(data, str):
             data = data.encode("utf-8")
         events: list[Event] = []
+        completed = False
         try:
             self._parser.feed(data)
             for kind, el in self._parser.read_events():
@@ -135,7 +136,7 @@ class StreamParser:
                         stanza = copy.deepcopy(el)
                         stanza.tail = None
                         self._root.remove(el)  # free it; the copy keeps its default namespace
-                        self._pending = 0
+                        completed = True
                         events.append(StanzaReceived(stanza))
                     elif self._depth == 0:
                         self._closed = True
@@ -148,14 +149,20 @@ class StreamParser:
         except etree.XMLSyntaxError as exc:
             events.append(self._syntax_violation(exc, data))
             return self._fail(events)
-        if self._depth > 1:
+        # Bytes since the last complete stanza: also catches a start tag that never ends
+        # (libxml2 buffers it silently), but not whitespace keepalives between stanzas. The
+        # bytes after a stanza that ended inside this chunk are not counted: the limit is
+        # exceeded by at most one read before it is noticed.
+        if completed or self._depth == 1 and data.isspace():
+            self._pending = 0
+        else:
             self._pending += len(data)
             if self._pending > self.max_stanza_bytes:
                 events.append(StreamViolation(
                     "policy-violation", f"a stanza is larger than the limit of {self.max_stanza_bytes} bytes"))
                 return self._fail(events)
-        else:
-            self._pending = 0
+        if self._depth == 1 and self._root is not None and self._root.text:
+            self._root.text = None  # whitespace keepalives would pile up on the stream element
         return events
 
     def _on_open(self, el) -> Event:

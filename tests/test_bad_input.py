@@ -1,0 +1,176 @@
+"""Bad input gets the RFC's stream or stanza error, and the server keeps serving everyone else."""
+
+import asyncio
+
+import pytest
+from lxml import etree
+
+from xmpplab.xml import serialize
+
+HEADER = ("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+          "to='example.com' version='1.0'>")
+
+
+def condition(el):
+    """The condition of a <stream:error/> or a stanza's <error/>."""
+    assert not isinstance(el, str), el
+    err = el if etree.QName(el).localname == "error" else el.find("{jabber:client}error")
+    assert err is not None, serialize(el)
+    return etree.QName(err[0]).localname
+
+
+async def assert_still_serving(raw):
+    c = await raw()
+    await c.login("nurse@example.com/check")
+    pong = await c.request("<iq type='get' id='alive' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>")
+    assert pong.get("type") == "result"
+
+
+async def stream_error_after(raw, data: bytes | str, login: bool = False):
+    c = await raw()
+    if login:
+        await c.login("juliet@example.com/balcony")
+    else:
+        await c.open_stream()
+    await c.send(data)
+    err = await c.recv()
+    closed = await c.recv()
+    assert closed in ("</stream:stream>", "EOF")
+    return condition(err)
+
+
+@pytest.mark.parametrize("data, expected", [
+    ("<message><body>unclosed</message>", "not-well-formed"),
+    ("<message to='a' to='b'/>", "not-well-formed"),
+    ("<message><!-- a comment --></message>", "restricted-xml"),
+    ("<?xml-stylesheet href='x'?>", "restricted-xml"),
+    ("<message><body>&custom;</body></message>", "restricted-xml"),
+    ("<!DOCTYPE message [<!ENTITY lol 'lol'>]><message/>", "restricted-xml"),
+    ("<message>" + "<x>" * 100 + "</x>" * 100 + "</message>", "policy-violation"),
+])
+async def test_bad_xml_gets_a_stream_error(raw, data, expected):
+    assert await stream_error_after(raw, data, login=True) == expected
+    await assert_still_serving(raw)
+
+
+async def test_dtd_before_the_stream_header_is_restricted_xml(raw):
+    c = await raw()
+    await c.send("<?xml version='1.0'?><!DOCTYPE stream:stream [<!ENTITY a 'b'>]>" + HEADER)
+    assert condition(await c.recv()) == "restricted-xml"
+    await assert_still_serving(raw)
+
+
+async def test_billion_laughs_does_not_expand(raw):
+    lol = "<!DOCTYPE lolz [<!ENTITY lol 'lol'>" + "".join(
+        f"<!ENTITY lol{i} '{('&lol' + str(i - 1) + ';') * 10 if i else '&lol;' * 10}'>" for i in range(9)) + "]>"
+    c = await raw()
+    await c.send(lol + HEADER + "<message><body>&lol8;</body></message>")
+    assert condition(await c.recv()) == "restricted-xml"
+    await assert_still_serving(raw)
+
+
+async def test_huge_stanza_is_a_policy_violation(raw, server):
+    c = await raw()
+    await c.login("juliet@example.com/balcony")
+    await c.send("<message to='romeo@example.net'><body>")
+    chunk = "x" * 65536
+    for _ in range(server.max_stanza_bytes // len(chunk) + 2):
+        await c.send(chunk)
+    err = await c.recv()
+    assert condition(err) == "policy-violation"
+    await assert_still_serving(raw)
+
+
+async def test_unknown_top_level_element_is_unsupported_stanza_type(raw):
+    assert await stream_error_after(raw, "<telegram to='romeo@example.net'/>", login=True) == \
+        "unsupported-stanza-type"
+
+
+async def test_wrong_stream_namespace(raw):
+    c = await raw()
+    await c.send("<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+                 "to='example.com' version='1.0'>")
+    assert condition(await c.recv()) == "invalid-namespace"
+    c2 = await raw()
+    await c2.send("<html><body>")
+    assert condition(await c2.recv()) == "invalid-namespace"
+
+
+async def test_old_stream_version_is_unsupported(raw):
+    c = await raw()
+    await c.send("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+                 "to='example.com'>")
+    assert condition(await c.recv()) == "unsupported-version"
+
+
+async def test_spoofed_from_is_invalid_from(raw, server):
+    c = await raw()
+    await c.login("juliet@example.com/balcony")
+    await c.send("<message from='romeo@example.net/orchard' to='nurse@example.com'><body>x</body></message>")
+    assert condition(await c.recv()) == "invalid-from"
+    # Her own address, bare or full, is fine (and gets stamped with the full JID).
+    nurse = await raw()
+    await nurse.login("nurse@example.com/desk")
+    j2 = await raw()
+    await j2.login("juliet@example.com/garden")
+    await j2.send("<message from='juliet@example.com' to='nurse@example.com/desk'><body>hi</body></message>")
+    got = await nurse.recv()
+    assert got.get("from") == "juliet@example.com/garden"
+
+
+@pytest.mark.parametrize("to", ["juliet@@example.com", "@example.com", "a@b@c", "juliet@example.com/",
+                                "juli et@example.com"])
+async def test_invalid_to_gets_jid_malformed(raw, to):
+    c = await raw()
+    await c.login("juliet@example.com/balcony")
+    await c.send(f"<message id='m1' to='{to}'><body>x</body></message>")
+    reply = await c.recv()
+    assert reply.get("type") == "error" and reply.get("id") == "m1"
+    assert condition(reply) == "jid-malformed"
+    pong = await c.request("<iq type='get' id='p' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>")
+    assert pong.get("type") == "result"  # a stanza error does not end the stream
+
+
+async def test_disconnect_mid_stanza_cleans_up(raw, server):
+    c = await raw()
+    await c.login("juliet@example.com/balcony")
+    assert server.session_for(__import__("xmpplab").JID("juliet@example.com/balcony")) is not None
+    await c.send("<message to='romeo@example.net'><body>half a mess")
+    c.writer.transport.abort()
+    for _ in range(50):
+        if not server.sessions:
+            break
+        await asyncio.sleep(0.02)
+    assert server.sessions == {}
+    await assert_still_serving(raw)
+
+
+async def test_many_connections_opening_and_closing_at_once(server, raw):
+    async def one(i):
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        if i % 3 == 0:
+            writer.transport.abort()  # gone before saying anything
+            return
+        writer.write(HEADER.encode())
+        if i % 3 == 1:
+            writer.write(b"<message><body>cut off")
+        await writer.drain()
+        await reader.read(100)
+        writer.close()
+
+    await asyncio.gather(*(one(i) for i in range(300)))
+    for _ in range(100):
+        if not server.connections:
+            break
+        await asyncio.sleep(0.02)
+    assert len(server.connections) == 0
+    await assert_still_serving(raw)
+
+
+async def test_a_start_tag_that_never_ends_hits_the_size_limit(raw, server):
+    c = await raw()
+    await c.login("juliet@example.com/balcony")
+    await c.send("<message to='a'b'")  # libxml2 waits for the quote to close: it never does
+    for _ in range(server.max_stanza_bytes // 65536 + 2):
+        await c.send("y" * 65536)
+    assert condition(await c.recv()) == "policy-violation"
