@@ -1,0 +1,84 @@
+"""The xmpplab command: serve, accounts; wrong arguments get one readable sentence."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import RawClient
+
+XMPPLAB = [sys.executable, "-m", "xmpplab"]
+
+
+def run(*args, input=None):
+    return subprocess.run(XMPPLAB + list(args), capture_output=True, text=True, input=input, timeout=60)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["serve", "--port", "seventy"], "the port must be a number"),
+    (["serve", "--port", "70000"], "from 0 to 65535"),
+    (["serve", "--domain", "not a domain"], "not a valid domain"),
+    (["serve", "--domain", "juliet@example.com"], "wants a domain"),
+    (["serve", "--user", "juliet"], "JID:PASSWORD"),
+    (["accounts", "add", "juliet@example.com"], "--db"),
+    (["accounts", "add", "juliet@", "--db", "x.sqlite", "--password", "p"], "domain part"),
+    (["accounts"], "add, remove or list"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_wrong_arguments_get_one_sentence(args, words, tmp_path):
+    result = subprocess.run(XMPPLAB + args, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_accounts_add_list_remove(tmp_path):
+    db = str(tmp_path / "lab.sqlite")
+    assert run("accounts", "add", "juliet@example.com", "--db", db, "--password", "secret").stdout == \
+        "added juliet@example.com\n"
+    assert run("accounts", "add", "romeo", "--domain", "example.net", "--db", db, input="pw\n").returncode == 0
+    assert run("accounts", "list", "--db", db).stdout.split() == ["juliet@example.com", "romeo@example.net"]
+    assert run("accounts", "list", "--db", db, "--domain", "example.net").stdout.split() == ["romeo@example.net"]
+    assert run("accounts", "remove", "juliet@example.com", "--db", db).returncode == 0
+    gone = run("accounts", "remove", "juliet@example.com", "--db", db)
+    assert gone.returncode == 2 and "there is no account juliet@example.com" in gone.stderr
+    assert run("accounts", "list", "--db", db).stdout.split() == ["romeo@example.net"]
+
+
+def test_help_for_every_command():
+    for args in (["--help"], ["serve", "--help"], ["accounts", "add", "--help"], ["demo", "--help"]):
+        result = run(*args)
+        assert result.returncode == 0 and "usage: xmpplab" in result.stdout
+
+
+async def test_serve_prints_where_it_listens_serves_and_stops_on_ctrl_c(tmp_path):
+    db = tmp_path / "lab.sqlite"
+    record = tmp_path / "streams.jsonl"
+    run("accounts", "add", "juliet@example.com", "--db", str(db), "--password", "secret")
+    proc = await asyncio.create_subprocess_exec(
+        *XMPPLAB, "serve", "--port", "0", "--domain", "example.com", "--db", str(db), "--record", str(record),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        assert "serving example.com on 127.0.0.1:" in line
+        port = int(line.rsplit(":", 1)[1])
+        c = await RawClient.open(port)
+        assert await c.login("juliet@example.com/cli") == "juliet@example.com/cli"
+        await c.close()
+        proc.send_signal(signal.SIGINT)
+        rest = (await asyncio.wait_for(proc.stdout.read(), 30)).decode()
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+        assert "stopping" in rest
+        assert b"Traceback" not in await proc.stderr.read()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    from xmpplab.recording import read_jsonl
+    events = list(read_jsonl(record))
+    assert any(e["type"] == "bound" and e["jid"] == "juliet@example.com/cli" for e in events)
+    assert any(e["type"] == "data" and e["dir"] == "in" and "<auth" in e["data"] for e in events)
