@@ -102,3 +102,72 @@ async def test_slixmpp_logs_in_with_scram_over_tls(server, slix):
     session = server.session_for(juliet.boundjid)
     assert session.secure
     assert session.mechanism_name.startswith("SCRAM-SHA-")
+
+
+async def scram_login(c, mechanism, username, password):
+    from scramp import ScramClient
+
+    client = ScramClient([mechanism], username, password)
+    first = base64.b64encode(client.get_client_first().encode()).decode()
+    await c.send(f"<auth xmlns='{NS_SASL}' mechanism='{mechanism}'>{first}</auth>")
+    challenge = await c.recv()
+    assert name(challenge) == "challenge"
+    client.set_server_first(base64.b64decode(challenge.text).decode())
+    final = base64.b64encode(client.get_client_final().encode()).decode()
+    await c.send(f"<response xmlns='{NS_SASL}'>{final}</response>")
+    answer = await c.recv()
+    if name(answer) == "success":
+        client.set_server_final(base64.b64decode(answer.text).decode())  # the server proves it knows the key
+    return answer
+
+
+async def test_scram_sha_256_and_sha_1_with_raw_xml(raw):
+    for mech in ("SCRAM-SHA-256", "SCRAM-SHA-1"):
+        c = await raw()
+        await c.open_stream()
+        assert name(await scram_login(c, mech, "juliet", "secret")) == "success"
+        bad = await raw()
+        await bad.open_stream()
+        answer = await scram_login(bad, mech, "juliet", "not-the-password")
+        assert name(answer) == "failure" and name(answer[0]) == "not-authorized"
+        # An unknown user gets a challenge like anyone (RFC 5802 5.1: don't reveal who exists),
+        # then not-authorized.
+        nobody = await raw()
+        await nobody.open_stream()
+        answer = await scram_login(nobody, mech, "tybalt", "secret")
+        assert name(answer) == "failure" and name(answer[0]) == "not-authorized"
+
+
+async def test_plain_authzid_must_be_the_user(raw):
+    c = await raw()
+    await c.open_stream()
+    ok = base64.b64encode(b"juliet@example.com\0juliet\0secret").decode()  # as sendxmpp sends it
+    await c.send(f"<auth xmlns='{NS_SASL}' mechanism='PLAIN'>{ok}</auth>")
+    assert name(await c.recv()) == "success"
+    c2 = await raw()
+    await c2.open_stream()
+    other = base64.b64encode(b"romeo@example.net\0juliet\0secret").decode()
+    await c2.send(f"<auth xmlns='{NS_SASL}' mechanism='PLAIN'>{other}</auth>")
+    failure = await c2.recv()
+    assert name(failure[0]) == "invalid-authzid"
+
+
+async def test_passwords_are_stored_only_as_scram_keys(server):
+    row = server.storage._db.execute("SELECT * FROM accounts WHERE username='juliet'").fetchone()
+    assert not any(isinstance(v, (str, bytes)) and b"secret" in (v if isinstance(v, bytes) else v.encode())
+                   for v in row)
+    assert server.accounts.check("juliet@example.com", "secret")
+    assert not server.accounts.check("juliet@example.com", "Secret")
+
+
+async def test_certificate_is_cached_between_servers():
+    from xmpplab.server import Server
+
+    async with Server(["example.com"]) as a, Server(["example.com"]) as b:
+        der_a = a.tls_context.get_ca_certs(binary_form=True) or None
+        assert a.tls_context is not None and b.tls_context is not None
+    from xmpplab.server.tls import certificate_file
+
+    assert certificate_file(["example.com"]) == certificate_file(["example.com"])
+    assert certificate_file(["example.com"]).read_text().count("BEGIN CERTIFICATE") == 1
+    del der_a

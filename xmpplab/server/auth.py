@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 
 from scramp import ScramException, ScramMechanism
 
@@ -20,6 +21,7 @@ from .storage import Credentials
 
 ITERATIONS = 4096
 MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN")
+_FAKE_SECRET = secrets.token_bytes(32)
 _SCRAM = {"SCRAM-SHA-1": ScramMechanism("SCRAM-SHA-1"), "SCRAM-SHA-256": ScramMechanism("SCRAM-SHA-256")}
 
 
@@ -89,7 +91,11 @@ class Scram:
         self.username = username.lower()
         creds = self.lookup(self.username)
         if creds is None:
-            raise SASLFailure("not-authorized")
+            # RFC 5802 section 5.1: answer as if the user existed, so the reply does not reveal
+            # which accounts exist; the proof then fails with not-authorized.
+            fake = hmac.new(_FAKE_SECRET, self.username.encode("utf-8"), "sha256").digest()
+            return fake[:16], secrets.token_bytes(len(fake) if self.name == "SCRAM-SHA-256" else 20), \
+                secrets.token_bytes(32), ITERATIONS
         salt, stored_key, server_key = creds.sha1 if self.name == "SCRAM-SHA-1" else creds.sha256
         return salt, stored_key, server_key, creds.iterations
 
