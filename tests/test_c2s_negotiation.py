@@ -4,7 +4,7 @@ import base64
 
 from lxml import etree
 
-from xmpplab.xml import NS_BIND, NS_SASL, NS_SESSION, NS_STREAMS, NS_TLS, serialize
+from xmpplab.xml import NS_SASL, NS_SESSION, NS_TLS, serialize
 
 
 def name(el):

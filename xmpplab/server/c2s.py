@@ -26,9 +26,9 @@ import time
 
 from ..errors import error_reply, stream_error
 from ..jid import JID, InvalidJID
-from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser, StreamViolation
+from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser
 from ..xml import (NS_BIND, NS_CLIENT, NS_REGISTER, NS_REGISTER_FEATURE, NS_SASL, NS_SESSION, NS_STREAM,
-                   NS_TLS, STANZA_KINDS, element, local_name, serialize, split_qname, sub)
+                   NS_TLS, STANZA_KINDS, element, serialize, split_qname, sub)
 from .auth import MECHANISMS, SASLFailure, new_mechanism
 
 log = logging.getLogger("xmpplab.server")

@@ -15,7 +15,7 @@ import datetime
 
 from lxml import etree
 
-from ...xml import NS_CLIENT, NS_DELAY, NS_OFFLINE, serialize, sub
+from ...xml import NS_DELAY, NS_OFFLINE, serialize, sub
 
 MAX_PER_USER = 1000
 

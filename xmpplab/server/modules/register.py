@@ -16,13 +16,15 @@ After authentication, the same namespace changes the password or, with
 
 from ...errors import StanzaError, error_reply
 from ...jid import JID, InvalidJID
-from ...xml import NS_CLIENT, NS_REGISTER, NS_REGISTER_FEATURE, element, serialize, sub
+from ...xml import NS_CLIENT, NS_REGISTER, element, serialize, sub
 
 INSTRUCTIONS = "Choose a username and password for use with this service."
 
 
 def setup(server):
     server.registration = Registration(server)
+    if server.allow_registration:
+        server.add_feature(NS_REGISTER)
     server.hook(f"iq-get/self/{NS_REGISTER}:query", server.registration.get_registered)
     server.hook(f"iq-set/self/{NS_REGISTER}:query", server.registration.change)
     server.hook(f"iq-get/host/{NS_REGISTER}:query", server.registration.get_registered)
