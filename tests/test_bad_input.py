@@ -174,3 +174,14 @@ async def test_a_start_tag_that_never_ends_hits_the_size_limit(raw, server):
     for _ in range(server.max_stanza_bytes // 65536 + 2):
         await c.send("y" * 65536)
     assert condition(await c.recv()) == "policy-violation"
+
+
+async def test_a_connection_that_never_negotiates_is_timed_out():
+    from tests.support import RawClient
+    from xmpplab.server import Server
+
+    async with Server(["example.com"], negotiation_timeout=0.3) as srv:
+        c = await RawClient.open(srv.port)
+        await c.open_stream()
+        assert condition(await c.recv(timeout=3)) == "connection-timeout"
+        await c.close()

@@ -109,6 +109,7 @@ class C2SSession(asyncio.Protocol):
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._closing = False
         self._early: list[bytes] = []
+        self._timer: asyncio.TimerHandle | None = None
 
     # asyncio.Protocol -----------------------------------------------------
     def connection_made(self, transport):
@@ -116,6 +117,9 @@ class C2SSession(asyncio.Protocol):
         self.peer = transport.get_extra_info("peername")
         self.loopback = _is_loopback(self.peer)
         self.server.connections.add(self)
+        timeout = self.server.negotiation_timeout
+        if timeout:
+            self._timer = asyncio.get_running_loop().call_later(timeout, self._negotiation_timed_out)
         if self.server.recorder:
             sock = transport.get_extra_info("sockname")
             self.server.record(self.conn_id, "open", peer=_fmt_addr(self.peer), local=_fmt_addr(sock), kind="c2s")
@@ -147,11 +151,17 @@ class C2SSession(asyncio.Protocol):
             else:
                 self.close(event.condition, event.text)
 
+    def _negotiation_timed_out(self) -> None:
+        if self.state is not State.READY:
+            self.close("connection-timeout", "the stream was not negotiated in time")
+
     def eof_received(self):
         self.close(abort=True)
         return False
 
     def connection_lost(self, exc):
+        if self._timer is not None:
+            self._timer.cancel()
         was_closed = self.state is State.CLOSED
         self.state = State.CLOSED
         self.server.connections.discard(self)
@@ -393,6 +403,9 @@ class C2SSession(asyncio.Protocol):
                 return self.write(serialize(error_reply(el, "conflict"), NS_CLIENT))
             self.jid = jid
             self.state = State.READY
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             result = element("iq", {"type": "result", "id": el.get("id")})
             bind = sub(result, "bind", ns=NS_BIND)
             sub(bind, "jid", text=str(jid))

@@ -114,7 +114,7 @@ class Server:
                  db: str | None = None, register: bool = False, recorder=None, tls: bool = True,
                  require_tls: bool = False, max_stanza_bytes: int = 256 * 1024, modules=DEFAULT_MODULES,
                  scram_iterations: int = 4096, name: str = "xmpplab", version: str = __version__,
-                 tls_cert: str | None = None, tls_key: str | None = None):
+                 tls_cert: str | None = None, tls_key: str | None = None, negotiation_timeout: float = 60.0):
         if isinstance(domains, str):
             domains = [domains]
         hosts = []
@@ -144,6 +144,7 @@ class Server:
         self.require_tls = require_tls
         self.max_stanza_bytes = max_stanza_bytes
         self.scram_iterations = scram_iterations
+        self.negotiation_timeout = negotiation_timeout  # seconds from connect to a bound resource
         self.name = name
         self.version = version
         self.tls_context = None
