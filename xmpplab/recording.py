@@ -2,7 +2,8 @@
 
 A recorder is any callable taking one dict per event. The server calls it with::
 
-    {"t": 1795507750.03, "conn": "c2s-1", "type": "open", "peer": "127.0.0.1:60322", "kind": "c2s"}
+    {"t": 1795507750.03, "conn": "c2s-1", "type": "open", "peer": "127.0.0.1:60322", "local": "127.0.0.1:5222",
+     "kind": "c2s", "role": "receiving"}
     {"t": ..., "conn": "c2s-1", "type": "data", "dir": "in",  "data": "<stream:stream ..."}
     {"t": ..., "conn": "c2s-1", "type": "data", "dir": "out", "data": "<stream:features>..."}
     {"t": ..., "conn": "c2s-1", "type": "tls", "version": "TLSv1.3"}
@@ -10,8 +11,10 @@ A recorder is any callable taking one dict per event. The server calls it with::
     {"t": ..., "conn": "c2s-1", "type": "bound", "jid": "juliet@example.com/balcony"}
     {"t": ..., "conn": "c2s-1", "type": "close"}
 
-``dir`` is seen from the recording side: for the server, ``in`` is client to
-server. Data is the plaintext above TLS. :class:`JsonlRecorder` streams the
+``dir`` is seen from the recording side, whose ``role`` in the stream the
+``open`` event gives: the server is the ``receiving`` entity, so its ``in``
+is client to server (C→S); a recording client is the ``initiating`` entity,
+so its ``out`` is C→S. Data is the plaintext above TLS. :class:`JsonlRecorder` streams the
 events to a file as JSON Lines (a header line first), never holding them in
 memory; :class:`MemoryRecorder` keeps them in a list, as the notebooks do.
 """

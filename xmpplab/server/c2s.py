@@ -122,7 +122,8 @@ class C2SSession(asyncio.Protocol):
             self._timer = asyncio.get_running_loop().call_later(timeout, self._negotiation_timed_out)
         if self.server.recorder:
             sock = transport.get_extra_info("sockname")
-            self.server.record(self.conn_id, "open", peer=_fmt_addr(self.peer), local=_fmt_addr(sock), kind="c2s")
+            self.server.record(self.conn_id, "open", peer=_fmt_addr(self.peer), local=_fmt_addr(sock), kind="c2s",
+                               role="receiving")
 
     def data_received(self, data: bytes):
         if self.server.recorder:

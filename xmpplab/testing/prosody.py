@@ -111,7 +111,7 @@ def prosody_version(timeout: float = 20.0) -> str | None:
         ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
-    match = re.search(r"^Prosody (\S+)", out, re.MULTILINE)
+    match = re.search(r"^Prosody (\d[\w.+~-]*)", out, re.MULTILINE)
     return match.group(1) if match else None
 
 
@@ -120,6 +120,17 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    """True if nothing listens on ``host:port`` (so a connect reaches us)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _lua_string(value: str) -> str:
@@ -196,6 +207,11 @@ class ProsodyServer:
     muc_component:
         A host name such as ``"conference.example.com"`` to add a MUC
         component, or None.
+    c2s_timeout:
+        Seconds an unauthenticated client may take to log in (Prosody's
+        default is 300).  Prosody 0.12.3 never cancels this timer, so every
+        connection's session stays in memory that long; a login benchmark
+        sets it low (see benchmarks/NOTES.md).
     extra_config:
         Raw Lua appended to the global section (before the hosts).
     log_level:
@@ -226,6 +242,7 @@ class ProsodyServer:
         muc_component: str | None = None,
         *,
         require_encryption: bool = False,
+        c2s_timeout: float | None = None,
         extra_config: str = "",
         log_level: str = "info",
         host: str = "127.0.0.1",
@@ -242,6 +259,7 @@ class ProsodyServer:
         self.s2s_port = s2s_port
         self.tls = tls
         self.require_encryption = require_encryption
+        self.c2s_timeout = c2s_timeout
         self.allow_registration = allow_registration
         self.extra_modules = tuple(extra_modules)
         self.disabled_modules = tuple(disabled_modules)
@@ -303,6 +321,9 @@ class ProsodyServer:
         if self.running:
             return self
         self._prepare_workdir()
+        if not _port_is_free(self.host, self.port):
+            self._cleanup_workdir()
+            raise ProsodyError(f"{self.host}:{self.port} is already in use")
         last_error = ""
         for _attempt in range(self.start_attempts):
             self.process = self._spawn(binary)
@@ -430,6 +451,7 @@ class ProsodyServer:
             self.workdir.mkdir(parents=True, exist_ok=True)
         self.data_dir = self.workdir / "data"
         self.data_dir.mkdir(exist_ok=True)
+        (self.workdir / "certs").mkdir(exist_ok=True)   # Prosody indexes it at start
         self.log_file = self.workdir / "prosody.log"
         self.config_file = self.workdir / "prosody.cfg.lua"
         if self.port is None:
@@ -459,6 +481,7 @@ class ProsodyServer:
             "-- Written by xmpplab.testing.prosody; loopback only.",
             f"pidfile = {_lua_string(str(self.workdir / 'prosody.pid'))}",
             f"data_path = {_lua_string(str(self.data_dir))}",
+            f"certificates = {_lua_string(str(self.workdir / 'certs'))}",
             "daemonize = false",
             f"log = {{ {{ levels = {{ min = {_lua_string(self.log_level)} }}; "
             f"to = \"file\"; filename = {_lua_string(str(self.log_file))} }} }}",
@@ -476,6 +499,7 @@ class ProsodyServer:
             "https_ports = { }",
             "proxy65_ports = { }",
             f"c2s_require_encryption = {str(self.require_encryption).lower()}",
+            *([f"c2s_timeout = {self.c2s_timeout:g}"] if self.c2s_timeout is not None else []),
             "s2s_require_encryption = false",
             "s2s_secure_auth = false",
             "allow_unencrypted_plain_auth = true",
