@@ -1,0 +1,734 @@
+"""Benchmark the xmpplab server against Prosody, side by side in one run.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/run.py            # full run, about a minute per server
+    .venv/bin/python benchmarks/run.py --quick    # smaller, one round
+
+For each server under test -- ``xmpplab``, ``xmpplab --record`` and a
+Prosody from Debian's packages (started on loopback through
+:mod:`xmpplab.testing.prosody`) -- it starts the server as a separate
+process, creates accounts in-band, then runs the load generator
+(``benchmarks/loadgen.py``) in separate processes:
+
+1. memory: P idle authenticated connections; the server's resident memory
+   (RSS) before and after gives kB per connection;
+2. throughput: N sender/receiver pairs, M messages each, bounded window,
+   every message checked to arrive exactly once; messages/s;
+3. logins: K logins (connect, SCRAM-SHA-1 without TLS, bind, close) with C
+   at a time; logins/s.
+
+Throughput and logins run ``--rounds`` times; the median round is reported.
+The CPU time of the server and of the load generator during each timed part
+is reported beside the figures, so one can see which side was saturated.
+Results go to ``benchmarks/RESULTS.md`` (and the raw numbers to
+``benchmarks/results.json``).
+
+If ``import xmpplab.server`` fails, or ``python -m xmpplab`` does not exist
+yet, the xmpplab columns say "not measured yet" and Prosody is measured alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+sys.path.insert(0, str(REPO))
+
+from xmpplab.testing.prosody import (  # noqa: E402
+    ProsodyError, ProsodyServer, free_port, prosody_path, prosody_version)
+
+LOADGEN = BENCH_DIR / "loadgen.py"
+DOMAIN = "example.com"
+PASSWORD = "bench-password"
+
+#: Targets from the issue: ratios of xmpplab to Prosody.
+TARGET_THROUGHPUT = 0.5     # at least half of Prosody's messages/s
+TARGET_LOGINS = 0.5         # at least half of Prosody's logins/s
+TARGET_MEMORY = 2.0         # at most twice Prosody's kB per idle connection
+
+
+# ------------------------------------------------------------------ servers
+
+class ServerUnderTest:
+    """A server process on loopback: start, pid, measure, stop."""
+
+    name = "?"
+
+    def __init__(self) -> None:
+        self.host = "127.0.0.1"
+        self.port: int | None = None
+        self.pid: int | None = None
+        self.notes: list[str] = []
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    # measuring -------------------------------------------------------------
+    def processes(self) -> list[psutil.Process]:
+        """The server process and its children (if it forks helpers)."""
+        main = psutil.Process(self.pid)
+        return [main] + main.children(recursive=True)
+
+    def rss(self) -> int:
+        """Resident memory in bytes (server plus children)."""
+        total = 0
+        for proc in self.processes():
+            try:
+                total += proc.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def cpu(self) -> float:
+        """CPU seconds used so far (user + system, server plus children)."""
+        total = 0.0
+        for proc in self.processes():
+            try:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def alive(self) -> bool:
+        return self.pid is not None and psutil.pid_exists(self.pid)
+
+
+class ProsodyUnderTest(ServerUnderTest):
+    """Prosody from Debian's packages, via :class:`ProsodyServer`."""
+
+    name = "prosody"
+
+    def __init__(self, log_level: str = "warn", c2s_timeout: float | None = 1.0) -> None:
+        super().__init__()
+        # Plaintext c2s, in-band registration, mod_limits off, warn-level log
+        # by default (at "info" Prosody writes lines per connection, which
+        # would be measured too).  c2s_timeout works around a 0.12.3 bug: the
+        # unauthenticated-connection timer (300 s) is never cancelled and
+        # keeps every closed session in memory, so the login rate falls as
+        # logins accumulate (1,200/s to 430/s within 6,000 logins here).
+        self.server = ProsodyServer(domains=[DOMAIN], tls=False, allow_registration=True,
+                                    log_level=log_level, c2s_timeout=c2s_timeout)
+        if c2s_timeout is not None:
+            self.notes.append(f"c2s_timeout = {c2s_timeout:g} s (workaround, see NOTES.md)")
+        else:
+            self.notes.append("stock c2s_timeout (300 s)")
+
+    def start(self) -> None:
+        self.server.start()
+        self.port, self.pid = self.server.port, self.server.pid
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def xmpplab_unavailable() -> str | None:
+    """Why the xmpplab server cannot be benchmarked yet, or None if it can.
+
+    Checked in a child process, so a half-written package cannot break the
+    coordinator.
+    """
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    probe = ("import importlib.util, sys\n"
+             "import xmpplab.server\n"
+             "if importlib.util.find_spec('xmpplab.__main__') is None:\n"
+             "    sys.exit('`python -m xmpplab` does not exist yet (no xmpplab/__main__.py)')\n")
+    check = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=60)
+    if check.returncode != 0:
+        last = (check.stderr.strip().splitlines() or ["?"])[-1]
+        if last.startswith("`python -m xmpplab`"):
+            return last
+        return f"`import xmpplab.server` fails ({last})"
+    return None
+
+
+class XmpplabUnderTest(ServerUnderTest):
+    """``python -m xmpplab serve`` as a separate process, optionally recording."""
+
+    def __init__(self, record: bool) -> None:
+        super().__init__()
+        self.record = record
+        self.name = "xmpplab --record" if record else "xmpplab"
+        self.workdir = Path(tempfile.mkdtemp(prefix="xmpplab-bench-"))
+        self.record_file = self.workdir / "record.jsonl"
+        self.log_file = self.workdir / "server.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.port = free_port(self.host)
+        cmd = [sys.executable, "-m", "xmpplab", "serve", "--host", self.host,
+               "--port", str(self.port), "--domain", DOMAIN, "--register"]
+        if self.record:
+            cmd += ["--record", str(self.record_file)]
+        env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+        with open(self.log_file, "wb") as log:
+            self.process = subprocess.Popen(
+                cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        self.pid = self.process.pid
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        tail = self.log_file.read_text(errors="replace")[-2000:]
+        self.stop()
+        raise RuntimeError(f"{' '.join(cmd[2:])} did not listen on port {self.port}: {tail}")
+
+    def stop(self) -> None:
+        if self.record and self.record_file.exists():
+            self.notes.append(f"record file: {self.record_file.stat().st_size / 1e6:.1f} MB")
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for path in self.workdir.glob("*"):
+            path.unlink(missing_ok=True)
+        try:
+            self.workdir.rmdir()
+        except OSError:
+            pass
+
+
+# ----------------------------------------------------------------- loadgen
+
+class Loadgen:
+    """One load generator process speaking the ready/go line protocol."""
+
+    def __init__(self, args: list[str], cpu: int | None) -> None:
+        self.args = args
+        self.cpu = cpu
+        self.proc: asyncio.subprocess.Process | None = None
+        self.stderr = tempfile.TemporaryFile()
+        self.ready_info: dict = {}
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(LOADGEN), *self.args,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self.stderr)
+        if self.cpu is not None:
+            psutil.Process(self.proc.pid).cpu_affinity([self.cpu])
+
+    async def read_event(self, timeout: float) -> dict:
+        """Next JSON line from the process (ready, result or error)."""
+        line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        if not line:
+            await self.proc.wait()
+            self.stderr.seek(0)
+            raise RuntimeError(f"loadgen exited ({self.proc.returncode}): "
+                               f"{self.stderr.read().decode(errors='replace')[-1500:]}")
+        event = json.loads(line)
+        if event.get("event") == "error":
+            raise RuntimeError(f"loadgen: {event.get('error')}")
+        return event
+
+    async def wait_ready(self, timeout: float) -> dict:
+        event = await self.read_event(timeout)
+        if event.get("event") != "ready":
+            raise RuntimeError(f"loadgen: expected ready, got {event}")
+        self.ready_info = event
+        return event
+
+    def go(self) -> None:
+        self.proc.stdin.write(b"go\n")
+
+    async def result(self, timeout: float) -> dict:
+        event = await self.read_event(timeout)
+        await self.proc.wait()
+        return event
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+
+
+def common_args(server: ServerUnderTest) -> list[str]:
+    return ["--host", server.host, "--port", str(server.port), "--domain", DOMAIN,
+            "--password", PASSWORD, "--wait-go"]
+
+
+async def run_coordinated(server: ServerUnderTest, arg_lists: list[list[str]],
+                          cpus: list[int | None], timeout: float) -> dict:
+    """Start loadgens, wait until all are ready, say go, time server CPU, gather."""
+    gens = [Loadgen(a, cpus[i % len(cpus)]) for i, a in enumerate(arg_lists)]
+    try:
+        for gen in gens:
+            await gen.start()
+        await asyncio.gather(*(g.wait_ready(timeout) for g in gens))
+        busy0, cpu0, t0 = machine_busy(), server.cpu(), time.monotonic()
+        for gen in gens:
+            gen.go()
+        results = await asyncio.gather(*(g.result(timeout) for g in gens))
+        cpu1, busy1, t1 = server.cpu(), machine_busy(), time.monotonic()
+    finally:
+        for gen in gens:
+            gen.kill()
+    wall = max(r["end"] for r in results) - min(r["start"] for r in results)
+    loadgen_cpu = sum(r["cpu_s"] for r in results)
+    return {
+        "results": results, "wall_s": wall,
+        "server_cpu_s": cpu1 - cpu0,
+        "server_cpu_percent": 100.0 * (cpu1 - cpu0) / (t1 - t0),
+        "loadgen_cpu_s": loadgen_cpu,
+        "loadgen_cpu_percent": 100.0 * loadgen_cpu / wall if wall else 0.0,
+        "loadgen_procs": len(gens),
+        # Everything else that ran meanwhile (other users of the machine,
+        # the coordinator, the kernel's softirq work): noise in the figures.
+        "other_cpu_percent": max(0.0, 100.0 * ((busy1 - busy0) - (cpu1 - cpu0) - loadgen_cpu)
+                                 / (t1 - t0)),
+    }
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all cores, not idle)."""
+    times = psutil.cpu_times()
+    return times.user + times.nice + times.system + getattr(times, "irq", 0.0) + \
+        getattr(times, "softirq", 0.0) + getattr(times, "steal", 0.0)
+
+
+def split(total: int, parts: int) -> list[int]:
+    """Split ``total`` into ``parts`` near-equal integers."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+async def register_accounts(server: ServerUnderTest, count: int) -> dict:
+    """Create accounts u0..u{count-1} in-band (untimed)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(LOADGEN), "register", "--host", server.host,
+        "--port", str(server.port), "--domain", DOMAIN, "--password", PASSWORD,
+        "--count", str(count), "--concurrency", "16",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 600)
+    lines = out.decode().strip().splitlines()
+    result = json.loads(lines[-1]) if lines else {}
+    if proc.returncode != 0 or result.get("event") != "result":
+        raise RuntimeError(f"registration failed: {result or err.decode()[-1500:]}")
+    return result
+
+
+async def measure_memory(server: ServerUnderTest, opts, cpus) -> dict:
+    """Server RSS before and while holding P idle bound connections."""
+    await asyncio.sleep(opts.settle)
+    before = server.rss()
+    gen = Loadgen(["idle", *common_args(server), "--connections", str(opts.idle),
+                   "--concurrency", "50"], cpus[0])
+    try:
+        await gen.start()
+        info = await gen.wait_ready(300)
+        await asyncio.sleep(opts.settle)
+        after = server.rss()
+        gen.go()
+        result = await gen.result(60)
+    finally:
+        gen.kill()
+    connections = info["connections"]
+    return {
+        "connections": connections, "rss_before": before, "rss_after": after,
+        "kb_per_connection": (after - before) / 1024 / connections,
+        "open_wall_s": info["wall_s"], "loadgen_cpu_s": info["cpu_s"],
+        "loadgen_cpu_percent": info["cpu_percent"],
+        "alive_at_end": result.get("alive_at_end"),
+    }
+
+
+async def measure_throughput(server: ServerUnderTest, opts, cpus) -> dict:
+    """One round of the throughput scenario, split over the loadgen processes."""
+    procs = min(opts.loadgen_procs, opts.pairs)
+    arg_lists, first = [], 0
+    for pairs in split(opts.pairs, procs):
+        arg_lists.append(["throughput", *common_args(server), "--pairs", str(pairs),
+                          "--first-pair", str(first), "--messages", str(opts.messages),
+                          "--window", str(opts.window)])
+        first += pairs
+    run = await run_coordinated(server, arg_lists, cpus, timeout=600)
+    results = run["results"]
+    received = sum(r["received"] for r in results)
+    run.update({
+        "expected": sum(r["expected"] for r in results),
+        "received": received,
+        "lost": sum(r["lost"] for r in results),
+        "duplicates": sum(r["duplicates"] for r in results),
+        "bounced": sum(r["bounced"] for r in results),
+        "misrouted": sum(r["misrouted"] for r in results),
+        "out_of_order": sum(r["out_of_order"] for r in results),
+        "messages_per_s": received / run["wall_s"],
+    })
+    run["clean"] = not (run["lost"] or run["duplicates"] or run["bounced"] or run["misrouted"])
+    return run
+
+
+async def measure_logins(server: ServerUnderTest, opts, cpus) -> dict:
+    """One round of the login scenario, split over the loadgen processes."""
+    procs = opts.loadgen_procs
+    accounts = split(opts.login_accounts, procs)
+    arg_lists, first = [], 0
+    for count, concurrency, n_accounts in zip(split(opts.logins, procs),
+                                              split(opts.login_concurrency, procs), accounts):
+        arg_lists.append(["login", *common_args(server), "--first", str(first),
+                          "--accounts", str(n_accounts), "--count", str(count),
+                          "--concurrency", str(max(1, concurrency))])
+        first += n_accounts
+    run = await run_coordinated(server, arg_lists, cpus, timeout=600)
+    ok = sum(r["ok"] for r in run["results"])
+    run.update({"ok": ok, "failed": sum(r["failed"] for r in run["results"]),
+                "pbkdf2_computed": sum(r["pbkdf2_computed"] for r in run["results"]),
+                "logins_per_s": ok / run["wall_s"]})
+    return run
+
+
+def median_round(rounds: list[dict], key: str) -> dict:
+    """The round whose ``key`` is the median (the lower middle for even counts)."""
+    ordered = sorted(rounds, key=lambda r: r[key])
+    return ordered[(len(ordered) - 1) // 2]
+
+
+async def bench_server(server: ServerUnderTest, opts) -> dict:
+    """Start one server, run all scenarios, stop it; return its figures."""
+    out: dict = {"name": server.name}
+    server_cpu = 0 if opts.pin else None
+    loadgen_cpus = [1] if opts.pin else [None]
+    server.start()
+    try:
+        if server_cpu is not None:
+            for proc in server.processes():
+                proc.cpu_affinity([server_cpu])
+        out["pid"] = server.pid
+        accounts = max(opts.idle, 2 * opts.pairs, opts.login_accounts)
+        out["registration"] = await register_accounts(server, accounts)
+        print(f"  {server.name}: {accounts} accounts in "
+              f"{out['registration']['wall_s']:.1f} s", flush=True)
+
+        out["memory"] = await measure_memory(server, opts, loadgen_cpus)
+        print(f"  {server.name}: {out['memory']['kb_per_connection']:.1f} kB per idle "
+              f"connection ({out['memory']['connections']} connections)", flush=True)
+
+        rounds = []
+        for i in range(opts.rounds):
+            run = await measure_throughput(server, opts, loadgen_cpus)
+            rounds.append(run)
+            print(f"  {server.name}: throughput round {i + 1}: {run['messages_per_s']:,.0f} "
+                  f"msg/s, lost {run['lost']}, server CPU {run['server_cpu_percent']:.0f}%, "
+                  f"loadgen CPU {run['loadgen_cpu_percent']:.0f}%", flush=True)
+        out["throughput_rounds"] = rounds
+        out["throughput"] = median_round(rounds, "messages_per_s")
+        out["throughput"]["all_clean"] = all(r["clean"] for r in rounds)
+
+        rounds = []
+        for i in range(opts.rounds):
+            run = await measure_logins(server, opts, loadgen_cpus)
+            rounds.append(run)
+            print(f"  {server.name}: login round {i + 1}: {run['logins_per_s']:,.0f} logins/s, "
+                  f"failed {run['failed']}, server CPU {run['server_cpu_percent']:.0f}%, "
+                  f"loadgen CPU {run['loadgen_cpu_percent']:.0f}%", flush=True)
+        out["login_rounds"] = rounds
+        out["login"] = median_round(rounds, "logins_per_s")
+        out["server_alive_at_end"] = server.alive()
+    finally:
+        server.stop()
+    out["notes"] = server.notes
+    return out
+
+
+# ------------------------------------------------------------------ report
+
+def machine_info() -> dict:
+    """Facts about this machine and the software measured."""
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        scramp_version = importlib.metadata.version("scramp")
+    except importlib.metadata.PackageNotFoundError:
+        scramp_version = "?"
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": os.cpu_count(), "cpu": model,
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "kernel": platform.release(), "python": platform.python_version(),
+        "prosody": prosody_version() or "not installed", "scramp": scramp_version,
+    }
+
+
+def bottleneck(run: dict, nproc: int | None, busy: float = 85.0) -> str:
+    """Which side a timed part was limited by, judged from CPU percentages."""
+    server = run["server_cpu_percent"]
+    per_gen = run["loadgen_cpu_percent"] / max(1, run["loadgen_procs"])
+    total = server + run["loadgen_cpu_percent"]
+    if nproc and total >= 100 * nproc * busy / 100:
+        return "all cores busy"
+    if server >= busy and per_gen >= busy:
+        return "both (server and loadgen)"
+    if server >= busy:
+        return "server"
+    if per_gen >= busy:
+        return "**load generator**"
+    return "neither saturated (latency)"
+
+
+def fmt(value, spec: str) -> str:
+    return format(value, spec) if isinstance(value, (int, float)) else str(value)
+
+
+def loops(servers: dict) -> set[str]:
+    """Event loops the load generator used (asyncio or uvloop)."""
+    found = set()
+    for entry in servers.values():
+        if isinstance(entry, dict):
+            for run in entry.get("throughput_rounds", []) + entry.get("login_rounds", []):
+                found.update(r.get("loop", "?") for r in run["results"])
+    return found
+
+
+def write_report(path: Path, info: dict, opts, servers: dict[str, dict | str]) -> None:
+    """Write RESULTS.md: the comparison table, CPU beside each figure, details."""
+    names = ["xmpplab", "xmpplab --record", "prosody"]
+
+    def figure(name: str, getter, spec: str) -> str:
+        entry = servers.get(name)
+        if not isinstance(entry, dict):
+            return "not measured yet" if entry is None else str(entry)
+        try:
+            return fmt(getter(entry), spec)
+        except (KeyError, TypeError):
+            return "failed"
+
+    def value(name: str, getter):
+        entry = servers.get(name)
+        if not isinstance(entry, dict):
+            return None
+        try:
+            return getter(entry)
+        except (KeyError, TypeError):
+            return None
+
+    def ratio_cells(getter, target: float, higher_is_better: bool) -> tuple[str, str]:
+        ref = value("prosody", getter)
+        ratios, passes = [], []
+        for name in names[:2]:
+            mine = value(name, getter)
+            if mine is None or not ref:
+                ratios.append("—")
+                passes.append("—")
+                continue
+            r = mine / ref
+            ratios.append(f"{r:.2f}x")
+            ok = r >= target if higher_is_better else r <= target
+            passes.append("yes" if ok else "**no**")
+        return " / ".join(ratios), " / ".join(passes)
+
+    tput = lambda e: e["throughput"]["messages_per_s"]          # noqa: E731
+    logins = lambda e: e["login"]["logins_per_s"]               # noqa: E731
+    memory = lambda e: e["memory"]["kb_per_connection"]          # noqa: E731
+    lost = lambda e: sum(r["lost"] + r["duplicates"] + r["bounced"] + r["misrouted"]  # noqa: E731
+                         for r in e["throughput_rounds"])
+
+    lines = [
+        "# Benchmark results: xmpplab server vs Prosody",
+        "",
+        "Written by `benchmarks/run.py`" + (" --quick" if opts.quick else "") +
+        "; see `benchmarks/README.md` for what each figure means.",
+        "",
+        f"- Date: {info['date']}",
+        f"- Machine: {info['nproc']} cores ({info['cpu']}), {info['memory_gib']} GiB, "
+        f"Linux {info['kernel']}",
+        f"- Python {info['python']}, Prosody {info['prosody']} (Debian package), "
+        f"scramp {info['scramp']}",
+        f"- Load: {opts.pairs} pairs x {opts.messages:,} messages (window {opts.window} per "
+        f"pair); {opts.logins:,} logins over {opts.login_accounts} accounts, {opts.login_concurrency} "
+        f"at a time; {opts.idle} idle connections; median of {opts.rounds} round(s); "
+        f"{opts.loadgen_procs} loadgen process(es), event loop "
+        f"{', '.join(sorted(loops(servers))) or '?'}" + (", server pinned to CPU 0 and "
+                                                        "loadgen to CPU 1" if opts.pin else ""),
+        "",
+        "| metric | xmpplab | xmpplab --record | prosody | ratio (xmpplab / --record vs prosody) "
+        "| target | pass |",
+        "| --- | ---: | ---: | ---: | :---: | :---: | :---: |",
+    ]
+    ratio, ok = ratio_cells(tput, TARGET_THROUGHPUT, True)
+    lines.append(f"| messages/s, {opts.pairs} pairs | " + " | ".join(
+        figure(n, tput, ",.0f") for n in names) + f" | {ratio} | >= {TARGET_THROUGHPUT}x | {ok} |")
+    lines.append("| messages lost, duplicated, misrouted or bounced (all rounds) | " + " | ".join(
+        figure(n, lost, "d") for n in names) + " | | 0 | " + " / ".join(
+        ("—" if value(n, lost) is None else ("yes" if value(n, lost) == 0 else "**no**"))
+        for n in names[:2]) + " |")
+    ratio, ok = ratio_cells(logins, TARGET_LOGINS, True)
+    lines.append("| logins/s (SCRAM-SHA-1, no TLS) | " + " | ".join(
+        figure(n, logins, ",.0f") for n in names) + f" | {ratio} | >= {TARGET_LOGINS}x | {ok} |")
+    ratio, ok = ratio_cells(memory, TARGET_MEMORY, False)
+    lines.append("| kB RSS per idle authenticated connection | " + " | ".join(
+        figure(n, memory, ".1f") for n in names) + f" | {ratio} | <= {TARGET_MEMORY}x | {ok} |")
+
+    lines += [
+        "",
+        "## CPU during the timed parts",
+        "",
+        "Percent of one core, over the timed part of the median round. 100% server CPU "
+        "means the server was the bottleneck; a load generator near 100% (per process) "
+        "would mean the harness limits the figure. \"Other CPU\" is everything else "
+        "that was busy on the machine meanwhile (noise).",
+        "",
+        "| scenario | server | server CPU | loadgen CPU | loadgen processes | other CPU | "
+        "limited by |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name in names:
+        entry = servers.get(name)
+        if not isinstance(entry, dict):
+            lines.append(f"| all | {name} | {'not measured yet' if entry is None else entry} "
+                         "| | | | |")
+            continue
+        for label, key in (("throughput", "throughput"), ("logins", "login")):
+            run = entry.get(key)
+            if run:
+                lines.append(f"| {label} | {name} | {run['server_cpu_percent']:.0f}% | "
+                             f"{run['loadgen_cpu_percent']:.0f}% | {run['loadgen_procs']} | "
+                             f"{run['other_cpu_percent']:.0f}% | "
+                             f"{bottleneck(run, info['nproc'])} |")
+        mem = entry.get("memory")
+        if mem:
+            lines.append(f"| opening {mem['connections']} idle connections | {name} | — | "
+                         f"{mem['loadgen_cpu_percent']:.0f}% | 1 | | (not timed) |")
+
+    lines += ["", "## Details", ""]
+    for name in names:
+        entry = servers.get(name)
+        if not isinstance(entry, dict):
+            reason = "not measured yet" if entry is None else entry
+            lines.append(f"- **{name}**: {reason}")
+            continue
+        mem = entry["memory"]
+        lines.append(
+            f"- **{name}**: RSS {mem['rss_before'] / 2**20:.1f} MiB before, "
+            f"{mem['rss_after'] / 2**20:.1f} MiB with {mem['connections']} idle connections. "
+            "Throughput rounds (msg/s): " + ", ".join(
+                f"{r['messages_per_s']:,.0f}" for r in entry["throughput_rounds"]) +
+            ". Login rounds (logins/s): " + ", ".join(
+                f"{r['logins_per_s']:,.0f}" for r in entry["login_rounds"]) +
+            f"; failed logins: {sum(r['failed'] for r in entry['login_rounds'])}; "
+            f"client PBKDF2 computations during timed logins: "
+            f"{sum(r['pbkdf2_computed'] for r in entry['login_rounds'])}." +
+            "".join(f" {note}." for note in entry.get("notes", [])))
+    lines += [
+        "",
+        "The load generator and the server share the machine's "
+        f"{info['nproc']} cores; the figures compare servers measured the same way, "
+        "one after the other, in this one run.",
+        "",
+    ]
+    path.write_text("\n".join(lines))
+
+
+# ------------------------------------------------------------------- main
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one round")
+    parser.add_argument("--only", choices=["xmpplab", "prosody"],
+                        help="measure only one kind of server")
+    parser.add_argument("--pairs", type=int, default=10)
+    parser.add_argument("--messages", type=int, help="messages per pair (10000; quick 2000)")
+    parser.add_argument("--window", type=int, default=100, help="messages in flight per pair")
+    parser.add_argument("--logins", type=int, help="timed logins per round (4000; quick 1000)")
+    parser.add_argument("--login-accounts", type=int, default=100)
+    parser.add_argument("--login-concurrency", type=int, default=20)
+    parser.add_argument("--idle", type=int, help="idle connections (500; quick 200)")
+    parser.add_argument("--rounds", type=int, help="rounds of throughput and logins (3; quick 1)")
+    parser.add_argument("--loadgen-procs", type=int, default=1,
+                        help="load generator processes for throughput and logins")
+    parser.add_argument("--pin", action="store_true",
+                        help="pin the server to CPU 0 and the load generator to CPU 1")
+    parser.add_argument("--prosody-log-level", default="warn",
+                        choices=["debug", "info", "warn", "error"])
+    parser.add_argument("--prosody-stock", action="store_true",
+                        help="keep Prosody's c2s_timeout of 300 s (its login rate then "
+                             "falls as logins accumulate; see NOTES.md)")
+    parser.add_argument("--settle", type=float, default=2.0,
+                        help="seconds to wait before reading RSS")
+    parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md")
+    parser.add_argument("--json", type=Path, default=BENCH_DIR / "results.json")
+    opts = parser.parse_args(argv)
+    defaults = {"messages": (10000, 2000), "logins": (4000, 1000), "idle": (500, 200),
+                "rounds": (3, 1)}
+    for key, (full, quick) in defaults.items():
+        if getattr(opts, key) is None:
+            setattr(opts, key, quick if opts.quick else full)
+    if opts.pin and (os.cpu_count() or 1) < 2:
+        parser.error("--pin needs at least 2 CPUs")
+    return opts
+
+
+async def main_async(opts) -> int:
+    servers: dict[str, dict | str | None] = {
+        "xmpplab": None, "xmpplab --record": None, "prosody": None}
+    plan: list[ServerUnderTest] = []
+    if opts.only in (None, "xmpplab"):
+        reason = xmpplab_unavailable()
+        if reason:
+            print(f"xmpplab: skipped, {reason}", flush=True)
+            servers["xmpplab"] = servers["xmpplab --record"] = f"not measured yet: {reason}"
+        else:
+            plan += [XmpplabUnderTest(record=False), XmpplabUnderTest(record=True)]
+    if opts.only in (None, "prosody"):
+        if prosody_path() is None:
+            servers["prosody"] = "not measured: prosody is not installed (apt-get install prosody)"
+            print("prosody: skipped, not installed", flush=True)
+        else:
+            plan.append(ProsodyUnderTest(opts.prosody_log_level,
+                                         None if opts.prosody_stock else 1.0))
+    for server in plan:
+        print(f"{server.name}:", flush=True)
+        try:
+            servers[server.name] = await bench_server(server, opts)
+        except (RuntimeError, ProsodyError, OSError, asyncio.TimeoutError) as exc:
+            print(f"  {server.name}: FAILED: {exc}", flush=True)
+            servers[server.name] = f"failed: {str(exc).splitlines()[0][:200]}"
+    info = machine_info()
+    write_report(opts.output, info, opts, servers)
+    opts.json.write_text(json.dumps({"machine": info, "options": {
+        k: str(v) if isinstance(v, Path) else v for k, v in vars(opts).items()},
+        "servers": servers}, indent=1))
+    print(f"wrote {opts.output} and {opts.json}", flush=True)
+    return 0
+
+
+def main(argv=None) -> int:
+    """Run the benchmark and write RESULTS.md."""
+    return asyncio.run(main_async(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
