@@ -61,8 +61,12 @@ def render_stream(events: list[dict], conn: str, color: bool = True, width: int 
 def _wrap(text: str, width: int):
     text = text.replace("\n", " ")
     while len(text) > width:
-        cut = text.rfind("><", 0, width)
-        cut = cut + 1 if cut > 0 else width
+        cut = text.rfind("><", 0, width)  # between two tags, else at a space, else anywhere
+        if cut > 0:
+            cut += 1
+        else:
+            cut = text.rfind(" ", 0, width)
+            cut = cut if cut > 0 else width
         yield text[:cut]
         text = text[cut:]
     yield text
@@ -77,6 +81,8 @@ async def _login(port: int, jid: str, password: str):
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE  # the lab's certificate is self-signed
     client.ssl_context = ctx
+    client.auto_authorize = None  # answer subscription requests in our own code, so the demo shows it
+    client.auto_subscribe = False
     started = asyncio.Event()
     client.add_event_handler("session_start", lambda _: started.set())
     client.connect("127.0.0.1", port)

@@ -120,13 +120,13 @@ class C2SSession(asyncio.Protocol):
         timeout = self.server.negotiation_timeout
         if timeout:
             self._timer = asyncio.get_running_loop().call_later(timeout, self._negotiation_timed_out)
-        if self.server.recorder:
+        if self.server.recorder is not None:
             sock = transport.get_extra_info("sockname")
             self.server.record(self.conn_id, "open", peer=_fmt_addr(self.peer), local=_fmt_addr(sock), kind="c2s",
                                role="receiving")
 
     def data_received(self, data: bytes):
-        if self.server.recorder:
+        if self.server.recorder is not None:
             self.server.record(self.conn_id, "data", dir="in", data=self._decoder.decode(data))
         if self.state is State.CLOSED:
             return
@@ -167,7 +167,7 @@ class C2SSession(asyncio.Protocol):
         self.state = State.CLOSED
         self.server.connections.discard(self)
         self.server.session_closed(self)
-        if self.server.recorder:
+        if self.server.recorder is not None:
             self.server.record(self.conn_id, "close", clean=was_closed)
 
     # output ---------------------------------------------------------------
@@ -175,7 +175,7 @@ class C2SSession(asyncio.Protocol):
         if self.transport is None or self.transport.is_closing():
             return
         self.transport.write(text.encode("utf-8"))
-        if self.server.recorder:
+        if self.server.recorder is not None:
             self.server.record(self.conn_id, "data", dir="out", data=text)
 
     def send(self, stanza) -> None:
@@ -252,6 +252,8 @@ class C2SSession(asyncio.Protocol):
             sub(features, "bind", ns=NS_BIND)
             session = sub(features, "session", ns=NS_SESSION)
             sub(session, "optional", ns=NS_SESSION)
+            sub(features, "ver", ns="urn:xmpp:features:rosterver")  # RFC 6121 2.6.1: roster versioning
+            sub(features, "sub", ns="urn:xmpp:features:pre-approval")  # RFC 6121 3.4: pre-approval
         else:
             return self.close("policy-violation", "unexpected stream restart")
         self.write(serialize(features))
@@ -311,7 +313,7 @@ class C2SSession(asyncio.Protocol):
         self.secure = True
         self.parser.reset()
         self.state = State.CONNECTED
-        if self.server.recorder:
+        if self.server.recorder is not None:
             ssl_obj = new_transport.get_extra_info("ssl_object")
             self.server.record(self.conn_id, "tls", version=ssl_obj.version() if ssl_obj else None,
                                cipher=(ssl_obj.cipher() or [None])[0] if ssl_obj else None)
@@ -385,7 +387,7 @@ class C2SSession(asyncio.Protocol):
         self.mechanism = None
         self.state = State.AUTHENTICATED
         self.parser.reset()
-        if self.server.recorder:
+        if self.server.recorder is not None:
             self.server.record(self.conn_id, "auth", mechanism=self.mechanism_name, user=f"{username}@{self.host}")
 
     def _bind_iq(self, el) -> None:
@@ -411,7 +413,7 @@ class C2SSession(asyncio.Protocol):
             bind = sub(result, "bind", ns=NS_BIND)
             sub(bind, "jid", text=str(jid))
             self.write(serialize(result, NS_CLIENT))
-            if self.server.recorder:
+            if self.server.recorder is not None:
                 self.server.record(self.conn_id, "bound", jid=str(jid))
             self.server.hooks.fire("session-bound", self)
             return

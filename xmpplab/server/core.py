@@ -69,6 +69,7 @@ class Accounts:
         bare = JID(local=local, domain=host)
         for session in list(self._server.resources(bare)):
             session.close("not-authorized", "this account was removed")
+        self._server.hooks.fire("pre-account-removed", bare)
         removed = self._server.storage.delete_account(host, local)
         self._server.hooks.fire("account-removed", bare)
         return removed
@@ -286,7 +287,9 @@ class Server:
     def send_back(self, reply, event) -> None:
         origin = event.origin
         if origin is not None and getattr(origin, "state", None) is State.READY and \
-                reply.get("to") in (None, origin.jid_str):
+                reply.get("to") in (None, origin.jid_str, str(origin.jid.bare)):
+            # An answer to the sender, also when its stanza was stamped with the bare JID
+            # (subscription presence, RFC 6121 3.1.2): it goes back on the sender's own stream.
             origin.send(reply)
         else:
             self.router.route(reply)

@@ -119,6 +119,9 @@ class Storage:
             cur = self._db.execute("DELETE FROM accounts WHERE domain=? AND username=?", (domain, username))
             for table in ("roster", "subscription_requests", "offline", "roster_version"):
                 self._db.execute(f"DELETE FROM {table} WHERE owner=?", (bare,))
+            # Requests from an account that no longer exists are dropped; contacts keep their roster
+            # items (the presence module has already cancelled the subscriptions both ways).
+            self._db.execute("DELETE FROM subscription_requests WHERE contact=?", (bare,))
         return cur.rowcount > 0
 
     def list_accounts(self, domain: str | None = None) -> list[str]:

@@ -1,0 +1,636 @@
+"""A recording XMPP client for notebooks: slixmpp underneath, small awaitable helpers on top.
+
+Inside a running event loop (a Jupyter cell, an ``async def``)::
+
+    juliet = await Client.connect("juliet@example.com/balcony", "secret",
+                                  host="127.0.0.1", port=5222, verify_tls=False)
+    await juliet.send_message("romeo@example.net", "Wherefore art thou?")
+    reply = await juliet.next("message")          # the next message that arrives
+    print(reply["from"], reply["body"])
+    pong = await juliet.iq("<iq type='get' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>")
+    await juliet.send_raw("<presence><show>away</show></presence>")   # any XML, as typed
+    await juliet.disconnect()
+
+A :class:`~xmpplab.lab.Lab` makes these for you (``await lab.connect(jid)``);
+:meth:`Client.connect` reaches any server, Prosody and ejabberd included.
+
+What crosses the wire is recorded, not re-serialised: :class:`RecordingClientXMPP`
+records the bytes slixmpp hands to its transport and the bytes the transport
+hands back, as text above TLS, in the event dicts of :mod:`xmpplab.recording`
+(``open`` with ``role="initiating"``, ``data`` with ``dir`` "out" for client to
+server, ``tls``, ``auth``, ``bound``, ``close``). The events are in
+:attr:`Client.events` and go to the ``recorder`` you pass (the Lab's).
+
+Underneath is a real slixmpp ``ClientXMPP`` (:attr:`Client.xmpp`): everything
+slixmpp can do stays one attribute away. Received stanzas are slixmpp stanza
+objects: ``msg["body"]``, ``str(msg)`` for its XML, ``msg.xml`` for the
+ElementTree element.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import copy
+import itertools
+import logging
+import ssl
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Self
+
+import slixmpp
+from lxml import etree
+from slixmpp.exceptions import IqError as SlixIqError
+from slixmpp.exceptions import IqTimeout as SlixIqTimeout
+
+from .errors import STANZA_CONDITIONS, StanzaError
+from .jid import JID
+from .xml import NS_CLIENT, NS_ROSTER, XMLInputError, parse_fragment
+
+log = logging.getLogger("xmpplab.client")
+
+__all__ = ["Client", "ClientError", "ConnectError", "IqError", "RecordingClientXMPP", "RosterItem",
+           "StanzaTimeout"]
+
+#: slixmpp plugins every Client loads: service discovery, software version, ping (it answers the server's pings).
+DEFAULT_PLUGINS = ("xep_0030", "xep_0092", "xep_0199")
+#: Received stanzas kept for :meth:`Client.next` before the oldest are dropped.
+INBOX_LIMIT = 1000
+STANZA_KINDS = ("message", "presence", "iq")
+_conn_counters: dict[str, itertools.count] = {}
+
+
+class ClientError(Exception):
+    """Something a :class:`Client` was asked to do did not work; the message says what and why."""
+
+
+class ConnectError(ClientError):
+    """Could not connect, secure the stream or log in."""
+
+
+class StanzaTimeout(ClientError, TimeoutError):
+    """Nothing matching arrived in time (:meth:`Client.next`, :meth:`Client.iq`)."""
+
+
+class IqError(ClientError, StanzaError):
+    """The answer to an iq was ``type='error'``.
+
+    ``condition`` is the RFC 6120 section 8.3.3 condition (``"service-unavailable"``),
+    ``type`` the error type (``"cancel"``), ``text`` the server's explanation if any,
+    and ``iq`` the error stanza itself.
+    """
+
+    def __init__(self, message: str, condition: str, type: str | None, text: str | None, iq=None):
+        self.condition = condition
+        self.type = type
+        self.text = text
+        self.iq = iq
+        Exception.__init__(self, message)
+
+
+@dataclass(frozen=True)
+class RosterItem:
+    """One contact on the roster (RFC 6121 section 2.1.2).
+
+    ``subscription`` is "none", "to", "from" or "both"; ``ask`` is "subscribe"
+    while our own subscription request is pending.
+    """
+
+    jid: str
+    subscription: str = "none"
+    name: str | None = None
+    ask: str | None = None
+    groups: tuple[str, ...] = field(default=())
+
+    def __str__(self) -> str:
+        pending = " (pending)" if self.ask else ""
+        return f"{self.jid}: {self.subscription}{pending}"
+
+
+def _next_conn_id(name: str) -> str:
+    counter = _conn_counters.setdefault(name, itertools.count(1))
+    return f"client-{name}-{next(counter)}"
+
+
+def _fmt_addr(addr) -> str | None:
+    if not addr:
+        return None
+    host, port = addr[0], addr[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class RecordingClientXMPP(slixmpp.ClientXMPP):
+    """slixmpp's ``ClientXMPP`` that records every byte of its stream.
+
+    slixmpp writes to its transport in exactly one place, :meth:`send_raw`, and
+    reads in :meth:`data_received`; both are overridden here, so the recording
+    is what crossed the socket (above TLS), not slixmpp's re-serialised log.
+    Wrapping ``self.transport`` instead would not work: slixmpp passes that
+    transport to ``loop.start_tls``, so a wrapper would see the TLS ciphertext.
+
+    ``record(event_type, **fields)`` is called for each event; ``conn_id()``
+    names each new TCP connection.
+    """
+
+    def __init__(self, jid, password, *, record, conn_id, **kwargs):
+        super().__init__(jid, password, **kwargs)
+        self._record_event = record
+        self._new_conn_id = conn_id
+        self.conn_id: str | None = None
+        self.mechanism: str | None = None
+        self.tls_version: str | None = None
+        self._in_decoder = self._out_decoder = None
+        self._footer_seen = False
+        self.add_event_handler("auth_success", self._recorded_auth)
+        self.add_event_handler("session_bind", self._recorded_bind)
+
+    def _record(self, type_: str, **fields) -> None:
+        if self.conn_id is not None:
+            self._record_event(self.conn_id, type_, **fields)
+
+    def connection_made(self, transport, send_event: bool = True) -> None:
+        ssl_object = transport.get_extra_info("ssl_object")
+        if send_event:  # a new TCP connection (after STARTTLS slixmpp calls this again with send_event=False)
+            self.conn_id = self._new_conn_id()
+            self._in_decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            self._out_decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            self._footer_seen = False
+            self.mechanism = self.tls_version = None
+            self._record("open", peer=_fmt_addr(transport.get_extra_info("peername")),
+                         local=_fmt_addr(transport.get_extra_info("sockname")), kind="c2s", role="initiating")
+        if ssl_object is not None:
+            self.tls_version = ssl_object.version()
+            cipher = ssl_object.cipher()
+            self._record("tls", version=self.tls_version, cipher=cipher[0] if cipher else None)
+        super().connection_made(transport, send_event)  # sends the stream header through send_raw
+
+    def data_received(self, data) -> None:
+        if self._in_decoder is not None:
+            text = data if isinstance(data, str) else self._in_decoder.decode(data)
+            if "</stream:stream>" in text:
+                self._footer_seen = True
+            self._record("data", dir="in", data=text)
+        super().data_received(data)
+
+    def send_raw(self, data) -> None:
+        super().send_raw(data)  # raises NotConnectedError, then nothing was written
+        if self._out_decoder is not None:
+            text = data if isinstance(data, str) else self._out_decoder.decode(data)
+            if text == self.stream_footer:
+                self._footer_seen = True
+            self._record("data", dir="out", data=text)
+
+    def connection_lost(self, exception) -> None:
+        if self.conn_id is not None:
+            fields = {"clean": self._footer_seen}
+            if exception is not None:
+                fields["error"] = str(exception)
+            self._record("close", **fields)
+        super().connection_lost(exception)
+
+    def _recorded_auth(self, _stanza) -> None:
+        mech = getattr(self.plugin.get("feature_mechanisms", None), "mech", None)
+        self.mechanism = getattr(mech, "name", None)
+        self._record("auth", mechanism=self.mechanism, user=str(self.boundjid.bare))
+
+    def _recorded_bind(self, jid) -> None:
+        self._record("bound", jid=str(jid))
+
+
+class Client:
+    """A logged-in XMPP client with helpers a learner can read; make one with :meth:`connect`.
+
+    The helpers are coroutines (``await`` them) and each has a timeout that
+    raises an error naming what was awaited. ``client.xmpp`` is the slixmpp
+    object; ``client.events`` is the recording of this client's stream.
+    """
+
+    def __init__(self, xmpp: RecordingClientXMPP, *, host: str | None, port: int | None, events: list,
+                 name: str):
+        self.xmpp = xmpp
+        self.host, self.port = host, port
+        self.events = events
+        self.name = name
+        self._inbox: list = []
+        self._waiters: list[asyncio.Future] = []
+        self._collecting = False
+        self._closed_reason: str | None = None
+        xmpp.add_filter("in", self._arrived)
+        xmpp.add_event_handler("session_start", self._session_started)
+        xmpp.add_event_handler("disconnected", self._lost)
+
+    # ------------------------------------------------------------------ connecting
+    @classmethod
+    async def connect(cls, jid: str, password: str, *, host: str | None = None, port: int = 5222,
+                      verify_tls: bool = True, ca_file: str | None = None, starttls: bool = True,
+                      sasl_mechanism: str | None = None, presence: bool = True, timeout: float = 15.0,
+                      recorder=None, conn_id=None, plugins=DEFAULT_PLUGINS, auto_approve: bool = False) -> Client:
+        """Connect to ``host:port`` (DNS when ``host`` is None), secure, log in, bind; return the Client.
+
+        ``verify_tls=False`` accepts any certificate (test servers with a
+        self-signed one); ``ca_file`` trusts one more CA or certificate (PEM)
+        while still verifying. ``starttls=False`` keeps the stream in plain
+        text (the server may refuse). ``sasl_mechanism`` forces one mechanism,
+        e.g. "PLAIN". ``presence`` sends initial presence after login, so the
+        server delivers messages sent to the bare JID. ``recorder`` receives
+        each event dict too; ``conn_id`` is a callable naming each connection
+        (default ``client-<user>-<n>``). Subscription requests wait for
+        :meth:`approve` unless ``auto_approve``.
+
+        Raises :class:`ConnectError` naming the step that failed.
+        """
+        loop = asyncio.get_running_loop()
+        jid_obj = JID(jid)
+        name = jid_obj.local or jid_obj.domain
+        events: list[dict] = []
+
+        def record(conn: str, type_: str, **fields) -> None:
+            event = {"t": time.time(), "conn": conn, "type": type_, **fields}
+            events.append(event)
+            if recorder is not None:
+                try:
+                    recorder(event)
+                except Exception:
+                    log.exception("the recorder failed on %s", event.get("type"))
+
+        kwargs = {"sasl_mech": sasl_mechanism} if sasl_mechanism else {}
+        xmpp = RecordingClientXMPP(str(jid_obj), password, record=record,
+                                   conn_id=conn_id or (lambda: _next_conn_id(name)), **kwargs)
+        xmpp.loop = loop
+        xmpp.enable_direct_tls = False      # slixmpp 1.17 would try direct TLS on the STARTTLS port first
+        xmpp.enable_starttls = starttls
+        xmpp.enable_plaintext = not starttls
+        xmpp.ssl_context = _tls_context(verify_tls, ca_file)
+        xmpp.auto_authorize = True if auto_approve else None   # None: the learner approves
+        xmpp.auto_subscribe = False
+        for plugin in plugins:
+            xmpp.register_plugin(plugin)
+        client = cls(xmpp, host=host, port=port if host else None, events=events, name=name)
+        await client._login(timeout)
+        if presence:
+            await client.send_presence()
+        return client
+
+    async def _login(self, timeout: float) -> None:
+        xmpp = self.xmpp
+        loop = asyncio.get_running_loop()
+        outcome: asyncio.Future = loop.create_future()
+        failures: list[str] = []
+        where = f"{self.host}:{self.port}" if self.host else f"{xmpp.boundjid.domain} (DNS)"
+
+        def finish(error: str | None = None) -> None:
+            if not outcome.done():
+                outcome.set_result(error)
+
+        def on_failed_auth(stanza) -> None:
+            mech = getattr(xmpp.plugin.get("feature_mechanisms", None), "mech", None)
+            failures.append(f"{getattr(mech, 'name', '?')}: {stanza['condition'] or 'failure'}")
+
+        def on_disconnected(reason) -> None:
+            if isinstance(reason, ssl.SSLCertVerificationError):
+                finish(cert_failed(reason))
+            finish(f"the connection to {where} closed during login" + (f" ({reason})" if reason else ""))
+
+        def cert_failed(exc) -> str:
+            return (f"TLS certificate verification failed for {xmpp.boundjid.domain}: "
+                    f"{getattr(exc, 'verify_message', None) or exc}. For a test server with a self-signed "
+                    "certificate pass verify_tls=False, or ca_file= its certificate")
+
+        def on_stream_error(stanza) -> None:
+            text = stanza["text"]
+            finish(f"the server sent a stream error: {stanza['condition']}" + (f" ({text})" if text else ""))
+
+        handlers = {
+            "session_start": lambda _: finish(),
+            "failed_auth": on_failed_auth,
+            "failed_all_auth": lambda _: finish(
+                f"could not log in as {xmpp.boundjid.bare}: {'; '.join(failures) or 'no mechanism worked'}"
+                " (wrong password, or no such account?)"),
+            "no_auth": lambda _: finish("no SASL mechanism offered by the server is usable"),
+            "connection_failed": lambda exc: finish(f"could not connect to {where}: {exc}"),
+            "ssl_invalid_chain": lambda exc: finish(cert_failed(exc)),
+            "stream_error": on_stream_error,
+            "disconnected": on_disconnected,
+        }
+        for event, handler in handlers.items():
+            xmpp.add_event_handler(event, handler)
+        try:
+            if self.host:
+                xmpp.connect(self.host, self.port)
+            else:
+                xmpp.connect()
+            try:
+                error = await asyncio.wait_for(asyncio.shield(outcome), timeout)
+            except TimeoutError:
+                error = (f"no session with {where} after {timeout:g} s "
+                         f"(last step: {self._last_step()})")
+        finally:
+            for event, handler in handlers.items():
+                xmpp.del_event_handler(event, handler)
+        if error is not None:
+            xmpp.cancel_connection_attempt()
+            xmpp.abort()
+            self._stop_send_task()
+            raise ConnectError(error)
+
+    def _last_step(self) -> str:
+        for event in reversed(self.events):
+            if event["type"] in ("auth", "tls", "bound"):
+                return event["type"]
+            if event["type"] == "open":
+                return "connected, negotiating the stream"
+        return "connecting"
+
+    def _session_started(self, _event) -> None:
+        self._collecting = True
+        self._closed_reason = None
+
+    def _lost(self, reason) -> None:
+        self._closed_reason = str(reason) if reason else "disconnected"
+        self._wake()
+
+    def _stop_send_task(self) -> None:
+        # slixmpp's send loop runs until cancelled, even after a disconnect.
+        task = getattr(self.xmpp, "_run_out_filters", None)
+        if task is not None and not task.done():
+            task.cancel()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def jid(self) -> JID:
+        """The full JID the server bound for this session (``juliet@example.com/balcony``)."""
+        return JID(str(self.xmpp.boundjid.full))
+
+    @property
+    def connected(self) -> bool:
+        return self.xmpp.transport is not None
+
+    @property
+    def conn(self) -> str | None:
+        """The recording's id for the current connection, e.g. ``client-juliet-1``."""
+        return self.xmpp.conn_id
+
+    @property
+    def pending(self) -> list:
+        """Stanzas received and not yet taken by :meth:`next`, oldest first."""
+        return list(self._inbox)
+
+    def __repr__(self) -> str:
+        where = f"{self.host}:{self.port}" if self.host else "(DNS)"
+        if not self.connected:
+            return f"<xmpplab Client {self.xmpp.boundjid.full} disconnected from {where}>"
+        secure = []
+        if self.xmpp.tls_version:
+            secure.append(self.xmpp.tls_version)
+        if self.xmpp.mechanism:
+            secure.append(self.xmpp.mechanism)
+        extra = f" ({', '.join(secure)})" if secure else ""
+        return (f"<xmpplab Client {self.jid} on {where}{extra}, "
+                f"{len(self._inbox)} received stanza{'s' if len(self._inbox) != 1 else ''} waiting>")
+
+    # ------------------------------------------------------------------ receiving
+    def _arrived(self, stanza):
+        if self._collecting and stanza.name in STANZA_KINDS and stanza.namespace == NS_CLIENT:
+            self._inbox.append(copy.copy(stanza))  # slixmpp's handlers may change the original (reply())
+            if len(self._inbox) > INBOX_LIMIT:
+                del self._inbox[0]
+            self._wake()
+        return stanza
+
+    def _wake(self) -> None:
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _take(self, kind, predicate, from_):
+        for i, stanza in enumerate(self._inbox):
+            if kind is not None and stanza.name != kind:
+                continue
+            if from_ is not None and not _same_address(stanza["from"], from_):
+                continue
+            if predicate is not None and not predicate(stanza):
+                continue
+            return self._inbox.pop(i)
+        return None
+
+    async def next(self, kind: str | None = None, *, timeout: float = 5.0, predicate=None, from_: str | None = None):
+        """Return the oldest received stanza not taken yet, waiting up to ``timeout`` seconds for one.
+
+        ``kind`` is "message", "presence" or "iq" (None: any). ``from_`` keeps
+        only stanzas from that JID (a bare JID matches all its resources);
+        ``predicate(stanza)`` can filter further. Stanzas that do not match
+        stay for a later call. Raises :class:`StanzaTimeout` when nothing
+        matching arrives in time.
+        """
+        if kind is not None and kind not in STANZA_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(STANZA_KINDS)} (or None for any), not {kind!r}")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            found = self._take(kind, predicate, from_)
+            if found is not None:
+                return found
+            what = (kind or "stanza") + (f" from {from_}" if from_ else "") + \
+                (" matching the predicate" if predicate else "")
+            if self._closed_reason and not self.connected:
+                raise ClientError(f"{self.xmpp.boundjid.full} is disconnected ({self._closed_reason}); "
+                                  f"no {what} can arrive")
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                others = ", ".join(s.name for s in self._inbox[:10])
+                raise StanzaTimeout(
+                    f"{self.jid} waited {timeout:g} s for a {what}; none arrived"
+                    + (f" (other stanzas are waiting: {others})" if others else ""))
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                await asyncio.wait_for(waiter, remaining)
+            except TimeoutError:
+                pass
+            finally:
+                self._waiters.remove(waiter)
+
+    def clear(self) -> int:
+        """Forget the received stanzas not taken yet; return how many there were."""
+        count = len(self._inbox)
+        self._inbox.clear()
+        return count
+
+    # ------------------------------------------------------------------ sending
+    async def _flush(self, timeout: float = 5.0) -> None:
+        """Wait until slixmpp has written everything queued to the socket."""
+        if not self.connected:
+            raise ClientError(f"{self.xmpp.boundjid.full} is not connected ({self._closed_reason or 'disconnected'})")
+        try:
+            await asyncio.wait_for(self.xmpp.waiting_queue.join(), timeout)
+        except TimeoutError:
+            raise StanzaTimeout(f"{self.xmpp.boundjid.full}: the send queue was not written within {timeout:g} s") \
+                from None
+
+    async def send_message(self, to: str, body: str, type: str = "chat", *, subject: str | None = None):
+        """Send ``<message to=... type='chat'><body>...</body></message>`` (RFC 6121 section 5); return it."""
+        msg = self.xmpp.make_message(mto=str(to), mbody=body, msubject=subject, mtype=type)
+        msg["id"] = self.xmpp.new_id()
+        msg.send()
+        await self._flush()
+        return msg
+
+    async def send_presence(self, to: str | None = None, *, type: str | None = None, show: str | None = None,
+                            status: str | None = None, priority: int | None = None):
+        """Send a presence stanza (RFC 6121 section 4); with no arguments, plain "I am available".
+
+        ``type`` is None (available), "unavailable", "subscribe", "subscribed",
+        "unsubscribe", "unsubscribed" or "probe"; ``show`` is "chat", "away",
+        "xa" or "dnd". Returns the presence sent.
+        """
+        pres = self.xmpp.make_presence(pshow=show, pstatus=status, ppriority=priority,
+                                       pto=str(to) if to else None, ptype=type)
+        pres.send()
+        await self._flush()
+        return pres
+
+    async def subscribe(self, jid: str):
+        """Ask to see ``jid``'s presence: ``<presence to=... type='subscribe'/>`` (RFC 6121 section 3.1)."""
+        return await self.send_presence(JID(str(jid)).bare, type="subscribe")
+
+    async def approve(self, jid: str):
+        """Let ``jid`` see our presence: ``<presence to=... type='subscribed'/>`` (RFC 6121 section 3.1.5)."""
+        return await self.send_presence(JID(str(jid)).bare, type="subscribed")
+
+    async def send_raw(self, xml: str) -> None:
+        """Write ``xml`` onto the stream exactly as given (well-formed or not: the server will tell)."""
+        if not isinstance(xml, (str, bytes)):
+            raise TypeError(f"send_raw takes the XML as a string, not {type(xml).__name__}")
+        await self._flush()
+        self.xmpp.send_raw(xml)
+
+    async def iq(self, request, *, timeout: float = 10.0):
+        """Send an iq request and return its ``type='result'`` answer (a slixmpp ``Iq``).
+
+        ``request`` is XML text (``"<iq type='get' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>"``),
+        an lxml or ElementTree element, or a slixmpp ``Iq``. An ``id`` is
+        added when missing. An error answer raises :class:`IqError` with the
+        condition; no answer in time raises :class:`StanzaTimeout`.
+        """
+        iq = self._as_iq(request)
+        if iq["type"] not in ("get", "set"):
+            raise ValueError(f"an iq request has type 'get' or 'set', not {iq['type']!r}")
+        if not iq["id"]:
+            iq["id"] = self.xmpp.new_id()
+        return await self._request(iq, timeout)
+
+    async def _request(self, iq, timeout: float):
+        what = _describe_iq(iq)
+        if not self.connected:
+            raise ClientError(f"{self.xmpp.boundjid.full} is not connected; cannot send {what}")
+        try:
+            answer = await iq.send(timeout=timeout)
+        except SlixIqError as exc:
+            self._forget_answer(iq["id"])
+            raise _iq_error(what, exc.iq) from None
+        except SlixIqTimeout:
+            raise StanzaTimeout(f"{self.jid} sent {what} and got no answer within {timeout:g} s") from None
+        self._forget_answer(iq["id"])
+        return answer
+
+    def _forget_answer(self, iq_id: str) -> None:
+        # The answer is returned by iq(); it should not also come out of next("iq").
+        self._inbox[:] = [s for s in self._inbox
+                          if not (s.name == "iq" and s["id"] == iq_id and s["type"] in ("result", "error"))]
+
+    def _as_iq(self, request):
+        if isinstance(request, slixmpp.Iq):
+            request.stream = self.xmpp
+            return request
+        if isinstance(request, (str, bytes)):
+            try:
+                request = parse_fragment(request)
+            except XMLInputError as exc:
+                raise ValueError(f"cannot send that iq: {exc}") from None
+        if isinstance(request, etree._Element):
+            request = ET.fromstring(etree.tostring(request))
+        if not isinstance(request, ET.Element):
+            raise TypeError(f"iq() takes XML text, an element or a slixmpp Iq, not {type(request).__name__}")
+        if request.tag != f"{{{NS_CLIENT}}}iq":
+            raise ValueError(f"iq() sends <iq/> stanzas; this is <{request.tag.rpartition('}')[2]}/>")
+        return self.xmpp.Iq(xml=request)
+
+    async def roster(self, *, timeout: float = 10.0) -> list[RosterItem]:
+        """Ask the server for our roster (RFC 6121 section 2.2) and return its items."""
+        iq = self.xmpp.Iq()
+        iq["type"] = "get"
+        iq["id"] = self.xmpp.new_id()
+        iq.enable("roster")
+        answer = await self._request(iq, timeout)
+        self.xmpp.event("roster_update", answer)   # keep slixmpp's own roster (xmpp.client_roster) in step
+        items = []
+        for item in answer.xml.iter(f"{{{NS_ROSTER}}}item"):
+            groups = tuple(g.text or "" for g in item.iter(f"{{{NS_ROSTER}}}group"))
+            items.append(RosterItem(jid=item.get("jid"), subscription=item.get("subscription", "none"),
+                                    name=item.get("name"), ask=item.get("ask"), groups=groups))
+        return items
+
+    # ------------------------------------------------------------------ leaving
+    async def disconnect(self, timeout: float = 5.0) -> None:
+        """Close the stream (``</stream:stream>``), wait for the server to close its own, then the socket."""
+        xmpp = self.xmpp
+        if xmpp.transport is not None:
+            done = xmpp.disconnected
+            xmpp.disconnect(wait=timeout)
+            try:
+                await asyncio.wait_for(asyncio.shield(done), timeout + 1)
+            except TimeoutError:
+                xmpp.abort()
+        self._collecting = False
+        self._stop_send_task()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.disconnect()
+
+    def transcript(self, **kwargs):
+        """This client's recording as an :class:`xmpplab.transcript.Transcript`."""
+        from .transcript import Transcript
+        return Transcript.from_events(self.events, recorded_by=f"xmpplab Client {self.xmpp.boundjid.bare}",
+                                      **kwargs)
+
+
+def _tls_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    if ca_file:
+        ctx.load_verify_locations(cafile=str(ca_file))
+    if not verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def _same_address(got, wanted) -> bool:
+    got, wanted = JID(str(got)), JID(str(wanted))
+    return got == wanted if wanted.resource else got.bare == wanted
+
+
+def _describe_iq(iq) -> str:
+    payload = next(iter(iq.xml), None)
+    what = f"iq {iq['type']}"
+    if iq["to"]:
+        what += f" to {iq['to']}"
+    if payload is not None:
+        ns, _, name = payload.tag[1:].partition("}") if payload.tag.startswith("{") else ("", "", payload.tag)
+        what += f" <{name} xmlns='{ns}'/>"
+    return what
+
+
+def _iq_error(what: str, answer) -> IqError:
+    err = answer["error"]
+    condition = err["condition"] or "undefined-condition"
+    if condition not in STANZA_CONDITIONS:
+        condition = "undefined-condition"
+    text = err["text"] or None
+    etype = err["type"] or None
+    message = f"{what} failed: {condition}" + (f" ({etype})" if etype else "") + (f": {text}" if text else "")
+    return IqError(message, condition, etype, text, iq=answer)
