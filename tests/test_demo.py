@@ -18,14 +18,21 @@ def test_demo_shows_the_tour_and_both_streams():
     assert "her subscription is now 'to'" in out
     assert "romeo received from juliet@example.com/balcony: Wherefore art thou Romeo?" in out
     assert "juliet received from romeo@example.net/orchard" in out
-    lines = out.splitlines()
-    c2s = [line for line in lines if line.startswith("C→S │")]
-    s2c = [line for line in lines if line.startswith("S→C │")]
-    assert any("<starttls" in line for line in c2s) and any("<proceed" in line for line in s2c)
-    assert any("<bind" in line for line in c2s)
-    assert any("<message" in line and "Wherefore" in "".join(lines) for line in c2s)
+    entries = []  # (label, text) with wrapped continuation lines joined back
+    for line in out.splitlines():
+        if line.startswith(("C→S │ ", "S→C │ ")):
+            entries.append([line[:3], line[6:]])
+        elif line.startswith("    │ ") and entries:
+            entries[-1][1] += line[6:]
+    c2s = [text for label, text in entries if label == "C→S"]
+    s2c = [text for label, text in entries if label == "S→C"]
+    assert any("<starttls" in t for t in c2s) and any("<proceed" in t for t in s2c)
+    assert any("<bind" in t and "<resource>balcony</resource>" in t for t in c2s)
+    assert any("<jid>juliet@example.com/balcony</jid>" in t for t in s2c)
+    assert any("<message" in t and "Wherefore art thou Romeo?" in t for t in c2s)
+    assert any("<message" in t and "By a name I know not" in t for t in s2c)
     # Credentials never reach the terminal.
-    assert any("<auth" in line and "[SASL data hidden]" in line for line in c2s)
+    assert any("<auth" in t and "[SASL data hidden]" in t for t in c2s)
     assert "juliet-secret" not in out
     assert "\033[" not in out
 
