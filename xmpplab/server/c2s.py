@@ -109,6 +109,7 @@ class C2SSession(asyncio.Protocol):
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._closing = False
         self._early: list[bytes] = []
+        self._wbuf: list[str] = []
         self._timer: asyncio.TimerHandle | None = None
 
     # asyncio.Protocol -----------------------------------------------------
@@ -172,11 +173,23 @@ class C2SSession(asyncio.Protocol):
 
     # output ---------------------------------------------------------------
     def write(self, text: str) -> None:
+        """Queue text for this client; everything queued in one turn of the loop goes out in one write."""
         if self.transport is None or self.transport.is_closing():
             return
-        self.transport.write(text.encode("utf-8"))
         if self.server.recorder is not None:
             self.server.record(self.conn_id, "data", dir="out", data=text)
+        self._wbuf.append(text)
+        if len(self._wbuf) == 1:
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write what is queued now (before STARTTLS and before closing, the order matters)."""
+        if not self._wbuf:
+            return
+        data = "".join(self._wbuf).encode("utf-8")
+        self._wbuf = []
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
 
     def send(self, stanza) -> None:
         """Send one element to this client (called by the router)."""
@@ -195,6 +208,7 @@ class C2SSession(asyncio.Protocol):
                 self.write(stream_error(condition, text))
             if not abort:
                 self.write("</stream:stream>")
+            self.flush()
             self.transport.close()
         self.state = State.CLOSED
         self.server.session_closed(self)
@@ -292,6 +306,7 @@ class C2SSession(asyncio.Protocol):
             return self.close()
         self.write(f"<proceed xmlns='{NS_TLS}'/>")
         self.state = State.TLS
+        self.flush()  # <proceed/> must leave in plaintext before the TLS handshake starts
         self.transport.pause_reading()
         asyncio.get_running_loop().create_task(self._upgrade())
 
