@@ -9,12 +9,19 @@ __version__ = "0.1.0"
 
 from .jid import JID, InvalidJID  # noqa: E402
 
-__all__ = ["JID", "InvalidJID", "Server", "__version__"]
+__all__ = ["JID", "InvalidJID", "Server", "Lab", "SyncLab", "Client", "run", "__version__"]
 
 
 def __getattr__(name):
-    # The server pulls in asyncio, sqlite and the SASL code: import it when first asked for.
+    # The server, the Lab and the client pull in asyncio, sqlite, slixmpp and the SASL code:
+    # import them when first asked for, so `import xmpplab` stays quick.
     if name == "Server":
         from .server import Server
         return Server
+    if name in ("Lab", "SyncLab", "run"):
+        from . import lab
+        return getattr(lab, name)
+    if name == "Client":
+        from .client import Client
+        return Client
     raise AttributeError(f"module 'xmpplab' has no attribute {name!r}")

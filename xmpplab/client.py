@@ -234,7 +234,9 @@ class Client:
         while still verifying. ``starttls=False`` keeps the stream in plain
         text (the server may refuse). ``sasl_mechanism`` forces one mechanism,
         e.g. "PLAIN". ``presence`` sends initial presence after login, so the
-        server delivers messages sent to the bare JID. ``recorder`` receives
+        server delivers messages sent to the bare JID (and sends it back to
+        us too, RFC 6121 section 4.2.2: the first ``next("presence")`` is our
+        own). ``recorder`` receives
         each event dict too; ``conn_id`` is a callable naming each connection
         (default ``client-<user>-<n>``). Subscription requests wait for
         :meth:`approve` unless ``auto_approve``.
@@ -592,11 +594,11 @@ class Client:
     async def __aexit__(self, *exc) -> None:
         await self.disconnect()
 
-    def transcript(self, **kwargs):
-        """This client's recording as an :class:`xmpplab.transcript.Transcript`."""
+    @property
+    def transcript(self):
+        """This client's recording so far, as an :class:`xmpplab.transcript.Transcript` (a snapshot)."""
         from .transcript import Transcript
-        return Transcript.from_events(self.events, recorded_by=f"xmpplab Client {self.xmpp.boundjid.bare}",
-                                      **kwargs)
+        return Transcript.from_events(list(self.events), recorded_by=f"xmpplab Client {self.xmpp.boundjid.bare}")
 
 
 def _tls_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
@@ -610,6 +612,8 @@ def _tls_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
 
 
 def _same_address(got, wanted) -> bool:
+    if not str(got):   # no 'from': from the server, on behalf of our own account (RFC 6120 section 8.1.2.1)
+        return False
     got, wanted = JID(str(got)), JID(str(wanted))
     return got == wanted if wanted.resource else got.bare == wanted
 

@@ -172,7 +172,7 @@ class Lab:
             except ImportError:
                 raise RuntimeError("xmpplab.transcript is not available in this install; "
                                    "the raw events are in lab.events") from None
-            self._transcript = Transcript.from_events(self.events, recorded_by="xmpplab Lab")
+            self._transcript = Transcript.from_events(list(self.events), recorded_by="xmpplab Lab")
             self._transcript_failed = False
         return self._transcript
 

@@ -53,6 +53,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Self
 
 from .prosody import (
     RegistrationError,
@@ -285,13 +286,13 @@ class EjabberdServer:
         self._cleanup_workdir()
         return code
 
-    def __enter__(self) -> EjabberdServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
 
-    async def __aenter__(self) -> EjabberdServer:
+    async def __aenter__(self) -> Self:
         await asyncio.to_thread(self.start)
         return self
 
@@ -454,14 +455,11 @@ class EjabberdServer:
             ERL_CRASH_DUMP=str(self.workdir / "erl_crash.dump"),
             ERL_CRASH_DUMP_BYTES="0",
         )
-        out = open(self.workdir / "erl.out", "ab")
-        try:
+        with open(self.workdir / "erl.out", "ab") as out:   # the child keeps its own copy of the file
             return subprocess.Popen(
                 [erl, "-noinput", "+K", "true", "-mnesia", "dir", f'"{self.spool_dir}"', "-s", "ejabberd"],
                 cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True, **kwargs)
-        finally:
-            out.close()
 
     def _wait_listening(self, timeout: float) -> tuple[bool, str]:
         """Poll the client port until it accepts, the process dies or time runs out."""
