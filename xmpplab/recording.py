@@ -93,18 +93,7 @@ class JsonlRecorder:
 
 
 def read_jsonl(path: str | os.PathLike):
-    """Iterate the events of a recording file (the header line is checked and skipped)."""
-    with open(path, encoding="utf-8") as f:
-        first = f.readline()
-        try:
-            head = json.loads(first)
-        except json.JSONDecodeError:
-            raise ValueError(f"{path}, line 1: not a JSON header line") from None
-        if head.get("format") != FORMAT:
-            raise ValueError(f"{path}, line 1: not an {FORMAT} file")
-        for lineno, line in enumerate(f, start=2):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}, line {lineno}: {exc.msg}") from None
+    """Iterate the events of a recording file in constant memory (see :func:`xmpplab.transcript.iter_events`)."""
+    from .transcript import iter_events
+
+    return iter_events(path)

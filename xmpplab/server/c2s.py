@@ -61,13 +61,6 @@ TRANSITIONS = (
 )
 
 MAX_SASL_FAILURES = 3
-_conn_seq = 0
-
-
-def _next_conn_id() -> str:
-    global _conn_seq
-    _conn_seq += 1
-    return f"c2s-{_conn_seq}"
 
 
 def _is_loopback(addr) -> bool:
@@ -84,7 +77,7 @@ class C2SSession(asyncio.Protocol):
 
     def __init__(self, server):
         self.server = server
-        self.conn_id = _next_conn_id()
+        self.conn_id = server.next_conn_id("c2s")
         self.state = State.CONNECTED
         self.parser = StreamParser(server.max_stanza_bytes)
         self.transport: asyncio.Transport | None = None

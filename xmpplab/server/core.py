@@ -155,6 +155,7 @@ class Server:
         self.router = Router(self)
         self.features: dict[str, set[str]] = {}  # disco features, per host ("*" for all)
         self.connections: set = set()
+        self._conn_seq: dict[str, int] = {}
         self.sessions: dict[JID, dict[str, C2SSession]] = {}
         self._pending_iqs: dict[str, object] = {}
         self._listeners: list[asyncio.base_events.Server] = []
@@ -238,6 +239,11 @@ class Server:
             self.recorder = None
 
     # sessions ---------------------------------------------------------------
+    def next_conn_id(self, kind: str) -> str:
+        """Connection ids, numbered per server: c2s-1, c2s-2, …"""
+        self._conn_seq[kind] = self._conn_seq.get(kind, 0) + 1
+        return f"{kind}-{self._conn_seq[kind]}"
+
     def bind(self, session, jid: JID) -> JID | None:
         """Register a bound resource; an older session with the same resource is closed (RFC 6120 7.7.2.2)."""
         resources = self.sessions.setdefault(jid.bare, {})
