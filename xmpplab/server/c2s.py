@@ -17,19 +17,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import codecs
 import enum
-import ipaddress
 import logging
 import secrets
 import time
 
-from ..errors import error_reply, stream_error
+from ..errors import error_reply
 from ..jid import JID, InvalidJID
-from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser
+from ..stream import StreamOpened
 from ..xml import (NS_BIND, NS_CLIENT, NS_REGISTER, NS_REGISTER_FEATURE, NS_SASL, NS_SESSION, NS_STREAM,
                    NS_TLS, STANZA_KINDS, element, serialize, split_qname, sub)
 from .auth import MECHANISMS, SASLFailure, new_mechanism
+from .connection import StreamConnection, fmt_addr, xml_attr
 
 log = logging.getLogger("xmpplab.server")
 
@@ -63,29 +62,16 @@ TRANSITIONS = (
 MAX_SASL_FAILURES = 3
 
 
-def _is_loopback(addr) -> bool:
-    try:
-        return ipaddress.ip_address(addr[0].split("%")[0]).is_loopback
-    except (ValueError, TypeError, IndexError):
-        return False
-
-
-class C2SSession(asyncio.Protocol):
+class C2SSession(StreamConnection):
     """One client connection: its negotiation, then its bound resource."""
 
     kind = "c2s"
+    role = "receiving"
 
     def __init__(self, server):
-        self.server = server
-        self.conn_id = server.next_conn_id("c2s")
+        super().__init__(server)
         self.state = State.CONNECTED
-        self.parser = StreamParser(server.max_stanza_bytes)
-        self.transport: asyncio.Transport | None = None
-        self.peer = None
-        self.loopback = False
-        self.secure = False
         self.host: str | None = None
-        self.stream_id: str | None = None
         self.username: str | None = None
         self.jid: JID | None = None
         self.jid_str: str | None = None
@@ -99,117 +85,43 @@ class C2SSession(asyncio.Protocol):
         self.interested = False  # has asked for the roster: receives roster pushes
         self.directed: set = set()
         self.opened_at = time.time()
-        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self._closing = False
-        self._early: list[bytes] = []
-        self._wbuf: list[str] = []
         self._timer: asyncio.TimerHandle | None = None
 
-    # asyncio.Protocol -----------------------------------------------------
-    def connection_made(self, transport):
-        self.transport = transport
-        self.peer = transport.get_extra_info("peername")
-        self.loopback = _is_loopback(self.peer)
-        self.server.connections.add(self)
+    # StreamConnection hooks ---------------------------------------------------
+    def opened(self) -> None:
         timeout = self.server.negotiation_timeout
         if timeout:
             self._timer = asyncio.get_running_loop().call_later(timeout, self._negotiation_timed_out)
-        if self.server.recorder is not None:
-            sock = transport.get_extra_info("sockname")
-            self.server.record(self.conn_id, "open", peer=_fmt_addr(self.peer), local=_fmt_addr(sock), kind="c2s",
-                               role="receiving")
 
-    def data_received(self, data: bytes):
-        if self.server.recorder is not None:
-            self.server.record(self.conn_id, "data", dir="in", data=self._decoder.decode(data))
-        if self.state is State.CLOSED:
-            return
-        if self.state is State.TLS:
-            # The TLS layer hands us the client's first bytes before start_tls() returns to _upgrade().
-            self._early.append(data)
-            return
-        self._process(data)
+    def element(self, el) -> None:
+        if self.state is State.READY:
+            self.server.router.from_client(self, el)
+        else:
+            self.negotiate(el)
 
-    def _process(self, data: bytes) -> None:
-        for event in self.parser.feed(data):
-            if self.state is State.CLOSED:
-                return
-            if type(event) is StanzaReceived:
-                if self.state is State.READY:
-                    self.server.router.from_client(self, event.element)
-                else:
-                    self.negotiate(event.element)
-            elif type(event) is StreamOpened:
-                self.stream_opened(event)
-            elif type(event) is StreamClosed:
-                self.close()
-            else:
-                self.close(event.condition, event.text)
+    def lost(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.state = State.CLOSED
+        self.server.session_closed(self)
+
+    def send_error_header(self) -> None:
+        self._send_header(self.host or self.server.default_domain)
 
     def _negotiation_timed_out(self) -> None:
         if self.state is not State.READY:
             self.close("connection-timeout", "the stream was not negotiated in time")
-
-    def eof_received(self):
-        self.close(abort=True)
-        return False
-
-    def connection_lost(self, exc):
-        if self._timer is not None:
-            self._timer.cancel()
-        was_closed = self.state is State.CLOSED
-        self.state = State.CLOSED
-        self.server.connections.discard(self)
-        self.server.session_closed(self)
-        if self.server.recorder is not None:
-            self.server.record(self.conn_id, "close", clean=was_closed)
-
-    # output ---------------------------------------------------------------
-    def write(self, text: str) -> None:
-        """Queue text for this client; everything queued in one turn of the loop goes out in one write."""
-        if self.transport is None or self.transport.is_closing():
-            return
-        if self.server.recorder is not None:
-            self.server.record(self.conn_id, "data", dir="out", data=text)
-        self._wbuf.append(text)
-        if len(self._wbuf) == 1:
-            asyncio.get_running_loop().call_soon(self.flush)
-
-    def flush(self) -> None:
-        """Write what is queued now (before STARTTLS and before closing, the order matters)."""
-        if not self._wbuf:
-            return
-        data = "".join(self._wbuf).encode("utf-8")
-        self._wbuf = []
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
 
     def send(self, stanza) -> None:
         """Send one element to this client (called by the router)."""
         if self.state is State.READY:
             self.write(serialize(stanza, NS_CLIENT))
 
-    def close(self, condition: str | None = None, text: str | None = None, abort: bool = False) -> None:
-        """Close the stream, with a stream error first when ``condition`` is given (RFC 6120 4.4)."""
-        if self.state is State.CLOSED or self._closing:
-            return
-        self._closing = True
-        if self.transport is not None and not self.transport.is_closing():
-            if condition:
-                if not self.parser.opened or self.stream_id is None:
-                    self._send_header(self.host or self.server.default_domain)
-                self.write(stream_error(condition, text))
-            if not abort:
-                self.write("</stream:stream>")
-            self.flush()
-            self.transport.close()
-        self.state = State.CLOSED
-        self.server.session_closed(self)
-
     # negotiation ----------------------------------------------------------
     def _send_header(self, host: str, to: str | None = None) -> None:
         self.stream_id = secrets.token_hex(8)
-        attrs = f" from='{host}' id='{self.stream_id}'" + (f" to='{_xml_attr(to)}'" if to else "")
+        attrs = f" from='{host}' id='{self.stream_id}'" + (f" to='{xml_attr(to)}'" if to else "")
         self.write("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
                    f"xmlns:stream='{NS_STREAM}'{attrs} version='1.0' xml:lang='en'>")
 
@@ -299,36 +211,14 @@ class C2SSession(asyncio.Protocol):
             return self.close()
         self.write(f"<proceed xmlns='{NS_TLS}'/>")
         self.state = State.TLS
-        self.flush()  # <proceed/> must leave in plaintext before the TLS handshake starts
-        self.transport.pause_reading()
+        self.prepare_tls()
         asyncio.get_running_loop().create_task(self._upgrade())
 
     async def _upgrade(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            new_transport = await loop.start_tls(self.transport, self, self.server.tls_context, server_side=True,
-                                                 ssl_handshake_timeout=10)
-        except Exception as exc:  # the handshake failed: nothing readable can be sent any more
-            log.info("%s: TLS handshake failed: %s", self.conn_id, exc)
-            if self.transport is not None:
-                self.transport.abort()
-            self.state = State.CLOSED
-            self.server.session_closed(self)
-            return
-        if new_transport is None:
-            return
-        self.transport = new_transport
-        self.secure = True
-        self.parser.reset()
+        await self.start_tls(self.server.tls_context, server_side=True)
+
+    def tls_established(self) -> None:
         self.state = State.CONNECTED
-        if self.server.recorder is not None:
-            ssl_obj = new_transport.get_extra_info("ssl_object")
-            self.server.record(self.conn_id, "tls", version=ssl_obj.version() if ssl_obj else None,
-                               cipher=(ssl_obj.cipher() or [None])[0] if ssl_obj else None)
-        early, self._early = self._early, []
-        for data in early:
-            if self.state is not State.CLOSED:
-                self._process(data)
 
     def _sasl_fail(self, condition: str, text: str | None = None) -> None:
         failure = element("failure", ns=NS_SASL)
@@ -430,16 +320,5 @@ class C2SSession(asyncio.Protocol):
         self.write(serialize(error_reply(el, "not-authorized", "bind a resource first"), NS_CLIENT))
 
     def __repr__(self) -> str:
-        who = self.jid or (f"{self.username}@{self.host}" if self.username else self.peer and _fmt_addr(self.peer))
+        who = self.jid or (f"{self.username}@{self.host}" if self.username else self.peer and fmt_addr(self.peer))
         return f"<C2SSession {self.conn_id} {who} {self.state.value}{' tls' if self.secure else ''}>"
-
-
-def _fmt_addr(addr) -> str | None:
-    if not addr:
-        return None
-    host, port = addr[0], addr[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _xml_attr(value: str) -> str:
-    return value.replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;")
