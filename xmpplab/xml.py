@@ -31,6 +31,8 @@ NS_REGISTER = "jabber:iq:register"
 NS_REGISTER_FEATURE = "http://jabber.org/features/iq-register"
 NS_DELAY = "urn:xmpp:delay"
 NS_OFFLINE = "msgoffline"
+NS_DIALBACK = "jabber:server:dialback"
+NS_DIALBACK_FEATURE = "urn:xmpp:features:dialback"
 
 STANZA_KINDS = ("message", "presence", "iq")
 
@@ -107,23 +109,39 @@ def serialize(el, stream_ns: str | None = NS_CLIENT) -> str:
     """Serialise an element as it appears inside a stream whose default namespace is ``stream_ns``.
 
     ``<message xmlns="jabber:client" to="...">`` becomes ``<message to="...">`` inside a
-    jabber:client stream, as every server writes it; a stanza in jabber:client sent into a
-    jabber:server stream (server-to-server) is written in jabber:server.
+    jabber:client stream, as every server writes it. Inside a jabber:server stream
+    (server-to-server) the same stanza is written without the declaration too, so it and
+    its content take the stream's jabber:server namespace (RFC 6120 4.8.3); a nested element
+    that declares its own namespace (a forwarded message, say) keeps it.
     """
     text = etree.tostring(el, encoding=str)
     ns, name = split_qname(el.tag)
     if ns == NS_STREAM:  # <stream:features>, <stream:error>: the prefix is declared on the stream header
         return text.replace(f' xmlns:stream="{NS_STREAM}"', "", 1)
-    if ns in _DEFAULT_DECLS:
+    if ns in _DEFAULT_DECLS and stream_ns in _DEFAULT_DECLS:
         decl = _DEFAULT_DECLS[ns]
         prefix_len = 1 + len(name)
         if text.startswith(decl, prefix_len):
-            if stream_ns == ns:
-                text = text[:prefix_len] + text[prefix_len + len(decl):]
-            elif stream_ns in _DEFAULT_DECLS:
-                # Same stanza, other stream: children inherit the default namespace too.
-                text = text.replace(decl, _DEFAULT_DECLS[stream_ns])
+            text = text[:prefix_len] + text[prefix_len + len(decl):]
     return text
+
+
+def to_namespace(el, ns: str):
+    """The same stanza with its content namespace swapped (jabber:server <-> jabber:client).
+
+    A stanza that arrives over a server-to-server stream is in jabber:server; inside the
+    server every stanza is handled in jabber:client.
+    """
+    old_ns, name = split_qname(el.tag)
+    if old_ns == ns or old_ns not in _DEFAULT_DECLS:
+        return el
+    text = etree.tostring(el, encoding=str)
+    decl = _DEFAULT_DECLS[old_ns]
+    prefix_len = 1 + len(name)
+    if not text.startswith(decl, prefix_len):
+        return el
+    text = text[:prefix_len] + _DEFAULT_DECLS[ns] + text[prefix_len + len(decl):]
+    return etree.fromstring(text, _FRAGMENT_PARSER)
 
 
 class XMLInputError(ValueError):

@@ -115,7 +115,8 @@ class Server:
                  db: str | None = None, register: bool = False, recorder=None, tls: bool = True,
                  require_tls: bool = False, max_stanza_bytes: int = 256 * 1024, modules=DEFAULT_MODULES,
                  scram_iterations: int = 4096, name: str = "xmpplab", version: str = __version__,
-                 tls_cert: str | None = None, tls_key: str | None = None, negotiation_timeout: float = 60.0):
+                 tls_cert: str | None = None, tls_key: str | None = None, negotiation_timeout: float = 60.0,
+                 s2s_port: int | None = None, peers: dict | None = None):
         if isinstance(domains, str):
             domains = [domains]
         hosts = []
@@ -130,8 +131,9 @@ class Server:
                 hosts.append(j.domain)
         if not hosts:
             raise ValueError("give at least one domain to serve, e.g. example.com")
-        if not isinstance(port, int) or not 0 <= port <= 65535:
-            raise ValueError(f"the port must be a number from 0 to 65535, not {port!r}")
+        for what, value in (("port", port), ("s2s port", s2s_port)):
+            if value is not None and (not isinstance(value, int) or not 0 <= value <= 65535):
+                raise ValueError(f"the {what} must be a number from 0 to 65535, not {value!r}")
         self.hosts: list[str] = hosts
         self.default_domain = hosts[0]
         self.bind_host = host
@@ -160,6 +162,10 @@ class Server:
         self._pending_iqs: dict[str, object] = {}
         self._listeners: list[asyncio.base_events.Server] = []
         self.registration = None
+        self.requested_s2s_port = s2s_port
+        self.s2s_port: int | None = None
+        from .s2s import S2SManager
+        self.s2s = S2SManager(self, peers)
         self.started_at: float | None = None
         self.module_names = list(modules)
         for name_ in self.module_names:
@@ -183,6 +189,18 @@ class Server:
                                      f"{exc.strerror}") from None
         self._listeners.append(listener)
         self.port = listener.sockets[0].getsockname()[1]
+        if self.requested_s2s_port is not None:
+            from .s2s import S2SIncoming
+            try:
+                s2s = await loop.create_server(lambda: S2SIncoming(self), self.bind_host, self.requested_s2s_port,
+                                               reuse_address=True, backlog=1024)
+            except OSError as exc:
+                listener.close()
+                self._listeners.clear()
+                raise OSError(exc.errno, f"cannot listen for servers on {self.bind_host} port "
+                                         f"{self.requested_s2s_port}: {exc.strerror}") from None
+            self._listeners.append(s2s)
+            self.s2s_port = s2s.sockets[0].getsockname()[1]
         self.started_at = time.time()
         self.hooks.fire("server-started", self)
         return self
@@ -191,6 +209,7 @@ class Server:
         """Close every connection (``system-shutdown``), stop listening and close storage."""
         for listener in self._listeners:
             listener.close()
+        self.s2s.close_all()
         for session in list(self.connections):
             session.close("system-shutdown", "the server is stopping")
         for listener in self._listeners:

@@ -1,0 +1,337 @@
+"""Server-to-server streams (RFC 6120) with Server Dialback (XEP-0220, keys per XEP-0185).
+
+A stanza for a domain this server does not host goes out over an outgoing
+stream to that domain's server, whose address comes from a static host map
+(``Server(peers={"server2.com": ("127.0.0.1", 5270)})`` or ``xmpplab serve
+--peer server2.com=127.0.0.1:5270``), never from DNS. The outgoing stream
+authenticates with dialback::
+
+    server1.com → server2.com   <stream:stream xmlns='jabber:server' xmlns:db='jabber:server:dialback'
+                                   from='server1.com' to='server2.com' version='1.0'>
+    server2.com → server1.com   <stream:stream ... id='S2'> <stream:features><starttls/><dialback/>…
+    (STARTTLS, then the stream restarts)
+    server1.com → server2.com   <db:result from='server1.com' to='server2.com'>KEY</db:result>
+        server2.com asks server1.com on a connection of its own:
+        <db:verify from='server2.com' to='server1.com' id='S2'>KEY</db:verify>
+        <db:verify from='server1.com' to='server2.com' id='S2' type='valid'/>
+    server2.com → server1.com   <db:result from='server2.com' to='server1.com' type='valid'/>
+    server1.com → server2.com   <message from='juliet@server1.com/balcony' to='romeo@server2.com'>…
+
+Each stream carries stanzas one way; server2.com opens its own stream to
+answer. An unknown remote domain gets ``remote-server-not-found``, one that
+cannot be reached ``remote-server-timeout`` (RFC 6120 8.3.3.15 and 8.3.3.16).
+Dialback proves a server controls its domain's address, not more: with
+self-signed certificates, TLS here encrypts but does not authenticate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+import ssl
+
+from ..errors import error_reply
+from ..jid import JID, InvalidJID
+from ..xml import (NS_CLIENT, NS_DIALBACK, NS_DIALBACK_FEATURE, NS_SERVER, NS_STREAM, NS_TLS, STANZA_KINDS,
+                   element, serialize, split_qname, sub, to_namespace)
+from .connection import StreamConnection, xml_attr
+
+log = logging.getLogger("xmpplab.server")
+
+CONNECT_TIMEOUT = 5.0
+VERIFY_TIMEOUT = 10.0
+
+
+def dialback_key(secret: bytes, receiving: str, originating: str, stream_id: str) -> str:
+    """XEP-0185 section 3: HMAC-SHA256(SHA256(secret), receiving ' ' originating ' ' stream id), hex."""
+    key = hashlib.sha256(secret).hexdigest().encode()
+    return hmac.new(key, f"{receiving} {originating} {stream_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def _header(from_: str, to: str, stream_id: str | None = None) -> str:
+    sid = f" id='{stream_id}'" if stream_id else ""
+    return (f"<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='{NS_STREAM}' "
+            f"xmlns:db='{NS_DIALBACK}' from='{xml_attr(from_)}' to='{xml_attr(to)}'{sid} version='1.0'>")
+
+
+def _domain(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        j = JID(value)
+    except InvalidJID:
+        return None
+    return j.domain if j.local is None and j.resource is None else None
+
+
+class S2SIncoming(StreamConnection):
+    """A stream another server opened to us: it proves its domain with dialback, then sends stanzas."""
+
+    kind = "s2s"
+    role = "receiving"
+
+    def __init__(self, server):
+        super().__init__(server)
+        self.local: str | None = None
+        self.validated: set[tuple[str, str]] = set()  # (remote domain, local domain)
+
+    def send_error_header(self) -> None:
+        self.stream_id = secrets.token_hex(8)
+        self.write(_header(self.local or self.server.default_domain, "", self.stream_id).replace(" to=''", ""))
+
+    def stream_opened(self, ev) -> None:
+        to = _domain(ev.attrs.get("to"))
+        self.stream_id = secrets.token_hex(8)
+        self.write(_header(to or self.server.default_domain, ev.attrs.get("from", ""), self.stream_id))
+        if ev.default_ns != NS_SERVER:
+            return self.close("invalid-namespace", "a server-to-server stream's default namespace is jabber:server")
+        if to not in self.server.hosts:
+            return self.close("host-unknown", f"this server does not serve {ev.attrs.get('to')}")
+        self.local = to
+        features = element("features", ns=NS_STREAM)
+        if not self.secure and self.server.tls_context is not None:
+            sub(features, "starttls", ns=NS_TLS)
+        sub(features, "dialback", ns=NS_DIALBACK_FEATURE)
+        self.write(serialize(features))
+
+    def element(self, el) -> None:
+        ns, name = split_qname(el.tag)
+        if ns == NS_TLS and name == "starttls" and not self.secure and self.server.tls_context is not None:
+            self.write(f"<proceed xmlns='{NS_TLS}'/>")
+            self.prepare_tls()
+            asyncio.get_running_loop().create_task(self.start_tls(self.server.tls_context, server_side=True))
+        elif ns == NS_DIALBACK and name == "result":
+            self._dialback_result(el)
+        elif ns == NS_DIALBACK and name == "verify":
+            self._dialback_verify(el)
+        elif ns == NS_SERVER and name in STANZA_KINDS:
+            self._stanza(el)
+        else:
+            self.close("unsupported-stanza-type", f"<{name}/> is not understood on a server-to-server stream")
+
+    def _dialback_result(self, el) -> None:
+        remote, local = _domain(el.get("from")), _domain(el.get("to"))
+        if local not in self.server.hosts:
+            return self.close("host-unknown", f"this server does not serve {el.get('to')}")
+        if remote is None:
+            return self.close("invalid-from", "db:result needs the originating domain in 'from'")
+        key = (el.text or "").strip()
+
+        async def check():
+            ok = await self.server.s2s.verify(remote, local, self.stream_id, key)
+            if self.closed:
+                return
+            if ok:
+                self.validated.add((remote, local))
+            self.write(f"<db:result from='{local}' to='{remote}' type='{'valid' if ok else 'invalid'}'/>")
+            if not ok:
+                self.close("not-authorized", f"{remote} could not prove it is {remote}")
+
+        asyncio.get_running_loop().create_task(check())
+
+    def _dialback_verify(self, el) -> None:
+        """Another server asks whether a key for one of our outgoing streams is really ours."""
+        receiving, originating = el.get("from", ""), el.get("to", "")
+        stream_id, key = el.get("id", ""), (el.text or "").strip()
+        expected = dialback_key(self.server.s2s.secret, receiving, originating, stream_id)
+        ok = originating in self.server.hosts and hmac.compare_digest(expected, key)
+        self.write(f"<db:verify from='{xml_attr(originating)}' to='{xml_attr(receiving)}' "
+                   f"id='{xml_attr(stream_id)}' type='{'valid' if ok else 'invalid'}'/>")
+
+    def _stanza(self, el) -> None:
+        try:
+            frm, to = JID(el.get("from", "")), JID(el.get("to", ""))
+        except InvalidJID as exc:
+            return self.close("improper-addressing", str(exc))
+        if (frm.domain, to.domain) not in self.validated:
+            if to.domain not in self.server.hosts:
+                return self.close("host-unknown", f"this server does not serve {to.domain}")
+            return self.close("invalid-from", f"{frm.domain} has not proved it is {frm.domain} on this stream")
+        self.server.router.route(to_namespace(el, NS_CLIENT), origin=self)
+
+    def __repr__(self) -> str:
+        pairs = ", ".join(f"{r}→{lo}" for r, lo in sorted(self.validated)) or "not validated"
+        return f"<S2SIncoming {self.conn_id} {pairs}>"
+
+
+class S2SOutgoing(StreamConnection):
+    """A stream we opened to another server: dialback first, then our stanzas for its domain."""
+
+    kind = "s2s"
+    role = "initiating"
+
+    def __init__(self, server, local: str, remote: str, verify_request=None):
+        super().__init__(server)
+        self.local, self.remote = local, remote
+        self.remote_stream_id: str | None = None
+        self.authenticated = False
+        self.queue: list = []
+        self.verify_request = verify_request  # (stream_id, key, future) for a verify-only stream
+        self.ready = asyncio.get_running_loop().create_future()
+
+    def opened(self) -> None:
+        self._send_header()
+
+    def _send_header(self) -> None:
+        self.stream_id = "sent"
+        self.write(_header(self.local, self.remote))
+
+    def stream_opened(self, ev) -> None:
+        self.remote_stream_id = ev.attrs.get("id")
+        if ev.default_ns != NS_SERVER:
+            self.close("invalid-namespace", "expected a jabber:server stream")
+
+    def element(self, el) -> None:
+        ns, name = split_qname(el.tag)
+        if ns == NS_STREAM and name == "features":
+            if el.find(f"{{{NS_TLS}}}starttls") is not None and not self.secure:
+                self.write(f"<starttls xmlns='{NS_TLS}'/>")
+            else:
+                self._authenticate()
+        elif ns == NS_TLS and name == "proceed":
+            asyncio.get_running_loop().create_task(self._upgrade())
+        elif ns == NS_DIALBACK and name == "result":
+            if el.get("type") == "valid":
+                self.authenticated = True
+                if not self.ready.done():
+                    self.ready.set_result(True)
+                for stanza in self.queue:
+                    self.send(stanza)
+                self.queue.clear()
+            else:
+                self._give_up("remote-server-not-found", f"{self.remote} refused our dialback key")
+                self.close()
+        elif ns == NS_DIALBACK and name == "verify":
+            if self.verify_request is not None and not self.verify_request[2].done():
+                self.verify_request[2].set_result(el.get("type") == "valid")
+            self.close()
+        elif ns == NS_STREAM and name == "error":
+            self._give_up("remote-server-not-found", f"{self.remote} closed the stream with an error")
+
+    async def _upgrade(self) -> None:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE  # lab servers have self-signed certificates; dialback authenticates
+        if await self.start_tls(ctx, server_side=False, server_hostname=self.remote):
+            self._send_header()
+
+    def _authenticate(self) -> None:
+        if self.verify_request is not None:
+            stream_id, key, _ = self.verify_request
+            self.write(f"<db:verify from='{self.local}' to='{self.remote}' id='{xml_attr(stream_id)}'>"
+                       f"{key}</db:verify>")
+            return
+        key = dialback_key(self.server.s2s.secret, self.remote, self.local, self.remote_stream_id or "")
+        self.write(f"<db:result from='{self.local}' to='{self.remote}'>{key}</db:result>")
+
+    def send(self, stanza) -> None:
+        if self.authenticated and not self.closed:
+            self.write(serialize(stanza, NS_SERVER))
+        else:
+            self.queue.append(stanza)
+
+    def _give_up(self, condition: str, text: str) -> None:
+        queued, self.queue = self.queue, []
+        if not self.ready.done():
+            self.ready.set_result(False)
+        if self.verify_request is not None and not self.verify_request[2].done():
+            self.verify_request[2].set_result(False)
+        for stanza in queued:
+            self.server.s2s.bounce(stanza, condition, text)
+
+    def lost(self) -> None:
+        self.server.s2s.forget(self)
+        self._give_up("remote-server-timeout", f"the connection to {self.remote} was lost")
+
+    def __repr__(self) -> str:
+        state = "authenticated" if self.authenticated else "negotiating"
+        return f"<S2SOutgoing {self.conn_id} {self.local}→{self.remote} {state}, {len(self.queue)} queued>"
+
+
+class S2SManager:
+    """Outgoing streams per (local domain, remote domain), the static host map, and dialback secrets."""
+
+    def __init__(self, server, peers: dict | None = None):
+        self.server = server
+        self.peers: dict[str, tuple[str, int]] = dict(peers or {})
+        self.secret = secrets.token_bytes(32)
+        self.outgoing: dict[tuple[str, str], S2SOutgoing] = {}
+        self._connecting: dict[tuple[str, str], list] = {}
+        server.hook("route/remote", self.route)
+
+    def add_peer(self, domain: str, host: str, port: int) -> None:
+        """Tell this server where the server for ``domain`` listens for server-to-server streams."""
+        self.peers[JID(domain).domain] = (host, int(port))
+
+    def route(self, event) -> bool:
+        remote = event.to.domain
+        if remote not in self.peers:
+            return False  # the default handler answers remote-server-not-found
+        local = event.from_.domain if event.from_ is not None and event.from_.domain in self.server.hosts \
+            else self.server.default_domain
+        key = (local, remote)
+        conn = self.outgoing.get(key)
+        if conn is not None and not conn.closed:
+            conn.send(event.stanza)
+            return True
+        waiting = self._connecting.get(key)
+        if waiting is not None:
+            waiting.append(event.stanza)
+            return True
+        self._connecting[key] = [event.stanza]
+        asyncio.get_running_loop().create_task(self._connect(local, remote))
+        return True
+
+    async def _connect(self, local: str, remote: str) -> None:
+        key = (local, remote)
+        host, port = self.peers[remote]
+        loop = asyncio.get_running_loop()
+        try:
+            _, conn = await asyncio.wait_for(
+                loop.create_connection(lambda: S2SOutgoing(self.server, local, remote), host, port), CONNECT_TIMEOUT)
+        except (OSError, asyncio.TimeoutError) as exc:
+            for stanza in self._connecting.pop(key, []):
+                self.bounce(stanza, "remote-server-timeout", f"{remote} cannot be reached at {host}:{port}: "
+                                                             f"{getattr(exc, 'strerror', None) or 'timed out'}")
+            return
+        self.outgoing[key] = conn
+        for stanza in self._connecting.pop(key, []):
+            conn.send(stanza)
+
+    async def verify(self, originating: str, receiving: str, stream_id: str, key: str) -> bool:
+        """Ask the authoritative server of ``originating`` whether ``key`` is its key (XEP-0220 2.1.2)."""
+        if originating not in self.peers:
+            return False
+        host, port = self.peers[originating]
+        loop = asyncio.get_running_loop()
+        answer = loop.create_future()
+        try:
+            await asyncio.wait_for(loop.create_connection(
+                lambda: S2SOutgoing(self.server, receiving, originating, (stream_id, key, answer)), host, port),
+                CONNECT_TIMEOUT)
+            return await asyncio.wait_for(answer, VERIFY_TIMEOUT)
+        except (OSError, asyncio.TimeoutError):
+            return False
+
+    def forget(self, conn: S2SOutgoing) -> None:
+        key = (conn.local, conn.remote)
+        if self.outgoing.get(key) is conn:
+            del self.outgoing[key]
+
+    def bounce(self, stanza, condition: str, text: str) -> None:
+        """Tell the sender that its stanza could not be delivered (never answer an error with an error)."""
+        if stanza.get("type") == "error" or (split_qname(stanza.tag)[1] == "presence" and
+                                              stanza.get("type") not in (None, "subscribe", "probe")):
+            return
+        if split_qname(stanza.tag)[1] == "iq" and stanza.get("type") not in ("get", "set"):
+            return
+        reply = error_reply(stanza, condition, text)
+        self.server.route(reply)
+
+    def close_all(self) -> None:
+        for conn in list(self.outgoing.values()):
+            conn.close()
+        self.outgoing.clear()
