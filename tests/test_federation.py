@@ -140,3 +140,19 @@ def test_dialback_key_follows_xep_0185():
     # originating server example.org, stream id 'D60000229F'.
     key = dialback_key(b"s3cr3tf0rd14lb4ck", "xmpp.example.com", "example.org", "D60000229F")
     assert key == "37c69b1cf07a3f67c04a5ef5902fa5114f2c76fe4a2686482ba5b89323075643"
+
+
+async def test_a_federated_lab_of_three_servers():
+    from xmpplab.lab import Lab
+
+    async with Lab.start(["server1.com", "server2.com", "server3.com"], federate=True) as lab:
+        assert [s.hosts for s in lab.servers] == [["server1.com"], ["server2.com"], ["server3.com"]]
+        assert len({s.port for s in lab.servers}) == 3
+        pc = await lab.connect("user1@server1.com/pc")
+        phone = await lab.connect("user3@server3.com/phone1")
+        await pc.send_message("user3@server3.com/phone1", "hello from server1")
+        msg = await phone.next("message")
+        assert msg.get("from") == "user1@server1.com/pc"
+        conns = {e["conn"] for e in lab.events if e["type"] == "open"}
+        assert any(c.startswith("server1.com:s2sout-") for c in conns)
+        assert any(c.startswith("server3.com:s2s-") for c in conns)

@@ -62,6 +62,11 @@ class Lab:
 
     ``domains``
         the domains served (one :class:`~xmpplab.server.Server` serves them all).
+    ``federate``
+        give each domain a server of its own, federated with the others over real
+        server-to-server streams on loopback (``Lab.start(["server1.com", "server2.com",
+        "server3.com"], federate=True)``); connection ids then start with the domain
+        (``server1.com:c2s-1``).
     ``password``
         the password of accounts created on demand by :meth:`connect`.
     ``record``
@@ -74,7 +79,8 @@ class Lab:
     """
 
     def __init__(self, domains=DEFAULT_DOMAINS, *, host: str = "127.0.0.1", port: int = 0,
-                 register: bool = True, password: str = DEFAULT_PASSWORD, record: bool = True, **server_options):
+                 register: bool = True, password: str = DEFAULT_PASSWORD, record: bool = True,
+                 federate: bool = False, **server_options):
         self.events: list[dict] = []
         self.clients: list[Client] = []
         self.password = password
@@ -86,8 +92,19 @@ class Lab:
         self._stopped = False
         self._transcript = None
         self._transcript_failed = False
-        self.server = Server(domains, host=host, port=port, register=register,
-                             recorder=self._record if record else None, **server_options)
+        recorder = self._record if record else None
+        if isinstance(domains, str):
+            domains = [domains]
+        if federate:
+            if port:
+                raise ValueError("a federated Lab picks a free port for each server; leave port at 0")
+            self._servers = [Server([d], host=host, port=0, register=register, recorder=recorder, s2s_port=0,
+                                    conn_prefix=f"{d}:", **server_options) for d in domains]
+        else:
+            self._servers = [Server(domains, host=host, port=port, register=register, recorder=recorder,
+                                    **server_options)]
+        self.server = self._servers[0]
+        self.federated = federate
 
     # ------------------------------------------------------------------ life cycle
     @classmethod
@@ -113,7 +130,13 @@ class Lab:
                 self.replaced.append(repr(old))
                 await old.stop()
         self._loop = loop
-        await self.server.start()
+        for server in self._servers:
+            await server.start()
+        for server in self._servers:  # a static host map: every server knows where the others listen
+            for other in self._servers:
+                if other is not server:
+                    for domain in other.hosts:
+                        server.s2s.add_peer(domain, other.address[0], other.s2s_port)
         _running.append(self)
         log.info("started %r", self)
         return self
@@ -126,7 +149,8 @@ class Lab:
         try:
             await asyncio.gather(*(client.disconnect(timeout=2) for client in self.clients),
                                  return_exceptions=True)
-            await self.server.stop()
+            for server in self._servers:
+                await server.stop()
         finally:
             if self in _running:
                 _running.remove(self)
@@ -136,7 +160,7 @@ class Lab:
         self._stopped = True
         if self in _running:
             _running.remove(self)
-        for listener in getattr(self.server, "_listeners", []):
+        for listener in [li for server in self._servers for li in getattr(server, "_listeners", [])]:
             for sock in listener.sockets:
                 raw = getattr(sock, "_sock", None)   # the socket under asyncio's TransportSocket
                 if raw is not None:
@@ -151,17 +175,25 @@ class Lab:
 
     @property
     def running(self) -> bool:
-        return self.server.running and not self._stopped
+        return all(server.running for server in self._servers) and not self._stopped
 
     # ------------------------------------------------------------------ what it holds
     @property
     def servers(self) -> list[Server]:
-        """The servers of this Lab (one, serving every domain, for now)."""
-        return [self.server]
+        """The servers of this Lab: one serving every domain, or one per domain when federated."""
+        return list(self._servers)
 
     @property
     def domains(self) -> list[str]:
-        return list(self.server.hosts)
+        return [host for server in self._servers for host in server.hosts]
+
+    def server_for(self, domain: str) -> Server:
+        """The server that hosts ``domain``."""
+        domain = JID(str(domain)).domain
+        for server in self._servers:
+            if domain in server.hosts:
+                return server
+        raise ValueError(f"this Lab serves {', '.join(self.domains)}, not {domain}")
 
     @property
     def transcript(self):
@@ -187,7 +219,8 @@ class Lab:
                 self._transcript = None
 
     def __repr__(self) -> str:
-        state = f"on {self.server.address[0]}:{self.server.port}" if self.running else "stopped"
+        state = ("on " + ", ".join(f"{s.address[0]}:{s.port}" for s in self._servers)) if self.running \
+            else "stopped"
         online = sum(1 for c in self.clients if c.connected)
         text = (f"<xmpplab Lab {', '.join(self.domains)} {state}: {online} client{'s' if online != 1 else ''} "
                 f"connected, {len(self.events)} events")
@@ -200,7 +233,7 @@ class Lab:
         """Create ``juliet@example.com`` (or reset its password); return its bare JID."""
         bare = self._account_jid(jid)
         password = password or self.password
-        self.server.accounts.add(bare, password)
+        self.server_for(bare.domain).accounts.add(bare, password)
         self._passwords[str(bare)] = password
         return bare
 
@@ -208,8 +241,8 @@ class Lab:
         j = JID(str(jid))
         if j.local is None:
             raise ValueError(f"{jid!r} has no user part: an account looks like juliet@example.com")
-        if j.domain not in self.server.hosts:
-            raise ValueError(f"this Lab serves {', '.join(self.server.hosts)}, not {j.domain}; "
+        if j.domain not in self.domains:
+            raise ValueError(f"this Lab serves {', '.join(self.domains)}, not {j.domain}; "
                              "connect to another server with xmpplab.client.Client.connect(..., host=, port=)")
         return j.bare
 
@@ -228,14 +261,15 @@ class Lab:
             raise RuntimeError("this Lab is not running; start one with `lab = await Lab.start()`")
         bare = self._account_jid(jid)
         key = str(bare)
-        if not self.server.accounts.exists(bare):
+        server = self.server_for(bare.domain)
+        if not server.accounts.exists(bare):
             if not create:
                 raise ValueError(f"{bare} has no account here (create=False)")
             self.add_account(bare, password)
         if password is None:
             password = self._passwords.get(key, self.password)
         client = await Client.connect(
-            str(JID(str(jid))), password, host=self.server.address[0], port=self.server.port,
+            str(JID(str(jid))), password, host=server.address[0], port=server.port,
             verify_tls=False, recorder=self._record if self.record else None,
             conn_id=lambda: self._conn_id(bare.local), timeout=timeout, **client_options)
         self.clients.append(client)

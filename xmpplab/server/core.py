@@ -116,7 +116,7 @@ class Server:
                  require_tls: bool = False, max_stanza_bytes: int = 256 * 1024, modules=DEFAULT_MODULES,
                  scram_iterations: int = 4096, name: str = "xmpplab", version: str = __version__,
                  tls_cert: str | None = None, tls_key: str | None = None, negotiation_timeout: float = 60.0,
-                 s2s_port: int | None = None, peers: dict | None = None):
+                 s2s_port: int | None = None, peers: dict | None = None, conn_prefix: str = ""):
         if isinstance(domains, str):
             domains = [domains]
         hosts = []
@@ -158,6 +158,7 @@ class Server:
         self.features: dict[str, set[str]] = {}  # disco features, per host ("*" for all)
         self.connections: set = set()
         self._conn_seq: dict[str, int] = {}
+        self.conn_prefix = conn_prefix  # e.g. "server1.com:" when several servers share one recorder
         self.sessions: dict[JID, dict[str, C2SSession]] = {}
         self._pending_iqs: dict[str, object] = {}
         self._listeners: list[asyncio.base_events.Server] = []
@@ -261,7 +262,7 @@ class Server:
     def next_conn_id(self, kind: str) -> str:
         """Connection ids, numbered per server: c2s-1, c2s-2, …"""
         self._conn_seq[kind] = self._conn_seq.get(kind, 0) + 1
-        return f"{kind}-{self._conn_seq[kind]}"
+        return f"{self.conn_prefix}{kind}-{self._conn_seq[kind]}"
 
     def bind(self, session, jid: JID) -> JID | None:
         """Register a bound resource; an older session with the same resource is closed (RFC 6120 7.7.2.2)."""
