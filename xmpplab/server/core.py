@@ -156,6 +156,7 @@ class Server:
         self.hooks = Hooks()
         self.router = Router(self)
         self.features: dict[str, set[str]] = {}  # disco features, per host ("*" for all)
+        self.components: dict[str, object] = {}  # domain -> handler(event), e.g. the MUC service
         self.connections: set = set()
         self._conn_seq: dict[str, int] = {}
         self.conn_prefix = conn_prefix  # e.g. "server1.com:" when several servers share one recorder
@@ -240,6 +241,16 @@ class Server:
     def hook(self, name: str, handler, priority: int = 0) -> None:
         """Call ``handler(event)`` for the event ``name``; return True from it to claim the stanza."""
         self.hooks.add(name, handler, priority)
+
+    def add_component(self, domain: str, handler, name: str | None = None, parent: str | None = None) -> None:
+        """Serve ``domain`` (e.g. ``conference.example.com``) with ``handler(event)`` for every stanza to it.
+
+        The component is listed in the disco#items of ``parent`` (XEP-0030), the host it belongs to.
+        """
+        domain = JID(domain).domain
+        self.components[domain] = handler
+        if parent is not None and hasattr(self, "disco_items"):
+            self.disco_items.setdefault(parent, []).append((domain, name or domain))
 
     def add_feature(self, var: str, host: str = "*") -> None:
         """Advertise a disco#info feature (XEP-0030) on the server's JID."""

@@ -22,10 +22,10 @@ log = logging.getLogger("xmpplab.server")
 LOWEST = -1000
 
 
-def address_kind(to: JID, hosts) -> str:
-    """``host`` (a domain we serve), ``bare``, ``full``, or ``remote``."""
+def address_kind(to: JID, hosts, components=()) -> str:
+    """``host`` (a domain we serve), ``bare``, ``full``, ``component`` (e.g. the MUC service), or ``remote``."""
     if to.domain not in hosts:
-        return "remote"
+        return "component" if to.domain in components else "remote"
     if to.local is None:
         return "host"
     return "bare" if to.resource is None else "full"
@@ -95,8 +95,11 @@ class Router:
                 return  # a presence broadcast nobody handled
             event.to = session.jid.bare
             return self._local(event, "self" if kind == "iq" else "bare")
-        where = address_kind(to, self.server.hosts)
+        where = address_kind(to, self.server.hosts, self.server.components)
         if where != "remote" and hooks.fire(f"pre-{kind}/{where}", event):
+            return
+        if where == "component":
+            self.server.components[to.domain](event)
             return
         if where == "remote":
             if hooks.fire(f"pre-{kind}/remote", event):
@@ -120,9 +123,11 @@ class Router:
             return
         kind = split_qname(el.tag)[1]
         event = StanzaEvent(self.server, el, kind, frm, to, origin)
-        where = address_kind(to, self.server.hosts)
+        where = address_kind(to, self.server.hosts, self.server.components)
         if where == "remote":
             self.server.hooks.fire("route/remote", event)
+        elif where == "component":
+            self.server.components[to.domain](event)
         else:
             self._local(event, where)
 
