@@ -46,6 +46,7 @@ import datetime
 import os
 import pwd
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -113,6 +114,22 @@ def prosody_version(timeout: float = 20.0) -> str | None:
         return None
     match = re.search(r"^Prosody (\d[\w.+~-]*)", out, re.MULTILINE)
     return match.group(1) if match else None
+
+
+_LUNBOUND: bool | None = None
+
+
+def _has_lunbound() -> bool:
+    """Whether Prosody's Lua has lua-unbound (then its resolver can read a hosts file of ours)."""
+    global _LUNBOUND
+    if _LUNBOUND is None:
+        lua = shutil.which("lua5.4") or shutil.which("lua")
+        try:
+            _LUNBOUND = lua is not None and subprocess.run(
+                [lua, "-e", 'require"lunbound"'], capture_output=True, timeout=10).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            _LUNBOUND = False
+    return _LUNBOUND
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -250,6 +267,8 @@ class ProsodyServer:
         keep_workdir: bool = False,
         start_attempts: int = 3,
         start_timeout: float = 15.0,
+        s2s_host: str | None = None,
+        hosts: dict[str, str] | None = None,
     ):
         if not domains:
             raise ValueError("ProsodyServer needs at least one domain")
@@ -257,6 +276,8 @@ class ProsodyServer:
         self.host = host
         self.port = c2s_port
         self.s2s_port = s2s_port
+        self.s2s_host = s2s_host or host
+        self.hosts = dict(hosts or {})
         self.tls = tls
         self.require_encryption = require_encryption
         self.c2s_timeout = c2s_timeout
@@ -471,6 +492,8 @@ class ProsodyServer:
             modules.append("tls")
         if self.allow_registration:
             modules.append("register")
+        if self.s2s_port is not None:
+            modules.append("dialback")  # XEP-0220; without it Prosody offers no way to authenticate a peer
         modules += [m for m in self.extra_modules if m not in modules]
         disabled = list(self.disabled_modules)
         if self.s2s_port is None:
@@ -491,7 +514,7 @@ class ProsodyServer:
             f"c2s_ports = {{ {self.port} }}",
             "c2s_direct_tls_ports = { }",
             "legacy_ssl_ports = { }",
-            f"s2s_interfaces = {_lua_list([self.host])}",
+            f"s2s_interfaces = {_lua_list([self.s2s_host])}",
             f"s2s_ports = {{ {self.s2s_port} }}" if self.s2s_port else "s2s_ports = { }",
             "s2s_direct_tls_ports = { }",
             "component_ports = { }",
@@ -516,6 +539,11 @@ class ProsodyServer:
             lines.append(
                 f"ssl = {{ key = {_lua_string(str(self.key_file))}; "
                 f"certificate = {_lua_string(str(self.cert_file))} }}")
+        if self.hosts and _has_lunbound():
+            (self.workdir / "hosts").write_text("".join(f"{a} {n}\n" for n, a in self.hosts.items()))
+            os.chmod(self.workdir / "hosts", 0o644)
+            # With lua-unbound, Prosody's resolver reads a hosts file of our own (see _spawn otherwise).
+            lines.append(f"unbound = {{ hoststxt = {_lua_string(str(self.workdir / 'hosts'))} }}")
         if self.extra_config:
             lines.append(self.extra_config)
         for domain in self.domains:
@@ -553,8 +581,24 @@ class ProsodyServer:
             # prosodyctl) does not switch user itself: do it for it.
             kwargs.update(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
             env.update(HOME=user.pw_dir, USER=user.pw_name, LOGNAME=user.pw_name)
+        argv = [binary, "--config", str(self.config_file), "-F"]
+        if self.hosts and not _has_lunbound():
+            # Prosody resolves a peer's domain itself and dials port 5269 there. Give it host
+            # entries in a private mount namespace, so the machine's /etc/hosts stays untouched.
+            hosts_file = self.workdir / "hosts"
+            lines = [Path("/etc/hosts").read_text(errors="replace")] if Path("/etc/hosts").exists() else []
+            lines += [f"{address} {name}" for name, address in self.hosts.items()]
+            hosts_file.write_text("\n".join(lines) + "\n")
+            os.chmod(hosts_file, 0o644)
+            drop = ""
+            if user is not None:
+                drop = f"setpriv --reuid={user.pw_uid} --regid={user.pw_gid} --clear-groups "
+                kwargs.clear()  # unshare and mount need root; setpriv drops to prosody afterwards
+            script = (f"mount --bind {shlex.quote(str(hosts_file))} /etc/hosts && exec {drop}"
+                      + " ".join(shlex.quote(a) for a in argv))
+            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
         return subprocess.Popen(
-            [binary, "--config", str(self.config_file), "-F"],
+            argv,
             cwd=self.workdir, env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, **kwargs,

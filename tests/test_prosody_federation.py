@@ -1,0 +1,103 @@
+"""The lab server federates with a real Prosody on loopback: a message and a subscription each way.
+
+Prosody finds a peer by resolving its domain and dialling port 5269 there, so the lab server for
+``lab.example`` listens for servers on 127.0.0.2:5269, and Prosody (``prosody.example``, servers on
+127.0.0.3:5269) learns where lab.example is from a hosts file of its own: through lua-unbound's
+``hoststxt`` setting when lua-unbound is installed, otherwise in a private mount namespace (root,
+Linux) with a bind-mounted /etc/hosts. The machine's own /etc/hosts is never touched. The lab
+server finds Prosody through its static host map.
+"""
+
+import asyncio
+import os
+import shutil
+import sys
+
+import pytest
+
+from tests.peers import need_program
+from xmpplab.client import Client
+from xmpplab.server import Server
+from xmpplab.testing.prosody import ProsodyServer, free_port, prosody_path
+
+pytestmark = pytest.mark.peer
+
+LAB, PROSODY = "lab.example", "prosody.example"
+LAB_ADDR, PROSODY_ADDR = "127.0.0.2", "127.0.0.3"
+
+
+def _can_namespace() -> str | None:
+    from xmpplab.testing.prosody import _has_lunbound
+
+    if _has_lunbound():
+        return None
+    if not sys.platform.startswith("linux"):
+        return "federating with Prosody needs a Linux mount namespace for its hosts file"
+    if os.geteuid() != 0:
+        return "federating with Prosody needs root (unshare --mount and port 5269)"
+    if not (shutil.which("unshare") and shutil.which("setpriv")):
+        return "unshare and setpriv (util-linux) are missing"
+    return None
+
+
+@pytest.fixture
+async def pair():
+    need_program("prosody", prosody_path() is not None, "apt-get install prosody (or .ci/install-peers)")
+    reason = _can_namespace()
+    if reason:
+        pytest.skip(reason)
+    lab = Server([LAB], host=LAB_ADDR, port=0, s2s_port=5269, peers={PROSODY: (PROSODY_ADDR, 5269)})
+    await lab.start()
+    lab.accounts.add(f"juliet@{LAB}", "secret")
+    prosody = ProsodyServer([PROSODY], c2s_port=free_port(), s2s_port=5269, s2s_host=PROSODY_ADDR,
+                            hosts={LAB: LAB_ADDR}, keep_workdir=False)
+    await asyncio.get_running_loop().run_in_executor(None, prosody.start)
+    await prosody.aregister("romeo", PROSODY, "secret")
+    clients = []
+
+    async def connect(jid, server_host, port):
+        c = await Client.connect(jid, "secret", host=server_host, port=port, verify_tls=False)
+        clients.append(c)
+        return c
+
+    try:
+        yield lab, prosody, connect
+    finally:
+        for c in clients:
+            await c.disconnect()
+        await lab.stop()
+        await asyncio.get_running_loop().run_in_executor(None, prosody.stop)
+
+
+async def test_messages_and_subscriptions_both_ways_with_prosody(pair):
+    lab, prosody, connect = pair
+    juliet = await connect(f"juliet@{LAB}/balcony", LAB_ADDR, lab.port)
+    romeo = await connect(f"romeo@{PROSODY}/orchard", prosody.host, prosody.port)
+
+    await juliet.send_message(f"romeo@{PROSODY}/orchard", "From the lab to Prosody")
+    msg = await romeo.next("message", timeout=15)
+    assert msg.get("from") == f"juliet@{LAB}/balcony"
+
+    await romeo.send_message(f"juliet@{LAB}/balcony", "From Prosody to the lab")
+    msg = await juliet.next("message", timeout=15)
+    assert msg.get("from") == f"romeo@{PROSODY}/orchard"
+
+    # juliet (lab) subscribes to romeo (Prosody), who approves; then the other way round.
+    await juliet.subscribe(f"romeo@{PROSODY}")
+    await romeo.next("presence", timeout=15, predicate=lambda p: p.get("type") == "subscribe")
+    await romeo.approve(f"juliet@{LAB}")
+    await romeo.subscribe(f"juliet@{LAB}")
+    await juliet.next("presence", timeout=15, predicate=lambda p: p.get("type") == "subscribe")
+    await juliet.approve(f"romeo@{PROSODY}")
+    for _ in range(100):
+        item = lab.roster_item(f"juliet@{LAB}", f"romeo@{PROSODY}")
+        if item is not None and item.subscription == "both":
+            break
+        await asyncio.sleep(0.1)
+    assert lab.roster_item(f"juliet@{LAB}", f"romeo@{PROSODY}").subscription == "both"
+    for _ in range(100):  # and Prosody agrees, once juliet's approval has crossed over
+        roster = {str(i.jid): i for i in await romeo.roster()}
+        if roster.get(f"juliet@{LAB}") is not None and roster[f"juliet@{LAB}"].subscription == "both":
+            break
+        await asyncio.sleep(0.1)
+    assert roster[f"juliet@{LAB}"].subscription == "both"
