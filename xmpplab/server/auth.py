@@ -121,8 +121,9 @@ class Scram:
         except SASLFailure:
             raise
         except ScramException as exc:
-            cond = "not-authorized" if "proof" in str(exc).lower() or "invalid" in str(exc).lower() else "malformed-request"
-            raise SASLFailure(cond, str(exc)) from None
+            if "proof" in str(exc).lower() or "don't match" in str(exc).lower():
+                raise SASLFailure("not-authorized") from None  # a wrong password: say no more
+            raise SASLFailure("malformed-request", f"the SCRAM message is malformed ({exc})") from None
         raise SASLFailure("malformed-request", "unexpected SCRAM message")
 
 

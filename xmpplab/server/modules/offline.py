@@ -7,7 +7,7 @@ priority, marked with when the server received it::
 
     <message from='romeo@example.net/orchard' to='juliet@example.com' type='chat'>
       <body>Art thou awake?</body>
-      <delay xmlns='urn:xmpp:delay' from='example.com' stamp='2026-11-24T08:00:00Z'>Offline Storage</delay>
+      <delay xmlns='urn:xmpp:delay' from='example.com' stamp='2026-11-24T08:00:00Z'/>
     </message>
 """
 
@@ -52,8 +52,7 @@ def deliver(session):
     for text, stamp in server.storage.pop_offline(str(session.jid.bare)):
         stanza = etree.fromstring(text)
         if stanza.find(f"{{{NS_DELAY}}}delay") is None:
-            delay = sub(stanza, "delay", {"from": session.jid.domain, "stamp": stamp}, ns=NS_DELAY,
-                        text="Offline Storage")
+            delay = sub(stanza, "delay", {"from": session.jid.domain, "stamp": stamp}, ns=NS_DELAY)
             delay.tail = None
         session.send(stanza)
     return False
