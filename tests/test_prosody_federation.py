@@ -1,8 +1,8 @@
 """The lab server federates with a real Prosody on loopback: a message and a subscription each way.
 
 Prosody finds a peer by resolving its domain and dialling port 5269 there, so the lab server for
-``lab.example`` listens for servers on 127.0.0.2:5269, and Prosody (``prosody.example``, servers on
-127.0.0.3:5269) learns where lab.example is from a hosts file of its own: through lua-unbound's
+``lab.example`` listens for servers on port 5269 of a random loopback address, and Prosody
+(``prosody.example``) learns where lab.example is from a hosts file of its own: through lua-unbound's
 ``hoststxt`` setting when lua-unbound is installed, otherwise in a private mount namespace (root,
 Linux) with a bind-mounted /etc/hosts. The machine's own /etc/hosts is never touched. The lab
 server finds Prosody through its static host map.
@@ -10,6 +10,7 @@ server finds Prosody through its static host map.
 
 import asyncio
 import os
+import random
 import shutil
 import sys
 
@@ -23,7 +24,10 @@ from xmpplab.testing.prosody import ProsodyServer, free_port, prosody_path
 pytestmark = pytest.mark.peer
 
 LAB, PROSODY = "lab.example", "prosody.example"
-LAB_ADDR, PROSODY_ADDR = "127.0.0.2", "127.0.0.3"
+# Prosody dials port 5269 on whatever address lab.example resolves to: a random loopback address keeps
+# two test runs on one machine from colliding. Prosody itself listens for servers on a free port.
+LAB_ADDR = f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+PROSODY_ADDR = "127.0.0.1"
 
 
 def _can_namespace() -> str | None:
@@ -46,10 +50,11 @@ async def pair():
     reason = _can_namespace()
     if reason:
         pytest.skip(reason)
-    lab = Server([LAB], host=LAB_ADDR, port=0, s2s_port=5269, peers={PROSODY: (PROSODY_ADDR, 5269)})
+    prosody_s2s = free_port(PROSODY_ADDR)
+    lab = Server([LAB], host=LAB_ADDR, port=0, s2s_port=5269, peers={PROSODY: (PROSODY_ADDR, prosody_s2s)})
     await lab.start()
     lab.accounts.add(f"juliet@{LAB}", "secret")
-    prosody = ProsodyServer([PROSODY], c2s_port=free_port(), s2s_port=5269, s2s_host=PROSODY_ADDR,
+    prosody = ProsodyServer([PROSODY], c2s_port=free_port(), s2s_port=prosody_s2s, s2s_host=PROSODY_ADDR,
                             hosts={LAB: LAB_ADDR}, keep_workdir=False)
     await asyncio.get_running_loop().run_in_executor(None, prosody.start)
     await prosody.aregister("romeo", PROSODY, "secret")
