@@ -1,4 +1,4 @@
-"""The ``xmpplab`` command: ``serve``, ``accounts`` and ``demo``.
+"""The ``xmpplab`` command: ``serve``, ``accounts``, ``demo``, ``record``, ``replay`` and ``convert``.
 
 Run ``xmpplab --help`` or ``xmpplab COMMAND --help``. A wrong argument gets
 one readable sentence and exit status 2, never a traceback.
@@ -34,6 +34,36 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"the port must be from 0 to 65535, not {value}")
     return value
+
+
+def _split_host_port(text: str) -> tuple[str | None, str | None]:
+    """``host:port``, ``[v6]:port``, ``host`` or ``port`` -> (host, port text); either may be None."""
+    text = text.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        return host, rest[1:] if rest.startswith(":") else None
+    if text.count(":") == 1:
+        host, _, port = text.partition(":")
+        return host or None, port
+    if text.isdigit():
+        return None, text
+    return text or None, None
+
+
+def _listen(text: str) -> tuple[str, int]:
+    """``[HOST:]PORT`` to listen on; the host defaults to 127.0.0.1 (loopback)."""
+    host, port = _split_host_port(text)
+    if port is None:
+        raise argparse.ArgumentTypeError(f"give a port to listen on, e.g. 5223 or 127.0.0.1:5223, not {text!r}")
+    return host or "127.0.0.1", _port(port)
+
+
+def _address(text: str) -> tuple[str, int]:
+    """``HOST[:PORT]`` of a server; the port defaults to 5222."""
+    host, port = _split_host_port(text)
+    if host is None:
+        raise argparse.ArgumentTypeError(f"give a server as HOST:PORT, e.g. 127.0.0.1:5222, not {text!r}")
+    return host, _port(port) if port is not None else 5222
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +105,54 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Start a loopback server, log in juliet and romeo, and show the XML.")
     d.add_argument("--no-color", action="store_true", help="plain text output")
     d.add_argument("--all", action="store_true", help="show both users' connections, not only juliet's")
+
+    r = cmds.add_parser("record", help="a recording proxy between any client and any server",
+                        description="Forward client connections to a server and record both streams, in "
+                                    "plaintext even after STARTTLS: the proxy terminates TLS on each side, so "
+                                    "the client must accept the proxy's own self-signed certificate.")
+    r.add_argument("--listen", metavar="[HOST:]PORT", type=_listen, required=True,
+                   help="where clients connect (host default 127.0.0.1; use 0.0.0.0 for a phone on your network)")
+    r.add_argument("--upstream", metavar="HOST[:PORT]", type=_address, required=True,
+                   help="the server to forward to (port default 5222)")
+    r.add_argument("-o", "--output", metavar="FILE", required=True, help="the recording to write (.jsonl)")
+    r.add_argument("--cert", metavar="PEM", help="the certificate (and key) to show clients instead of a "
+                                                 "self-signed one")
+    r.add_argument("--verify-upstream", action="store_true", help="check the server's certificate and name")
+
+    p_ = cmds.add_parser("replay", help="step through a recording, re-drive it against a server, or fake a server",
+                         description="Print a recording stanza by stanza (C→S and S→C), re-drive its client "
+                                     "side against a live server and diff the answers (--against), or play its "
+                                     "server side to a client that connects (--fake).")
+    p_.add_argument("file", metavar="FILE", help="a recording: .jsonl, RFC text .txt, slixmpp log .log, stream file .xml")
+    p_.add_argument("--conn", metavar="ID", help="one connection (default: all to print, the only client to replay)")
+    p_.add_argument("--kind", action="append", metavar="KIND",
+                    help="print only these (stanza, message, presence, iq, nonza, stream-open...); repeatable")
+    p_.add_argument("--step", action="store_true", help="wait for Enter between stanzas")
+    p_.add_argument("--no-color", action="store_true", help="plain text output")
+    p_.add_argument("--reveal-credentials", action="store_true", help="show SASL data instead of masking it")
+    p_.add_argument("--against", metavar="HOST[:PORT]", type=_address,
+                    help="re-drive the recorded client stanzas against this server and diff its answers")
+    p_.add_argument("--jid", metavar="JID", help="with --against: the account to log in as (default: the recorded one)")
+    p_.add_argument("--password", help="with --against: its password (default: asked, or read from standard "
+                                       "input); with --fake: the only password accepted")
+    p_.add_argument("--map", action="append", metavar="OLD=NEW",
+                    help="with --against: rewrite another JID or domain, e.g. romeo@example.net=romeo@localhost")
+    p_.add_argument("--no-tls", action="store_true", help="do not use STARTTLS")
+    p_.add_argument("--wait", type=float, default=0.3, metavar="SECONDS",
+                    help="with --against: how long the server must be quiet before the next stanza (default 0.3)")
+    p_.add_argument("--fake", action="store_true", help="be a fake server playing the recording's server side")
+    p_.add_argument("--listen", metavar="[HOST:]PORT", type=_listen, help="with --fake: where clients connect")
+
+    c = cmds.add_parser("convert", help="convert a transcript between formats",
+                        description="Convert a transcript; formats are known by extension: .jsonl (recording), "
+                                    ".txt (RFC example text), .log (slixmpp debug log, read only), .xml (client XML "
+                                    "stream file), .scs (scansion script, write only).")
+    c.add_argument("input", metavar="IN")
+    c.add_argument("output", metavar="OUT")
+    c.add_argument("--conn", metavar="ID", help="only this connection")
+    c.add_argument("--side", choices=("client", "server"), default="client",
+                   help="whose stream file to write (.xml; default client)")
+    c.add_argument("--reveal-credentials", action="store_true", help="keep SASL data in the clear")
     return p
 
 
@@ -96,6 +174,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from .demo import run_demo
             return asyncio.run(run_demo(color=not args.no_color and _color_ok(), show_all=args.all))
+        if args.command == "record":
+            return _record(args)
+        if args.command == "replay":
+            return _replay(args)
+        if args.command == "convert":
+            return _convert(args)
     except CLIError as exc:
         print(f"xmpplab: {exc}", file=sys.stderr)
         return 2
@@ -241,6 +325,216 @@ def _accounts(args) -> int:
         return 0
     finally:
         storage.close()
+
+
+
+# record -----------------------------------------------------------------------------
+def _record(args) -> int:
+    from .recording import JsonlRecorder
+
+    if not args.output.endswith(".jsonl"):
+        raise CLIError(f"record writes JSON Lines: name the file .jsonl, not {args.output!r} "
+                       "(xmpplab convert turns it into other formats afterwards)")
+    if args.cert and not os.path.isfile(args.cert):
+        raise CLIError(f"there is no certificate file {args.cert}")
+    try:
+        recorder = JsonlRecorder(args.output, recorded_by="xmpplab proxy")
+    except OSError as exc:
+        raise CLIError(f"cannot write the recording to {args.output}: {exc.strerror}") from None
+    try:
+        return asyncio.run(_record_forever(args, recorder))
+    finally:
+        recorder.close()
+
+
+async def _record_forever(args, recorder) -> int:
+    from .proxy import CERTIFICATE_WARNING, RecordingProxy
+
+    host, port = args.listen
+    up_host, up_port = args.upstream
+    proxy = RecordingProxy(host, port, up_host, up_port, recorder, upstream_tls_verify=args.verify_upstream,
+                           cert=args.cert, notify=lambda text: print(f"  {text}", flush=True))
+    try:
+        await proxy.start()
+    except OSError as exc:
+        raise CLIError(exc.strerror or str(exc)) from None
+    stop = _stop_event()
+    print(f"xmpplab record: listening on {host}:{proxy.port}, forwarding to {proxy.upstream}, "
+          f"recording to {args.output}", flush=True)
+    print(f"  TLS: {CERTIFICATE_WARNING}", flush=True)
+    print(f"  point the client at {host} port {proxy.port} with STARTTLS (not Direct TLS); press Ctrl-C to stop",
+          flush=True)
+    try:
+        await stop.wait()
+    finally:
+        print("stopping…", flush=True)
+        await proxy.stop()
+    print(f"recorded {recorder.count} events to {args.output}", flush=True)
+    return 0
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises KeyboardInterrupt instead
+            pass
+    return stop
+
+
+# replay -------------------------------------------------------------------------------
+def _load(path: str):
+    from .replay import load_transcript
+    from .transcript import TranscriptError
+
+    try:
+        return load_transcript(path)
+    except TranscriptError as exc:
+        raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise CLIError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _replay(args) -> int:
+    if args.fake and args.against:
+        raise CLIError("choose --against HOST:PORT (re-drive) or --fake (fake server), not both")
+    if args.listen and not args.fake:
+        raise CLIError("--listen goes with --fake (the fake server listens; --against connects)")
+    if args.fake and not args.listen:
+        raise CLIError("--fake needs --listen [HOST:]PORT, where clients connect")
+    if not args.against and (args.jid or args.map):
+        raise CLIError("--jid and --map go with --against HOST:PORT")
+    if (args.against or args.fake) and (args.step or args.kind):
+        raise CLIError("--step and --kind are for printing a recording, not with --against or --fake")
+    if args.wait <= 0:
+        raise CLIError(f"--wait must be a positive number of seconds, not {args.wait}")
+    jid_map = {}
+    for spec in args.map or []:
+        old, sep, new = spec.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise CLIError(f"--map wants OLD=NEW, e.g. romeo@example.net=romeo@localhost, not {spec!r}")
+        jid_map[old.strip()] = new.strip()
+    transcript = _load(args.file)
+    if args.conn and args.conn not in transcript.connections:
+        raise CLIError(f"there is no connection {args.conn!r} in {args.file}; there are: "
+                       f"{', '.join(transcript.connections) or 'none'}")
+    if args.against:
+        return asyncio.run(_redrive(args, transcript, jid_map))
+    if args.fake:
+        return asyncio.run(_fake_forever(args, transcript))
+    return _print_steps(args, transcript)
+
+
+def _print_steps(args, transcript) -> int:
+    from .replay import Stepper
+    from .transcript import TranscriptError
+
+    try:
+        stepper = Stepper(transcript, conn=args.conn, kinds=args.kind, reveal_credentials=args.reveal_credentials)
+    except TranscriptError as exc:
+        raise CLIError(str(exc)) from None
+    color = not args.no_color and _color_ok()
+    n = len(transcript.connections)
+    print(f"{args.file}: {len(stepper)} {stepper.noun}s on {n} connection{'' if n == 1 else 's'}; "
+          f"C→S is client to server{' (green)' if color else ''}, S→C server to client", flush=True)
+    if not args.step:
+        print(stepper.render(color=color), flush=True)
+        return 0
+    conn = None
+    for step in stepper:
+        if n > 1 and step.conn != conn:
+            conn = step.conn
+            who = getattr(step.connection, "jid", None)
+            print(f"── {conn}{f' ({who})' if who else ''} ──", flush=True)
+        print(step.render(color=color), flush=True)
+        try:
+            answer = input("  [Enter] next, q quit " if sys.stdin.isatty() else "")
+        except EOFError:
+            break
+        if answer.strip().lower() in ("q", "quit"):
+            break
+    return 0
+
+
+async def _redrive(args, transcript, jid_map) -> int:
+    from .rawclient import RawClientError
+    from .replay import redrive
+    from .transcript import TranscriptError
+
+    password = args.password
+    if password is None:
+        if sys.stdin.isatty():
+            password = getpass.getpass(f"password for {args.jid or 'the recorded account'}: ")
+        else:
+            password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise CLIError("the password is empty: give --password (the lab's accounts use 'secret')")
+    host, port = args.against
+    try:
+        report = await redrive(transcript, args.conn, host, port, args.jid, password, jid_map=jid_map,
+                               tls="none" if args.no_tls else "starttls", quiet=args.wait)
+    except (TranscriptError, RawClientError) as exc:
+        raise CLIError(str(exc)) from None
+    print(report.text(), flush=True)
+    return 0 if report.ok else 1
+
+
+async def _fake_forever(args, transcript) -> int:
+    from .replay import FakeServer
+    from .transcript import TranscriptError
+
+    host, port = args.listen
+    try:
+        fake = FakeServer(transcript, args.conn, host=host, port=port, tls=not args.no_tls,
+                          accounts={_fake_user(transcript, args.conn): args.password} if args.password else None,
+                          notify=lambda text: print(f"  {text}", flush=True))
+    except (TranscriptError, ValueError) as exc:
+        raise CLIError(str(exc)) from None
+    try:
+        await fake.start()
+    except OSError as exc:
+        raise CLIError(exc.strerror or str(exc)) from None
+    stop = _stop_event()
+    login = f"password {args.password!r} only" if args.password else "any password (SASL PLAIN)"
+    print(f"xmpplab fake server on {host}:{fake.port}, playing {fake.connection.id} "
+          f"({fake.recorded_jid or '?'}); log in with {login}", flush=True)
+    if not args.no_tls:
+        print("  STARTTLS with a self-signed certificate: the client must accept it", flush=True)
+    print("  press Ctrl-C to stop", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        print("stopping…", flush=True)
+        await fake.stop()
+    return 0
+
+
+def _fake_user(transcript, conn) -> str:
+    """The recorded account's user name, to which a fake server's --password applies."""
+    from .replay.exchanges import pick_connection, recorded_jid
+
+    jid = recorded_jid(pick_connection(transcript, conn)) or ""
+    return jid.partition("@")[0] or "user"
+
+
+# convert -------------------------------------------------------------------------------
+def _convert(args) -> int:
+    from .replay import convert
+    from .transcript import TranscriptError
+
+    if os.path.abspath(args.input) == os.path.abspath(args.output):
+        raise CLIError("IN and OUT are the same file: write the conversion to another one")
+    try:
+        what = convert(args.input, args.output, conn=args.conn, side=args.side,
+                       reveal_credentials=args.reveal_credentials)
+    except TranscriptError as exc:
+        raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise CLIError(f"cannot write {args.output}: {exc.strerror}") from None
+    print(f"wrote {args.output}: {what}")
+    return 0
 
 
 if __name__ == "__main__":
