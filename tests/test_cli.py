@@ -82,3 +82,54 @@ async def test_serve_prints_where_it_listens_serves_and_stops_on_ctrl_c(tmp_path
     events = list(read_jsonl(record))
     assert any(e["type"] == "bound" and e["jid"] == "juliet@example.com/cli" for e in events)
     assert any(e["type"] == "data" and e["dir"] == "in" and "<auth" in e["data"] for e in events)
+
+
+async def _start_serve(*args):
+    proc = await asyncio.create_subprocess_exec(
+        *XMPPLAB, "serve", "--port", "0", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    lines = []
+    while True:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        lines.append(line)
+        if "Ctrl-C" in line or not line:
+            return proc, "".join(lines)
+
+
+async def test_two_separately_started_servers_federate():
+    from tests.support import RawClient
+    import socket
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    one, out1 = await _start_serve("--domain", "server1.com", "--s2s-port", str(ports[0]),
+                                   "--peer", f"server2.com=127.0.0.1:{ports[1]}", "--user", "user1@server1.com:pw")
+    two, out2 = await _start_serve("--domain", "server2.com", "--s2s-port", str(ports[1]),
+                                   "--peer", f"server1.com=127.0.0.1:{ports[0]}", "--user", "user2@server2.com:pw")
+    try:
+        assert f"servers connect to 127.0.0.1 port {ports[0]}" in out1
+        assert f"the server for server1.com is at 127.0.0.1:{ports[0]}" in out2
+        port1 = int(out1.split("serving server1.com on 127.0.0.1:")[1].split()[0])
+        port2 = int(out2.split("serving server2.com on 127.0.0.1:")[1].split()[0])
+        a = await RawClient.open(port1)
+        await a.login("user1@server1.com/pc", "pw")
+        b = await RawClient.open(port2)
+        await b.login("user2@server2.com/phone1", "pw")
+        await a.send("<message to='user2@server2.com/phone1' type='chat'><body>across processes</body></message>")
+        got = await b.recv(10)
+        assert got.get("from") == "user1@server1.com/pc"
+        await a.close()
+        await b.close()
+    finally:
+        for proc in (one, two):
+            proc.send_signal(signal.SIGINT)
+            await asyncio.wait_for(proc.wait(), 30)
+
+
+def test_bad_peer_argument_is_one_sentence():
+    result = run("serve", "--peer", "server2.com")
+    assert result.returncode == 2 and "--peer wants DOMAIN=HOST:PORT" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

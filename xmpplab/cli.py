@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--require-tls", action="store_true", help="refuse SASL before STARTTLS except on loopback")
     s.add_argument("--user", action="append", metavar="JID:PASSWORD",
                    help="create this account at start (repeatable), e.g. juliet@example.com:secret")
+    s.add_argument("--s2s-port", type=_port, metavar="PORT",
+                   help="listen for other servers (federation) on this port, e.g. 5269; off by default")
+    s.add_argument("--peer", action="append", metavar="DOMAIN=HOST:PORT",
+                   help="where the server for DOMAIN listens for servers (repeatable), e.g. "
+                        "server2.com=127.0.0.1:5270; no DNS is used")
 
     a = cmds.add_parser("accounts", help="add, remove or list accounts in a database",
                         description="Manage the accounts stored in a server database (--db).")
@@ -212,6 +217,16 @@ def _serve(args) -> int:
             raise CLIError(f"--domain {d!r} is not a valid domain: {exc.reason}") from None
         if not j.is_domain or j.resource:
             raise CLIError(f"--domain wants a domain such as example.com, not the address {d!r}")
+    peers = {}
+    for spec in args.peer or []:
+        domain, sep, address = spec.partition("=")
+        host, colon, port = address.rpartition(":")
+        if not sep or not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise CLIError(f"--peer wants DOMAIN=HOST:PORT, e.g. server2.com=127.0.0.1:5270, not {spec!r}")
+        try:
+            peers[JID(domain).domain] = (host.strip("[]"), int(port))
+        except InvalidJID as exc:
+            raise CLIError(f"--peer {spec!r}: {exc.reason}") from None
     recorder = None
     if args.record:
         try:
@@ -220,7 +235,8 @@ def _serve(args) -> int:
             raise CLIError(f"cannot write the recording to {args.record}: {exc.strerror}") from None
     try:
         server = Server(domains, host=args.host, port=args.port, db=args.db, register=args.register,
-                        recorder=recorder, tls=not args.no_tls, require_tls=args.require_tls)
+                        recorder=recorder, tls=not args.no_tls, require_tls=args.require_tls,
+                        s2s_port=args.s2s_port, peers=peers)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     except Exception as exc:  # sqlite3 errors on a bad --db path and the like
@@ -255,6 +271,10 @@ async def _serve_forever(server, args) -> int:
     print(f"  clients connect to {host} port {port}; STARTTLS {'off' if args.no_tls else 'on (self-signed)'}; "
           f"registration {'on' if args.register else 'off'}", flush=True)
     print(f"  storage: {store}", flush=True)
+    if server.s2s_port is not None:
+        print(f"  servers connect to {host} port {server.s2s_port} (federation, dialback)", flush=True)
+    for domain, (peer_host, peer_port) in server.s2s.peers.items():
+        print(f"  the server for {domain} is at {peer_host}:{peer_port}", flush=True)
     if args.record:
         print(f"  recording every stream to {args.record}", flush=True)
     if not server.accounts.list():
