@@ -1,13 +1,14 @@
 # xmpplab: two commands on a fresh machine with only Python 3.11+:
-#   make demo   set up .venv and run the headless tour (the main job until the course notebooks land)
+#   make lab    set up .venv and open the course in JupyterLab (make demo: the headless variant)
 #   make test   set up .venv and run every test (peer tests skip with a reason when their programs are missing)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.xmpplab-installed
 
-.PHONY: demo test serve bench peers clean help
+.PHONY: lab demo test serve bench peers clean help
 help:
+	@echo "make lab     set up and open the course in JupyterLab"
 	@echo "make demo    set up and run the headless demo (server + two clients, XML shown)"
 	@echo "make test    set up and run all tests"
 	@echo "make serve   run a server on 127.0.0.1:5222 for example.com (Ctrl-C stops it)"
@@ -20,6 +21,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/xmpplab lab
 
 demo: $(STAMP)
 	$(BIN)/xmpplab demo

@@ -158,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--side", choices=("client", "server"), default="client",
                    help="whose stream file to write (.xml; default client)")
     c.add_argument("--reveal-credentials", action="store_true", help="keep SASL data in the clear")
+
+    lab = cmds.add_parser("lab", help="open the course in JupyterLab",
+                          description="Open the xmpplab course (notebooks/00-welcome.ipynb) in JupyterLab.")
+    lab.add_argument("--notebooks", metavar="DIR", help="the course folder (default: ./notebooks)")
+    lab.add_argument("--port", type=_port, default=8888, help="JupyterLab's port (default 8888)")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser (print the URL only)")
     return p
 
 
@@ -185,12 +191,34 @@ def main(argv: list[str] | None = None) -> int:
             return _replay(args)
         if args.command == "convert":
             return _convert(args)
+        if args.command == "lab":
+            return _lab(args)
     except CLIError as exc:
         print(f"xmpplab: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _lab(args) -> int:
+    """Start JupyterLab on the course, with this Python's kernel; Ctrl-C stops it."""
+    import subprocess
+
+    folder = os.path.abspath(args.notebooks or "notebooks")
+    first = "00-welcome.ipynb"
+    if not os.path.isfile(os.path.join(folder, first)):
+        raise CLIError(f"there is no course in {folder} (no {first}); run this in the xmpplab folder "
+                       "or give --notebooks DIR")
+    argv = [sys.executable, "-m", "jupyterlab", first, f"--ServerApp.root_dir={folder}",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.port}"]
+    if args.no_browser:
+        argv.append("--no-browser")
+    print(f"xmpplab: opening {os.path.join(folder, first)} in JupyterLab (Ctrl-C stops it)", flush=True)
+    try:
+        return subprocess.call(argv, cwd=folder)
+    except KeyboardInterrupt:
+        return 0
 
 
 def _color_ok() -> bool:
