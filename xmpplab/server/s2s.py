@@ -152,6 +152,15 @@ class S2SIncoming(StreamConnection):
             return self.close("invalid-from", f"{frm.domain} has not proved it is {frm.domain} on this stream")
         self.server.router.route(to_namespace(el, NS_CLIENT), origin=self)
 
+    @property
+    def local_domain(self) -> str | None:
+        return self.local
+
+    @property
+    def remote_domain(self) -> str | None:
+        """The (first) domain that proved itself on this stream."""
+        return next(iter(sorted(self.validated)), (None,))[0]
+
     def __repr__(self) -> str:
         pairs = ", ".join(f"{r}→{lo}" for r, lo in sorted(self.validated)) or "not validated"
         return f"<S2SIncoming {self.conn_id} {pairs}>"
@@ -245,6 +254,14 @@ class S2SOutgoing(StreamConnection):
     def lost(self) -> None:
         self.server.s2s.forget(self)
         self._give_up("remote-server-timeout", f"the connection to {self.remote} was lost")
+
+    @property
+    def local_domain(self) -> str:
+        return self.local
+
+    @property
+    def remote_domain(self) -> str:
+        return self.remote
 
     def __repr__(self) -> str:
         state = "authenticated" if self.authenticated else "negotiating"
