@@ -8,6 +8,8 @@ same restrictions the stream parser applies (RFC 6120 section 11.1).
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 # RFC 6120 / RFC 6121 namespaces
@@ -170,7 +172,9 @@ def parse_fragment(text: str | bytes, default_ns: str = NS_CLIENT):
     try:
         root = etree.fromstring(wrapper.encode("utf-8"), _FRAGMENT_PARSER)
     except etree.XMLSyntaxError as exc:
-        raise XMLInputError(f"the XML is not well-formed: {exc.msg}") from None
+        # The position refers to our wrapper element, not to what the person typed: leave it out.
+        msg = re.sub(r",? line \d+, column \d+", "", str(exc.msg))
+        raise XMLInputError(f"the XML is not well-formed: {msg}") from None
     for node in root.iter():
         if not isinstance(node.tag, str):
             raise XMLInputError("XMPP forbids comments and processing instructions (RFC 6120 section 11.1)")

@@ -1,0 +1,69 @@
+"""The course notebooks are tests too: each runs top to bottom on a fresh kernel, and then once more
+in the same kernel (Run All twice), with no error output. Committed notebooks hold no outputs and
+no typos. With XMPPLAB_ARTIFACTS=DIR set (CI does), the executed course is exported to HTML there,
+which shows the views survive without a kernel."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+COURSE = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+
+
+def _errors(nb) -> list[str]:
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                found.append(f"{out.get('ename')}: {out.get('evalue')} in cell:\n{cell.source[:300]}")
+    return found
+
+
+@pytest.mark.parametrize("path", COURSE, ids=[p.stem for p in COURSE])
+def test_notebook_runs_top_to_bottom_twice(path):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)
+        first = _errors(nb)
+        assert not first, "\n\n".join(first)
+        artifacts = os.environ.get("XMPPLAB_ARTIFACTS")
+        if artifacts:
+            from nbconvert import HTMLExporter
+
+            out = Path(artifacts) / "course"
+            out.mkdir(parents=True, exist_ok=True)
+            body, _ = HTMLExporter().from_notebook_node(nb)
+            (out / f"{path.stem}.html").write_text(body, encoding="utf-8")
+        for index, cell in enumerate(nb.cells):  # Run All again, same kernel
+            client.execute_cell(cell, index)
+        second = _errors(nb)
+        assert not second, "second run:\n" + "\n\n".join(second)
+
+
+@pytest.mark.parametrize("path", COURSE, ids=[p.stem for p in COURSE])
+def test_committed_notebook_has_no_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, f"{path.name} holds outputs; clear them"
+
+
+def test_course_has_no_typos():
+    if not COURSE:
+        pytest.skip("no notebooks yet")
+    codespell = shutil.which("codespell", path=str(Path(sys.executable).parent)) or shutil.which("codespell")
+    assert codespell, "codespell is a test dependency (pip install -e .[test])"
+    result = subprocess.run([codespell, *map(str, COURSE), str(NOTEBOOKS / "solutions")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

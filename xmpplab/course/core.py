@@ -1,0 +1,280 @@
+"""Exercises that the lab checks: a ``check`` says what is right and what is missing, in plain words.
+
+A chapter registers its exercises in its own module (``xmpplab/course/chNN.py``)::
+
+    @exercise("03.1", "A chat message to Romeo",
+              hints=["A message is <message/> with to and type attributes.",
+                     "The text goes in a <body/> child."])
+    def _(answer, **context):
+        c = Checker(answer)                    # parses XML (or takes an element, a Client's stanza, ...)
+        c.element("message")
+        c.attribute("to", "romeo@example.net", jid=True)
+        c.attribute("type", "chat")
+        c.child("body", text=True)
+        return c.result()
+
+and a notebook calls ``check("03.1", answer)`` and ``hint("03.1")``. A check
+never raises for a wrong answer: the :class:`Result` lists each point with ✓ or ✗.
+Exercises that look at what happened in a live Lab take it as a keyword:
+``await acheck("06.1", lab=lab)`` (checks may be coroutines).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import inspect
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..jid import JID, InvalidJID
+from ..xml import NS_CLIENT, XMLInputError, parse_fragment, split_qname
+
+__all__ = ["Checker", "Exercise", "Result", "acheck", "check", "exercise", "exercises", "hint"]
+
+
+@dataclass
+class Result:
+    """The verdict of a check: ``ok`` and one line per point (``✓ …`` or ``✗ …``)."""
+
+    exercise: str
+    ok: bool
+    points: list[tuple[bool, str]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def missing(self) -> list[str]:
+        """What is wrong or missing, in words."""
+        return [text for good, text in self.points if not good]
+
+    def text(self) -> str:
+        head = f"Exercise {self.exercise}: " + ("well done, all correct." if self.ok else
+                                                  "not yet. Here is what to look at:")
+        return "\n".join([head] + [f"  {'✓' if good else '✗'} {text}" for good, text in self.points])
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        colour = "#1a7f37" if self.ok else "#b35900"
+        rows = "".join(
+            f"<li style='list-style:none'>{'✓' if good else '✗'} {html.escape(text)}</li>" for good, text in self.points)
+        head = "well done, all correct." if self.ok else "not yet. Here is what to look at:"
+        return (f"<div style='border-left:4px solid {colour};padding:4px 10px;margin:4px 0'>"
+                f"<b>Exercise {html.escape(self.exercise)}</b>: {head}<ul style='margin:4px 0;padding-left:8px'>"
+                f"{rows}</ul></div>")
+
+
+@dataclass
+class Exercise:
+    """One exercise: its id (``"03.1"``), title, hints and check function."""
+
+    id: str
+    title: str
+    hints: list[str]
+    func: object
+    _next_hint: int = 0
+
+    def hint(self, n: int | None = None) -> str:
+        if not self.hints:
+            return f"Exercise {self.id} has no hint: read the cells above it once more."
+        if n is None:
+            n = self._next_hint
+            self._next_hint = min(self._next_hint + 1, len(self.hints) - 1)
+        n = max(0, min(n, len(self.hints) - 1))
+        return f"Hint {n + 1} of {len(self.hints)} for exercise {self.id}: {self.hints[n]}"
+
+
+_REGISTRY: dict[str, Exercise] = {}
+
+
+def exercise(id: str, title: str, hints: list[str] | tuple[str, ...] = (), live: bool = False):
+    """Register a check function for exercise ``id``; ``live`` when it looks at a running Lab."""
+    def register(func):
+        func.live = live
+        _REGISTRY[id] = Exercise(id, title, list(hints), func)
+        return func
+    return register
+
+
+def _load_chapters() -> None:
+    from . import chapters  # noqa: F401  (imports every chNN module, which registers its exercises)
+
+
+def exercises() -> dict[str, Exercise]:
+    """All exercises of the course, by id."""
+    _load_chapters()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def _get(id: str) -> Exercise:
+    _load_chapters()
+    try:
+        return _REGISTRY[str(id)]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise ValueError(f"there is no exercise {id!r}; the exercises are {known}") from None
+
+
+def _finish(ex: Exercise, outcome) -> Result:
+    if isinstance(outcome, Result):
+        outcome.exercise = ex.id
+        return outcome
+    if isinstance(outcome, Checker):
+        return outcome.result(ex.id)
+    raise TypeError(f"the check of exercise {ex.id} returned {outcome!r}, not a Result")
+
+
+def check(id: str, answer=None, **context) -> Result:
+    """Check ``answer`` for exercise ``id``; returns a :class:`Result` that says what is right and missing.
+
+    For a check that needs to wait for something live (a coroutine), use ``await acheck(...)``.
+    """
+    ex = _get(id)
+    outcome = ex.func(answer, **context)
+    if inspect.isawaitable(outcome):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return _finish(ex, asyncio.run(outcome))
+        outcome.close()
+        raise RuntimeError(f"exercise {id} checks something live: write `await acheck({id!r}, ...)`")
+    return _finish(ex, outcome)
+
+
+async def acheck(id: str, answer=None, **context) -> Result:
+    """Like :func:`check`, awaitable (for checks that look at a live Lab)."""
+    ex = _get(id)
+    outcome = ex.func(answer, **context)
+    if inspect.isawaitable(outcome):
+        outcome = await outcome
+    return _finish(ex, outcome)
+
+
+def hint(id: str, n: int | None = None) -> str:
+    """The next hint for exercise ``id`` (or hint number ``n``, from 1)."""
+    return _get(id).hint(None if n is None else n - 1)
+
+
+class Checker:
+    """Collects ✓/✗ points about one XML answer; each method adds a point and returns whether it held.
+
+    ``answer`` may be XML text, an lxml element, or anything with an ``.xml`` (slixmpp stanzas) or
+    ``.element`` attribute. Text is parsed as it would be inside a client stream (jabber:client
+    default namespace), so attribute order, quoting, prefixes and whitespace do not matter.
+    """
+
+    def __init__(self, answer=None):
+        self.points: list[tuple[bool, str]] = []
+        self.el = None
+        if answer is not None:
+            self.el = self.parse(answer)
+
+    # parsing ------------------------------------------------------------------
+    def parse(self, answer):
+        if hasattr(answer, "xml") and not isinstance(answer, str):  # slixmpp ElementBase
+            answer = answer.xml
+        if hasattr(answer, "element") and not isinstance(answer, str):  # a transcript Item
+            answer = answer.element
+        if isinstance(answer, etree._Element):
+            return answer
+        if hasattr(answer, "tag") and hasattr(answer, "attrib"):  # xml.etree element
+            import xml.etree.ElementTree as ET
+            answer = ET.tostring(answer, encoding="unicode")
+        if isinstance(answer, (str, bytes)):
+            try:
+                return parse_fragment(answer)
+            except XMLInputError as exc:
+                self.fail(f"the XML could not be read: {exc}")
+                return None
+        self.fail(f"expected XML (a string such as \"<message/>\"), got {type(answer).__name__}")
+        return None
+
+    # points ----------------------------------------------------------------------
+    def ok(self, text: str) -> bool:
+        self.points.append((True, text))
+        return True
+
+    def fail(self, text: str) -> bool:
+        self.points.append((False, text))
+        return False
+
+    def that(self, condition: bool, good: str, bad: str) -> bool:
+        return self.ok(good) if condition else self.fail(bad)
+
+    def element(self, name: str, ns: str = NS_CLIENT, el=None) -> bool:
+        el = self.el if el is None else el
+        if el is None:
+            return False
+        got_ns, got = split_qname(el.tag)
+        if got != name:
+            return self.fail(f"the element should be <{name}/>, not <{got}/>")
+        if got_ns != ns:
+            return self.fail(f"<{name}/> should be in the {ns} namespace, not {got_ns or 'no namespace'}")
+        return self.ok(f"it is a <{name}/>")
+
+    def attribute(self, name: str, expected=None, *, jid: bool = False, el=None, optional_values=()) -> bool:
+        """The attribute is present (and equals ``expected``; JIDs compared after normalisation)."""
+        el = self.el if el is None else el
+        if el is None:
+            return False
+        value = el.get(name)
+        where = f"<{split_qname(el.tag)[1]}/>"
+        if value is None:
+            if expected is None:
+                return self.fail(f"{where} needs a '{name}' attribute")
+            return self.fail(f"{where} needs {name}='{expected}'")
+        if expected is None:
+            return self.ok(f"{where} has a '{name}' attribute")
+        if jid:
+            try:
+                same = JID(value) == JID(str(expected))
+            except InvalidJID as exc:
+                return self.fail(f"'{name}' is not a valid address: {exc.reason}")
+        else:
+            same = value == str(expected) or value in optional_values
+        if same:
+            return self.ok(f"{name}='{value}'")
+        return self.fail(f"'{name}' should be '{expected}', not '{value}'")
+
+    def no_attribute(self, name: str, why: str, el=None) -> bool:
+        el = self.el if el is None else el
+        if el is None:
+            return False
+        if el.get(name) is None:
+            return self.ok(f"no '{name}' attribute ({why})")
+        return self.fail(f"leave out the '{name}' attribute: {why}")
+
+    def child(self, name: str, ns: str | None = None, *, text=None, el=None):
+        """A child element ``name`` (in ``ns``, default: the parent's namespace); ``text=True`` wants some
+        text, a string wants exactly that text. Returns the child or None."""
+        el = self.el if el is None else el
+        if el is None:
+            return None
+        parent_ns, parent = split_qname(el.tag)
+        ns = parent_ns if ns is None else ns
+        found = el.find(f"{{{ns}}}{name}") if ns else el.find(name)
+        label = f"<{name}/>" + (f" in {ns}" if ns != parent_ns else "")
+        if found is None:
+            other = next((c for c in el if isinstance(c.tag, str) and split_qname(c.tag)[1] == name), None)
+            if other is not None:
+                self.fail(f"{label} is there but in the namespace {split_qname(other.tag)[0] or 'none'}; "
+                          f"it should be {ns}")
+                return None
+            self.fail(f"<{parent}/> needs a {label} child")
+            return None
+        if text is True and not (found.text or "").strip():
+            self.fail(f"{label} is empty; put some text in it")
+            return found
+        if isinstance(text, str) and (found.text or "").strip() != text:
+            self.fail(f"{label} should say '{text}', not '{(found.text or '').strip()}'")
+            return found
+        self.ok(f"<{parent}/> has a {label}" + (f" saying '{(found.text or '').strip()}'" if text else ""))
+        return found
+
+    def result(self, exercise: str = "?") -> Result:
+        ok = bool(self.points) and all(good for good, _ in self.points)
+        return Result(exercise, ok, list(self.points))
