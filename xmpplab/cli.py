@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="whose stream file to write (.xml; default client)")
     c.add_argument("--reveal-credentials", action="store_true", help="keep SASL data in the clear")
 
+    from .render.cli import add_render_command
+    add_render_command(cmds)
+
     lab = cmds.add_parser("lab", help="open the course in JupyterLab",
                           description="Open the xmpplab course (notebooks/00-welcome.ipynb) in JupyterLab.")
     lab.add_argument("--notebooks", metavar="DIR", help="the course folder (default: ./notebooks)")
@@ -193,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
             return _convert(args)
         if args.command == "lab":
             return _lab(args)
+        if args.command == "render":
+            from .render.cli import run_render_command
+            return run_render_command(args)
     except CLIError as exc:
         print(f"xmpplab: {exc}", file=sys.stderr)
         return 2

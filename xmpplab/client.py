@@ -392,6 +392,15 @@ class Client:
         return (f"<xmpplab Client {self.jid} on {where}{extra}, "
                 f"{len(self._inbox)} received stanza{'s' if len(self._inbox) != 1 else ''} waiting>")
 
+    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
+    def _repr_mimebundle_(self, include=None, exclude=None, **_):
+        from .render.display import mimebundle
+        return mimebundle(self, include, exclude)
+
+    def _repr_html_(self):
+        from .render.display import html_for
+        return html_for(self)
+
     # ------------------------------------------------------------------ receiving
     def _arrived(self, stanza):
         if self._collecting and stanza.name in STANZA_KINDS and stanza.namespace == NS_CLIENT:

@@ -606,6 +606,15 @@ class JID:
     def __hash__(self) -> int:
         return hash(self._str)
 
+    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
+    def _repr_mimebundle_(self, include=None, exclude=None, **_):
+        from .render.display import mimebundle
+        return mimebundle(self, include, exclude)
+
+    def _repr_html_(self):
+        from .render.display import html_for
+        return html_for(self)
+
 
 # --------------------------------------------------------------------------
 # Parsing and caches

@@ -228,6 +228,15 @@ class Lab:
             text += f"; stopped {len(self.replaced)} earlier Lab{'s' if len(self.replaced) != 1 else ''} first"
         return text + ">"
 
+    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
+    def _repr_mimebundle_(self, include=None, exclude=None, **_):
+        from .render.display import mimebundle
+        return mimebundle(self, include, exclude)
+
+    def _repr_html_(self):
+        from .render.display import html_for
+        return html_for(self)
+
     # ------------------------------------------------------------------ accounts and clients
     def add_account(self, jid, password: str | None = None) -> JID:
         """Create ``juliet@example.com`` (or reset its password); return its bare JID."""
@@ -381,6 +390,15 @@ class SyncLab:
     def __repr__(self) -> str:
         return repr(self.lab).replace("<xmpplab Lab", "<xmpplab SyncLab", 1)
 
+    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
+    def _repr_mimebundle_(self, include=None, exclude=None, **_):
+        from .render.display import mimebundle
+        return mimebundle(self, include, exclude)
+
+    def _repr_html_(self):
+        from .render.display import html_for
+        return html_for(self)
+
 
 class SyncClient:
     """A :class:`~xmpplab.client.Client` whose coroutine methods block (made by :class:`SyncLab`)."""
@@ -394,6 +412,15 @@ class SyncClient:
 
     def __repr__(self) -> str:
         return repr(self.client).replace("<xmpplab Client", "<xmpplab SyncClient", 1)
+
+    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
+    def _repr_mimebundle_(self, include=None, exclude=None, **_):
+        from .render.display import mimebundle
+        return mimebundle(self, include, exclude)
+
+    def _repr_html_(self):
+        from .render.display import html_for
+        return html_for(self)
 
 
 def _blocking(owner: SyncLab, value):

@@ -235,6 +235,15 @@ class Item:
             parts.append("(credentials masked)")
         return " ".join(parts) + ">"
 
+    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
+    def _repr_mimebundle_(self, include=None, exclude=None, **_):
+        from ..render.display import mimebundle
+        return mimebundle(self, include, exclude)
+
+    def _repr_html_(self):
+        from ..render.display import html_for
+        return html_for(self)
+
 
 def classify(element) -> ItemKind:
     """Stanza, stream error or nonza, from the element's qualified name."""

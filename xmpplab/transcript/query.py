@@ -215,6 +215,15 @@ class Query:
     def __bool__(self) -> bool:
         return True  # a transcript or connection with nothing parsed yet is still there
 
+    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
+    def _repr_mimebundle_(self, include=None, exclude=None, **_):
+        from ..render.display import mimebundle
+        return mimebundle(self, include, exclude)
+
+    def _repr_html_(self):
+        from ..render.display import html_for
+        return html_for(self)
+
     # --- answers ----------------------------------------------------------
     def answer_to(self, request: Item) -> Item | None:
         """The iq ``result`` or ``error`` answering an iq ``get`` or ``set`` (RFC 6120 section 8.2.3).

@@ -1,0 +1,520 @@
+"""The two-column stream view: client to server on the left in green, server to client on the right in black.
+
+One block per connection; in each, one row per item of the parsed view, in
+the order the items crossed the wire, placed in the C→S or the S→C column.
+Each row is a collapsible ``<details>`` whose one-line summary names the
+kind, type, addresses and payload, with the stream negotiation steps labelled
+(stream header, stream features, STARTTLS, SASL, resource binding) and the
+moments both streams restart marked. Under the pretty, highlighted XML is a
+plain-language explanation with its RFC or XEP section (also shown on hover).
+Problems (text the parser refused, non-XML) are red and say why.
+
+Large transcripts stay responsive: a view shows one page (``page_size``
+items, 200 by default) and stops before ``max_bytes`` of HTML (about 1 MB),
+saying so::
+
+    view = stream_view(transcript)          # page 1
+    view.page(2)                            # the next page, same options
+    stream_view(transcript, page=-1)        # the last page
+    stream_view(transcript, conn="c2s-1", page_size=50, expand=False)
+
+Direction is never shown by colour alone: every column and every row is also
+labelled C→S or S→C (colour blindness, dark themes). The HTML sets its own
+light background and text colours, inline, so it looks the same in light and
+dark JupyterLab themes, in nbconvert output and on nbviewer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import itertools
+import os
+from collections.abc import Iterable
+
+from ..transcript.model import Direction, Item, ItemKind
+from ..xml import NS_BIND, NS_SASL, NS_TLS, split_qname
+from .display import Displayable
+from .explain import ExplainContext, Explanation, citation_links, explain
+from .xmlview import MAX_CHARS, lines_html, pretty_lines
+
+C2S, S2C = Direction.C2S, Direction.S2C
+DEFAULT_PAGE_SIZE = 200
+MAX_BYTES = 1_000_000
+_CHROME_BYTES = 20_000  # kept for the header and footer when the row budget is counted
+
+# Colours (all on light backgrounds set here, so they read the same in light and dark themes)
+GREEN, GREEN_TEXT, GREEN_TINT = "#1a7f37", "#116329", "#eefbf1"
+BLACK, BLACK_TINT = "#1f2328", "#f6f8fa"
+RED, RED_TINT = "#cf222e", "#fff0f0"
+STEP = "#8250df"
+MUTED = "#57606a"
+BORDER = "#d0d7de"
+FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
+MONO = "font-family:ui-monospace,Menlo,Consolas,monospace"
+
+SHORT_NS = {
+    "jabber:iq:roster": "roster",
+    "http://jabber.org/protocol/disco#info": "disco#info",
+    "http://jabber.org/protocol/disco#items": "disco#items",
+    "urn:xmpp:ping": "ping",
+    "jabber:iq:version": "version",
+    "jabber:iq:register": "register",
+    "urn:ietf:params:xml:ns:xmpp-bind": "bind",
+    "urn:ietf:params:xml:ns:xmpp-session": "session",
+    "urn:ietf:params:xml:ns:xmpp-stanzas": "stanza error",
+    "http://jabber.org/protocol/muc": "muc",
+    "http://jabber.org/protocol/muc#user": "muc#user",
+    "urn:xmpp:delay": "delay",
+    "http://jabber.org/protocol/chatstates": "chat state",
+    "vcard-temp": "vcard",
+    "jabber:client": "",
+    "jabber:server": "",
+}
+_RESTART_NOTE = {
+    f"{{{NS_TLS}}}proceed": "TLS handshake here (not in the transcript: it records the plaintext above TLS); "
+                            "both streams restart",
+    f"{{{NS_SASL}}}success": "authenticated: both streams restart",
+    "{http://jabber.org/protocol/compress}compressed": "compression starts: both streams restart",
+}
+_counter = itertools.count(1)
+
+
+# ------------------------------------------------------------------------------------- sources
+def resolve(source, conn=None) -> tuple[list[tuple[object, list[Item]]], object, str]:
+    """(blocks of (connection or None, items), the context for explanations, a title) for anything viewable."""
+    # a Lab or a Client: their transcript
+    if hasattr(source, "server") and hasattr(source, "clients") and hasattr(source, "transcript"):
+        return resolve(source.transcript, conn=conn if conn is not None else _server_side(source.transcript))
+    if hasattr(source, "xmpp") and hasattr(source, "events") and hasattr(source, "transcript"):
+        transcript = source.transcript
+        return resolve(transcript, conn=conn if conn is not None else getattr(source, "conn", None))
+    wanted = None
+    if conn is not None:
+        wanted = {conn} if isinstance(conn, str) else {getattr(c, "id", c) for c in conn}
+    connections = getattr(source, "connections", None)
+    if isinstance(connections, dict):  # a Transcript
+        blocks = [(c, c.parsed) for c in connections.values() if wanted is None or c.id in wanted]
+        title = f"Transcript recorded by {source.recorded_by or 'unknown'}"
+        return blocks, source, title
+    if hasattr(source, "parsed") and hasattr(source, "chunks"):  # a Connection
+        return [(source, source.parsed)], source, f"Connection {source.id}"
+    if isinstance(source, Item):
+        scope = None
+        return [(None, [source])], scope, f"Item {source.conn}#{source.index}"
+    if hasattr(source, "_items") and hasattr(source, "source"):  # a Selection
+        items = list(source._items)
+        scope = source.source
+        return _group(items, scope, wanted), scope, f"Selection of {len(items)} items"
+    if isinstance(source, Iterable) and not isinstance(source, (str, bytes)):
+        items = [i for i in source if isinstance(i, Item)]
+        return _group(items, None, wanted), None, f"{len(items)} items"
+    raise TypeError(f"cannot show a stream view of {type(source).__name__}: give a Transcript, a Connection, "
+                    "a Selection, items, a Client or a Lab")
+
+
+def _group(items, scope, wanted) -> list[tuple[object, list[Item]]]:
+    order: dict[str, list[Item]] = {}
+    for it in items:
+        if wanted is None or it.conn in wanted:
+            order.setdefault(it.conn, []).append(it)
+    connections = getattr(scope, "connections", None) or {}
+    return [(connections.get(cid), its) for cid, its in order.items()]
+
+
+def _server_side(transcript) -> list[str] | None:
+    """In a Lab both ends record each client stream: show the server's side of those once (and every
+    server-to-server stream), unless only the clients recorded."""
+    conns = list(transcript.connections.values())
+    if not any(c.kind == "c2s" and c.role == "receiving" for c in conns):
+        return None
+    return [c.id for c in conns if not (c.kind == "c2s" and c.role == "initiating")]
+
+
+# ------------------------------------------------------------------------------------- the view
+class StreamView(Displayable):
+    """One page of the two-column view of a transcript, a connection, a selection, a Client or a Lab."""
+
+    def __init__(self, source, *, page: int = 1, page_size: int | None = DEFAULT_PAGE_SIZE,
+                 max_bytes: int | None = MAX_BYTES, expand="auto", explanations: bool = True,
+                 title: str | None = None, conn=None, width: int = 96, anchor_prefix: str | None = None,
+                 max_height: str | None = "720px"):
+        self.source = source
+        self.options = {"page_size": page_size, "max_bytes": max_bytes, "expand": expand, "explanations": explanations,
+                            "title": title, "conn": conn, "width": width, "max_height": max_height}
+        self.page_size = page_size
+        self.max_bytes = max_bytes
+        self.expand = expand
+        self.explanations = explanations
+        self.width = width
+        self.max_height = max_height
+        self.blocks, scope, default_title = resolve(source, conn)
+        self.context = ExplainContext(scope)
+        self.title = title or default_title
+        self.total = sum(len(items) for _, items in self.blocks)
+        self.pages = max(1, -(-self.total // page_size)) if page_size else 1
+        if page < 0:
+            page = self.pages + 1 + page
+        self.page_number = min(max(page, 1), self.pages)
+        self.anchor_prefix = anchor_prefix or f"xl{os.getpid() % 1000}-{next(_counter)}"
+        self.shown = 0  # items rendered by the last html() (fewer than the page when the byte cap hit)
+
+    # --- paging ------------------------------------------------------------------
+    def page(self, n: int) -> StreamView:
+        """The same view on page ``n`` (1-based; -1 is the last page)."""
+        return StreamView(self.source, page=n, **self.options)
+
+    def next(self) -> StreamView:
+        return self.page(self.page_number + 1)
+
+    @property
+    def first_index(self) -> int:
+        """Position (0-based, over all blocks) of the first item on this page."""
+        return (self.page_number - 1) * self.page_size if self.page_size else 0
+
+    def rows(self) -> list[tuple[object, Item, bool]]:
+        """(connection, item, first row of its block on this page) for the items of this page."""
+        start = self.first_index
+        stop = start + self.page_size if self.page_size else self.total
+        out, pos = [], 0
+        for conn, items in self.blocks:
+            n = len(items)
+            if pos + n > start and pos < stop:
+                lo, hi = max(start - pos, 0), min(stop - pos, n)
+                for k, it in enumerate(items[lo:hi]):
+                    out.append((conn, it, k == 0))
+            pos += n
+            if pos >= stop:
+                break
+        return out
+
+    # --- rendering -------------------------------------------------------------------
+    def html(self) -> str:
+        """The HTML of this page (escaped, inline styles, no script)."""
+        return render_html(self)
+
+    def text(self, color: bool = False, width: int | None = None, explanations: bool | None = None) -> str:
+        """The same page for a terminal (ANSI colours when ``color``)."""
+        from .terminal import render_view
+        return render_view(self, color=color, width=width,
+                           explanations=self.explanations if explanations is None else explanations)
+
+    def _display_html(self) -> str:
+        return self.html()
+
+    def _display_text(self) -> str:
+        return summary_text(self)
+
+    def __repr__(self) -> str:
+        return (f"<StreamView {self.title}: page {self.page_number} of {self.pages}, {self.total:,} item"
+                f"{'' if self.total == 1 else 's'}>")
+
+
+def stream_view(source, **options) -> StreamView:
+    """The two-column view of a Transcript, Connection, Selection, items, a Client or a Lab (see StreamView)."""
+    return StreamView(source, **options)
+
+
+# ------------------------------------------------------------------------------------- summaries
+def short(value: str | None, limit: int = 32) -> str:
+    if value is None:
+        return ""
+    return value if len(value) <= limit else value[:limit - 1] + "…"
+
+
+def item_summary(item: Item) -> tuple[str, list[str]]:
+    """(what it is, [details]) for the one-line summary: ``("iq get", ["roster", "id r1", "to example.com"])``."""
+    kind = item.kind
+    details: list[str] = []
+    if kind is ItemKind.STREAM_OPEN:
+        for key in ("from", "to", "id", "version"):
+            if item.get(key) is not None:
+                details.append(f"{key} {short(item.get(key))}")
+        return "<stream:stream>", details
+    if kind is ItemKind.STREAM_CLOSE:
+        return "</stream:stream>", details
+    if kind in (ItemKind.VIOLATION, ItemKind.NON_XML):
+        return ("not XML" if kind is ItemKind.NON_XML else "refused"), [item.condition or "", short(item.problem, 80)]
+    if kind is ItemKind.STREAM_ERROR:
+        return "stream error", [item.stream_error or "?"]
+    name = item.name or "?"
+    if kind is ItemKind.STANZA:
+        what = f"{name} {item.type}" if item.type else name
+        payload_ns = item.payload_ns
+        if payload_ns and payload_ns != item.ns:
+            label = SHORT_NS.get(payload_ns, payload_ns)
+            if label:
+                details.append(label)
+        if item.type == "error":
+            for c in item.element:
+                if isinstance(c.tag, str) and split_qname(c.tag)[1] == "error":
+                    cond = next((split_qname(g.tag)[1] for g in c if isinstance(g.tag, str)
+                                 and split_qname(g.tag)[1] != "text"), None)
+                    if cond:
+                        details.append(cond)
+        if item.id:
+            details.append(f"id {short(item.id, 14)}")
+        if item.to:
+            details.append(f"to {short(item.to)}")
+        if item.from_:
+            details.append(f"from {short(item.from_)}")
+        if name == "message":
+            body = item.element.findtext(f"{{{item.ns}}}body")
+            if body:
+                details.append(f"“{short(' '.join(body.split()), 40)}”")
+        return what, details
+    # nonza
+    ns = item.ns or ""
+    if ns == NS_SASL and name == "auth" and item.get("mechanism"):
+        details.append(item.get("mechanism"))
+    elif name == "features":
+        feats = [split_qname(c.tag)[1] for c in item.element if isinstance(c.tag, str)]
+        details.append(", ".join(feats) if feats else "none left")
+    if item.masked:
+        details.append("credentials masked")
+    return name, details
+
+
+def step_of(item: Item) -> str | None:
+    """The negotiation step an item is (its label), or None for ordinary stanzas."""
+    if item.kind is ItemKind.STREAM_OPEN:
+        return "stream header"
+    if item.kind is ItemKind.STREAM_CLOSE:
+        return "stream close"
+    if item.kind is ItemKind.STREAM_ERROR:
+        return "stream error"
+    if item.kind is ItemKind.NONZA:
+        ns, name = split_qname(item.element.tag)
+        if name == "features":
+            return "stream features"
+        if ns == NS_TLS:
+            return {"starttls": "STARTTLS", "proceed": "TLS proceed", "failure": "TLS failure"}.get(name, "TLS")
+        if ns == NS_SASL:
+            return f"SASL {name}"
+        return None
+    if item.kind is ItemKind.STANZA and item.payload_ns == NS_BIND:
+        return "resource binding"
+    if item.kind is ItemKind.STANZA and item.payload_ns == "urn:ietf:params:xml:ns:xmpp-session":
+        return "session"
+    return None
+
+
+def _clock(conn, item: Item) -> str:
+    base = getattr(conn, "opened", None)
+    if base is None or base < 86400 * 365:  # RFC examples: times are block numbers
+        return f"step {item.t:g}" if item.t < 86400 * 365 else ""
+    return f"+{item.t - base:.3f}s"
+
+
+def connection_header_text(conn) -> str:
+    if conn is None:
+        return "items"
+    parts = [conn.id, conn.kind]
+    if conn.client or conn.server:
+        parts.append(f"{conn.client or '?'} → {conn.server or '?'}")
+    parts += [p for p in (conn.jid, conn.tls, conn.mechanism) if p]
+    if conn.opened and conn.opened > 86400 * 365:
+        parts.append(datetime.datetime.fromtimestamp(conn.opened, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
+    return " · ".join(parts)
+
+
+def pager_text(view: StreamView, shown: int, capped: bool) -> str:
+    if view.total == 0:
+        return "no items (nothing was recorded yet)"
+    first = view.first_index + 1 if shown else 0
+    last = view.first_index + shown
+    text = f"showing {first:,}–{last:,} of {view.total:,} items"
+    if view.pages > 1:
+        text += f" (page {view.page_number} of {view.pages})"
+    hints = []
+    if capped:
+        limit = f"{view.max_bytes / 1_000_000:g} MB" if view.max_bytes >= 1_000_000 else f"{view.max_bytes:,} bytes"
+        hints.append(f"stopped at about {limit} of HTML to keep the notebook responsive: use a smaller page_size, "
+                     f"e.g. stream_view(t, page_size={max(shown // 2, 10)})")
+    if view.page_number < view.pages:
+        hints.append(f"use view.page({view.page_number + 1}) for the next page, "
+                     "where view = xmpplab.render.stream_view(transcript)")
+    elif view.pages > 1:
+        hints.append("use view.page(1) for the first page")
+    return text + ("; " + "; ".join(hints) if hints else "")
+
+
+def summary_text(view: StreamView, limit: int = 40) -> str:
+    """The text/plain of a view: one line per item (at most ``limit``), then the pager line."""
+    lines = [f"{view.title} — C→S client to server, S→C server to client"]
+    last_conn = object()
+    rows = view.rows()
+    for conn, item, _ in rows[:limit]:
+        if conn is not last_conn:
+            lines.append(f"  {connection_header_text(conn)}")
+            last_conn = conn
+        what, details = item_summary(item)
+        step = step_of(item)
+        pad = "" if item.direction is C2S else "      "
+        line = f"    {_clock(conn, item):>9} {pad}{item.direction}  {what}"
+        if step and step not in what:
+            line += f" [{step}]"
+        if details:
+            line += "  " + " · ".join(d for d in details if d)
+        lines.append(line)
+    if len(rows) > limit:
+        lines.append(f"    … {len(rows) - limit} more on this page (the HTML view or .text() shows them all)")
+    lines.append(pager_text(view, len(rows), False))
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------- HTML
+def _badge(text: str, bg: str, fg: str = "#ffffff", title: str | None = None) -> str:
+    t = f' title="{html.escape(title)}"' if title else ""
+    return (f'<span style="background:{bg};color:{fg};border-radius:3px;padding:0 5px;margin-right:4px;'
+            f'{MONO};font-size:11px;font-weight:600;white-space:nowrap"{t}>{html.escape(text)}</span>')
+
+
+def column_header() -> str:
+    cell = "flex:1 1 0;min-width:0;padding:4px 8px;font-weight:700"
+    return (f'<div style="display:flex;position:sticky;top:0;z-index:1;background:#ffffff;'
+            f'border-bottom:2px solid {BORDER}">'
+            f'<div style="flex:0 0 5.8em;padding:4px 6px;color:{MUTED};font-size:11px">time</div>'
+            f'<div style="{cell};color:{GREEN_TEXT}">{_badge("C→S", GREEN)} client → server '
+            f'<span style="font-weight:400;color:{MUTED}">(green)</span></div>'
+            f'<div style="{cell};color:{BLACK}">{_badge("S→C", BLACK)} server → client '
+            f'<span style="font-weight:400;color:{MUTED}">(black)</span></div></div>')
+
+
+def render_html(view: StreamView) -> str:
+    rows = view.rows()
+    budget = (view.max_bytes - _CHROME_BYTES) if view.max_bytes else None
+    used = 0
+    out_rows: list[str] = []
+    shown = 0
+    capped = False
+    on_page = {(item.conn, item.index) for _, item, _ in rows}
+    last_conn = object()
+    for conn, item, first_in_block in rows:
+        parts = []
+        if conn is not last_conn:
+            parts.append(_block_header(conn, continued=first_in_block and item.index > 0))
+            last_conn = conn
+        parts.append(render_row(view, conn, item, on_page))
+        if item.kind is ItemKind.NONZA and item.direction is S2C and item.element.tag in _RESTART_NOTE:
+            parts.append(_divider(_RESTART_NOTE[item.element.tag]))
+        chunk = "".join(parts)
+        size = len(chunk.encode("utf-8"))
+        if budget is not None and used + size > budget and shown:
+            capped = True
+            break
+        out_rows.append(chunk)
+        used += size
+        shown += 1
+    view.shown = shown
+    pager = pager_text(view, shown, capped)
+    scroll = f"max-height:{view.max_height};overflow:auto;" if view.max_height and shown > 25 else ""
+    head = (f'<div style="padding:6px 10px;background:{BLACK_TINT};border-bottom:1px solid {BORDER};'
+            f'display:flex;flex-wrap:wrap;gap:4px 12px;align-items:baseline">'
+            f'<b style="font-size:14px">{html.escape(view.title)}</b>'
+            f'<span style="color:{MUTED}">{html.escape(_counts(view))}</span></div>')
+    foot = (f'<div style="padding:5px 10px;background:{BLACK_TINT};border-top:1px solid {BORDER};'
+            f'color:{MUTED};font-size:12px">{html.escape(pager)}</div>')
+    body = "".join(out_rows) if out_rows else \
+        f'<div style="padding:8px 10px;color:{MUTED}">nothing recorded yet</div>'
+    return (f'<div class="xmpplab-stream-view" style="{FONT};font-size:13px;line-height:1.4;color:{BLACK};'
+            f'background:#ffffff;border:1px solid {BORDER};border-radius:6px;text-align:left;max-width:100%;'
+            f'overflow:hidden">{head}<div style="{scroll}">{column_header()}{body}</div>{foot}</div>')
+
+
+def _counts(view: StreamView) -> str:
+    n_conn = len(view.blocks)
+    return (f"{n_conn} connection{'' if n_conn == 1 else 's'}, {view.total:,} item{'' if view.total == 1 else 's'}"
+            " · C→S client to server (green), S→C server to client (black)")
+
+
+def _block_header(conn, continued: bool) -> str:
+    text = connection_header_text(conn) + (" (continued)" if continued else "")
+    extra = ""
+    if conn is not None and conn.kind == "s2s":
+        extra = (f' <span style="font-weight:400;color:{MUTED}">server to server: C→S is the initiating server, '
+                 "S→C the receiving server</span>")
+    return (f'<div style="padding:4px 8px;background:#eaeef2;color:{BLACK};font-weight:600;'
+            f'border-top:1px solid {BORDER};{MONO};font-size:12px">{html.escape(text)}{extra}</div>')
+
+
+def _divider(text: str) -> str:
+    return (f'<div style="padding:2px 8px 2px 6.4em;color:{STEP};font-size:12px;border-top:1px dashed {STEP};'
+            f'background:#fbf8ff">⟲ {html.escape(text)}</div>')
+
+
+def _anchor(view: StreamView, item: Item) -> str:
+    return f"{view.anchor_prefix}-{item.conn}-{item.index}"
+
+
+def render_row(view: StreamView, conn, item: Item, on_page=frozenset()) -> str:
+    cell = render_cell(view, item, on_page)
+    empty = '<div style="flex:1 1 0;min-width:0"></div>'
+    side = f'<div style="flex:1 1 0;min-width:0;padding:2px 4px">{cell}</div>'
+    left, right = (side, empty) if item.direction is C2S else (empty, side)
+    clock = html.escape(_clock(conn, item))
+    return (f'<div id="{_anchor(view, item)}" style="display:flex;align-items:flex-start;'
+            f'border-top:1px solid #eaeef2"><div style="flex:0 0 5.8em;padding:4px 6px;color:{MUTED};{MONO};'
+            f'font-size:11px;text-align:right">{clock}<br>#{item.index}</div>{left}{right}</div>')
+
+
+def render_cell(view: StreamView, item: Item, on_page=frozenset(), explanation: Explanation | None = None) -> str:
+    """One item: direction badge, step label, summary, XML and explanation, in a collapsible box."""
+    problem = item.is_problem
+    c2s = item.direction is C2S
+    color = RED if problem else (GREEN if c2s else BLACK)
+    tint = RED_TINT if problem else (GREEN_TINT if c2s else BLACK_TINT)
+    e = explanation
+    if e is None and view.explanations:
+        try:
+            e = explain(item, view.context)
+        except Exception as exc:  # noqa: BLE001 - an explanation must never hide the XML
+            e = Explanation(f"(no explanation: {type(exc).__name__}: {exc})")
+    what, details = item_summary(item)
+    step = step_of(item)
+    summary = [_badge(str(item.direction), GREEN if c2s else BLACK)]
+    if problem:
+        summary.append(_badge("problem", RED))
+    elif step:
+        summary.append(_badge(step, STEP))
+    summary.append(f'<b style="{MONO};font-size:12px;color:{GREEN_TEXT if c2s else BLACK}">{html.escape(what)}</b>')
+    details = [d for d in details if d]
+    if details:
+        summary.append(f' <span style="color:{MUTED}">{html.escape(" · ".join(details))}</span>')
+    link = _answer_link(view, item, on_page)
+    if link:
+        summary.append(link)
+    lines = pretty_lines(item.text, width=view.width, max_chars=MAX_CHARS)
+    xml = (f'<pre style="margin:2px 0 0;padding:2px 0;background:transparent;color:{GREEN_TEXT if c2s else BLACK};'
+           f'white-space:pre-wrap;overflow-wrap:anywhere;text-align:left;{MONO};font-size:12px;line-height:1.45">'
+           f"{lines_html(lines, str(item.direction))}</pre>")
+    expl = ""
+    hover = ""
+    if e is not None:
+        cites = f" ({citation_links(e.citations)})" if e.citations else ""
+        notes = "".join(f'<div style="color:{MUTED}">{html.escape(n)}</div>' for n in e.notes)
+        expl = (f'<div style="margin:2px 0 1px;padding:2px 0 0;border-top:1px dotted {BORDER};font-size:12px;'
+                f'color:{BLACK}">{html.escape(e.text)}{cites}{notes}</div>')
+        hover = f' title="{html.escape(e.topic or what)}{" — " + html.escape(e.citation) if e.citation else ""}"'
+    if problem and item.problem:
+        expl = (f'<div style="color:#82071e;font-size:12px">{html.escape(item.condition or "")}: '
+                f"{html.escape(item.problem)}</div>") + expl
+    expand = view.expand
+    is_open = expand is True or (expand == "auto" and (len(lines) <= 14 or step is not None or problem))
+    return (f'<div style="border-left:4px solid {color};background:{tint};border-radius:3px;padding:2px 6px"'
+            f"{hover}><details{' open' if is_open else ''}><summary style=\"cursor:pointer;"
+            f'overflow-wrap:anywhere">{"".join(summary)}</summary>{xml}{expl}</details></div>')
+
+
+def _answer_link(view: StreamView, item: Item, on_page) -> str:
+    if item.kind is not ItemKind.STANZA or item.name != "iq" or item.type not in ("result", "error"):
+        return ""
+    facts = view.context.facts(view.context.connection(item.conn))
+    req = facts.request_of.get(item.index) if facts else None
+    if req is None:
+        return ""
+    label = f"answers #{req.index}"
+    if (req.conn, req.index) in on_page:
+        return (f' <a href="#{_anchor(view, req)}" style="color:#0550ae;font-size:11px">'
+                f"{html.escape(label)}</a>")
+    return f' <span style="color:{MUTED};font-size:11px">{html.escape(label)}</span>'
