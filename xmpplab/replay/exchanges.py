@@ -36,7 +36,9 @@ from ..xml import NS_BIND, NS_CLIENT, qname, serialize, split_qname
 
 #: Attributes whose values may change from one run to the next and are not compared:
 #: ``delay@stamp`` (XEP-0203 timestamps), ``x@stamp`` (legacy XEP-0091 delay).
-DEFAULT_IGNORE = frozenset({"delay@stamp", "x@stamp"})
+#: Values that differ between runs and servers by design: delay stamps, and the roster version,
+#: an opaque string each server makes up (RFC 6121 section 2.6).
+DEFAULT_IGNORE = frozenset({"delay@stamp", "x@stamp", "query@ver"})
 JID_ATTRIBUTES = ("to", "from", "jid")
 
 
