@@ -278,12 +278,7 @@ async def test_version_differs_exactly_on_the_software_name():
     assert "\t\t\t<name>xmpplab</name>" in report
 
 
-@pytest.mark.parametrize("name", MUC)
-async def test_muc_scripts_fail_readably_on_the_lab_server(name):
-    """The lab server has no MUC service yet: the run fails at the first room answer, without crashing."""
-    result = await run_on_lab(load_script(script_path(name)), timeout=1)
-    assert result.status is Status.FAILED, result.report()
-    assert result.first_failure.step.action is Action.RECEIVES
+# The MUC scripts run in tests/test_muc_scansion.py.
 
 
 # --- runner semantics on small scripts ----------------------------------------------------------

@@ -29,7 +29,7 @@ from .storage import Storage
 log = logging.getLogger("xmpplab.server")
 
 #: Feature modules loaded by default; each is ``xmpplab.server.modules.<name>`` with ``setup(server)``.
-DEFAULT_MODULES = ("session", "roster", "presence", "disco", "ping", "version", "register", "offline")
+DEFAULT_MODULES = ("session", "roster", "presence", "disco", "ping", "version", "register", "offline", "muc")
 
 
 class Accounts:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from ..errors import error_reply
+from ..errors import StanzaError, error_reply
 from ..jid import JID, InvalidJID
 from ..xml import NS_CLIENT, STANZA_KINDS, split_qname
 from .events import StanzaEvent
@@ -99,7 +99,7 @@ class Router:
         if where != "remote" and hooks.fire(f"pre-{kind}/{where}", event):
             return
         if where == "component":
-            self.server.components[to.domain](event)
+            self._component(event)
             return
         if where == "remote":
             if hooks.fire(f"pre-{kind}/remote", event):
@@ -127,9 +127,19 @@ class Router:
         if where == "remote":
             self.server.hooks.fire("route/remote", event)
         elif where == "component":
-            self.server.components[to.domain](event)
+            self._component(event)
         else:
             self._local(event, where)
+
+    def _component(self, event: StanzaEvent) -> None:
+        """Hand a stanza to the component serving its domain; its failures become stanza errors."""
+        try:
+            self.server.components[event.to.domain](event)
+        except StanzaError as exc:
+            event.error(exc.condition, exc.text, exc.type)
+        except Exception:
+            log.exception("the component %s failed on a stanza", event.to.domain)
+            event.error("internal-server-error")
 
     def _local(self, event: StanzaEvent, where: str) -> None:
         hooks = self.server.hooks

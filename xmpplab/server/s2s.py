@@ -88,7 +88,7 @@ class S2SIncoming(StreamConnection):
         self.write(_header(to or self.server.default_domain, ev.attrs.get("from", ""), self.stream_id))
         if ev.default_ns != NS_SERVER:
             return self.close("invalid-namespace", "a server-to-server stream's default namespace is jabber:server")
-        if to not in self.server.hosts:
+        if not self.server.s2s.serves(to):
             return self.close("host-unknown", f"this server does not serve {ev.attrs.get('to')}")
         self.local = to
         features = element("features", ns=NS_STREAM)
@@ -114,7 +114,7 @@ class S2SIncoming(StreamConnection):
 
     def _dialback_result(self, el) -> None:
         remote, local = _domain(el.get("from")), _domain(el.get("to"))
-        if local not in self.server.hosts:
+        if not self.server.s2s.serves(local):
             return self.close("host-unknown", f"this server does not serve {el.get('to')}")
         if remote is None:
             return self.close("invalid-from", "db:result needs the originating domain in 'from'")
@@ -137,7 +137,7 @@ class S2SIncoming(StreamConnection):
         receiving, originating = el.get("from", ""), el.get("to", "")
         stream_id, key = el.get("id", ""), (el.text or "").strip()
         expected = dialback_key(self.server.s2s.secret, receiving, originating, stream_id)
-        ok = originating in self.server.hosts and hmac.compare_digest(expected, key)
+        ok = self.server.s2s.serves(originating) and hmac.compare_digest(expected, key)
         self.write(f"<db:verify from='{xml_attr(originating)}' to='{xml_attr(receiving)}' "
                    f"id='{xml_attr(stream_id)}' type='{'valid' if ok else 'invalid'}'/>")
 
@@ -147,7 +147,7 @@ class S2SIncoming(StreamConnection):
         except InvalidJID as exc:
             return self.close("improper-addressing", str(exc))
         if (frm.domain, to.domain) not in self.validated:
-            if to.domain not in self.server.hosts:
+            if not self.server.s2s.serves(to.domain):
                 return self.close("host-unknown", f"this server does not serve {to.domain}")
             return self.close("invalid-from", f"{frm.domain} has not proved it is {frm.domain} on this stream")
         self.server.router.route(to_namespace(el, NS_CLIENT), origin=self)
@@ -279,15 +279,28 @@ class S2SManager:
         self._connecting: dict[tuple[str, str], list] = {}
         server.hook("route/remote", self.route)
 
+    def serves(self, domain) -> bool:
+        """A domain this server speaks for on server-to-server streams: a host, or a component (MUC)."""
+        return domain in self.server.hosts or domain in self.server.components
+
+    def peer(self, domain: str):
+        """Where ``domain``'s server listens: its own entry, else its parent's (conference.server1.com is
+        served by server1.com's server, as a component)."""
+        while domain:
+            if domain in self.peers:
+                return self.peers[domain]
+            domain = domain.partition(".")[2]
+        return None
+
     def add_peer(self, domain: str, host: str, port: int) -> None:
         """Tell this server where the server for ``domain`` listens for server-to-server streams."""
         self.peers[JID(domain).domain] = (host, int(port))
 
     def route(self, event) -> bool:
         remote = event.to.domain
-        if remote not in self.peers:
+        if self.peer(remote) is None:
             return False  # the default handler answers remote-server-not-found
-        local = event.from_.domain if event.from_ is not None and event.from_.domain in self.server.hosts \
+        local = event.from_.domain if event.from_ is not None and self.serves(event.from_.domain) \
             else self.server.default_domain
         key = (local, remote)
         conn = self.outgoing.get(key)
@@ -304,7 +317,7 @@ class S2SManager:
 
     async def _connect(self, local: str, remote: str) -> None:
         key = (local, remote)
-        host, port = self.peers[remote]
+        host, port = self.peer(remote)
         loop = asyncio.get_running_loop()
         try:
             _, conn = await asyncio.wait_for(
@@ -320,9 +333,9 @@ class S2SManager:
 
     async def verify(self, originating: str, receiving: str, stream_id: str, key: str) -> bool:
         """Ask the authoritative server of ``originating`` whether ``key`` is its key (XEP-0220 2.1.2)."""
-        if originating not in self.peers:
+        if self.peer(originating) is None:
             return False
-        host, port = self.peers[originating]
+        host, port = self.peer(originating)
         loop = asyncio.get_running_loop()
         answer = loop.create_future()
         try:

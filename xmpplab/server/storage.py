@@ -45,6 +45,17 @@ CREATE TABLE IF NOT EXISTS offline (
     owner TEXT NOT NULL, stanza TEXT NOT NULL, stamp TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS offline_owner ON offline (owner);
+CREATE TABLE IF NOT EXISTS muc_rooms (      -- XEP-0045 persistent rooms (muc#roomconfig_persistentroom)
+    room TEXT PRIMARY KEY,                   -- room@conference.example.com
+    service TEXT NOT NULL,                   -- conference.example.com
+    config TEXT NOT NULL,                    -- the room configuration, JSON
+    subject TEXT NOT NULL DEFAULT '', subject_from TEXT, subject_time REAL
+);
+CREATE TABLE IF NOT EXISTS muc_affiliations ( -- owners, admins, members and outcasts of persistent rooms
+    room TEXT NOT NULL, jid TEXT NOT NULL, affiliation TEXT NOT NULL,
+    nick TEXT, reason TEXT,                  -- a reserved room nickname (XEP-0045 9.3), why
+    PRIMARY KEY (room, jid)
+);
 """
 
 
@@ -192,3 +203,33 @@ class Storage:
 
     def __repr__(self) -> str:
         return f"<Storage {self.path}>"
+
+    # multi-user chat rooms (XEP-0045): only persistent rooms are stored ----------
+    def muc_rooms(self, service: str) -> list[tuple[str, str, str, str | None, float | None]]:
+        """The stored rooms of one MUC service: (room, config JSON, subject, subject_from, subject_time)."""
+        return list(self._exec("SELECT room, config, subject, subject_from, subject_time FROM muc_rooms"
+                               " WHERE service=? ORDER BY room", (service,)))
+
+    def put_muc_room(self, room: str, config: str, subject: str = "", subject_from: str | None = None,
+                     subject_time: float | None = None) -> None:
+        service = room.partition("@")[2]
+        self._exec("INSERT OR REPLACE INTO muc_rooms (room, service, config, subject, subject_from, subject_time)"
+                   " VALUES (?,?,?,?,?,?)", (room, service, config, subject, subject_from, subject_time))
+
+    def delete_muc_room(self, room: str) -> None:
+        """Forget a room and its affiliations."""
+        with self._lock:
+            self._db.execute("DELETE FROM muc_rooms WHERE room=?", (room,))
+            self._db.execute("DELETE FROM muc_affiliations WHERE room=?", (room,))
+
+    def muc_affiliations(self, room: str) -> list[tuple[str, str, str | None, str | None]]:
+        """(jid, affiliation, reserved nick, reason) for each affiliated JID of a stored room."""
+        return list(self._exec("SELECT jid, affiliation, nick, reason FROM muc_affiliations WHERE room=?"
+                               " ORDER BY jid", (room,)))
+
+    def put_muc_affiliations(self, room: str, rows) -> None:
+        """Replace the affiliations of a room with ``rows`` of (jid, affiliation, nick, reason)."""
+        with self._lock:
+            self._db.execute("DELETE FROM muc_affiliations WHERE room=?", (room,))
+            self._db.executemany("INSERT INTO muc_affiliations (room, jid, affiliation, nick, reason)"
+                                 " VALUES (?,?,?,?,?)", [(room, *row) for row in rows])

@@ -513,7 +513,7 @@ class PresenceService:
 def setup(server):
     service = PresenceService(server)
     server.presence = service
-    for where in ("bare", "full", "host", "remote"):
+    for where in ("bare", "full", "host", "remote", "component"):
         server.hook(f"pre-presence/{where}", service.outbound)
     server.hook("presence/bare", service.inbound_bare)
     server.hook("presence/full", service.inbound_full)
