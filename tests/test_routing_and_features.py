@@ -187,3 +187,21 @@ async def test_recorder_sees_both_directions_as_plaintext_above_tls(server, slix
     assert "<body>note to self</body>" in incoming and "<body>note to self</body>" in outgoing
     assert "<stream:features>" in outgoing and "<bind" in outgoing
     assert all(isinstance(e["t"], float) for e in mine)
+
+
+async def test_message_to_an_unconnected_full_jid_by_type(raw):
+    """RFC 6121 8.5.3.2.1: chat goes to the account's other resources; normal gets an error; headline is dropped."""
+    juliet, romeo = await raw(), await raw()
+    await juliet.login("juliet@example.com/balcony")
+    await romeo.login("romeo@example.net/orchard")
+    await romeo.send("<presence/>")
+    await romeo.recv()  # his own presence, reflected
+    await juliet.send("<message to='romeo@example.net/gone' type='chat' id='c1'><body>chat</body></message>")
+    got = await romeo.recv()
+    assert got.get("id") == "c1" and got.findtext("{jabber:client}body") == "chat"
+    await juliet.send("<message to='romeo@example.net/gone' type='normal' id='n1'><body>normal</body></message>")
+    reply = await juliet.recv()
+    assert reply.get("id") == "n1" and error_condition(reply) == ("cancel", "service-unavailable")
+    await juliet.send("<message to='romeo@example.net/gone' type='headline' id='h1'><body>news</body></message>")
+    await juliet.expect_nothing()
+    await romeo.expect_nothing()

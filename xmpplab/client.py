@@ -404,7 +404,12 @@ class Client:
     # ------------------------------------------------------------------ receiving
     def _arrived(self, stanza):
         if self._collecting and stanza.name in STANZA_KINDS and stanza.namespace == NS_CLIENT:
-            self._inbox.append(copy.copy(stanza))  # slixmpp's handlers may change the original (reply())
+            # slixmpp's handlers may change the original (reply()), so keep a copy. copy.copy() would build
+            # it with the stream attached, and slixmpp then gives a message without an id a made-up one:
+            # attach the stream afterwards, so the copy holds exactly what crossed the wire.
+            kept = stanza.__class__(xml=copy.deepcopy(stanza.xml), stream=None)
+            kept.stream = stanza.stream
+            self._inbox.append(kept)
             if len(self._inbox) > INBOX_LIMIT:
                 del self._inbox[0]
             self._wake()

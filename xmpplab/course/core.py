@@ -154,9 +154,19 @@ async def acheck(id: str, answer=None, **context) -> Result:
     return _finish(ex, outcome)
 
 
-def hint(id: str, n: int | None = None) -> str:
+class Hint(str):
+    """A hint: a string that a notebook shows as plain text (not as a quoted Python string)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return f"<div style='border-left:4px solid #3b6fb6;padding:4px 10px'>💡 {html.escape(str(self))}</div>"
+
+
+def hint(id: str, n: int | None = None) -> Hint:
     """The next hint for exercise ``id`` (or hint number ``n``, from 1)."""
-    return _get(id).hint(None if n is None else n - 1)
+    return Hint(_get(id).hint(None if n is None else n - 1))
 
 
 class Checker:
@@ -214,7 +224,8 @@ class Checker:
             return self.fail(f"the element should be <{name}/>, not <{got}/>")
         if got_ns != ns:
             return self.fail(f"<{name}/> should be in the {ns} namespace, not {got_ns or 'no namespace'}")
-        return self.ok(f"it is a <{name}/>")
+        article = "an" if name[:1] in "aeiou" else "a"
+        return self.ok(f"it is {article} <{name}/>")
 
     def attribute(self, name: str, expected=None, *, jid: bool = False, el=None, optional_values=()) -> bool:
         """The attribute is present (and equals ``expected``; JIDs compared after normalisation)."""

@@ -921,8 +921,14 @@ def _iq(s: _Subject):
                 return (f"{_cap(sender)} answers the ping: an empty result (a 'pong'): the connection works.",
                         [xep(199), rfc6120("8.2.3")], "pong")
             if rns == NS_ROSTER:
-                return (f"{_cap(sender)} acknowledges the roster push with an empty result.",
-                        [rfc6121("2.1.6")], "roster push acknowledged")
+                if req.type == "set" and req.direction is not S2C:
+                    return (f"The server accepts {me}'s roster set with an empty result; it then pushes the change "
+                            "to every session that asked for the roster.", [rfc6121("2.1.5")], "roster set accepted")
+                if req.type == "set":
+                    return (f"{_cap(sender)} acknowledges the roster push with an empty result.",
+                            [rfc6121("2.1.6")], "roster push acknowledged")
+                return ((f"The server answers {me}'s roster get with an empty result: with roster versioning, nothing "
+                         "changed since the version the client has."), [rfc6121("2.6.3")], "roster unchanged")
             if rns == NS_SESSION:
                 return ("The server confirms the session.", [RFC3921_SESSION], "session established", (),
                         "session")
@@ -1022,6 +1028,9 @@ def _roster(s: _Subject, itype: str, payload, sender: str, me: str):
             text += f" With ver={ver!r} (roster versioning) the server may send only what changed."
             cites.append(rfc6121("2.6"))
         return text, cites, "roster get"
+    if itype == "result" and s.direction is not S2C:
+        return (f"{_cap(me)} acknowledges the server's roster push (its result repeats the empty query, which "
+                "servers ignore).", [rfc6121("2.1.6")], "roster push acknowledged")
     if itype == "result":
         listed = [f"{i.get('jid')} ({i.get('subscription') or 'none'}"
                   f"{', asked' if i.get('ask') else ''})" for i in items]

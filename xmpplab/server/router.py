@@ -162,10 +162,10 @@ class Router:
             session.send(event.stanza)
             return True
         mtype = event.stanza.get("type") or "normal"
-        if mtype in ("normal", "chat"):  # 8.5.3.2.1: treat as addressed to the bare JID
+        if mtype == "chat":  # RFC 6121 8.5.3.2.1: a chat message may go to the account's other resources
             return self._message_bare(event)
-        if mtype == "groupchat":
-            event.error("service-unavailable")
+        if mtype in ("normal", "groupchat"):  # ... the other types are ignored or answered with an error
+            event.error("service-unavailable", f"{event.to} is not connected")
         return True  # headline and error: silently ignored
 
     def _message_bare(self, event) -> bool:
