@@ -1,0 +1,47 @@
+"""Chapter 06 (Subscriptions and roster): solutions, and the answers tests/test_course.py tries on each check."""
+
+SOLUTIONS = {
+    "06.2": "<presence to='romeo@example.net' type='unsubscribed'/>",
+}
+
+# Right answers written differently: attribute order, namespace prefixes, whitespace, case of the JID.
+REWRITTEN = {
+    "06.2": ['<presence type="unsubscribed"\n  to="Romeo@Example.NET"/>',
+             "<c:presence xmlns:c='jabber:client' to='romeo@example.net' type='unsubscribed'></c:presence>"],
+}
+
+# Near misses, each with words its result must contain.
+NEAR_MISSES = {
+    "06.2": [("<presence to='romeo@example.net' type='unsubscribe'/>", "would stop Juliet seeing Romeo's presence"),
+             ("<presence to='romeo@example.net/orchard' type='unsubscribed'/>", "Romeo's bare JID"),
+             ("<presence to='romeo@example.net' type='unavailable'/>", "the subscription stays"),
+             ("<presence type='unsubscribed'/>", "needs to='romeo@example.net'"),
+             ("<presence to='nurse@example.com' type='unsubscribed'/>", "'to' should be 'romeo@example.net'"),
+             ("<presence to='romeo@example.net'/>", "says 'I am available'"),
+             ("<message to='romeo@example.net' type='unsubscribed'/>", "should be <presence/>")],
+}
+
+
+async def solve_06_1(lab):
+    """Juliet and the Nurse each ask, and each approves the other."""
+    juliet = await lab.connect("juliet@example.com/balcony")
+    nurse = await lab.connect("nurse@example.com/chamber")
+    await juliet.subscribe("nurse@example.com")
+    await nurse.approve("juliet@example.com")
+    await nurse.subscribe("juliet@example.com")
+    await juliet.approve("nurse@example.com")
+
+
+async def near_miss_06_1(lab):
+    """Only one direction: Juliet asks and the Nurse approves; the Nurse asks, Juliet never answers."""
+    juliet = await lab.connect("juliet@example.com/balcony")
+    nurse = await lab.connect("nurse@example.com/chamber")
+    await juliet.subscribe("nurse@example.com")
+    await nurse.approve("juliet@example.com")
+    await nurse.subscribe("juliet@example.com")
+
+
+# Live exercises (checked against a running Lab): id -> (async solve(lab), async near_miss(lab), words).
+LIVE = {
+    "06.1": (solve_06_1, near_miss_06_1, "has not approved yet"),
+}

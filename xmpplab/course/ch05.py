@@ -1,0 +1,115 @@
+"""Chapter 05, IQ: requests and answers (RFC 6120 section 8.2.3), the roster (RFC 6121 section 2), ping (XEP-0199)."""
+
+from ..jid import JID, InvalidJID
+from ..xml import NS_PING, NS_ROSTER, split_qname
+from .core import Checker, exercise
+
+IQ_TYPES = ("get", "set", "result", "error")
+
+
+def _payloads(el) -> list:
+    return [child for child in el if isinstance(child.tag, str)]
+
+
+@exercise("05.1", "Add the Nurse to Juliet's roster", hints=[
+    "Changing something is an iq of type 'set' with an 'id'; the roster lives on Juliet's own server, so "
+    "the iq needs no 'to'.",
+    "The payload is <query xmlns='jabber:iq:roster'/> holding one <item/>: its 'jid' is the contact's bare "
+    "JID and its 'name' what Juliet calls her.",
+    "<iq type='set' id='add-nurse'><query xmlns='jabber:iq:roster'>"
+    "<item jid='nurse@example.com' name='Nurse'/></query></iq>",
+])
+def _(answer, **context):
+    c = Checker(answer)
+    if not c.element("iq"):
+        return c
+    itype = c.el.get("type")
+    if itype == "set":
+        c.ok("type='set': it changes something")
+    elif itype == "get":
+        c.fail("type='get' only reads the roster; adding a contact changes it: type='set'")
+    elif itype is None:
+        c.fail("an iq needs a 'type': here 'set', since it changes the roster")
+    else:
+        c.fail(f"type='{itype}' is for answers; a request that changes something is type='set'")
+    c.that(bool(c.el.get("id")), "it has an 'id', which the answer will carry",
+           "an iq needs an 'id': the answer carries the same one, so the client knows what it answers "
+           "(RFC 6120 section 8.2.3)")
+    to = c.el.get("to")
+    if to is not None:
+        try:
+            own = JID(to).bare == JID("juliet@example.com")
+        except InvalidJID:
+            own = False
+        c.that(own, f"to='{to}' is Juliet's own account, which is what no 'to' means too",
+               f"leave out to='{to}': the roster is kept by Juliet's own server, so the request has no 'to'")
+    children = _payloads(c.el)
+    if len(children) != 1:
+        c.fail(f"an iq set carries exactly one child element, not {len(children)} (RFC 6120 section 8.2.3)")
+    query = c.child("query", NS_ROSTER)
+    if query is None:
+        return c
+    items = [i for i in _payloads(query) if split_qname(i.tag) == (NS_ROSTER, "item")]
+    if len(items) != 1:
+        c.fail(f"a roster set holds exactly one <item/>, not {len(items)} (RFC 6121 section 2.1.5)")
+        return c
+    c.ok("the query holds one <item/>")
+    item = items[0]
+    if c.attribute("jid", "nurse@example.com", jid=True, el=item):
+        c.that(JID(item.get("jid")).resource is None, "the jid is a bare JID, as roster items are",
+               "a roster item is a bare JID, with no resource")
+    c.attribute("name", "Nurse", el=item)
+    sub = item.get("subscription")
+    if sub is not None and sub != "remove":
+        c.fail(f"leave out subscription='{sub}': the server keeps the subscription state itself; a client "
+               "only sets subscription='remove', to delete an item (RFC 6121 section 2.1.2.5)")
+    elif sub == "remove":
+        c.fail("subscription='remove' deletes the item; to add the Nurse leave 'subscription' out")
+    return c
+
+
+@exercise("05.2", "Answer the server's ping", hints=[
+    "Every get is answered exactly once, by a result or an error that carries the same 'id' "
+    "(RFC 6120 section 8.2.3).",
+    "The answer goes back to whoever asked: 'to' is the request's 'from'. A ping's result is empty "
+    "(XEP-0199 section 4.1).",
+    "<iq type='result' id='s2c1' to='example.com'/>",
+])
+def _(answer, **context):
+    c = Checker(answer)
+    if not c.element("iq"):
+        return c
+    itype = c.el.get("type")
+    if itype == "result":
+        c.ok("type='result': a successful answer")
+    elif itype in ("get", "set"):
+        c.fail(f"type='{itype}' would be a new request; an answer is type='result'")
+    elif itype == "error":
+        c.fail("type='error' says Juliet cannot answer; she can: type='result'")
+    else:
+        c.fail("an answer needs type='result'")
+    got_id = c.el.get("id")
+    if got_id == "s2c1":
+        c.ok("id='s2c1', the same id as the request")
+    else:
+        c.fail("the answer must carry the request's id, id='s2c1', or the server cannot match it "
+               + ("(there is no 'id')" if got_id is None else f"(not '{got_id}')"))
+    c.attribute("to", "example.com", jid=True)
+    frm = c.el.get("from")
+    if frm is not None:
+        try:
+            mine = JID(frm).bare == JID("juliet@example.com")
+        except InvalidJID:
+            mine = False
+        if not mine:
+            c.fail(f"from='{frm}' is not Juliet: leave out 'from', her server stamps it")
+    children = _payloads(c.el)
+    if children:
+        names = ", ".join(f"<{split_qname(ch.tag)[1]}/>" for ch in children)
+        if any(split_qname(ch.tag) == (NS_PING, "ping") for ch in children):
+            c.fail("a pong is an empty result: leave out <ping/> (XEP-0199 section 4.1)")
+        else:
+            c.fail(f"a ping's result is empty: leave out {names} (XEP-0199 section 4.1)")
+    else:
+        c.ok("it is empty, as a ping's result is")
+    return c
