@@ -221,3 +221,16 @@ def test_wire_text_survives_tricky_but_legal_xml():
     message = t.first(kind="message")
     assert message.text == stanza and message.chunks == (1, 5) and message.t == 6.0
     assert message.id == "a>b" and message.element.findtext("{jabber:client}body") == "<i>x</i> >\u263a"
+
+
+def test_filter_by_several_types():
+    from xmpplab.transcript import Transcript
+
+    events = [{"t": 1.0, "conn": "c2s-1", "type": "open", "kind": "c2s", "role": "receiving"},
+              {"t": 1.1, "conn": "c2s-1", "type": "data", "dir": "in", "data":
+               "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+               "to='example.com' version='1.0'><message type='chat'/><message type='normal'/>"
+               "<message type='headline'/>"}]
+    t = Transcript.from_events(events, recorded_by="server")
+    assert [i.type for i in t.stanzas(type=["chat", "headline"])] == ["chat", "headline"]
+    assert [i.type for i in t.stanzas(type="normal")] == ["normal"]

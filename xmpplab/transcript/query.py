@@ -80,7 +80,7 @@ class Criteria:
     stanza_kinds: frozenset | None = None
     namespace: str | None = None
     name: str | None = None
-    type: str | None = None
+    type: frozenset | None = None
     id: str | None = None
     since: float | None = None
     until: float | None = None
@@ -108,7 +108,7 @@ class Criteria:
         elif conn is not None:
             conn = getattr(conn, "id", conn)
         return cls(conns=_as_set(conn), jid=jid, direction=Direction.parse(direction) if direction else None,
-                   kinds=kinds, stanza_kinds=stanza_kinds, namespace=namespace, name=name, type=type, id=id,
+                   kinds=kinds, stanza_kinds=stanza_kinds, namespace=namespace, name=name, type=_as_set(type), id=id,
                    since=_as_time(since), until=_as_time(until), where=where)
 
     def wants_connection(self, connection) -> bool:
@@ -131,7 +131,7 @@ class Criteria:
             return False
         if self.name is not None and item.name != self.name:
             return False
-        if self.type is not None and item.type != self.type:
+        if self.type is not None and item.type not in self.type:
             return False
         if self.id is not None and item.id != self.id:
             return False
