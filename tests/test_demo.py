@@ -1,6 +1,7 @@
 """`xmpplab demo`, the headless main job: what a newcomer sees in the terminal."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -18,12 +19,13 @@ def test_demo_shows_the_tour_and_both_streams():
     assert "her subscription is now 'to'" in out
     assert "romeo received from juliet@example.com/balcony: Wherefore art thou Romeo?" in out
     assert "juliet received from romeo@example.net/orchard" in out
-    entries = []  # (label, text) with wrapped continuation lines joined back
+    entries = []  # (label, text): one per stream item, its XML and explanation joined
     for line in out.splitlines():
-        if line.startswith(("C→S │ ", "S→C │ ")):
-            entries.append([line[:3], line[6:]])
-        elif line.startswith("    │ ") and entries:
-            entries[-1][1] += line[6:]
+        m = re.match(r"^\s+\+\d+\.\d+s\s+#\d+ (C→S|S→C) ", line)
+        if m:
+            entries.append([m.group(1), line])
+        elif entries and line.startswith(" " * 12):
+            entries[-1][1] += " " + line.strip()
     c2s = [text for label, text in entries if label == "C→S"]
     s2c = [text for label, text in entries if label == "S→C"]
     assert any("<starttls" in t for t in c2s) and any("<proceed" in t for t in s2c)
@@ -31,8 +33,11 @@ def test_demo_shows_the_tour_and_both_streams():
     assert any("<jid>juliet@example.com/balcony</jid>" in t for t in s2c)
     assert any("<message" in t and "Wherefore art thou Romeo?" in t for t in c2s)
     assert any("<message" in t and "By a name I know not" in t for t in s2c)
+    # Each stanza is explained, with the RFC section it comes from.
+    assert any("RFC 6120 §7" in t for t in s2c if "<jid>" in t)
     # Credentials never reach the terminal.
-    assert any("<auth" in t and "[SASL data hidden]" in t for t in c2s)
+    auth = next(t for t in c2s if "<auth" in t)
+    assert "SCRAM-SHA-" in auth and "juliet-secret" not in auth
     assert "juliet-secret" not in out
     assert "\033[" not in out
 
@@ -40,5 +45,5 @@ def test_demo_shows_the_tour_and_both_streams():
 def test_demo_colours_client_to_server_green():
     result = run_demo(env={"FORCE_COLOR": "1"})
     assert result.returncode == 0, result.stderr
-    assert "\033[32mC→S │" in result.stdout
-    assert "\033[32mS→C" not in result.stdout
+    assert "\033[32;1mC→S\033[0m" in result.stdout
+    assert "\033[32;1mS→C" not in result.stdout

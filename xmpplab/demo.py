@@ -3,74 +3,23 @@
 It starts a loopback server for example.com and example.net, logs in
 juliet@example.com/balcony and romeo@example.net/orchard with slixmpp,
 fetches the roster, runs a subscription handshake, exchanges messages, and
-prints both XML streams of juliet's connection: client to server (C→S, green)
-and server to client (S→C), in the order they crossed the wire.
+prints both XML streams of juliet's connection with the kit's terminal stream
+view: client to server (C→S, green) and server to client (S→C), in the order
+they crossed the wire, each stanza explained with the RFC section it comes
+from, SASL credentials masked.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
 import sys
 
 from .recording import MemoryRecorder
 from .server import Server
 
-GREEN = "\033[32m"
-DIM = "\033[2m"
 BOLD = "\033[1m"
 RESET = "\033[0m"
-
-_SASL_PAYLOAD = re.compile(r"(<(auth|response|challenge|success)\b[^>]*>)([^<]+)(</\2>)")
-
-
-def mask_credentials(text: str) -> str:
-    """Hide SASL payloads (PLAIN's password, SCRAM proofs) in what is shown."""
-    return _SASL_PAYLOAD.sub(lambda m: f"{m.group(1)}[SASL data hidden]{m.group(4)}", text)
-
-
-def render_stream(events: list[dict], conn: str, color: bool = True, width: int = 100) -> str:
-    """The two directions of one recorded connection, interleaved in time, labelled C→S and S→C."""
-    lines = []
-    for ev in events:
-        if ev["conn"] != conn:
-            continue
-        if ev["type"] == "data":
-            label = "C→S" if ev["dir"] == "in" else "S→C"
-            text = mask_credentials(ev["data"]).strip()
-            if not text:
-                continue
-            if not text.isprintable() and "<" not in text:
-                text = f"[{len(ev['data'])} bytes that are not XML]"
-            for i, chunk in enumerate(_wrap(text, width)):
-                prefix = f"{label} │ " if i == 0 else "    │ "
-                if color and label == "C→S":
-                    lines.append(f"{GREEN}{prefix}{chunk}{RESET}")
-                else:
-                    lines.append(f"{prefix}{chunk}")
-        else:
-            note = {"open": f"connection from {ev.get('peer')}", "tls": f"TLS is up ({ev.get('version')}); "
-                    "the stream restarts", "auth": f"authenticated as {ev.get('user')} with {ev.get('mechanism')}; "
-                    "the stream restarts", "bound": f"resource bound: {ev.get('jid')}",
-                    "close": "connection closed"}.get(ev["type"], ev["type"])
-            lines.append(f"{DIM if color else ''}    ┄ {note}{RESET if color else ''}")
-    return "\n".join(lines)
-
-
-def _wrap(text: str, width: int):
-    text = text.replace("\n", " ")
-    while len(text) > width:
-        cut = text.rfind("><", 0, width)  # between two tags, else at a space, else anywhere
-        if cut > 0:
-            cut += 1
-        else:
-            cut = text.rfind(" ", 0, width)
-            cut = cut if cut > 0 else width
-        yield text[:cut]
-        text = text[cut:]
-    yield text
-
 
 async def _login(port: int, jid: str, password: str):
     import slixmpp
@@ -143,11 +92,15 @@ async def run_demo(color: bool = True, show_all: bool = False, out=None) -> int:
     for ev in events:
         if ev["type"] == "bound" and (show_all or ev["jid"].startswith("juliet@")):
             conns.append((ev["conn"], ev["jid"]))
+    from .render import render_terminal
+    from .transcript import Transcript
+
+    transcript = Transcript.from_events(events, recorded_by="xmpplab demo")
     for conn, jid in conns:
         say()
         say(f"▶ The XML streams of {jid}'s connection ({conn}): C→S is client to server"
-            + (" (green)" if color else "") + ", S→C is server to client")
-        say(render_stream(events, conn, color))
+            + (" (green)" if color else "") + ", S→C is server to client; each stanza is explained")
+        say(render_terminal(transcript, conn=conn, color=color, width=110, title=f"{jid}, recorded by the server"))
     say()
     say("▶ Done. Next: the course in JupyterLab (make lab), or a server of your own: xmpplab serve --help")
     return 0
