@@ -19,7 +19,7 @@ authenticates with dialback::
 
 Each stream carries stanzas one way; server2.com opens its own stream to
 answer. An unknown remote domain gets ``remote-server-not-found``, one that
-cannot be reached ``remote-server-timeout`` (RFC 6120 8.3.3.15 and 8.3.3.16).
+cannot be reached ``remote-server-timeout`` (RFC 6120 8.3.3.16 and 8.3.3.17).
 Dialback proves a server controls its domain's address, not more: with
 self-signed certificates, TLS here encrypts but does not authenticate.
 """
