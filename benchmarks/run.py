@@ -649,13 +649,14 @@ def write_report(path: Path, info: dict, opts, servers: dict[str, dict | str]) -
         "one after the other, in this one run.",
         "",
     ]
-    # Keep the sections other harnesses own (render_bench.py writes "## Rendering").
+    # Keep the sections other harnesses own (render_bench.py: "## Rendering"; course_bench.py: "## Course").
     if path.exists():
         old = path.read_text()
-        start = old.find("\n## Rendering")
-        if start != -1:
-            end = old.find("\n## ", start + 1)
-            lines.append(old[start:] if end == -1 else old[start:end])
+        for heading in ("\n## Rendering", "\n## Course"):
+            start = old.find(heading)
+            if start != -1:
+                end = old.find("\n## ", start + 1)
+                lines.append(old[start:] if end == -1 else old[start:end])
     path.write_text("\n".join(lines))
 
 
