@@ -133,3 +133,44 @@ def test_bad_peer_argument_is_one_sentence():
     result = run("serve", "--peer", "server2.com")
     assert result.returncode == 2 and "--peer wants DOMAIN=HOST:PORT" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+async def test_lab_opens_the_course_in_jupyterlab():
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = await asyncio.create_subprocess_exec(
+        *XMPPLAB, "lab", "--no-browser", "--port", str(port), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT, cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    try:
+        first = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        assert "opening" in first and "00-welcome.ipynb" in first
+        token = None
+        while token is None:  # JupyterLab prints its URL with the access token once it listens
+            line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+            assert line, "JupyterLab stopped before printing its URL"
+            if f"127.0.0.1:{port}/lab" in line and "token=" in line:
+                token = line.split("token=")[1].split()[0]
+
+        def fetch():
+            url = f"http://127.0.0.1:{port}/api/contents/00-welcome.ipynb?content=0&token={token}"
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.read().decode()
+
+        body = ""
+        for _ in range(100):  # the URL may be printed a moment before connections are accepted
+            try:
+                body = await asyncio.get_running_loop().run_in_executor(None, fetch)
+                break
+            except OSError:
+                await asyncio.sleep(0.3)
+        assert '"name": "00-welcome.ipynb"' in body or '"name":"00-welcome.ipynb"' in body
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(proc.wait(), 20)
+        except asyncio.TimeoutError:
+            proc.kill()

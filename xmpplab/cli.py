@@ -223,6 +223,8 @@ def _lab(args) -> int:
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.port}"]
     if args.no_browser:
         argv.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")  # containers and CI machines often run as root
     print(f"xmpplab: opening {os.path.join(folder, first)} in JupyterLab (Ctrl-C stops it)", flush=True)
     try:
         return subprocess.call(argv, cwd=folder)
