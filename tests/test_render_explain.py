@@ -254,3 +254,23 @@ def test_an_explanation_displays_itself():
     assert "RFC 6121 §2.1.3" in bundle["text/plain"]
     assert 'href="https://www.rfc-editor.org/rfc/rfc6121.html#section-2.1.3"' in bundle["text/html"]
     assert "<iq" not in bundle["text/html"]
+
+
+def test_dialback_and_muc_presence_are_explained_with_their_xeps():
+    from xmpplab.render import explain
+
+    key = explain("<db:result xmlns:db='jabber:server:dialback' from='server1.com' to='server2.com'>k</db:result>")
+    assert "dialback key" in key.text and key.citation == "XEP-0220"
+    ok = explain("<db:result xmlns:db='jabber:server:dialback' from='server2.com' to='server1.com' type='valid'/>")
+    assert "server2.com accepts the stream" in ok.text
+    verify = explain("<db:verify xmlns:db='jabber:server:dialback' from='server2.com' to='server1.com' id='S2'>k"
+                     "</db:verify>")
+    assert "authoritative server" in verify.text and "S2" in verify.text
+    occupant = explain("<presence from='garden@conference.example.com/juliet' to='juliet@example.com/balcony'>"
+                       "<x xmlns='http://jabber.org/protocol/muc#user'><status code='201'/>"
+                       "<item affiliation='owner' role='moderator'/><status code='110'/></x></presence>")
+    assert occupant.citation == "XEP-0045"
+    assert "role moderator, affiliation owner" in occupant.text and "a new room was created" in occupant.text
+    join = explain("<presence to='garden@conference.example.com/romeo'><x xmlns='http://jabber.org/protocol/muc'/>"
+                   "</presence>")
+    assert "enters the room garden@conference.example.com with the nickname 'romeo'" in join.text

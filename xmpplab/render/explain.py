@@ -632,10 +632,69 @@ def _sasl(s: _Subject):
     return (f"A <{name}/> element of the SASL namespace.", [rfc6120("6")], f"SASL {name}", notes, "SASL")
 
 
+NS_DIALBACK = "jabber:server:dialback"
+NS_MUC = "http://jabber.org/protocol/muc"
+NS_MUC_USER = "http://jabber.org/protocol/muc#user"
+MUC_STATUS = {"100": "real JIDs are visible to everyone", "110": "this presence is about you",
+              "170": "the room is logged", "201": "a new room was created", "210": "the room changed your nick",
+              "303": "the occupant changes nickname", "307": "kicked", "301": "banned", "321": "removed: "
+              "affiliation changed", "322": "removed: the room became members-only", "332": "removed: the service "
+              "shuts down", "333": "removed: technical problem", "104": "the room configuration changed",
+              "172": "the room is now non-anonymous", "173": "the room is now semi-anonymous"}
+
+
+def _dialback(s: _Subject):
+    """XEP-0220: how one server proves to another that it really is the domain it claims."""
+    frm, to, kind = s.get("from") or "?", s.get("to") or "?", s.get("type")
+    if s.name == "result" and kind is None:
+        return ((f"{frm} asks {to} to accept this stream as coming from {frm}: it sends a dialback key that only "
+                 f"{frm}'s own server can confirm. {to} will check it by asking {frm}'s server on a connection of its "
+                 "own."), [xep(220)], "dialback key", (), "dialback")
+    if s.name == "result":
+        verdict = "accepts" if kind == "valid" else "refuses"
+        return (f"{frm} {verdict} the stream: {to} {'has' if kind == 'valid' else 'has not'} proved it is {to}"
+                f"{'; stanzas from ' + to + ' may now flow on it' if kind == 'valid' else ''}.",
+                [xep(220)], f"dialback {kind}", (), "dialback")
+    if kind is None:
+        return ((f"{frm} asks {to}, the authoritative server for {to}, whether this dialback key (for stream id "
+                 f"{s.get('id') or '?'}) is really one it issued."), [xep(220)], "dialback verify", (), "dialback")
+    return (f"{frm} answers: the key is {'its own (valid)' if kind == 'valid' else 'not one it issued (invalid)'}.",
+            [xep(220)], f"dialback verify {kind}", (), "dialback")
+
+
+def _muc_presence(s: _Subject):
+    """XEP-0045 presence: joining a room, or the room telling who is in it."""
+    join = s.element.find(f"{{{NS_MUC}}}x")
+    user = s.element.find(f"{{{NS_MUC_USER}}}x")
+    frm, to = s.get("from") or "", s.get("to") or ""
+    if join is not None and user is None:
+        room, _, nick = to.partition("/")
+        if s.get("type") == "unavailable":
+            return None
+        return ((f"{_cap(_sender(s))} enters the room {room} with the nickname {nick!r}: presence to room/nick, "
+                 "with an <x/> in the MUC namespace."), [xep(45)], "MUC join")
+    if user is None:
+        return None
+    room, _, nick = frm.partition("/")
+    item = user.find(f"{{{NS_MUC_USER}}}item")
+    codes = [c.get("code") for c in user.findall(f"{{{NS_MUC_USER}}}status")]
+    role = item.get("role") if item is not None else None
+    affiliation = item.get("affiliation") if item is not None else None
+    gone = s.get("type") == "unavailable"
+    text = (f"The room {room} tells {s.client} that {nick!r} " + ("has left" if gone else "is in the room")
+            + (f" (role {role}, affiliation {affiliation})" if role or affiliation else "") + ".")
+    meanings = [f"{c}: {MUC_STATUS[c]}" for c in codes if c in MUC_STATUS]
+    if meanings:
+        text += " Status " + "; ".join(meanings) + "."
+    return text, [xep(45)], "MUC occupant presence"
+
+
 def _nonza(s: _Subject):
     ns, name = s.ns, s.name
     if ns == NS_STREAM and name == "features":
         return _features(s)
+    if ns == NS_DIALBACK:
+        return _dialback(s)
     if ns == NS_TLS:
         return _tls(s)
     if ns == NS_SASL:
@@ -810,6 +869,9 @@ _SHOW = {"away": "away for a short while", "chat": "free to chat", "dnd": "busy 
 
 
 def _presence(s: _Subject):
+    muc = _muc_presence(s)
+    if muc is not None:
+        return muc
     ptype = s.get("type")
     sender, to = _sender(s), s.get("to")
     ns = s.ns
