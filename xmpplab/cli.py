@@ -232,6 +232,16 @@ def _lab(args) -> int:
         return 0
 
 
+def _password(given: str | None, prompt: str, when_empty: str) -> str:
+    """The --password, else asked at the terminal, else one line of standard input; never empty."""
+    password = given
+    if password is None:
+        password = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise CLIError(when_empty)
+    return password
+
+
 def _color_ok() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ or "FORCE_COLOR" in os.environ
 
@@ -370,14 +380,7 @@ def _accounts(args) -> int:
                 raise CLIError(f"there is no account {jid.bare} in {args.db}")
             print(f"removed {jid.bare}")
             return 0
-        password = args.password
-        if password is None:
-            if sys.stdin.isatty():
-                password = getpass.getpass(f"password for {jid.bare}: ")
-            else:
-                password = sys.stdin.readline().rstrip("\n")
-        if not password:
-            raise CLIError("the password is empty")
+        password = _password(args.password, f"password for {jid.bare}: ", "the password is empty")
         existed = storage.account_exists(jid.domain, jid.local)
         storage.put_account(jid.domain, jid.local, make_credentials(password))
         print(f"{'updated' if existed else 'added'} {jid.bare}")
@@ -522,14 +525,8 @@ async def _redrive(args, transcript, jid_map) -> int:
     from .replay import redrive
     from .transcript import TranscriptError
 
-    password = args.password
-    if password is None:
-        if sys.stdin.isatty():
-            password = getpass.getpass(f"password for {args.jid or 'the recorded account'}: ")
-        else:
-            password = sys.stdin.readline().rstrip("\n")
-    if not password:
-        raise CLIError("the password is empty: give --password (the lab's accounts use 'secret')")
+    password = _password(args.password, f"password for {args.jid or 'the recorded account'}: ",
+                         "the password is empty: give --password (the lab's accounts use 'secret')")
     host, port = args.against
     try:
         report = await redrive(transcript, args.conn, host, port, args.jid, password, jid_map=jid_map,
