@@ -156,3 +156,67 @@ async def test_a_federated_lab_of_three_servers():
         conns = {e["conn"] for e in lab.events if e["type"] == "open"}
         assert any(c.startswith("server1.com:s2sout-") for c in conns)
         assert any(c.startswith("server3.com:s2s-") for c in conns)
+
+
+async def test_federated_lab_servers_authenticate_with_sasl_external():
+    """With certificates from the lab's CA, the receiving server offers SASL EXTERNAL after STARTTLS and the
+    initiating one uses it instead of dialback (RFC 6120 6.3.4, 13.7.2)."""
+    from xmpplab.lab import Lab
+
+    async with Lab.start(["server1.com", "server2.com"], federate=True, external=True) as lab:
+        pc = await lab.connect("user1@server1.com/pc")
+        phone = await lab.connect("user2@server2.com/phone1")
+        await pc.send_message("user2@server2.com/phone1", "certified")
+        assert (await phone.next("message")).get("from") == "user1@server1.com/pc"
+        out = "".join(e.get("data", "") for e in lab.events
+                      if e["conn"].startswith("server1.com:s2sout") and e.get("dir") == "out")
+        inc = "".join(e.get("data", "") for e in lab.events
+                      if e["conn"].startswith("server2.com:s2s-") and e.get("dir") == "out")
+        assert "mechanism='EXTERNAL'" in out and "<db:result" not in out
+        assert "<mechanism>EXTERNAL</mechanism>" in inc and "<success" in inc
+        assert any(e["type"] == "tls" for e in lab.events if e["conn"].startswith("server1.com:s2sout"))
+
+
+async def test_without_the_lab_ca_federated_servers_use_dialback():
+    from xmpplab.lab import Lab
+
+    async with Lab.start(["server1.com", "server2.com"], federate=True) as lab:
+        pc = await lab.connect("user1@server1.com/pc")
+        phone = await lab.connect("user2@server2.com/phone1")
+        await pc.send_message("user2@server2.com/phone1", "by dialback")
+        await phone.next("message")
+        out = "".join(e.get("data", "") for e in lab.events
+                      if e["conn"].startswith("server1.com:s2sout") and e.get("dir") == "out")
+        assert "<db:result" in out and "EXTERNAL" not in out
+
+
+async def test_a_certificate_for_another_domain_gets_no_external():
+    """A peer whose CA-signed certificate names another domain is not offered EXTERNAL for this one."""
+    from tests.support import RawClient, insecure_context
+    from xmpplab.server.tls import certificate_file, lab_ca
+
+    ca = str(lab_ca())
+    async with Server(["server2.com"], s2s_port=0, tls_ca=ca) as s2:
+        c = await RawClient.open(s2.s2s_port)
+        await c.send(HEADER.replace("to='server1.com'", "to='server2.com'").replace(
+            "from='server2.com'", "from='server1.com'"))
+        await c.recv()
+        await c.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        await c.recv()
+        c._task.cancel()
+        ctx = insecure_context()
+        ctx.load_cert_chain(str(certificate_file(["server9.com"], ca=ca)))  # signed by the CA, wrong domain
+        await c.writer.start_tls(ctx, server_hostname="server2.com")
+        c.parser.reset()
+        c.events = asyncio.Queue()
+        c._task = asyncio.get_running_loop().create_task(c._read())
+        await c.send(HEADER.replace("to='server1.com'", "to='server2.com'").replace(
+            "from='server2.com'", "from='server1.com'"))
+        features = await c.recv()
+        assert features.find("{urn:ietf:params:xml:ns:xmpp-sasl}mechanisms") is None
+        assert features.find("{urn:xmpp:features:dialback}dialback") is not None
+        await c.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>"
+                     "c2VydmVyMS5jb20=</auth>")
+        answer = await c.recv()
+        assert answer.tag.endswith("}failure") or answer.tag.endswith("}error")
+        await c.close()

@@ -64,7 +64,9 @@ class Lab:
         the domains served (one :class:`~xmpplab.server.Server` serves them all).
     ``federate``
         give each domain a server of its own, federated with the others over real
-        server-to-server streams on loopback (``Lab.start(["server1.com", "server2.com",
+        server-to-server streams on loopback (STARTTLS, then Server Dialback; with
+        ``external=True`` the servers get certificates from the lab's own CA and authenticate
+        each other with SASL EXTERNAL instead) (``Lab.start(["server1.com", "server2.com",
         "server3.com"], federate=True)``); connection ids then start with the domain
         (``server1.com:c2s-1``).
     ``password``
@@ -80,7 +82,7 @@ class Lab:
 
     def __init__(self, domains=DEFAULT_DOMAINS, *, host: str = "127.0.0.1", port: int = 0,
                  register: bool = True, password: str = DEFAULT_PASSWORD, record: bool = True,
-                 federate: bool = False, **server_options):
+                 federate: bool = False, external: bool = False, **server_options):
         self.events: list[dict] = []
         self.clients: list[Client] = []
         self.password = password
@@ -98,6 +100,9 @@ class Lab:
         if federate:
             if port:
                 raise ValueError("a federated Lab picks a free port for each server; leave port at 0")
+            if external and not server_options.get("tls_ca"):  # the lab's CA: servers authenticate each other
+                from .server.tls import lab_ca
+                server_options["tls_ca"] = str(lab_ca())
             self._servers = [Server([d], host=host, port=0, register=register, recorder=recorder, s2s_port=0,
                                     conn_prefix=f"{d}:", **server_options) for d in domains]
         else:

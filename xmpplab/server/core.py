@@ -116,7 +116,8 @@ class Server:
                  require_tls: bool = False, max_stanza_bytes: int = 256 * 1024, modules=DEFAULT_MODULES,
                  scram_iterations: int = 4096, name: str = "xmpplab", version: str = __version__,
                  tls_cert: str | None = None, tls_key: str | None = None, negotiation_timeout: float = 60.0,
-                 s2s_port: int | None = None, peers: dict | None = None, conn_prefix: str = ""):
+                 s2s_port: int | None = None, peers: dict | None = None, conn_prefix: str = "",
+                 tls_ca: str | None = None):
         if isinstance(domains, str):
             domains = [domains]
         hosts = []
@@ -144,6 +145,7 @@ class Server:
         self.recorder = recorder
         self.use_tls = tls
         self.tls_cert, self.tls_key = tls_cert, tls_key
+        self.tls_ca = tls_ca  # a CA (PEM with key) signing our certificate; peers it signed may use SASL EXTERNAL
         self.require_tls = require_tls
         self.max_stanza_bytes = max_stanza_bytes
         self.scram_iterations = scram_iterations
@@ -181,7 +183,7 @@ class Server:
         if self.use_tls and self.tls_context is None:
             from .tls import server_context
             self.tls_context = await asyncio.get_running_loop().run_in_executor(
-                None, server_context, self.hosts, self.tls_cert, self.tls_key)
+                None, server_context, self.hosts, self.tls_cert, self.tls_key, self.tls_ca)
         loop = asyncio.get_running_loop()
         try:
             listener = await loop.create_server(lambda: C2SSession(self), self.bind_host, self.requested_port,

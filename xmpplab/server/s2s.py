@@ -21,22 +21,31 @@ Each stream carries stanzas one way; server2.com opens its own stream to
 answer. An unknown remote domain gets ``remote-server-not-found``, one that
 cannot be reached ``remote-server-timeout`` (RFC 6120 8.3.3.16 and 8.3.3.17).
 Dialback proves a server controls its domain's address, not more: with
-self-signed certificates, TLS here encrypts but does not authenticate.
+self-signed certificates, TLS here encrypts but does not authenticate. When
+both servers have certificates from a CA the other trusts (a federated Lab
+gives its servers one: ``Server(tls_ca=...)``), the receiving server offers
+SASL EXTERNAL after STARTTLS and the initiating one uses it instead of
+dialback (RFC 6120 6.3.4 and 13.7.2)::
+
+    server2.com → server1.com   <stream:features><mechanisms><mechanism>EXTERNAL</mechanism>…
+    server1.com → server2.com   <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>c2VydmVyMS5jb20=</auth>
+    server2.com → server1.com   <success/>   (both sides restart the stream; stanzas may flow)
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hashlib
 import hmac
 import logging
 import secrets
-import ssl
 
 from ..errors import error_reply
 from ..jid import JID, InvalidJID
-from ..xml import (NS_CLIENT, NS_DIALBACK, NS_DIALBACK_FEATURE, NS_SERVER, NS_STREAM, NS_TLS, STANZA_KINDS,
-                   element, serialize, split_qname, sub, to_namespace)
+from ..xml import (NS_CLIENT, NS_DIALBACK, NS_DIALBACK_FEATURE, NS_SASL, NS_SERVER, NS_STREAM, NS_TLS,
+                   STANZA_KINDS, element, serialize, split_qname, sub, to_namespace)
 from .connection import StreamConnection, xml_attr
 
 log = logging.getLogger("xmpplab.server")
@@ -76,6 +85,8 @@ class S2SIncoming(StreamConnection):
     def __init__(self, server):
         super().__init__(server)
         self.local: str | None = None
+        self.remote_claim: str | None = None
+        self.external_done = False
         self.validated: set[tuple[str, str]] = set()  # (remote domain, local domain)
 
     def send_error_header(self) -> None:
@@ -91,11 +102,41 @@ class S2SIncoming(StreamConnection):
         if not self.server.s2s.serves(to):
             return self.close("host-unknown", f"this server does not serve {ev.attrs.get('to')}")
         self.local = to
+        self.remote_claim = _domain(ev.attrs.get("from"))
         features = element("features", ns=NS_STREAM)
         if not self.secure and self.server.tls_context is not None:
             sub(features, "starttls", ns=NS_TLS)
-        sub(features, "dialback", ns=NS_DIALBACK_FEATURE)
+        elif self._certificate_names(self.remote_claim) and not self.external_done:
+            mechanisms = sub(features, "mechanisms", ns=NS_SASL)
+            sub(mechanisms, "mechanism", text="EXTERNAL")
+        if not self.external_done:
+            sub(features, "dialback", ns=NS_DIALBACK_FEATURE)
         self.write(serialize(features))
+
+    def _certificate_names(self, domain: str | None) -> bool:
+        """Whether the peer's verified certificate names ``domain`` (RFC 6125 style: exact or *.parent)."""
+        if not domain or not self.secure or self.server.tls_ca is None or self.transport is None:
+            return False
+        from .tls import peer_domains
+        names = peer_domains(self.transport.get_extra_info("ssl_object"))
+        return domain in names or f"*.{domain.partition('.')[2]}" in names
+
+    def _external(self, el) -> None:
+        """RFC 6120 6.3.4: SASL EXTERNAL, the peer's certificate proving its domain."""
+        text = (el.text or "").strip()
+        try:
+            authzid = base64.b64decode(text, validate=True).decode() if text and text != "=" else ""
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            authzid = None
+        claimed = _domain(authzid) if authzid else self.remote_claim
+        if el.get("mechanism") != "EXTERNAL" or claimed is None or not self._certificate_names(claimed):
+            self.write(f"<failure xmlns='{NS_SASL}'><not-authorized/></failure>")
+            return
+        self.write(f"<success xmlns='{NS_SASL}'/>")
+        self.validated.add((claimed, self.local))
+        self.external_done = True
+        self.stream_id = None
+        self.parser.reset()  # the initiating server restarts the stream
 
     def element(self, el) -> None:
         ns, name = split_qname(el.tag)
@@ -103,6 +144,8 @@ class S2SIncoming(StreamConnection):
             self.write(f"<proceed xmlns='{NS_TLS}'/>")
             self.prepare_tls()
             asyncio.get_running_loop().create_task(self.start_tls(self.server.tls_context, server_side=True))
+        elif ns == NS_SASL and name == "auth" and self.secure and not self.external_done:
+            self._external(el)
         elif ns == NS_DIALBACK and name == "result":
             self._dialback_result(el)
         elif ns == NS_DIALBACK and name == "verify":
@@ -177,6 +220,7 @@ class S2SOutgoing(StreamConnection):
         self.local, self.remote = local, remote
         self.remote_stream_id: str | None = None
         self.authenticated = False
+        self.external_done = False
         self.queue: list = []
         self.verify_request = verify_request  # (stream_id, key, future) for a verify-only stream
         self.ready = asyncio.get_running_loop().create_future()
@@ -196,20 +240,27 @@ class S2SOutgoing(StreamConnection):
     def element(self, el) -> None:
         ns, name = split_qname(el.tag)
         if ns == NS_STREAM and name == "features":
+            mechanisms = [m.text for m in el.iter(f"{{{NS_SASL}}}mechanism")]
             if el.find(f"{{{NS_TLS}}}starttls") is not None and not self.secure:
                 self.write(f"<starttls xmlns='{NS_TLS}'/>")
+            elif self.external_done:
+                self._ready()
+            elif "EXTERNAL" in mechanisms and self.verify_request is None and self.server.tls_ca is not None:
+                token = base64.b64encode(self.local.encode()).decode()
+                self.write(f"<auth xmlns='{NS_SASL}' mechanism='EXTERNAL'>{token}</auth>")
             else:
                 self._authenticate()
+        elif ns == NS_SASL and name == "success":
+            self.external_done = True
+            self.parser.reset()
+            self._send_header()
+        elif ns == NS_SASL and name == "failure":
+            self._authenticate()  # fall back to dialback
         elif ns == NS_TLS and name == "proceed":
             asyncio.get_running_loop().create_task(self._upgrade())
         elif ns == NS_DIALBACK and name == "result":
             if el.get("type") == "valid":
-                self.authenticated = True
-                if not self.ready.done():
-                    self.ready.set_result(True)
-                for stanza in self.queue:
-                    self.send(stanza)
-                self.queue.clear()
+                self._ready()
             else:
                 self._give_up("remote-server-not-found", f"{self.remote} refused our dialback key")
                 self.close()
@@ -220,11 +271,17 @@ class S2SOutgoing(StreamConnection):
         elif ns == NS_STREAM and name == "error":
             self._give_up("remote-server-not-found", f"{self.remote} closed the stream with an error")
 
+    def _ready(self) -> None:
+        """Authenticated (dialback or EXTERNAL): send what waited."""
+        self.authenticated = True
+        if not self.ready.done():
+            self.ready.set_result(True)
+        for stanza in self.queue:
+            self.send(stanza)
+        self.queue.clear()
+
     async def _upgrade(self) -> None:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE  # lab servers have self-signed certificates; dialback authenticates
-        if await self.start_tls(ctx, server_side=False, server_hostname=self.remote):
+        if await self.start_tls(self.server.s2s.client_context(), server_side=False, server_hostname=self.remote):
             self._send_header()
 
     def _authenticate(self) -> None:
@@ -277,6 +334,7 @@ class S2SManager:
         self.secret = secrets.token_bytes(32)
         self.outgoing: dict[tuple[str, str], S2SOutgoing] = {}
         self._connecting: dict[tuple[str, str], list] = {}
+        self._client_context = None
         server.hook("route/remote", self.route)
 
     def serves(self, domain) -> bool:
@@ -291,6 +349,13 @@ class S2SManager:
                 return self.peers[domain]
             domain = domain.partition(".")[2]
         return None
+
+    def client_context(self):
+        """TLS for outgoing streams: unverified by default; with the lab CA, verified both ways."""
+        if self._client_context is None:
+            from .tls import s2s_client_context
+            self._client_context = s2s_client_context(self.server.hosts, self.server.tls_ca)
+        return self._client_context
 
     def add_peer(self, domain: str, host: str, port: int) -> None:
         """Tell this server where the server for ``domain`` listens for server-to-server streams."""
