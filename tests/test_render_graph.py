@@ -425,3 +425,22 @@ async def test_live_federated_lab_shows_the_s2s_link():
         g = routing_graph(lab)
         s2s = {(e.src, e.dst) for e in g.edges_of("s2s")}
         assert ("server1.com", "server2.com") in s2s
+
+
+async def test_live_lab_shows_the_chat_service_its_rooms_and_who_is_in_them():
+    from xmpplab.lab import Lab
+    from xmpplab.render.graph import routing_graph
+
+    async with Lab.start() as lab:
+        juliet = await lab.connect("juliet@example.com/balcony")
+        await juliet.send_raw("<presence to='garden@conference.example.com/juliet'>"
+                              "<x xmlns='http://jabber.org/protocol/muc'/></presence>")
+        await juliet.next("presence", predicate=lambda p: "garden@" in str(p["from"]))
+        g = routing_graph(lab)
+        assert {n.id for n in g.nodes_of("service")} == {"conference.example.com"}  # example.net's has no room
+        assert [n.id for n in g.nodes_of("room")] == ["garden@conference.example.com"]
+        occupants = [(e.src, e.dst, e.info["nick"]) for e in g.edges_of("occupant")]
+        assert occupants == [("juliet@example.com/balcony", "garden@conference.example.com", "juliet")]
+        assert ("example.com", "conference.example.com") in {(e.src, e.dst) for e in g.edges_of("component")}
+        assert "in room as juliet" in g.dot()
+        assert "garden@conference.example.com: juliet@example.com/balcony as juliet" in g.text()

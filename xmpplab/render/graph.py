@@ -65,7 +65,8 @@ class Node:
 
 @dataclass
 class Edge:
-    """A ``c2s`` or ``s2s`` link, or a ``subscription`` (src sees dst's presence).
+    """A ``c2s`` or ``s2s`` link, a ``subscription`` (src sees dst's presence), a ``component`` link (a server and
+    its chat service, a service and its rooms) or an ``occupant`` (a resource in a room, ``info["nick"]``).
 
     ``state``: ``subscribed`` or ``pending`` for subscriptions; ``open`` or ``closed`` for links.
     ``conns`` are the transcript connection ids behind a link (both recordings of one TCP connection).
@@ -275,6 +276,7 @@ def _from_servers(servers, offline: bool, title: str) -> RoutingGraph:
                 _add_subscription(g, bare, contact, item)
         for conn in list(getattr(server, "connections", ())):
             _add_live_s2s(g, conn)
+        _add_live_rooms(g, server, group)
     if not offline:
         keep = {e.src for e in g.edges} | {e.dst for e in g.edges}
         for n in list(g.nodes.values()):
@@ -317,6 +319,26 @@ def _add_subscription(g: RoutingGraph, owner: str, contact: str, item) -> None:
         g.add_node(Node(contact, "account", contact, info={"local": False, "domain": domain}))
     for src, dst, state in facts:
         g.add_edge(Edge(src, dst, "subscription", state))
+
+
+def _add_live_rooms(g: RoutingGraph, server, group: str) -> None:
+    """The chat services (components, XEP-0045) of a live server that have rooms, the rooms, and who is in them."""
+    for domain, service in sorted(getattr(server, "muc", {}).items()):
+        if not service.rooms:
+            continue  # a chat service nobody uses would only crowd the picture
+        parent = domain.partition(".")[2]
+        g.add_node(Node(domain, "service", domain, group=group, info={"what": "chat rooms (XEP-0045)"}))
+        if parent in g.nodes:
+            g.add_edge(Edge(parent, domain, "component", "open"))
+        for room_jid, room in sorted(service.rooms.items()):
+            occupants = list(room.occupants.values())
+            g.add_node(Node(room_jid, "room", room_jid.partition("@")[0],
+                            info={"occupants": len(occupants), "service": domain}))
+            g.add_edge(Edge(domain, room_jid, "component", "open"))
+            for occupant in occupants:
+                for real in occupant.sessions:
+                    if str(real) in g.nodes:
+                        g.add_edge(Edge(str(real), room_jid, "occupant", "open", (), {"nick": occupant.nick}))
 
 
 def _add_live_s2s(g: RoutingGraph, conn) -> None:
@@ -752,6 +774,12 @@ def _to_text(g: RoutingGraph) -> str:
         for e in s2s:
             out.append(f"  {e.src} → {e.dst}" + (f"  ({', '.join(e.conns)})" if e.conns else "")
                        + ("  closed" if e.state == "closed" else ""))
+    rooms = g.nodes_of("room")
+    for service in g.nodes_of("service"):
+        out.append(f"Chat service {service.id} ({service.info.get('what', 'service')})")
+        for room in [r for r in rooms if r.info.get("service") == service.id]:
+            inside = [f"{e.src} as {e.info.get('nick')}" for e in g.edges_of("occupant") if e.dst == room.id]
+            out.append(f"  {room.id}: " + (", ".join(inside) if inside else "empty"))
     subs = g.edges_of("subscription")
     if subs:
         out.append("Subscriptions (A → B: A sees B's presence)")
@@ -786,6 +814,13 @@ def _to_dot(g: RoutingGraph) -> str:
             attrs.update(shape="box", style="rounded,filled", fillcolor="#fff6d5")
             if not g.resources(n.id) and n.info.get("local", True) is not False:
                 attrs.update(fontcolor="#777777", fillcolor="#f3f3f3")
+        elif n.kind == "service":
+            label = f"{n.label}\n{n.info.get('what', 'service')}"
+            attrs.update(shape="component", style="filled", fillcolor="#e8e0f5")
+        elif n.kind == "room":
+            count = n.info.get("occupants", 0)
+            label = f"room {n.label}\n{count} occupant{'' if count == 1 else 's'}"
+            attrs.update(shape="folder", style="filled", fillcolor="#f1e8fb", tooltip=n.id)
         elif n.kind == "resource":
             facts = _resource_facts(n)
             label = f"{n.label}\n{facts}" if facts else n.label
@@ -836,6 +871,12 @@ def _to_dot(g: RoutingGraph) -> str:
         elif e.kind == "s2s":
             attrs = dict(label="s2s", color=S2S_COLOUR, fontcolor=S2S_COLOUR, penwidth="2.5", style="bold",
                          tooltip=", ".join(e.conns) or "s2s", class_="s2s")
+            lines.append(f"  {q(e.src)} -> {q(e.dst)}{dot_attrs(**attrs)};")
+        elif e.kind == "component":
+            lines.append(f"  {q(e.src)} -> {q(e.dst)}{dot_attrs(color='#7a5ea8', dir='none', style='dotted')};")
+        elif e.kind == "occupant":
+            attrs = dict(label=f"in room as {e.info.get('nick', '?')}", color="#7a5ea8", fontcolor="#7a5ea8",
+                         style="dashed", constraint="false", tooltip=f"{e.src} is in {e.dst}", class_="occupant")
             lines.append(f"  {q(e.src)} -> {q(e.dst)}{dot_attrs(**attrs)};")
         elif e.kind == "subscription":
             pending = e.state == "pending"
