@@ -307,13 +307,7 @@ async def _serve_forever(server, args) -> int:
         await server.start()
     except OSError as exc:
         raise CLIError(exc.strerror or str(exc)) from None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises KeyboardInterrupt instead
-            pass
+    stop = _stop_event()
     host, port = server.address
     store = args.db or "memory (accounts are lost at exit; use --db FILE to keep them)"
     print(f"xmpplab {__version__} serving {', '.join(server.hosts)} on {host}:{port}", flush=True)

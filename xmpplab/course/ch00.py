@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 
 from ..jid import JID, InvalidJID
-from .core import Checker, exercise
+from .core import Checker, body_of, exercise, settle
 
 JULIET = JID("juliet@example.com")
 ROMEO = JID("romeo@example.net")
@@ -54,27 +53,6 @@ def same_bare(address, bare: JID) -> bool:
         return False
 
 
-async def settle(lab, ready, timeout: float = 3.0):
-    """Call ``ready()`` until it returns something true (the server may still be routing), at most ``timeout`` s."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        found = ready()
-        if found or loop.time() >= deadline:
-            return found
-        await asyncio.sleep(0.05)
-
-
-def body_of(item) -> str | None:
-    el = item.element
-    if el is None:
-        return None
-    for child in el:
-        if isinstance(child.tag, str) and child.tag.rpartition("}")[2] == "body":
-            return (child.text or "").strip()
-    return None
-
-
 @exercise("00.2", "Romeo answers Juliet", hints=[
     "Romeo is the one who writes now: call romeo.send_message(to, words), with await in front.",
     ("Juliet's address is juliet@example.com (or her full JID juliet@example.com/balcony): "
@@ -106,7 +84,7 @@ async def _(answer=None, *, lab=None, **context):
         c.fail(f"Romeo's message went to {sent[-1].to or 'nobody (no to)'}, not to Juliet (juliet@example.com)")
         return c
     c.ok(f"Romeo sent a message to {to_juliet[-1].to}")
-    arrived = await settle(lab, delivered)
+    arrived = await settle(delivered)
     words = body_of(to_juliet[-1])
     c.that(bool(words), f"it says '{words}'", "the message has no words: give send_message some text")
     if arrived is not None:

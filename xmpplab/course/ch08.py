@@ -7,7 +7,7 @@ import asyncio
 
 from ..jid import JID, InvalidJID
 from ..xml import split_qname
-from .core import Checker, exercise
+from .core import Checker, body_of, exercise, settle
 
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_MUC_USER = "http://jabber.org/protocol/muc#user"
@@ -120,35 +120,16 @@ def _condition(item) -> str | None:
 def _reflections(lab, item):
     """(connection JID, delivered item) for each groupchat copy of ``item`` the room delivered."""
     room = _jid(item.to).bare
-    body = _body(item)
+    body = body_of(item)
     found = []
     for conn in _server_side(lab):
         for got in conn.items(kind="message", direction="S→C", since=item.t):
             sender = _jid(got.from_)
             if got.type == "groupchat" and sender is not None and sender.bare == room and sender.resource \
-                    and _body(got) == body and (not item.id or got.id == item.id):
+                    and body_of(got) == body and (not item.id or got.id == item.id):
                 found.append((conn.jid, got))
                 break
     return found
-
-
-def _body(item) -> str | None:
-    if item.element is None:
-        return None
-    for child in item.element:
-        if isinstance(child.tag, str) and split_qname(child.tag)[1] == "body":
-            return (child.text or "").strip()
-    return None
-
-
-async def _settle(ready, timeout: float = 2.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        found = ready()
-        if found or loop.time() >= deadline:
-            return found
-        await asyncio.sleep(0.05)
 
 
 @exercise("08.2", "Juliet speaks to the whole room", hints=[
@@ -177,7 +158,7 @@ async def _(answer=None, *, lab=None, **context):
         where = f"to '{item.to}'" if item.to else "with no 'to' (to her own account)"
         c.fail(f"Juliet's last message went {where}, not to a room: write to the room, {ROOM}")
         return c
-    body = _body(item)
+    body = body_of(item)
     if to.resource is not None:
         c.fail(f"to='{item.to}' names one occupant, '{to.resource}': that is a private message (§7.5). To speak to "
                f"everyone, write to the room itself: to='{to.bare}' (§7.4)")
@@ -201,7 +182,7 @@ async def _(answer=None, *, lab=None, **context):
 
     if to.resource is not None:   # a private message: nothing more to check
         return c
-    found = await _settle(outcome)
+    found = await settle(outcome, timeout=2.0)
     if found is None:
         c.fail("the room did not send it back to anyone: is Juliet in that room? (join it first)")
     elif found[0] == "error":

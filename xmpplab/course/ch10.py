@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from ..jid import JID, InvalidJID
-from .core import Checker, exercise
+from .core import Checker, exercise, settle
 
 JULIET = JID("juliet@example.com")
 ROMEO = JID("romeo@example.net")
@@ -110,16 +110,6 @@ def _delivered_to_romeo(lab, sent) -> bool:
     return False
 
 
-async def _settle(ready, timeout: float = 3.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        found = ready()
-        if found or loop.time() >= deadline:
-            return found
-        await asyncio.sleep(0.05)
-
-
 @exercise("10.2", "A 'from' the server accepts", hints=[
     "The server knows which account and resource each stream is authenticated as. It accepts a 'from' only when "
     "it names the sender herself.",
@@ -156,12 +146,12 @@ async def _(answer=None, *, lab=None, **context):
             return "refused", error
         return ("delivered", None) if _delivered_to_romeo(lab, item) else None
 
-    found = await _settle(outcome)
+    found = await settle(outcome)
     refused = found[1] if found and found[0] == "refused" else None
     if refused is not None:
         # the stream is closing: wait until every recording of it has seen the close (then juliet.connected is False)
         closing = [other for other in _juliet_streams(lab) if other.jid == conn.jid and other.closed is None]
-        await _settle(lambda: all(other.closed is not None for other in closing), timeout=1.5)
+        await settle(lambda: all(other.closed is not None for other in closing), timeout=1.5)
         if refused.stream_error == "invalid-from":
             c.fail(f"the server answered with the stream error <invalid-from/> and closed Juliet's stream: "
                    f"from='{item.from_}' is not the address her stream is authenticated as ({conn.jid}). "

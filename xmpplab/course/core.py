@@ -31,7 +31,8 @@ from lxml import etree
 from ..jid import JID, InvalidJID
 from ..xml import NS_CLIENT, XMLInputError, parse_fragment, split_qname
 
-__all__ = ["Checker", "Exercise", "Result", "acheck", "check", "exercise", "exercises", "hint"]
+__all__ = ["Checker", "Exercise", "Result", "acheck", "body_of", "check", "exercise", "exercises", "hint",
+           "settle"]
 
 
 @dataclass
@@ -167,6 +168,29 @@ class Hint(str):
 def hint(id: str, n: int | None = None) -> Hint:
     """The next hint for exercise ``id`` (or hint number ``n``, from 1)."""
     return Hint(_get(id).hint(None if n is None else n - 1))
+
+
+async def settle(ready, timeout: float = 3.0):
+    """Call ``ready()`` until it returns something true (the server may still be routing what was just
+    sent), at most ``timeout`` seconds; return its last value."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        found = ready()
+        if found or loop.time() >= deadline:
+            return found
+        await asyncio.sleep(0.05)
+
+
+def body_of(item) -> str | None:
+    """The text of a recorded message's <body/> (a transcript Item), stripped; None when it has none."""
+    el = item.element
+    if el is None:
+        return None
+    for child in el:
+        if isinstance(child.tag, str) and split_qname(child.tag)[1] == "body":
+            return (child.text or "").strip()
+    return None
 
 
 class Checker:
