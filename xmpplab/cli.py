@@ -66,6 +66,63 @@ def _address(text: str) -> tuple[str, int]:
     return host, _port(port) if port is not None else 5222
 
 
+def _size(text: str) -> int:
+    from .server.limits import parse_size
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(kind):
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"give a number, not {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"give a positive number, not {text!r}")
+        return value
+    return convert
+
+
+def _add_limit_flags(parser) -> None:
+    """One flag per field of :class:`~xmpplab.server.limits.Limits`, with what it protects and its default."""
+    from dataclasses import fields
+
+    from .server.limits import Limits
+
+    group = parser.add_argument_group(
+        "limits", "What one peer may cost the server. They apply to peers that are not local (local: the "
+                  "loopback addresses), so a learner's own laptop is never throttled; --limit-loopback applies "
+                  "them on loopback too. Sizes take k and M (256k, 4M).")
+    for f in fields(Limits):
+        if f.name in ("local_networks", "limit_local"):
+            continue
+        unit = f.metadata.get("unit", "")
+        kind = _size if unit == "bytes" or unit == "bytes/s" else _positive(float if f.type == "float" else int)
+        default = f.default
+        shown = (f"{default // 1024 // 1024}M" if unit.startswith("bytes") and default % (1024 * 1024) == 0
+                 else f"{default // 1024}k" if unit.startswith("bytes") and default % 1024 == 0
+                 else f"{default:g}" if isinstance(default, float) else str(default))
+        group.add_argument("--" + f.name.replace("_", "-"), type=kind, default=None, metavar={"s": "SECONDS", "bytes/s": "BYTES"}.get(unit, unit.upper() if unit == "bytes" else "N"),
+                           help=f"{f.metadata['help']} (default {shown}{' ' + unit if unit else ''})")
+    group.add_argument("--limit-loopback", action="store_true",
+                       help="apply the per-address limits to loopback peers too (for tests)")
+
+
+def _limits_from(args):
+    from dataclasses import fields
+
+    from .server.limits import Limits
+
+    changes = {f.name: getattr(args, f.name) for f in fields(Limits)
+               if getattr(args, f.name, None) is not None and f.name != "limit_local"}
+    if getattr(args, "limit_loopback", False):
+        changes["limit_local"] = True
+    return Limits(**changes)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="xmpplab", description="Learn and teach XMPP hands-on, with a real server inside.")
     p.add_argument("--version", action="version", version=f"xmpplab {__version__}")
@@ -92,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--peer", action="append", metavar="DOMAIN=HOST:PORT",
                    help="where the server for DOMAIN listens for servers (repeatable), e.g. "
                         "server2.com=127.0.0.1:5270; no DNS is used")
+    _add_limit_flags(s)
 
     a = cmds.add_parser("accounts", help="add, remove or list accounts in a database",
                         description="Manage the accounts stored in a server database (--db).")
@@ -285,7 +343,7 @@ def _serve(args) -> int:
     try:
         server = Server(domains, host=args.host, port=args.port, db=args.db, register=args.register,
                         recorder=recorder, tls=not args.no_tls, require_tls=args.require_tls,
-                        s2s_port=args.s2s_port, peers=peers)
+                        s2s_port=args.s2s_port, peers=peers, limits=_limits_from(args))
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     except Exception as exc:  # sqlite3 errors on a bad --db path and the like

@@ -12,20 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import ipaddress
 import logging
 
 from ..errors import stream_error
 from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser
 
 log = logging.getLogger("xmpplab.server")
-
-
-def is_loopback(addr) -> bool:
-    try:
-        return ipaddress.ip_address(addr[0].split("%")[0]).is_loopback
-    except (ValueError, TypeError, IndexError, AttributeError):
-        return False
 
 
 def fmt_addr(addr) -> str | None:
@@ -48,10 +40,10 @@ class StreamConnection(asyncio.Protocol):
     def __init__(self, server):
         self.server = server
         self.conn_id = server.next_conn_id(self.kind if self.role == "receiving" else f"{self.kind}out")
-        self.parser = StreamParser(server.max_stanza_bytes)
+        self.parser = StreamParser(server.limits.max_stanza_bytes, server.limits.max_depth)
         self.transport: asyncio.Transport | None = None
         self.peer = None
-        self.loopback = False
+        self.loopback = False  # the peer is local (Server.limits.local_networks; loopback by default)
         self.secure = False
         self.stream_id: str | None = None
         self.closed = False
@@ -84,7 +76,7 @@ class StreamConnection(asyncio.Protocol):
     def connection_made(self, transport):
         self.transport = transport
         self.peer = transport.get_extra_info("peername")
-        self.loopback = is_loopback(self.peer)
+        self.loopback = self.server.is_local(self.peer)
         self.server.connections.add(self)
         if self.server.recorder is not None:
             sock = transport.get_extra_info("sockname")

@@ -23,6 +23,7 @@ from ..jid import JID, InvalidJID
 from .auth import check_password, make_credentials
 from .c2s import C2SSession, State
 from .events import Hooks
+from .limits import Limits
 from .router import Router
 from .storage import Storage
 
@@ -109,15 +110,19 @@ class Server:
     ``recorder`` is called with one dict per event (connection opened, bytes
     in or out as plaintext above TLS, TLS up, authenticated, bound, closed),
     each with a timestamp ``t`` and the connection id ``conn``.
+
+    ``limits`` (:class:`~xmpplab.server.limits.Limits`) bounds what each peer
+    may cost the server and says which peers are local (loopback by default);
+    ``max_stanza_bytes`` and ``negotiation_timeout`` override its fields.
     """
 
     def __init__(self, domains=("example.com",), *, host: str | list[str] = "127.0.0.1", port: int = 0,
                  db: str | None = None, register: bool = False, recorder=None, tls: bool = True,
-                 require_tls: bool = False, max_stanza_bytes: int = 256 * 1024, modules=DEFAULT_MODULES,
+                 require_tls: bool = False, max_stanza_bytes: int | None = None, modules=DEFAULT_MODULES,
                  scram_iterations: int = 4096, name: str = "xmpplab", version: str = __version__,
-                 tls_cert: str | None = None, tls_key: str | None = None, negotiation_timeout: float = 60.0,
+                 tls_cert: str | None = None, tls_key: str | None = None, negotiation_timeout: float | None = None,
                  s2s_port: int | None = None, peers: dict | None = None, conn_prefix: str = "",
-                 tls_ca: str | None = None):
+                 tls_ca: str | None = None, limits: Limits | None = None):
         if isinstance(domains, str):
             domains = [domains]
         hosts = []
@@ -135,6 +140,12 @@ class Server:
         for what, value in (("port", port), ("s2s port", s2s_port)):
             if value is not None and (not isinstance(value, int) or not 0 <= value <= 65535):
                 raise ValueError(f"the {what} must be a number from 0 to 65535, not {value!r}")
+        limits = limits if limits is not None else Limits()
+        if not isinstance(limits, Limits):
+            raise ValueError(f"limits must be a Limits(...), not {limits!r}")
+        overrides = {k: v for k, v in (("max_stanza_bytes", max_stanza_bytes),
+                                       ("negotiation_timeout", negotiation_timeout)) if v is not None}
+        self.limits: Limits = limits.replace(**overrides) if overrides else limits
         self.hosts: list[str] = hosts
         self.default_domain = hosts[0]
         self.bind_host = host
@@ -147,9 +158,7 @@ class Server:
         self.tls_cert, self.tls_key = tls_cert, tls_key
         self.tls_ca = tls_ca  # a CA (PEM with key) signing our certificate; peers it signed may use SASL EXTERNAL
         self.require_tls = require_tls
-        self.max_stanza_bytes = max_stanza_bytes
         self.scram_iterations = scram_iterations
-        self.negotiation_timeout = negotiation_timeout  # seconds from connect to a bound resource
         self.name = name
         self.version = version
         self.tls_context = None
@@ -230,6 +239,19 @@ class Server:
 
     async def __aexit__(self, *exc) -> None:
         await self.stop()
+
+    @property
+    def max_stanza_bytes(self) -> int:
+        return self.limits.max_stanza_bytes
+
+    @property
+    def negotiation_timeout(self) -> float:
+        """Seconds from connecting to a bound resource."""
+        return self.limits.negotiation_timeout
+
+    def is_local(self, addr) -> bool:
+        """Whether a peer counts as local (``limits.local_networks``; the loopback addresses by default)."""
+        return self.limits.is_local(addr)
 
     @property
     def running(self) -> bool:
