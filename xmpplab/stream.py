@@ -16,15 +16,22 @@ replay all share it.
 
 It enforces the restricted XML of RFC 6120 section 11.1 (no DTD, no entity
 declarations or references beyond the predefined five, no comments, no
-processing instructions) and the limits a server needs (bytes per stanza,
-nesting depth). A violation is returned as a :class:`StreamViolation` whose
+processing instructions), namespace well-formedness (section 11.2: an unbound
+prefix such as ``<foo:bar/>`` is ``<not-well-formed/>``, so it never reaches a
+peer whose parser would drop its stream), XML 1.0 only (section 11.6) and the
+limits a server needs (bytes per stanza, nesting depth, attributes per
+element). A violation is returned as a :class:`StreamViolation` whose
 ``condition`` is the stream error condition to send (section 4.9.3); after a
 violation the parser ignores further input until :meth:`reset`.
+
+>>> [(type(e).__name__, getattr(e, "condition", None)) for e in p.feed(b"<message><foo:bar/></message>")]
+[('StreamViolation', 'not-well-formed')]
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -33,6 +40,20 @@ from .xml import NS_STREAM
 
 DEFAULT_MAX_STANZA_BYTES = 256 * 1024
 DEFAULT_MAX_DEPTH = 48
+DEFAULT_MAX_ATTRIBUTES = 64
+
+# What may follow '<' and '&' outside a CDATA section (XML 1.0 sections 2.4, 3.1, 4.1): a name, or
+# '/' and a name, '!' and '--', '[' or a declaration keyword, '?' and a name; '&' starts a name or
+# '#'. libxml2 reads no further than '<' until it has the whole tag (up to '>', quotes honoured), so
+# "<'..." would sit in its buffer until the size limit: this finds it at once. A CDATA section's
+# start is matched too, so its text is skipped.
+_NAME_START = rb"A-Za-z_:\x80-\xff"
+_BAD_MARKUP = re.compile(
+    rb"<!\[CDATA\[|<(?:[^" + _NAME_START + rb"/!?]|/[^" + _NAME_START + rb"]|![^A-Z\[\-]|\?[^"
+    + _NAME_START + rb"])|&[^" + _NAME_START + rb"#]")
+_CDATA_START = b"<![CDATA["
+_CDATA_END = b"]]>"
+_CARRY = len(_CDATA_START) - 1  # the longest piece of markup a chunk can end in the middle of
 
 
 @dataclass(frozen=True)
@@ -79,12 +100,14 @@ class StreamParser:
     when the stream restarts (after STARTTLS and after SASL success).
     """
 
-    __slots__ = ("max_stanza_bytes", "max_depth", "_parser", "_depth", "_root", "_pending",
-                 "_opened", "_failed", "_closed")
+    __slots__ = ("max_stanza_bytes", "max_depth", "max_attributes", "_parser", "_depth", "_root", "_pending",
+                 "_opened", "_failed", "_closed", "_logged", "_cdata", "_carry")
 
-    def __init__(self, max_stanza_bytes: int = DEFAULT_MAX_STANZA_BYTES, max_depth: int = DEFAULT_MAX_DEPTH):
+    def __init__(self, max_stanza_bytes: int = DEFAULT_MAX_STANZA_BYTES, max_depth: int = DEFAULT_MAX_DEPTH,
+                 max_attributes: int = DEFAULT_MAX_ATTRIBUTES):
         self.max_stanza_bytes = max_stanza_bytes
         self.max_depth = max_depth
+        self.max_attributes = max_attributes
         self.reset()
 
     def reset(self) -> None:
@@ -99,6 +122,9 @@ class StreamParser:
         self._opened = False
         self._failed = False
         self._closed = False
+        self._logged = 0  # entries of libxml2's error log already looked at (all of them warnings)
+        self._cdata = False  # inside a CDATA section at the end of the last chunk
+        self._carry = b""  # the end of the last chunk that may be the start of a markup to check
 
     @property
     def failed(self) -> bool:
@@ -118,9 +144,19 @@ class StreamParser:
         completed = False
         try:
             self._parser.feed(data)
+            log = self._parser.feed_error_log
+            if len(log) != self._logged:
+                bad = self._namespace_error(log)
+                if bad is not None:
+                    events.append(bad)
+                    return self._fail(events)
             for kind, el in self._parser.read_events():
                 if kind == "start":
                     self._depth += 1
+                    if len(el.attrib) > self.max_attributes:
+                        events.append(StreamViolation(
+                            "policy-violation", f"an element has more than {self.max_attributes} attributes"))
+                        return self._fail(events)
                     if self._depth == 1:
                         opened = self._on_open(el)
                         events.append(opened)
@@ -149,6 +185,11 @@ class StreamParser:
         except etree.XMLSyntaxError as exc:
             events.append(self._syntax_violation(exc, data))
             return self._fail(events)
+        if data[-1:] != b">" or self._carry or self._cdata or b"[" in data:  # see _bad_markup
+            bad = self._bad_markup(data)
+            if bad is not None:
+                events.append(bad)
+                return self._fail(events)
         # Bytes since the last complete stanza: also catches a start tag that never ends
         # (libxml2 buffers it silently), but not whitespace keepalives between stanzas. The
         # bytes after a stanza that ended inside this chunk are not counted: the limit is
@@ -165,10 +206,70 @@ class StreamParser:
             self._root.text = None  # whitespace keepalives would pile up on the stream element
         return events
 
+    def _namespace_error(self, log) -> StreamViolation | None:
+        """A namespace error libxml2 logged but did not stop at (it keeps the bad name in the tree).
+
+        Everything at level ERROR counts: libxml2 stops logging after 100 errors, so none
+        may be let through; its warnings (a relative namespace name such as ``vcard-temp``)
+        are counted apart and ignored.
+        """
+        new = list(log)[self._logged:]
+        self._logged = len(log)
+        for entry in new:
+            if entry.level >= etree.ErrorLevels.ERROR:
+                return StreamViolation("not-well-formed",
+                                       f"{entry.message} (Namespaces in XML; RFC 6120 section 11.2)")
+        return None
+
+    def _bad_markup(self, data: bytes) -> StreamViolation | None:
+        """A '<' or '&' that cannot start markup (see ``_BAD_MARKUP``), outside CDATA sections.
+
+        libxml2 reports such a '<' itself as soon as a '>' follows it, so only what follows
+        the last '>' is looked at: that is where it waits. (Behind a '>' in quotes, as in
+        ``<'>``, it still waits, for at most the stanza size limit, as it does for any start
+        tag that never ends.) A chunk with a '[' in it, or inside a CDATA section, is read
+        whole, so the text of a CDATA section is never taken for markup.
+        """
+        if not self._cdata and b"[" not in data and b"[" not in self._carry:
+            cut = data.rfind(b">") + 1
+            tail = data[cut:] if cut else self._carry + data
+            self._carry = tail[-_CARRY:]
+            m = _BAD_MARKUP.search(tail)
+            return self._markup_violation(m.group(), tail) if m else None
+        text = self._carry + data
+        pos = 0
+        while True:
+            if self._cdata:
+                end = text.find(_CDATA_END, pos)
+                if end < 0:
+                    break
+                self._cdata = False
+                pos = end + len(_CDATA_END)
+                continue
+            m = _BAD_MARKUP.search(text, pos)
+            if m is None:
+                break
+            if m.group() != _CDATA_START:
+                return self._markup_violation(m.group(), text)
+            self._cdata = True
+            pos = m.end()
+        self._carry = text[max(pos, len(text) - _CARRY):]
+        return None
+
+    @staticmethod
+    def _markup_violation(found: bytes, text: bytes) -> StreamViolation:
+        if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
+            return StreamViolation("restricted-xml",
+                                   "XMPP forbids DTDs and entity declarations (RFC 6120 section 11.1)")
+        return StreamViolation("not-well-formed", f"{found[:1].decode()!r} cannot be followed by "
+                                                  f"{found[1:].decode('utf-8', 'replace')!r} (XML 1.0 section 2.4)")
+
     def _on_open(self, el) -> Event:
         tree = el.getroottree()
         if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
             return StreamViolation("restricted-xml", "XMPP forbids DTDs (RFC 6120 section 11.1)")
+        if tree.docinfo.xml_version != "1.0":
+            return self._xml_version_violation(tree.docinfo.xml_version)
         ns, _, name = el.tag[1:].partition("}") if el.tag[:1] == "{" else ("", "", el.tag)
         self._root = el
         self._opened = True
@@ -182,6 +283,8 @@ class StreamParser:
     def _syntax_violation(self, exc, data: bytes) -> StreamViolation:
         msg = str(exc.msg if hasattr(exc, "msg") else exc)
         lowered = msg.lower()
+        if lowered.startswith("unsupported version"):
+            return self._xml_version_violation(msg.partition("'")[2].rstrip("'"))
         if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
             return StreamViolation("restricted-xml", "XMPP forbids DTDs and entity declarations (RFC 6120 section 11.1)")
         if "entity" in lowered:
@@ -193,6 +296,16 @@ class StreamParser:
         if "huge" in lowered:
             return StreamViolation("policy-violation", msg)
         return StreamViolation("not-well-formed", msg)
+
+    @staticmethod
+    def _xml_version_violation(version: str) -> StreamViolation:
+        # RFC 6120 section 11.6: XMPP is defined over XML 1.0 only. XML 1.1 is not ill-formed XML
+        # 1.0 (the 5th edition reads 1.x as 1.0), so <not-well-formed/> would be wrong, and
+        # <unsupported-version/> is about the stream's 'version' attribute (section 4.9.3.25).
+        # What is left is <bad-format/> (section 4.9.3.1): XML this server cannot process. Refused
+        # rather than read as 1.0, because a 1.1 sender means 1.1 rules (prefix undeclaring,
+        # control characters), which an XML 1.0 recipient would choke on.
+        return StreamViolation("bad-format", f"XMPP streams are XML 1.0, not XML {version} (RFC 6120 section 11.6)")
 
     def _fail(self, events: list[Event]) -> list[Event]:
         self._failed = True

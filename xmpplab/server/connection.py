@@ -40,7 +40,8 @@ class StreamConnection(asyncio.Protocol):
     def __init__(self, server):
         self.server = server
         self.conn_id = server.next_conn_id(self.kind if self.role == "receiving" else f"{self.kind}out")
-        self.parser = StreamParser(server.limits.max_stanza_bytes, server.limits.max_depth)
+        limits = server.limits
+        self.parser = StreamParser(limits.max_stanza_bytes, limits.max_depth, limits.max_attributes)
         self.transport: asyncio.Transport | None = None
         self.peer = None
         self.loopback = False  # the peer is local (Server.limits.local_networks; loopback by default)
