@@ -190,13 +190,13 @@ class Storage:
     def store_offline(self, owner: str, stanza: str, stamp: str) -> None:
         self._exec("INSERT INTO offline (owner, stanza, stamp) VALUES (?,?,?)", (owner, stanza, stamp))
 
-    def pop_offline(self, owner: str) -> list[tuple[str, str]]:
-        with self._lock:
-            rows = self._db.execute("SELECT id, stanza, stamp FROM offline WHERE owner=? ORDER BY id",
-                                    (owner,)).fetchall()
-            if rows:
-                self._db.execute("DELETE FROM offline WHERE owner=? AND id<=?", (owner, rows[-1][0]))
-        return [(stanza, stamp) for _, stanza, stamp in rows]
+    def offline_messages(self, owner: str) -> list[tuple[int, str, str]]:
+        """The messages kept for ``owner``, oldest first: (id, stanza, stamp). They stay stored until
+        :meth:`delete_offline` is called with the id, once each was written to the recipient."""
+        return self._exec("SELECT id, stanza, stamp FROM offline WHERE owner=? ORDER BY id", (owner,)).fetchall()
+
+    def delete_offline(self, owner: str, row_id: int) -> None:
+        self._exec("DELETE FROM offline WHERE owner=? AND id=?", (owner, row_id))
 
     def count_offline(self, owner: str) -> int:
         return self._exec("SELECT count(*) FROM offline WHERE owner=?", (owner,)).fetchone()[0]

@@ -12,10 +12,11 @@ priority, marked with when the server received it::
 """
 
 import datetime
+import logging
 
-from lxml import etree
+from ...xml import NS_DELAY, NS_OFFLINE, XMLInputError, parse_fragment, serialize, sub
 
-from ...xml import NS_DELAY, NS_OFFLINE, serialize, sub
+log = logging.getLogger("xmpplab.server")
 
 MAX_PER_USER = 1000
 
@@ -45,14 +46,30 @@ def store(event):
 
 
 def deliver(session):
-    """Called when a resource becomes available (its first presence)."""
+    """Called when a resource becomes available (its first presence).
+
+    Each message is removed from storage only once it was written to the session, so a
+    connection that goes away midway keeps the rest for next time. A stored row that cannot
+    be read any more (written by an older version, or edited by hand) is logged and
+    dropped: it could never be delivered, and keeping it would log the same line at every
+    login and count against the recipient's quota.
+    """
     if session.priority < 0:
         return False
     server = session.server
-    for text, stamp in server.storage.pop_offline(str(session.jid.bare)):
-        stanza = etree.fromstring(text)
+    owner = str(session.jid.bare)
+    for row_id, text, stamp in server.storage.offline_messages(owner):
+        if session.closed:
+            break
+        try:
+            stanza = parse_fragment(text)
+        except XMLInputError as exc:
+            log.warning("offline message %s for %s dropped: it cannot be read (%s)", row_id, owner, exc)
+            server.storage.delete_offline(owner, row_id)
+            continue
         if stanza.find(f"{{{NS_DELAY}}}delay") is None:
             delay = sub(stanza, "delay", {"from": session.jid.domain, "stamp": stamp}, ns=NS_DELAY)
             delay.tail = None
         session.send(stanza)
+        server.storage.delete_offline(owner, row_id)
     return False
