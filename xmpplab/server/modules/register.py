@@ -86,14 +86,21 @@ class Registration:
             raise StanzaError("service-unavailable")
         query = event.payload
         user = event.from_.bare
+        username = (query.findtext(f"{{{NS_REGISTER}}}username") or "").strip()
+        # A username, when given, must be the sender's own (compared as prepared JID localparts,
+        # RFC 7622): <remove/> and a password change only ever apply to the logged-in account.
+        try:
+            own = not username or JID(local=username, domain=user.domain) == user
+        except InvalidJID:
+            own = False
+        if not own:
+            what = "cancel" if query.find(f"{{{NS_REGISTER}}}remove") is not None else "change the password of"
+            raise StanzaError("not-allowed", f"you can only {what} your own account")
         if query.find(f"{{{NS_REGISTER}}}remove") is not None:
             event.reply()
             self.server.accounts.remove(user)
             return True
-        username = (query.findtext(f"{{{NS_REGISTER}}}username") or "").strip()
         password = query.findtext(f"{{{NS_REGISTER}}}password") or ""
-        if username and username.lower() != user.local:
-            raise StanzaError("not-allowed", "you can only change your own password")
         if not password:
             raise StanzaError("bad-request", "the new password is missing")
         self.server.accounts.add(user, password)
