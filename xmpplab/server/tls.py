@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import os
 import ssl
 from pathlib import Path
+
+log = logging.getLogger("xmpplab.server")
 
 
 def cache_dir() -> Path:
@@ -124,13 +127,53 @@ def server_context(domains, cert: str | None = None, key: str | None = None,
         cert_path = key_path = certificate_file(list(domains), ca=ca)
     else:
         cert_path, key_path = cert, key or cert
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx = _AlertingContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2  # RFC 8996: TLS 1.0 and 1.1 get a protocol_version alert
     ctx.load_cert_chain(str(cert_path), str(key_path))
     if ca:
         ctx.load_verify_locations(cafile=os.fspath(ca))
         ctx.verify_mode = ssl.CERT_OPTIONAL
     return ctx
+
+
+class _AlertingSSLObject(ssl.SSLObject):
+    """Lets the peer see why a handshake failed (CPython gh-98078, Python before 3.15).
+
+    When the handshake fails (say a client offering only TLS 1.1: OpenSSL answers with a
+    ``protocol_version`` alert, ``15 03 02 00 02 02 46``), asyncio closes the connection
+    without sending what OpenSSL left in the outgoing buffer, so the peer sees a bare close
+    and cannot tell why. Here the first failure is reported as "want read" instead: asyncio
+    then sends the pending alert and waits; the peer closes on the fatal alert (or the
+    handshake timeout ends it), and any further bytes raise the real error.
+    """
+
+    _failure: ssl.SSLError | None = None
+    _outgoing: ssl.MemoryBIO | None = None
+
+    def do_handshake(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+        try:
+            super().do_handshake()
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            raise
+        except ssl.SSLError as exc:
+            if self._outgoing is None or not self._outgoing.pending:
+                raise
+            self._failure = exc
+            log.info("TLS handshake refused (the client was told with a TLS alert): %s", exc.reason or exc)
+            raise ssl.SSLWantReadError("the TLS alert is sent before the connection closes") from exc
+
+
+class _AlertingContext(ssl.SSLContext):
+    """A server context whose connections send OpenSSL's alert when a handshake fails."""
+
+    sslobject_class = _AlertingSSLObject
+
+    def wrap_bio(self, incoming, outgoing, server_side=False, server_hostname=None, session=None):
+        obj = super().wrap_bio(incoming, outgoing, server_side, server_hostname, session)
+        obj._outgoing = outgoing
+        return obj
 
 
 def s2s_client_context(domains, ca: str | os.PathLike | None = None) -> ssl.SSLContext:
