@@ -150,7 +150,7 @@ class Server:
             raise ValueError(f"TLS can be switched off only when the server listens on loopback alone (not on "
                              f"{host or 'every interface'!r}), or passwords would cross the network in clear")
         if require_tls and not tls:
-            raise ValueError("require_tls needs TLS: do not switch TLS off")
+            raise ValueError("require_tls (--require-tls) cannot go with tls=False (--no-tls): it asks for TLS first")
         limits = limits if limits is not None else Limits()
         if not isinstance(limits, Limits):
             raise ValueError(f"limits must be a Limits(...), not {limits!r}")
