@@ -123,3 +123,19 @@ async def test_elements_sent_behind_a_registration_are_answered_in_order():
                                                                        ("c", "result")]
         finally:
             await c.close()
+
+
+async def test_a_client_that_floods_while_its_password_is_checked_is_closed():
+    async with Server(["example.com"], register=True) as server:
+        server.accounts.add("juliet@example.com", "secret")
+        c = await RawClient.open(server.port)
+        try:
+            await c.open_stream()
+            plain = base64.b64encode(b"\0juliet\0secret").decode()
+            await c.send(f"<auth xmlns='{NS_SASL}' mechanism='PLAIN'>{plain}</auth>" +
+                         "".join(f"<iq type='get' id='q{i}'><query xmlns='{NS_REGISTER}'/></iq>" for i in range(100)))
+            got = await c.recv()
+            assert got.tag == "{http://etherx.jabber.org/streams}error", got
+            assert got[0].tag == "{urn:ietf:params:xml:ns:xmpp-streams}policy-violation"
+        finally:
+            await c.close()

@@ -11,6 +11,7 @@ from lxml import etree
 
 from tests.support import RawClient
 from xmpplab.server import Server
+from xmpplab.server.addresses import address_key, only_loopback
 from xmpplab.server.limits import Limits
 from xmpplab.server.throttle import RateLimit, Throttle
 from xmpplab.xml import NS_SASL, serialize
@@ -173,3 +174,16 @@ def test_rate_limit_bookkeeping_expires_and_is_bounded():
     limit.hit("192.0.2.1")  # one event after the window: everything older is gone
     assert len(limit) == 1
     assert limit.wait("10.0.19.135") == 0.0
+
+
+def test_addresses_are_counted_per_ipv4_address_and_per_ipv6_64():
+    assert address_key(("10.99.0.7", 40123)) == "10.99.0.7"
+    assert address_key(("::ffff:10.99.0.7", 40123, 0, 0)) == "10.99.0.7"
+    one, other = ("2001:db8:1:2::1", 1, 0, 0), ("2001:db8:1:2:ffff::9", 2, 0, 0)
+    assert address_key(one) == address_key(other) != address_key(("2001:db8:1:3::1", 1, 0, 0))
+
+
+def test_only_loopback_resolves_names_and_refuses_every_interface():
+    assert only_loopback("127.0.0.1") and only_loopback("::1") and only_loopback(["localhost", "127.0.0.2"])
+    assert not only_loopback("10.99.0.1") and not only_loopback("") and not only_loopback("0.0.0.0")
+    assert not only_loopback("no-such-host.invalid")

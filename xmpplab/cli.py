@@ -377,7 +377,8 @@ async def _serve_forever(server, args) -> int:
     host, port = server.address
     store = args.db or "memory (accounts are lost at exit; use --db FILE to keep them)"
     print(f"xmpplab {__version__} serving {', '.join(server.hosts)} on {host}:{port}", flush=True)
-    print(f"  clients connect to {host} port {port}; STARTTLS {'off' if args.no_tls else 'on (self-signed)'}; "
+    tls = "off" if args.no_tls else "required" if args.require_tls else "on (self-signed), required off loopback"
+    print(f"  clients connect to {host} port {port}; STARTTLS {tls}; "
           f"registration {'on' if args.register else 'off'}", flush=True)
     print(f"  storage: {store}", flush=True)
     if server.s2s_port is not None:

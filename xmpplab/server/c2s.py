@@ -352,8 +352,6 @@ class C2SSession(StreamConnection):
             return self._sasl_fail("temporary-auth-failure", f"too many failed logins from your address; "
                                                              f"try again in {math.ceil(wait)} s")
         if name not in self._mechanisms():
-            if name == "PLAIN":
-                return self._sasl_fail("encryption-required", "PLAIN needs TLS first (or a loopback connection)")
             return self._sasl_fail("invalid-mechanism", f"{name or 'no mechanism'} is not offered")
         self.mechanism = new_mechanism(name, self._lookup, self.host)
         self.state = State.SASL

@@ -120,6 +120,9 @@ class Server:
     ``limits`` (:class:`~xmpplab.server.limits.Limits`) bounds what each peer
     may cost the server and says which peers are local (loopback by default);
     ``max_stanza_bytes`` and ``negotiation_timeout`` override its fields.
+
+    Peers that are not local get TLS first (only STARTTLS is offered before it); ``require_tls`` asks the
+    same of local peers. ``tls=False`` is allowed only when every ``host`` is loopback.
     """
 
     def __init__(self, domains=("example.com",), *, host: str | list[str] = "127.0.0.1", port: int = 0,
