@@ -82,6 +82,9 @@ async def probe(port: int) -> dict:
         reply = await c.request("<iq type='set' id='r1'><query xmlns='jabber:iq:register'><username>romeo"
                                 "</username><password>wherefore</password></query></iq>")
         out["register_after_tls"] = reply.get("type")
+        again = await c.request("<iq type='set' id='r2'><query xmlns='jabber:iq:register'><username>tybalt"
+                                "</username><password>princox</password></query></iq>")
+        out["second_registration"] = error_of(again[0]) if again.get("type") == "error" else [again.get("type")]
     finally:
         await c.close()
     c = await RawClient.open(port, host=ADDRESS)

@@ -65,6 +65,12 @@ def test_after_starttls_registration_and_login_work(seen):
     assert seen["login_after_tls"] == "romeo@example.com/pc"
 
 
+def test_a_second_registration_from_the_same_address_waits(seen):
+    # the default Limits.registrations: one per 300 s per address (Prosody's min_seconds_between_registrations)
+    condition, text = seen["second_registration"]
+    assert condition == "resource-constraint" and "try again in" in text
+
+
 def test_no_tls_off_loopback_is_refused_in_one_sentence(seen):
     assert seen["no_tls_rc"] == 2
     lines = seen["no_tls_stderr"].strip().splitlines()
