@@ -140,8 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "(default: in memory, lost at exit)")
     s.add_argument("--register", action="store_true", help="allow in-band registration (XEP-0077)")
     s.add_argument("--record", metavar="FILE", help="write every byte of every stream to FILE (JSON Lines)")
-    s.add_argument("--no-tls", action="store_true", help="do not offer STARTTLS")
-    s.add_argument("--require-tls", action="store_true", help="refuse SASL before STARTTLS except on loopback")
+    s.add_argument("--no-tls", action="store_true",
+                   help="do not offer STARTTLS (only when --host is loopback: off loopback, peers must use TLS "
+                        "before logging in or registering)")
+    s.add_argument("--require-tls", action="store_true",
+                   help="TLS first for local peers too (peers off loopback always get TLS first: STARTTLS "
+                        "is required before any login or registration)")
     s.add_argument("--user", action="append", metavar="JID:PASSWORD",
                    help="create this account at start (repeatable), e.g. juliet@example.com:secret")
     s.add_argument("--s2s-port", type=_port, metavar="PORT",
@@ -334,6 +338,10 @@ def _serve(args) -> int:
             peers[JID(domain).domain] = (host.strip("[]"), int(port))
         except InvalidJID as exc:
             raise CLIError(f"--peer {spec!r}: {exc.reason}") from None
+    from .server.addresses import only_loopback
+    if args.no_tls and not only_loopback(args.host):
+        raise CLIError(f"--no-tls works only with a loopback --host such as 127.0.0.1, not {args.host!r}, "
+                       "since off loopback passwords must not cross the network in clear")
     recorder = None
     if args.record:
         try:
@@ -369,7 +377,8 @@ async def _serve_forever(server, args) -> int:
     host, port = server.address
     store = args.db or "memory (accounts are lost at exit; use --db FILE to keep them)"
     print(f"xmpplab {__version__} serving {', '.join(server.hosts)} on {host}:{port}", flush=True)
-    print(f"  clients connect to {host} port {port}; STARTTLS {'off' if args.no_tls else 'on (self-signed)'}; "
+    tls = "off" if args.no_tls else "required" if args.require_tls else "on (self-signed), required off loopback"
+    print(f"  clients connect to {host} port {port}; STARTTLS {tls}; "
           f"registration {'on' if args.register else 'off'}", flush=True)
     print(f"  storage: {store}", flush=True)
     if server.s2s_port is not None:

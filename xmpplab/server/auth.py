@@ -6,7 +6,11 @@ is checked against the same keys.
 
 Each mechanism is a small object with one method, ``step(data) ->
 (challenge_or_None, done, username_or_None)``; a failure raises
-:class:`SASLFailure` with the RFC 6120 section 6.5 condition.
+:class:`SASLFailure` with the RFC 6120 section 6.5 condition. Hashing a
+password (PBKDF2, milliseconds of CPU) must not stall a server's event loop:
+PLAIN therefore also offers ``slow_step(data)``, which returns the hashing as
+a :class:`SlowCheck` for the server to run in a thread; ``step`` does it all
+at once for callers without a loop.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from typing import Callable
 
 from scramp import ScramException, ScramMechanism
 
@@ -51,6 +57,20 @@ def check_password(creds: Credentials, password: str) -> bool:
     return hmac.compare_digest(hashlib.sha256(client_key).digest(), stored_key)
 
 
+def _password_matches(creds: Credentials | None, password: str) -> bool:
+    return creds is not None and check_password(creds, password)
+
+
+@dataclass
+class SlowCheck:
+    """CPU-heavy work of a SASL step: run ``func(*args)`` in a thread, then ``resume(result)`` on the loop
+    gives the step's answer (or raises :class:`SASLFailure`)."""
+
+    func: Callable
+    args: tuple
+    resume: Callable
+
+
 class Plain:
     """RFC 4616: ``authzid NUL authcid NUL password`` in one message."""
 
@@ -61,6 +81,11 @@ class Plain:
         self.domain = domain
 
     def step(self, data: bytes):
+        check = self.slow_step(data)
+        return check.resume(check.func(*check.args))
+
+    def slow_step(self, data: bytes) -> SlowCheck:
+        """Parse and look the user up now; the password hash is left to the caller to run off the loop."""
         parts = data.split(b"\x00")
         if len(parts) != 3:
             raise SASLFailure("malformed-request", "PLAIN expects authzid, authcid and password")
@@ -69,12 +94,15 @@ class Plain:
         except UnicodeDecodeError:
             raise SASLFailure("malformed-request", "PLAIN credentials are not UTF-8") from None
         username = authcid.lower()
-        creds = self.lookup(username)
-        if creds is None or not check_password(creds, password):
-            raise SASLFailure("not-authorized")
-        if authzid and authzid.lower() not in (f"{username}@{self.domain}", username):
-            raise SASLFailure("invalid-authzid", "you may only authorize as yourself")
-        return None, True, username
+
+        def resume(matches: bool):
+            if not matches:
+                raise SASLFailure("not-authorized")
+            if authzid and authzid.lower() not in (f"{username}@{self.domain}", username):
+                raise SASLFailure("invalid-authzid", "you may only authorize as yourself")
+            return None, True, username
+
+        return SlowCheck(_password_matches, (self.lookup(username), password), resume)
 
 
 class Scram:

@@ -10,6 +10,14 @@ The negotiation is data (:data:`TRANSITIONS`), so the kit can draw it::
     connected --stream header--> open --<starttls/>--> tls --handshake--> connected
     open --<auth/>--> sasl --<success/>--> authenticated --stream header--> bind
     bind --<iq><bind/></iq>--> ready
+
+TLS first (RFC 6120 sections 5.3.1 and 13.8): a peer that is not local
+(``Limits.local_networks``), and every peer when the server has
+``require_tls``, is offered only ``<starttls><required/></starttls>`` until
+TLS is up; anything else it sends first closes the stream with
+``<policy-violation/>``. Per-address limits (``server.throttle``) are checked
+here too: connections and unauthenticated connections per address when a
+connection opens, failed logins before SASL starts.
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ import asyncio
 import base64
 import binascii
 import enum
+import functools
 import logging
+import math
 import secrets
 import time
 
@@ -28,6 +38,7 @@ from ..stream import StreamOpened
 from ..xml import (NS_BIND, NS_CLIENT, NS_REGISTER, NS_REGISTER_FEATURE, NS_SASL, NS_SESSION, NS_STREAM,
                    NS_TLS, STANZA_KINDS, element, serialize, split_qname, sub)
 from .auth import MECHANISMS, SASLFailure, new_mechanism
+from .addresses import address_key
 from .connection import StreamConnection, fmt_addr, xml_attr
 
 log = logging.getLogger("xmpplab.server")
@@ -60,6 +71,10 @@ TRANSITIONS = (
 )
 
 MAX_SASL_FAILURES = 3
+#: Most elements a connection may send while its password is being hashed (an honest client waits).
+MAX_HELD = 64
+ENCRYPTION_REQUIRED = "encryption is required: send <starttls/> first (RFC 6120 5.3.1)"
+NO_TLS = "encryption is required from your address, and this server does not offer TLS"
 
 
 class C2SSession(StreamConnection):
@@ -86,14 +101,48 @@ class C2SSession(StreamConnection):
         self.directed: set = set()
         self.opened_at = time.time()
         self._timer: asyncio.TimerHandle | None = None
+        self.limit_key: str | None = None  # the key of server.throttle's counters; None: a local peer, exempt
+        self._counted: set[str] = set()     # which of throttle.connections / .unauthenticated count us
+        self._held: list | None = None      # while a password is hashed: the elements that arrived meanwhile
 
     # StreamConnection hooks ---------------------------------------------------
     def opened(self) -> None:
+        if self.server.limits.applies_to(self.peer):
+            self.limit_key = address_key(self.peer)
+            if not self._admit():
+                return
         timeout = self.server.negotiation_timeout
         if timeout:
             self._timer = asyncio.get_running_loop().call_later(timeout, self._negotiation_timed_out)
 
+    def _admit(self) -> bool:
+        """Count this connection against its address's limits, or close it (with a stream header first)."""
+        throttle, key, limits = self.server.throttle, self.limit_key, self.server.limits
+        if throttle.connections.full(key):
+            why = f"too many connections from your address (at most {limits.connections_per_address})"
+        elif throttle.unauthenticated.full(key):
+            why = (f"too many connections from your address that have not logged in (at most "
+                   f"{limits.unauthenticated_per_address})")
+        else:
+            for name in ("connections", "unauthenticated"):
+                getattr(throttle, name).add(key)
+                self._counted.add(name)
+            return True
+        log.info("%s: %s refused: %s", self.conn_id, key, why)
+        self.close("policy-violation", why)
+        return False
+
+    def _uncount(self, name: str) -> None:
+        if name in self._counted:
+            self._counted.discard(name)
+            getattr(self.server.throttle, name).remove(self.limit_key)
+
     def element(self, el) -> None:
+        if self._held is not None:
+            return self._hold(self._element, el)
+        self._element(el)
+
+    def _element(self, el) -> None:
         if self.state is State.READY:
             self.server.router.from_client(self, el)
         else:
@@ -103,8 +152,43 @@ class C2SSession(StreamConnection):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        for name in list(self._counted):
+            self._uncount(name)
         self.state = State.CLOSED
         self.server.session_closed(self)
+
+    # work off the event loop ----------------------------------------------------
+    def offload(self, func, *args, then) -> None:
+        """Run ``func(*args)`` (password hashing) in a thread, then ``then(result)`` back on the loop.
+
+        Other connections go on meanwhile; this connection's later elements wait in order, so what the
+        client sees is never reordered. A client that sends more than :data:`MAX_HELD` elements while it
+        waits is closed with ``<policy-violation/>``.
+        """
+        self._held = []
+        future = asyncio.get_running_loop().run_in_executor(None, func, *args)
+        future.add_done_callback(functools.partial(self._offloaded, then))
+
+    def _offloaded(self, then, future) -> None:
+        held, self._held = self._held or [], None
+        if self.closed or future.cancelled():
+            return
+        if future.exception() is not None:
+            log.error("%s: %s failed: %s", self.conn_id, getattr(then, "__name__", "work"), future.exception())
+            return self.close("internal-server-error", "the server could not check the password")
+        then(future.result())
+        for i, (handler, item) in enumerate(held):
+            if self.closed:
+                return
+            if self._held is not None:  # another hash started: the rest waits behind it
+                self._held[:0] = held[i:]
+                return
+            handler(item)
+
+    def _hold(self, handler, item) -> None:
+        if len(self._held) >= MAX_HELD:
+            return self.close("policy-violation", "too many elements sent while the password was being checked")
+        self._held.append((handler, item))
 
     def send_error_header(self) -> None:
         self._send_header(self.host or self.server.default_domain)
@@ -125,7 +209,17 @@ class C2SSession(StreamConnection):
         self.write("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
                    f"xmlns:stream='{NS_STREAM}'{attrs} version='1.0' xml:lang='en'>")
 
+    @property
+    def tls_first(self) -> bool:
+        """TLS must come before anything else: a peer that is not local, or any peer with ``require_tls``."""
+        return not self.secure and (not self.loopback or self.server.require_tls)
+
     def stream_opened(self, ev: StreamOpened) -> None:
+        if self._held is not None:
+            return self._hold(self._stream_opened, ev)
+        self._stream_opened(ev)
+
+    def _stream_opened(self, ev: StreamOpened) -> None:
         attrs = ev.attrs
         to = attrs.get("to")
         host = None
@@ -159,13 +253,14 @@ class C2SSession(StreamConnection):
             self.state = State.OPEN
             if not self.secure and self.server.tls_context is not None:
                 tls = sub(features, "starttls", ns=NS_TLS)
-                if self.server.require_tls and not self.loopback:
-                    sub(tls, "required", ns=NS_TLS)
-            mechs = sub(features, "mechanisms", ns=NS_SASL)
-            for name in self._mechanisms():
-                sub(mechs, "mechanism", text=name)
-            if self.server.allow_registration:
-                sub(features, "register", ns=NS_REGISTER_FEATURE)
+                if self.tls_first:
+                    sub(tls, "required", ns=NS_TLS)  # RFC 6120 5.3.1: and no other feature before it
+            if not self.tls_first:
+                mechs = sub(features, "mechanisms", ns=NS_SASL)
+                for name in self._mechanisms():
+                    sub(mechs, "mechanism", text=name)
+                if self.server.allow_registration:
+                    sub(features, "register", ns=NS_REGISTER_FEATURE)
         elif self.state is State.AUTHENTICATED:
             self.state = State.BIND
             sub(features, "bind", ns=NS_BIND)
@@ -178,12 +273,9 @@ class C2SSession(StreamConnection):
         self.write(serialize(features))
 
     def _mechanisms(self) -> list[str]:
-        mechs = list(MECHANISMS)
-        if not (self.secure or self.loopback):
-            mechs.remove("PLAIN")  # RFC 6120 13.8: no cleartext passwords over an unprotected network
-        if self.server.require_tls and not (self.secure or self.loopback):
-            return []
-        return mechs
+        if self.tls_first:
+            return []  # RFC 6120 13.8: no password, not even a SCRAM proof, before TLS off loopback
+        return list(MECHANISMS)
 
     def negotiate(self, el) -> None:
         """An element arrived before the resource was bound."""
@@ -191,6 +283,9 @@ class C2SSession(StreamConnection):
         state = self.state
         if state is State.OPEN and ns == NS_TLS and name == "starttls":
             return self._starttls()
+        if state is State.OPEN and self.tls_first:
+            # RFC 6120 5.3.1: TLS is mandatory-to-negotiate; XEP-0077 11: no registration in clear either
+            return self.close("policy-violation", ENCRYPTION_REQUIRED if self.server.tls_context else NO_TLS)
         if state is State.OPEN and ns == NS_SASL and name == "auth":
             return self._sasl_start(el)
         if state is State.SASL and ns == NS_SASL and name in ("response", "abort"):
@@ -221,6 +316,8 @@ class C2SSession(StreamConnection):
         self.state = State.CONNECTED
 
     def _sasl_fail(self, condition: str, text: str | None = None) -> None:
+        if condition == "not-authorized" and self.limit_key is not None:
+            self.server.throttle.auth_failures.hit(self.limit_key)
         failure = element("failure", ns=NS_SASL)
         sub(failure, condition)
         if text:
@@ -249,9 +346,12 @@ class C2SSession(StreamConnection):
 
     def _sasl_start(self, el) -> None:
         name = el.get("mechanism", "")
+        wait = self.server.throttle.auth_failures.wait(self.limit_key) if self.limit_key is not None else 0
+        if wait:
+            # RFC 6120 6.5.12: "try again later"; the client keeps its password (it was not found wrong)
+            return self._sasl_fail("temporary-auth-failure", f"too many failed logins from your address; "
+                                                             f"try again in {math.ceil(wait)} s")
         if name not in self._mechanisms():
-            if name == "PLAIN":
-                return self._sasl_fail("encryption-required", "PLAIN needs TLS first (or a loopback connection)")
             return self._sasl_fail("invalid-mechanism", f"{name or 'no mechanism'} is not offered")
         self.mechanism = new_mechanism(name, self._lookup, self.host)
         self.state = State.SASL
@@ -270,8 +370,19 @@ class C2SSession(StreamConnection):
             data = self._decode(el)
         except (binascii.Error, ValueError):
             return self._sasl_fail("incorrect-encoding", "the SASL data is not valid base64")
+        slow_step = getattr(self.mechanism, "slow_step", None)
+        if slow_step is None:
+            return self._sasl_result(functools.partial(self.mechanism.step, data))
         try:
-            challenge, done, username = self.mechanism.step(data)
+            check = slow_step(data)  # PLAIN: the password is hashed off the event loop
+        except SASLFailure as exc:
+            return self._sasl_fail(exc.condition, exc.text)
+        self.offload(check.func, *check.args, then=lambda matches: self._sasl_result(
+            functools.partial(check.resume, matches)))
+
+    def _sasl_result(self, step) -> None:
+        try:
+            challenge, done, username = step()
         except SASLFailure as exc:
             return self._sasl_fail(exc.condition, exc.text)
         if not done:
@@ -284,6 +395,7 @@ class C2SSession(StreamConnection):
         self.mechanism_name = self.mechanism.name
         self.mechanism = None
         self.state = State.AUTHENTICATED
+        self._uncount("unauthenticated")
         self.parser.reset()
         if self.server.recorder is not None:
             self.server.record(self.conn_id, "auth", mechanism=self.mechanism_name, user=f"{username}@{self.host}")

@@ -20,12 +20,14 @@ import time
 
 from .. import __version__
 from ..jid import JID, InvalidJID
+from .addresses import only_loopback
 from .auth import check_password, make_credentials
 from .c2s import C2SSession, State
 from .events import Hooks
 from .limits import Limits
 from .router import Router
 from .storage import Storage
+from .throttle import Throttle
 
 log = logging.getLogger("xmpplab.server")
 
@@ -53,15 +55,19 @@ class Accounts:
             raise ValueError(f"this server does not serve {j.domain} (it serves {served})")
         return j.local, j.domain
 
-    def add(self, jid, password: str, domain: str | None = None, *, replace: bool = True) -> JID:
-        """Create (or with ``replace``, reset the password of) ``juliet@example.com``."""
+    def add(self, jid, password: str, domain: str | None = None, *, replace: bool = True,
+            credentials=None) -> JID:
+        """Create (or with ``replace``, reset the password of) ``juliet@example.com``.
+
+        ``credentials``: the password's keys already made by ``auth.make_credentials`` (off the event loop).
+        """
         local, host = self._split(jid, domain)
         if not isinstance(password, str) or not password:
             raise ValueError("the password must be a non-empty string")
         storage = self._server.storage
         if not replace and storage.account_exists(host, local):
             raise ValueError(f"{local}@{host} already exists")
-        storage.put_account(host, local, make_credentials(password, self._server.scram_iterations))
+        storage.put_account(host, local, credentials or make_credentials(password, self._server.scram_iterations))
         return JID(local=local, domain=host)
 
     def remove(self, jid, domain: str | None = None) -> bool:
@@ -114,6 +120,9 @@ class Server:
     ``limits`` (:class:`~xmpplab.server.limits.Limits`) bounds what each peer
     may cost the server and says which peers are local (loopback by default);
     ``max_stanza_bytes`` and ``negotiation_timeout`` override its fields.
+
+    Peers that are not local get TLS first (only STARTTLS is offered before it); ``require_tls`` asks the
+    same of local peers. ``tls=False`` is allowed only when every ``host`` is loopback.
     """
 
     def __init__(self, domains=("example.com",), *, host: str | list[str] = "127.0.0.1", port: int = 0,
@@ -140,12 +149,18 @@ class Server:
         for what, value in (("port", port), ("s2s port", s2s_port)):
             if value is not None and (not isinstance(value, int) or not 0 <= value <= 65535):
                 raise ValueError(f"the {what} must be a number from 0 to 65535, not {value!r}")
+        if not tls and not only_loopback(host):
+            raise ValueError(f"TLS can be switched off only when the server listens on loopback alone (not on "
+                             f"{host or 'every interface'!r}), or passwords would cross the network in clear")
+        if require_tls and not tls:
+            raise ValueError("require_tls (--require-tls) cannot go with tls=False (--no-tls): it asks for TLS first")
         limits = limits if limits is not None else Limits()
         if not isinstance(limits, Limits):
             raise ValueError(f"limits must be a Limits(...), not {limits!r}")
         overrides = {k: v for k, v in (("max_stanza_bytes", max_stanza_bytes),
                                        ("negotiation_timeout", negotiation_timeout)) if v is not None}
         self.limits: Limits = limits.replace(**overrides) if overrides else limits
+        self.throttle = Throttle(self.limits)  # per-address counters (failed logins, registrations, connections)
         self.hosts: list[str] = hosts
         self.default_domain = hosts[0]
         self.bind_host = host

@@ -14,9 +14,12 @@ After authentication, the same namespace changes the password or, with
 ``<remove/>``, deletes the account (XEP-0077 sections 3.2 and 3.3).
 """
 
+import math
+
 from ...errors import StanzaError, error_reply
 from ...jid import JID, InvalidJID
 from ...xml import NS_CLIENT, NS_REGISTER, element, serialize, sub
+from ..auth import make_credentials
 
 INSTRUCTIONS = "Choose a username and password for use with this service."
 
@@ -66,9 +69,23 @@ class Registration:
             return answer(error_reply(iq, "jid-malformed", exc.reason))
         if self.server.storage.account_exists(jid.domain, jid.local):
             return answer(error_reply(iq, "conflict", f"{jid} is already registered"))
-        self.server.accounts.add(jid, password)
-        self.server.hooks.fire("account-registered", jid)
-        return answer(element("iq", {"type": "result", "id": iq.get("id")}))
+        if session.limit_key is not None:  # Limits.registrations per registration_window, per address
+            registrations = self.server.throttle.registrations
+            wait = registrations.wait(session.limit_key)
+            if wait:  # XEP-0077 section 3.1 and RFC 6120 8.3.3.18: the server will not take more now
+                return answer(error_reply(iq, "resource-constraint", "too many registrations from your "
+                                          f"address; try again in {math.ceil(wait)} s", type="wait"))
+            registrations.hit(session.limit_key)
+
+        def store(credentials) -> None:
+            if self.server.storage.account_exists(jid.domain, jid.local):  # taken while the password was hashed
+                return answer(error_reply(iq, "conflict", f"{jid} is already registered"))
+            self.server.accounts.add(jid, password, credentials=credentials)
+            self.server.hooks.fire("account-registered", jid)
+            answer(element("iq", {"type": "result", "id": iq.get("id")}))
+
+        # PBKDF2 takes milliseconds of CPU: off the event loop, this connection's next elements wait for it
+        session.offload(make_credentials, password, self.server.scram_iterations, then=store)
 
     def get_registered(self, event):
         """XEP-0077 3.2: an authenticated user asks: am I registered?"""
