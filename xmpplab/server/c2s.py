@@ -199,7 +199,7 @@ class C2SSession(StreamConnection):
 
     def send(self, stanza) -> None:
         """Send one element to this client (called by the router)."""
-        if self.state is State.READY:
+        if self.state is State.READY and self.accepts(stanza):
             self.write(serialize(stanza, NS_CLIENT))
 
     # negotiation ----------------------------------------------------------

@@ -6,6 +6,26 @@ An ``asyncio.Protocol`` that feeds bytes to the sans-IO
 turn of the loop leaves in one socket write), upgrades to TLS in place
 (STARTTLS, either side), closes with a stream error, and reports every byte
 to the server's recorder as plaintext above TLS.
+
+Flow control (RFC 6120 section 13.12, denial of service), with the limits of
+:class:`~xmpplab.server.limits.Limits`:
+
+- **Unsent bytes.** What waits for the peer (our queue, the TLS layer's and
+  the socket's buffers: :attr:`StreamConnection.unsent_bytes`) is capped at
+  ``max_unsent_bytes``. The transport's ``pause_writing`` keeps our queue
+  out of the socket buffer. Above the cap the server stops reading from the
+  peer, also between the stanzas of one read (the rest waits, in order, and
+  is handled once the peer has read its answers); stanzas that others route
+  to it are refused with ``<resource-constraint/>`` (type ``wait``, RFC 6120
+  section 8.3.3.18) rather than queued, so the cap holds whoever sends;
+  and a peer that stays above the cap for ``unsent_timeout`` seconds is closed
+  with ``<policy-violation/>`` (section 4.9.3.14). What never reached the
+  socket is dropped then; the socket's buffer gets as long again to drain.
+- **Bytes per second.** A peer the per-address limits apply to
+  (``limits.applies_to``) may send ``bytes_per_second``, with a burst of one
+  second's worth: a token bucket (:mod:`~xmpplab.server.bucket`). Reading
+  pauses while it is in debt, and the bytes of a read beyond the rate are
+  handled once they are earned, so a larger read does not pass sooner.
 """
 
 from __future__ import annotations
@@ -13,11 +33,19 @@ from __future__ import annotations
 import asyncio
 import codecs
 import logging
+import math
+import time
 
-from ..errors import stream_error
+from ..errors import error_reply, stream_error
 from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser
+from ..xml import local_name
+from .bucket import TokenBucket
 
 log = logging.getLogger("xmpplab.server")
+
+# Why reading from a peer is paused (bits of StreamConnection._holds).
+HOLD_OUTPUT = 1  # its unsent bytes are above Limits.max_unsent_bytes
+HOLD_RATE = 2    # it sent more than Limits.bytes_per_second allows
 
 
 def fmt_addr(addr) -> str | None:
@@ -53,6 +81,18 @@ class StreamConnection(asyncio.Protocol):
         self._closing = False
         self._early: list[bytes] = []
         self._wbuf: list[str] = []
+        # flow control (see the module's docstring)
+        self._wlen = 0              # bytes in _wbuf
+        self._tsize = 0             # bytes in the transport's buffers when last looked (they only drain since)
+        self._cap = server.limits.max_unsent_bytes
+        self._wpaused = False       # the transport asked us to stop writing (pause_writing)
+        self._holds = 0             # HOLD_* bits: why reading is paused
+        self._in_element = False    # handling one of this peer's own stanzas
+        self._pending = None        # (events, index) not handled yet when the output went over the cap
+        self._backlog = None        # bytes read meanwhile, handled after _pending, in order
+        self._stall = None          # timer: closes a peer that stays over the cap
+        self._bucket = None         # TokenBucket when bytes_per_second applies to the peer
+        self._raw = None            # the TCP transport under TLS
 
     # to be provided by subclasses -------------------------------------------
     def stream_opened(self, event: StreamOpened) -> None:
@@ -78,6 +118,9 @@ class StreamConnection(asyncio.Protocol):
         self.transport = transport
         self.peer = transport.get_extra_info("peername")
         self.loopback = self.server.is_local(self.peer)
+        limits = self.server.limits
+        if limits.applies_to(self.peer):
+            self._bucket = TokenBucket(limits.bytes_per_second, limits.bytes_per_second, time.monotonic())
         self.server.connections.add(self)
         if self.server.recorder is not None:
             sock = transport.get_extra_info("sockname")
@@ -94,15 +137,46 @@ class StreamConnection(asyncio.Protocol):
             # The TLS layer hands over the peer's first bytes before start_tls() returns.
             self._early.append(data)
             return
+        if self._bucket is not None and self._bucket.take(len(data), time.monotonic()):
+            # Over the rate: stop reading, and handle the bytes beyond it once they are earned.
+            late = min(len(data), math.ceil(-self._bucket.tokens))
+            if not self._holds & HOLD_RATE:
+                self._hold(HOLD_RATE)
+                asyncio.get_running_loop().call_later(late / self._bucket.rate, self._refilled)
+            if late < len(data):
+                self._process(data[:-late])
+            if self._backlog is None:
+                self._backlog = []
+            self._backlog.append(data[-late:])
+            return
         self._process(data)
 
     def _process(self, data: bytes) -> None:
-        for event in self.parser.feed(data):
+        if self._pending is not None or self._backlog:  # earlier stanzas wait for the peer to read
+            if self._backlog is None:
+                self._backlog = []
+            self._backlog.append(data)
+            return
+        self._run(self.parser.feed(data), 0)
+
+    def _run(self, events: list, i: int) -> None:
+        """Handle ``events[i:]``; stop (and keep the rest) when the peer's output goes over the cap."""
+        n = len(events)
+        while i < n:
             if self.closed:
                 return
+            if self._holds & HOLD_OUTPUT:
+                self._pending = (events, i)
+                return
+            event = events[i]
+            i += 1
             kind = type(event)
             if kind is StanzaReceived:
-                self.element(event.element)
+                self._in_element = True
+                try:
+                    self.element(event.element)
+                finally:
+                    self._in_element = False
             elif kind is StreamOpened:
                 self.stream_opened(event)
             elif kind is StreamClosed:
@@ -110,11 +184,25 @@ class StreamConnection(asyncio.Protocol):
             else:
                 self.close(event.condition, event.text)
 
+    def _resume(self) -> None:
+        """The peer has read its answers, or earned its bytes: handle what waited, in order."""
+        if self._holds & HOLD_OUTPUT or self.closed:
+            return
+        if self._pending is not None:
+            (events, i), self._pending = self._pending, None
+            self._run(events, i)
+        while self._backlog and self._pending is None and not self._holds & HOLD_RATE and not self.closed:
+            data = self._backlog.pop(0)
+            self._run(self.parser.feed(data), 0)
+        if not self._backlog:
+            self._backlog = None
+
     def eof_received(self):
         self.close(abort=True)
         return False
 
     def connection_lost(self, exc):
+        self._drop_flow_state()
         self.closed = True
         self.server.connections.discard(self)
         self.lost()
@@ -129,8 +217,15 @@ class StreamConnection(asyncio.Protocol):
         if self.server.recorder is not None:
             self.server.record(self.conn_id, "data", dir="out", data=text)
         self._wbuf.append(text)
-        if len(self._wbuf) == 1:
-            asyncio.get_running_loop().call_soon(self.flush)
+        self._wlen += len(text) if text.isascii() else len(text.encode("utf-8"))
+        if len(self._wbuf) == 1 and not self._wpaused:
+            asyncio.get_running_loop().call_soon(self._flush_turn)
+        if self._wlen + self._tsize > self._cap:
+            self._check_output()
+
+    def _flush_turn(self) -> None:
+        if not self._wpaused:
+            self.flush()
 
     def flush(self) -> None:
         """Write what is queued now (before STARTTLS and before closing, the order matters)."""
@@ -138,15 +233,130 @@ class StreamConnection(asyncio.Protocol):
             return
         data = "".join(self._wbuf).encode("utf-8")
         self._wbuf = []
+        self._wlen = 0
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
+        if self._holds & HOLD_OUTPUT:
+            self._check_output()
+        else:
+            self._tsize = self._transport_size()
 
-    def close(self, condition: str | None = None, text: str | None = None, abort: bool = False) -> None:
-        """Close the stream, with a stream error first when ``condition`` is given (RFC 6120 4.4)."""
+    @property
+    def unsent_bytes(self) -> int:
+        """Bytes written to this peer that it has not received yet: our queue, TLS's and the socket's buffers."""
+        return self._wlen + self._transport_size()
+
+    def _transport_size(self) -> int:
+        if self.transport is None:
+            return 0
+        if self._raw is None:
+            return self.transport.get_write_buffer_size()
+        return self.transport.get_write_buffer_size() + self._raw.get_write_buffer_size()
+
+    def accepts(self, stanza) -> bool:
+        """Whether a stanza for this peer may be queued; if not, its sender is told (RFC 6120 8.3.3.18).
+
+        The peer's own answers are always queued (reading stops at the cap, so they
+        exceed it by one stanza's answers at most). What others route to a peer above
+        the cap is refused: a message or an iq get/set with ``<resource-constraint/>``
+        of type ``wait``; presence and results are dropped (no error answers an error).
+        """
+        if not self._holds & HOLD_OUTPUT or self._in_element:
+            return True
+        kind, stype = local_name(stanza.tag), stanza.get("type")
+        if (kind == "message" and stype != "error") or (kind == "iq" and stype in ("get", "set")):
+            self.server.router.route(error_reply(stanza, "resource-constraint",
+                                                 "the recipient is not reading what it is sent", "wait"))
+        return False
+
+    # flow control (asyncio.Protocol) ------------------------------------------------
+    def pause_writing(self) -> None:
+        """The transport's buffer is full: keep what is written in our queue."""
+        self._wpaused = True
+
+    def resume_writing(self) -> None:
+        """The transport's buffer has drained: send what was queued meanwhile."""
+        self._wpaused = False
+        self.flush()
+        if self._holds & HOLD_OUTPUT:
+            self._check_output()
+
+    def _check_output(self) -> None:
+        """Hold or release reading as the unsent bytes cross the cap."""
+        self._tsize = self._transport_size()
+        over = self._wlen + self._tsize > self._cap
+        if over and not self._holds & HOLD_OUTPUT:
+            self._hold(HOLD_OUTPUT)
+            if self._stall is None and not self.closed:
+                self._stall = asyncio.get_running_loop().call_later(
+                    self.server.limits.unsent_timeout, self._stalled)
+        elif not over and self._holds & HOLD_OUTPUT:
+            if self._stall is not None:
+                self._stall.cancel()
+                self._stall = None
+            self._release(HOLD_OUTPUT)
+            if self._pending is not None or self._backlog:
+                asyncio.get_running_loop().call_soon(self._resume)
+
+    def _hold(self, why: int) -> None:
+        if not self._holds and self.transport is not None and not self.tls_pending:
+            self.transport.pause_reading()
+        self._holds |= why
+
+    def _release(self, why: int) -> None:
+        self._holds &= ~why
+        if not self._holds and self.transport is not None and not self.tls_pending and not self.closed:
+            self.transport.resume_reading()
+
+    def _refilled(self) -> None:
+        """The rate limit's pause is over, unless the bucket is still in debt."""
+        if self.closed:
+            return
+        wait = self._bucket.take(0, time.monotonic())
+        if wait:
+            asyncio.get_running_loop().call_later(wait, self._refilled)
+            return
+        self._release(HOLD_RATE)
+        if self._pending is not None or self._backlog:
+            self._resume()
+
+    def _stalled(self) -> None:
+        """The peer stayed above the cap for unsent_timeout seconds: close it (RFC 6120 4.9.3.14)."""
+        self._stall = None
+        if self.closed or not self._holds & HOLD_OUTPUT:
+            return
+        timeout = self.server.limits.unsent_timeout
+        log.info("%s: closed with policy-violation: %d bytes were not read for %g s",
+                 self.conn_id, self.unsent_bytes, timeout)
+        self._wbuf, self._wlen = [], 0  # never reached the socket: drop it, so the error comes next
+        self._pending = self._backlog = None
+        self.close("policy-violation", f"{self._cap} bytes or more were not read for {timeout:g} s", linger=True)
+
+    def _abort_if_lingering(self) -> None:
+        """Closed, but the peer never read the rest: let the connection go."""
+        if self in self.server.connections and self.transport is not None:
+            self.transport.abort()
+
+    def _drop_flow_state(self) -> None:
+        self._pending = self._backlog = None
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
+
+    def close(self, condition: str | None = None, text: str | None = None, abort: bool = False,
+              linger: bool = False) -> None:
+        """Close the stream, with a stream error first when ``condition`` is given (RFC 6120 4.4).
+
+        ``linger``: the peer has sent more than was read; without TLS, only our half
+        of the TCP connection is shut and its bytes are read and dropped until it
+        closes, since closing with unread bytes resets the connection and the peer
+        could lose the stream error.
+        """
         if self.closed or self._closing:
             return
         self._closing = True
-        if self.transport is not None and not self.transport.is_closing():
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
             if condition:
                 if self.stream_id is None:
                     self.send_error_header()
@@ -154,7 +364,15 @@ class StreamConnection(asyncio.Protocol):
             if not abort:
                 self.write("</stream:stream>")
             self.flush()
-            self.transport.close()
+            if linger and self._raw is None and transport.can_write_eof():
+                transport.write_eof()
+                self._holds = 0
+                transport.resume_reading()  # data_received drops what arrives from now on
+            else:
+                transport.close()
+            if self.unsent_bytes or linger:
+                asyncio.get_running_loop().call_later(self.server.limits.unsent_timeout, self._abort_if_lingering)
+        self._drop_flow_state()
         self.closed = True
         self.lost()
 
@@ -182,9 +400,13 @@ class StreamConnection(asyncio.Protocol):
             return False
         if new_transport is None:
             return False
+        self._raw = self.transport
         self.transport = new_transport
+        self._wpaused = False
         self.secure = True
         self.tls_pending = False
+        if self._holds:
+            new_transport.pause_reading()
         self.parser.reset()
         if self.server.recorder is not None:
             ssl_obj = new_transport.get_extra_info("ssl_object")

@@ -48,6 +48,9 @@ class Limits:
     max_unsent_bytes: int = _limit(
         4 * MiB, "bytes waiting to be sent to a peer that does not read; reading from it stops above this, "
                  "and a peer that stays above it is closed with policy-violation", "bytes")
+    unsent_timeout: float = _limit(
+        10.0, "seconds a peer may stay above --max-unsent-bytes (not reading what it is sent) before it is "
+              "closed with policy-violation; stanzas for it are refused with resource-constraint meanwhile", "s")
     # connections per address --------------------------------------------------------
     connections_per_address: int = _limit(
         100, "open connections from one address; one laptop cannot use up the file descriptors", "connections")

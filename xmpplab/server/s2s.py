@@ -295,7 +295,8 @@ class S2SOutgoing(StreamConnection):
 
     def send(self, stanza) -> None:
         if self.authenticated and not self.closed:
-            self.write(serialize(stanza, NS_SERVER))
+            if self.accepts(stanza):
+                self.write(serialize(stanza, NS_SERVER))
         else:
             self.queue.append(stanza)
 
