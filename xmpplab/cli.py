@@ -309,6 +309,7 @@ def _serve(args) -> int:
     from .jid import JID, InvalidJID
     from .recording import JsonlRecorder
     from .server import Server
+    from .server.storage import StorageUnavailable
 
     users = []
     for spec in args.user or []:
@@ -344,7 +345,7 @@ def _serve(args) -> int:
         server = Server(domains, host=args.host, port=args.port, db=args.db, register=args.register,
                         recorder=recorder, tls=not args.no_tls, require_tls=args.require_tls,
                         s2s_port=args.s2s_port, peers=peers, limits=_limits_from(args))
-    except ValueError as exc:
+    except (ValueError, StorageUnavailable) as exc:  # the latter: a --db that cannot be opened or written
         raise CLIError(str(exc)) from None
     except Exception as exc:  # sqlite3 errors on a bad --db path and the like
         raise CLIError(f"cannot open the database {args.db}: {exc}") from None

@@ -14,7 +14,7 @@ import asyncio
 import codecs
 import logging
 
-from ..errors import stream_error
+from ..errors import STREAM_CONDITIONS, StanzaError, stream_error
 from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser
 
 log = logging.getLogger("xmpplab.server")
@@ -93,7 +93,10 @@ class StreamConnection(asyncio.Protocol):
             # The TLS layer hands over the peer's first bytes before start_tls() returns.
             self._early.append(data)
             return
-        self._process(data)
+        try:
+            self._process(data)
+        except Exception as exc:  # never into asyncio's data_received: only this connection ends
+            self._failed(exc)
 
     def _process(self, data: bytes) -> None:
         for event in self.parser.feed(data):
@@ -108,6 +111,20 @@ class StreamConnection(asyncio.Protocol):
                 self.close()
             else:
                 self.close(event.condition, event.text)
+
+    def _failed(self, exc: Exception) -> None:
+        """Processing this connection's input raised: close it with a stream error, log it once.
+
+        An expected fault (a :class:`~xmpplab.errors.StanzaError` such as a full disk, already
+        logged where it happened) gets one line; anything else is a bug and gets its traceback.
+        """
+        if isinstance(exc, StanzaError):
+            log.warning("%s: closed after %s", self.conn_id, exc)
+            condition = exc.condition if exc.condition in STREAM_CONDITIONS else "internal-server-error"
+        else:
+            log.exception("%s: closed after a server error", self.conn_id)
+            condition = "internal-server-error"
+        self.close(condition)
 
     def eof_received(self):
         self.close(abort=True)
@@ -193,5 +210,8 @@ class StreamConnection(asyncio.Protocol):
         early, self._early = self._early, []
         for data in early:
             if not self.closed:
-                self._process(data)
+                try:
+                    self._process(data)
+                except Exception as exc:
+                    self._failed(exc)
         return True

@@ -64,9 +64,12 @@ class Registration:
             jid = JID(local=username, domain=session.host)
         except InvalidJID as exc:
             return answer(error_reply(iq, "jid-malformed", exc.reason))
-        if self.server.storage.account_exists(jid.domain, jid.local):
-            return answer(error_reply(iq, "conflict", f"{jid} is already registered"))
-        self.server.accounts.add(jid, password)
+        try:
+            if self.server.storage.account_exists(jid.domain, jid.local):
+                return answer(error_reply(iq, "conflict", f"{jid} is already registered"))
+            self.server.accounts.add(jid, password)
+        except StanzaError as exc:  # a StorageFault: a full disk, a read-only database (logged by storage)
+            return answer(error_reply(iq, exc.condition, exc.text, exc.type))
         self.server.hooks.fire("account-registered", jid)
         return answer(element("iq", {"type": "result", "id": iq.get("id")}))
 
@@ -87,6 +90,7 @@ class Registration:
         query = event.payload
         user = event.from_.bare
         if query.find(f"{{{NS_REGISTER}}}remove") is not None:
+            self.server.storage.check_writable()  # a StorageFault before the result: the account stays
             event.reply()
             self.server.accounts.remove(user)
             return True
