@@ -21,9 +21,11 @@ How the faults are made:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -317,6 +319,28 @@ async def test_roster_remove_on_a_read_only_database(server, clients, caplog):
     no_traceback(caplog)
 
 
+
+async def test_offline_delivery_on_a_read_only_database_keeps_the_messages_and_the_stream(server, clients, caplog):
+    juliet = await clients("juliet@example.com/balcony")
+    for n in range(3):
+        await juliet.send(f"<message to='romeo@example.com' type='chat'><body>m{n}</body></message>")
+    await still_up(juliet)
+    romeo = await clients("romeo@example.com/orchard")
+    with read_only(server):
+        await romeo.send("<presence/>")  # delivery would delete the stored messages: refused
+        await still_up(romeo)
+    assert server.storage.count_offline("romeo@example.com") == 3
+    no_traceback(caplog)
+    one_line_about(caplog, "read")
+    again = await clients("romeo@example.com/garden")
+    await again.send("<presence/>")
+    await again.send(PING.format(id="after"))
+    bodies = []
+    while (el := await again.recv()).get("id") != "after":
+        if el.tag == "{jabber:client}message":
+            bodies.append(el.findtext("{jabber:client}body"))
+    assert bodies == ["m0", "m1", "m2"]
+
 # a bug while reading one connection's input ------------------------------------------------------
 async def test_a_bug_closes_only_that_connection_with_internal_server_error(server, clients, caplog, monkeypatch):
     other = await clients("nurse@example.com/desk")
@@ -401,3 +425,47 @@ def test_serve_in_a_read_only_folder_prints_one_sentence_and_exits_2(tmp_path):
     assert run.returncode == 2, run.stderr
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("xmpplab: "), run.stderr
+
+
+@needs_mount_namespace
+async def test_a_real_full_file_system(tmp_path):
+    """``xmpplab serve`` with its database on a 320 KB tmpfs (in a private mount namespace, gone with it)."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    script = (f"mount -t tmpfs -o size=320k tmpfs {folder} && "
+              f"exec {sys.executable} -m xmpplab serve --port 0 --register --no-tls --db {folder}/lab.sqlite")
+    proc = await asyncio.create_subprocess_exec(
+        "unshare", "-m", "--propagation", "private", "sh", "-c", script, cwd=os.getcwd(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    clients = []
+    try:
+        first = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        assert " serving " in first, first + (await proc.stderr.read()).decode()
+        port = int(first.rsplit(":", 1)[1])
+        c = await RawClient.open(port)
+        clients.append(c)
+        await c.open_stream()
+        for n in range(400):
+            reply = await c.request(f"<iq type='set' id='r{n}'><query xmlns='jabber:iq:register'><username>"
+                                    f"{'u' * 1000}{n}</username><password>pw</password></query></iq>")
+            if reply.get("type") == "error":
+                break
+        assert n > 0 and condition(reply) == ("wait", "resource-constraint")  # accepted until the disk was full
+        form = await c.request("<iq type='get' id='form'><query xmlns='jabber:iq:register'/></iq>")
+        assert form.get("type") == "result"  # the stream is still up
+        other = await RawClient.open(port)  # and the server accepts others
+        clients.append(other)
+        assert (await other.open_stream()).tag == "{http://etherx.jabber.org/streams}features"
+    finally:
+        for c in clients:
+            await c.close()
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(proc.wait(), 15)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+    log = (await proc.stderr.read()).decode()
+    assert "Traceback" not in log, log
+    assert "database or disk is full" in log, log
