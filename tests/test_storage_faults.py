@@ -366,7 +366,9 @@ async def test_a_bug_closes_only_that_connection_with_internal_server_error(serv
 @contextmanager
 def unwritable_file(path):
     """A database file this process cannot write: immutable as root (permissions do not stop root)."""
-    Server(["example.com"], db=str(path)).storage.close()  # a valid database, with its schema
+    made = Server(["example.com"], db=str(path))  # a valid database, with its schema and one account
+    made.accounts.add("juliet@example.com", "secret")
+    made.storage.close()
     for extra in ("-wal", "-shm"):
         if os.path.exists(f"{path}{extra}"):
             os.remove(f"{path}{extra}")
@@ -469,3 +471,16 @@ async def test_a_real_full_file_system(tmp_path):
     log = (await proc.stderr.read()).decode()
     assert "Traceback" not in log, log
     assert "database or disk is full" in log, log
+
+
+def test_accounts_add_on_an_unwritable_database_prints_one_sentence_and_exits_2(tmp_path):
+    db = tmp_path / "lab.sqlite"
+    with unwritable_file(db):
+        run = subprocess.run([sys.executable, "-m", "xmpplab", "accounts", "add", "tybalt@example.com",
+                              "--db", str(db), "--password", "pw"], capture_output=True, text=True, timeout=20)
+        listed = subprocess.run([sys.executable, "-m", "xmpplab", "accounts", "list", "--db", str(db)],
+                                capture_output=True, text=True, timeout=20)
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("xmpplab: ") and "cannot be written" in lines[0], run.stderr
+    assert listed.returncode == 0 and listed.stdout.split() == ["juliet@example.com"], listed.stderr

@@ -395,14 +395,16 @@ async def _serve_forever(server, args) -> int:
 def _accounts(args) -> int:
     from .jid import JID, InvalidJID
     from .server.auth import make_credentials
-    from .server.storage import Storage
+    from .server.storage import Storage, StorageUnavailable
 
     if args.action != "list" or args.db:
         db_dir = os.path.dirname(os.path.abspath(args.db))
         if not os.path.isdir(db_dir):
             raise CLIError(f"the folder of --db {args.db} does not exist")
     try:
-        storage = Storage(args.db)
+        storage = Storage(args.db, writable=args.action != "list")  # a list reads a read-only database too
+    except StorageUnavailable as exc:
+        raise CLIError(str(exc)) from None
     except Exception as exc:
         raise CLIError(f"cannot open the database {args.db}: {exc}") from None
     try:
