@@ -362,6 +362,27 @@ async def test_a_bug_closes_only_that_connection_with_internal_server_error(serv
     assert logged[0].name == "xmpplab.server"
 
 
+
+async def test_a_storage_fault_outside_any_handler_closes_only_that_stream_in_one_line(
+        server, clients, caplog, monkeypatch):
+    """A read the database refuses during login (a damaged file, say): that stream ends with a stream error."""
+    other = await clients("nurse@example.com/desk")
+    from xmpplab.server.storage import StorageFault
+
+    def damaged(domain, username):
+        raise StorageFault("database disk image is malformed", full=False)
+
+    monkeypatch.setattr(server.storage, "get_account", damaged)
+    c = await clients()
+    await c.open_stream()
+    await c.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGp1bGlldABzZWNyZXQ=</auth>")
+    err = await c.recv()
+    assert err.tag == "{http://etherx.jabber.org/streams}error"
+    assert err.find("{urn:ietf:params:xml:ns:xmpp-streams}internal-server-error") is not None
+    await still_up(other)
+    no_traceback(caplog)
+    one_line_about(caplog, "malformed")
+
 # read-only at start ------------------------------------------------------------------------------
 @contextmanager
 def unwritable_file(path):
