@@ -116,7 +116,8 @@ class StorageFault(StanzaError):
 
 
 class StorageUnavailable(OSError):
-    """``Server(db=...)`` on a database that cannot be opened or written: one readable sentence."""
+    """``Server(db=...)`` (and ``Storage(..., writable=True)``) on a database that cannot be opened or
+    written: one readable sentence, raised before anything starts."""
 
 
 def _fault(exc: sqlite3.Error) -> StorageFault | None:
@@ -174,8 +175,9 @@ class Storage:
         except sqlite3.Error as exc:
             if _fault(exc) is None:
                 raise
-            raise StorageUnavailable(f"the database {self.path} cannot be opened ({exc}): check that the file "
-                                     "and its folder exist and that this user may write them") from None
+            hint = ": check that its folder exists and that this user may write the file and the folder" \
+                if "unable to open" in str(exc) or "readonly" in str(exc) else ""
+            raise StorageUnavailable(f"the database {self.path} cannot be opened ({exc}){hint}") from None
         self._db = _Connection(db, self.path)
         self._lock = threading.Lock()
         row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
