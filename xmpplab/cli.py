@@ -313,6 +313,7 @@ def _serve(args) -> int:
     from .jid import JID, InvalidJID
     from .recording import JsonlRecorder
     from .server import Server
+    from .server.storage import StorageUnavailable
 
     users = []
     for spec in args.user or []:
@@ -352,7 +353,7 @@ def _serve(args) -> int:
         server = Server(domains, host=args.host, port=args.port, db=args.db, register=args.register,
                         recorder=recorder, tls=not args.no_tls, require_tls=args.require_tls,
                         s2s_port=args.s2s_port, peers=peers, limits=_limits_from(args))
-    except ValueError as exc:
+    except (ValueError, StorageUnavailable) as exc:  # the latter: a --db that cannot be opened or written
         raise CLIError(str(exc)) from None
     except Exception as exc:  # sqlite3 errors on a bad --db path and the like
         raise CLIError(f"cannot open the database {args.db}: {exc}") from None
@@ -403,14 +404,16 @@ async def _serve_forever(server, args) -> int:
 def _accounts(args) -> int:
     from .jid import JID, InvalidJID
     from .server.auth import make_credentials
-    from .server.storage import Storage
+    from .server.storage import Storage, StorageUnavailable
 
     if args.action != "list" or args.db:
         db_dir = os.path.dirname(os.path.abspath(args.db))
         if not os.path.isdir(db_dir):
             raise CLIError(f"the folder of --db {args.db} does not exist")
     try:
-        storage = Storage(args.db)
+        storage = Storage(args.db, writable=args.action != "list")  # a list reads a read-only database too
+    except StorageUnavailable as exc:
+        raise CLIError(str(exc)) from None
     except Exception as exc:
         raise CLIError(f"cannot open the database {args.db}: {exc}") from None
     try:

@@ -36,7 +36,7 @@ import logging
 import math
 import time
 
-from ..errors import error_reply, stream_error
+from ..errors import STREAM_CONDITIONS, StanzaError, error_reply, stream_error
 from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser
 from ..xml import local_name
 from .bucket import TokenBucket
@@ -137,19 +137,22 @@ class StreamConnection(asyncio.Protocol):
             # The TLS layer hands over the peer's first bytes before start_tls() returns.
             self._early.append(data)
             return
-        if self._bucket is not None and self._bucket.take(len(data), time.monotonic()):
-            # Over the rate: stop reading, and handle the bytes beyond it once they are earned.
-            late = min(len(data), math.ceil(-self._bucket.tokens))
-            if not self._holds & HOLD_RATE:
-                self._hold(HOLD_RATE)
-                asyncio.get_running_loop().call_later(late / self._bucket.rate, self._refilled)
-            if late < len(data):
-                self._process(data[:-late])
-            if self._backlog is None:
-                self._backlog = []
-            self._backlog.append(data[-late:])
-            return
-        self._process(data)
+        try:
+            if self._bucket is not None and self._bucket.take(len(data), time.monotonic()):
+                # Over the rate: stop reading, and handle the bytes beyond it once they are earned.
+                late = min(len(data), math.ceil(-self._bucket.tokens))
+                if not self._holds & HOLD_RATE:
+                    self._hold(HOLD_RATE)
+                    asyncio.get_running_loop().call_later(late / self._bucket.rate, self._refilled)
+                if late < len(data):
+                    self._process(data[:-late])
+                if self._backlog is None:
+                    self._backlog = []
+                self._backlog.append(data[-late:])
+                return
+            self._process(data)
+        except Exception as exc:  # never into asyncio's data_received: only this connection ends
+            self._failed(exc)
 
     def _process(self, data: bytes) -> None:
         if self._pending is not None or self._backlog:  # earlier stanzas wait for the peer to read
@@ -188,14 +191,31 @@ class StreamConnection(asyncio.Protocol):
         """The peer has read its answers, or earned its bytes: handle what waited, in order."""
         if self._holds & HOLD_OUTPUT or self.closed:
             return
-        if self._pending is not None:
-            (events, i), self._pending = self._pending, None
-            self._run(events, i)
-        while self._backlog and self._pending is None and not self._holds & HOLD_RATE and not self.closed:
-            data = self._backlog.pop(0)
-            self._run(self.parser.feed(data), 0)
+        try:
+            if self._pending is not None:
+                (events, i), self._pending = self._pending, None
+                self._run(events, i)
+            while self._backlog and self._pending is None and not self._holds & HOLD_RATE and not self.closed:
+                data = self._backlog.pop(0)
+                self._run(self.parser.feed(data), 0)
+        except Exception as exc:  # as in data_received: only this connection ends
+            self._failed(exc)
         if not self._backlog:
             self._backlog = None
+
+    def _failed(self, exc: Exception) -> None:
+        """Processing this connection's input raised: close it with a stream error, log it once.
+
+        An expected fault (a :class:`~xmpplab.errors.StanzaError` such as a full disk, already
+        logged where it happened) gets one line; anything else is a bug and gets its traceback.
+        """
+        if isinstance(exc, StanzaError):
+            log.warning("%s: closed after %s", self.conn_id, exc)
+            condition = exc.condition if exc.condition in STREAM_CONDITIONS else "internal-server-error"
+        else:
+            log.exception("%s: closed after a server error", self.conn_id)
+            condition = "internal-server-error"
+        self.close(condition)
 
     def eof_received(self):
         self.close(abort=True)
@@ -416,5 +436,8 @@ class StreamConnection(asyncio.Protocol):
         early, self._early = self._early, []
         for data in early:
             if not self.closed:
-                self._process(data)
+                try:
+                    self._process(data)
+                except Exception as exc:
+                    self._failed(exc)
         return True

@@ -177,7 +177,7 @@ class Server:
         self.name = name
         self.version = version
         self.tls_context = None
-        self.storage = Storage(db)
+        self.storage = Storage(db, writable=True)  # StorageUnavailable: one sentence, before anything starts
         self.accounts = Accounts(self)
         self.hooks = Hooks()
         self.router = Router(self)

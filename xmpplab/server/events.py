@@ -13,7 +13,10 @@ hooks exactly what it serves::
     pre-presence/bare                       (a local client's stanza, before routing)
 
 A handler may raise :class:`~xmpplab.errors.StanzaError`; the error goes
-back to the sender. Other events (``session-bound``, ``presence-available``,
+back to the sender. A storage fault is one (:class:`~xmpplab.server.storage.StorageFault`:
+a full disk is ``resource-constraint``, RFC 6120 8.3.3), logged in one line
+where it happened; any other exception is a bug, logged with its traceback
+and answered with ``internal-server-error``. Other events (``session-bound``, ``presence-available``,
 ``session-closed``, ``account-removed``) carry other payloads.
 """
 

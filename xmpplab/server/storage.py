@@ -4,14 +4,25 @@ In memory by default (notebooks), or a file that survives restarts
 (``xmpplab serve --db lab.sqlite``). Passwords are never stored: only the
 SCRAM salted keys of RFC 5802 / RFC 7677 for SHA-1 and SHA-256, from which
 PLAIN logins are verified too.
+
+Faults of the machine (a full disk, a read-only file or mount, a database
+locked or damaged) are raised as :class:`StorageFault`, a stanza error
+(RFC 6120 8.3.3), and logged in one line: the handler that was storing
+something answers the sender with it, and the connection stays up.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from ..errors import StanzaError
+
+log = logging.getLogger("xmpplab.server")
 
 SCHEMA_VERSION = 1
 
@@ -58,6 +69,9 @@ CREATE TABLE IF NOT EXISTS muc_affiliations ( -- owners, admins, members and out
 );
 """
 
+#: A write that shows whether the database can be written (when it was last checked).
+CHECK = "INSERT OR REPLACE INTO meta VALUES ('checked', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
+
 
 @dataclass
 class Credentials:
@@ -82,21 +96,106 @@ class RosterItem:
     groups: list[str] = field(default_factory=list)
 
 
-class Storage:
-    """A thin, synchronous wrapper around one SQLite database (fast on local disk or in memory)."""
+class StorageFault(StanzaError):
+    """The database refused a read or a write: answered as RFC 6120 8.3.3 says, logged in one line.
 
-    def __init__(self, path: str | None = None):
+    A full disk (SQLITE_FULL, "database or disk is full") is ``resource-constraint``,
+    type wait: the sender may try again later. Anything else the machine does to a
+    database (a read-only file, folder or mount, a lock held by another program, a
+    damaged file) is ``internal-server-error``. Every handler that answers a
+    :class:`~xmpplab.errors.StanzaError` answers this one too.
+    """
+
+    def __init__(self, reason: str, full: bool):
+        self.reason = reason
+        self.full = full
+        if full:
+            super().__init__("resource-constraint", "the server's disk is full; try again later")
+        else:
+            super().__init__("internal-server-error", f"the server could not use its database ({reason})")
+
+
+class StorageUnavailable(OSError):
+    """``Server(db=...)`` (and ``Storage(..., writable=True)``) on a database that cannot be opened or
+    written: one readable sentence, raised before anything starts."""
+
+
+def _fault(exc: sqlite3.Error) -> StorageFault | None:
+    """The fault an SQLite error stands for, or None when it is a bug (a constraint, a misuse)."""
+    if not (isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError):
+        return None
+    reason = str(exc)
+    return StorageFault(reason, getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "is full" in reason)
+
+
+class _Connection:
+    """An SQLite connection whose faults are raised as :class:`StorageFault` and logged in one line."""
+
+    def __init__(self, db: sqlite3.Connection, path: str):
+        self.raw = db
+        self.path = path
+
+    def execute(self, sql: str, args=()):
+        try:
+            return self.raw.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise self._failed(exc, sql) from None
+
+    def executemany(self, sql: str, rows):
+        try:
+            return self.raw.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise self._failed(exc, sql) from None
+
+    def _failed(self, exc: sqlite3.Error, sql: str) -> Exception:
+        fault = _fault(exc)
+        if fault is None:
+            return exc
+        log.warning("the database %s refused %s: %s", self.path, sql.split(None, 1)[0].upper(), fault.reason)
+        return fault
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
+class Storage:
+    """A thin, synchronous wrapper around one SQLite database (fast on local disk or in memory).
+
+    With ``writable=True`` (a server's database), a database that cannot be written
+    is refused at once with :class:`StorageUnavailable` rather than at the first write.
+    """
+
+    def __init__(self, path: str | None = None, writable: bool = False):
         self.path = path or ":memory:"
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            if _fault(exc) is None:
+                raise
+            hint = ": check that its folder exists and that this user may write the file and the folder" \
+                if "unable to open" in str(exc) or "readonly" in str(exc) else ""
+            raise StorageUnavailable(f"the database {self.path} cannot be opened ({exc}){hint}") from None
+        self._db = _Connection(db, self.path)
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) > SCHEMA_VERSION:
+        row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is not None and int(row[0]) > SCHEMA_VERSION:
             raise RuntimeError(f"{self.path} was written by a newer xmpplab (schema {row[0]})")
+        try:
+            if row is None:
+                db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            if writable:
+                db.execute(CHECK)
+        except sqlite3.Error as exc:
+            fault = _fault(exc)
+            if fault is None:
+                raise
+            db.close()
+            why = "its disk is full" if fault.full else f"{fault.reason}: check that this user may write the " \
+                "file and its folder, and that the disk is not mounted read-only"
+            raise StorageUnavailable(f"the database {self.path} cannot be written ({why})") from None
 
     def close(self) -> None:
         self._db.close()
@@ -104,6 +203,25 @@ class Storage:
     def _exec(self, sql: str, args=()):
         with self._lock:
             return self._db.execute(sql, args)
+
+    @contextmanager
+    def _transaction(self):
+        """Several statements as one: all of them are stored, or (after a fault) none."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.rollback()  # a no-op when SQLite already rolled back (as after SQLITE_FULL)
+                raise
+
+    def check_writable(self) -> None:
+        """Write one row (when the database was last checked); raise :class:`StorageFault` if it cannot be.
+
+        For steps that cannot be undone once begun (closing the sessions of an account being removed).
+        """
+        self._exec(CHECK)
 
     # accounts -------------------------------------------------------------
     def put_account(self, domain: str, username: str, creds: Credentials) -> None:
@@ -126,7 +244,7 @@ class Storage:
 
     def delete_account(self, domain: str, username: str) -> bool:
         bare = f"{username}@{domain}"
-        with self._lock:
+        with self._transaction():
             cur = self._db.execute("DELETE FROM accounts WHERE domain=? AND username=?", (domain, username))
             for table in ("roster", "subscription_requests", "offline", "roster_version"):
                 self._db.execute(f"DELETE FROM {table} WHERE owner=?", (bare,))
@@ -166,7 +284,7 @@ class Storage:
         self._exec("DELETE FROM roster WHERE owner=? AND contact=?", (owner, contact))
 
     def bump_roster_version(self, owner: str) -> int:
-        with self._lock:
+        with self._transaction():
             self._db.execute("INSERT INTO roster_version VALUES (?, 1) ON CONFLICT(owner)"
                              " DO UPDATE SET version = version + 1", (owner,))
             return self._db.execute("SELECT version FROM roster_version WHERE owner=?", (owner,)).fetchone()[0]
@@ -218,7 +336,7 @@ class Storage:
 
     def delete_muc_room(self, room: str) -> None:
         """Forget a room and its affiliations."""
-        with self._lock:
+        with self._transaction():
             self._db.execute("DELETE FROM muc_rooms WHERE room=?", (room,))
             self._db.execute("DELETE FROM muc_affiliations WHERE room=?", (room,))
 
@@ -228,8 +346,8 @@ class Storage:
                                " ORDER BY jid", (room,)))
 
     def put_muc_affiliations(self, room: str, rows) -> None:
-        """Replace the affiliations of a room with ``rows`` of (jid, affiliation, nick, reason)."""
-        with self._lock:
+        """Replace the affiliations of a room with ``rows`` of (jid, affiliation, nick, reason), all or none."""
+        with self._transaction():
             self._db.execute("DELETE FROM muc_affiliations WHERE room=?", (room,))
             self._db.executemany("INSERT INTO muc_affiliations (room, jid, affiliation, nick, reason)"
                                  " VALUES (?,?,?,?,?)", [(room, *row) for row in rows])

@@ -67,8 +67,11 @@ class Registration:
             jid = JID(local=username, domain=session.host)
         except InvalidJID as exc:
             return answer(error_reply(iq, "jid-malformed", exc.reason))
-        if self.server.storage.account_exists(jid.domain, jid.local):
-            return answer(error_reply(iq, "conflict", f"{jid} is already registered"))
+        try:
+            if self.server.storage.account_exists(jid.domain, jid.local):
+                return answer(error_reply(iq, "conflict", f"{jid} is already registered"))
+        except StanzaError as exc:
+            return answer(error_reply(iq, exc.condition, exc.text, exc.type))
         if session.limit_key is not None:  # Limits.registrations per registration_window, per address
             registrations = self.server.throttle.registrations
             wait = registrations.wait(session.limit_key)
@@ -78,9 +81,12 @@ class Registration:
             registrations.hit(session.limit_key)
 
         def store(credentials) -> None:
-            if self.server.storage.account_exists(jid.domain, jid.local):  # taken while the password was hashed
-                return answer(error_reply(iq, "conflict", f"{jid} is already registered"))
-            self.server.accounts.add(jid, password, credentials=credentials)
+            try:
+                if self.server.storage.account_exists(jid.domain, jid.local):  # taken while it was hashed
+                    return answer(error_reply(iq, "conflict", f"{jid} is already registered"))
+                self.server.accounts.add(jid, password, credentials=credentials)
+            except StanzaError as exc:  # a StorageFault: a full disk, a read-only database (logged by storage)
+                return answer(error_reply(iq, exc.condition, exc.text, exc.type))
             self.server.hooks.fire("account-registered", jid)
             answer(element("iq", {"type": "result", "id": iq.get("id")}))
 
@@ -114,6 +120,7 @@ class Registration:
             what = "cancel" if query.find(f"{{{NS_REGISTER}}}remove") is not None else "change the password of"
             raise StanzaError("not-allowed", f"you can only {what} your own account")
         if query.find(f"{{{NS_REGISTER}}}remove") is not None:
+            self.server.storage.check_writable()  # a StorageFault before the result: the account stays
             event.reply()
             self.server.accounts.remove(user)
             return True

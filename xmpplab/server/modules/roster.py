@@ -141,11 +141,12 @@ class Roster:
         return [s for s in self.server.resources(JID(_key(owner))) if s.interested]
 
     # writing -------------------------------------------------------------
-    def save(self, owner, item: RosterItem, force_push: bool = False) -> bool:
+    def save(self, owner, item: RosterItem, force_push: bool = False, stored=None) -> bool:
         """Store ``item``; when what the roster shows changed, bump the version and push (2.1.6).
 
         ``force_push``: push even if nothing visible changed (a roster set always gets a push,
-        2.3.2 and 2.4.2). Returns whether a push was sent.
+        2.3.2 and 2.4.2). ``stored()`` is called once the item is stored, before the pushes
+        (the iq result, which a storage fault replaces with an error). Returns whether a push was sent.
         """
         owner = _key(owner)
         old = self.storage.get_item(owner, item.contact)
@@ -154,15 +155,18 @@ class Roster:
                 self.storage.delete_item(owner, item.contact)
         else:
             self.storage.put_item(owner, item)
+        if stored is not None:
+            stored()
         if _visible(old) == _visible(item) and not (force_push and item.in_roster):
             return False
         self.push(owner, item.contact, item if item.in_roster else None)
         return True
 
-    def remove(self, owner, contact) -> RosterItem | None:
+    def remove(self, owner, contact, stored=None) -> RosterItem | None:
         """Delete ``contact`` from ``owner``'s roster with its subscription state; push the removal.
 
-        Returns the item as it was (None if there was none).
+        ``stored()`` is called once the rows are deleted, before the push. Returns the item as it
+        was (None if there was none).
         """
         owner, contact = _key(owner), _key(contact)
         old = self.storage.get_item(owner, contact)
@@ -170,6 +174,8 @@ class Roster:
             return None
         self.storage.delete_item(owner, contact)
         self.storage.delete_subscription_request(owner, contact)
+        if stored is not None:
+            stored()
         if old.in_roster:
             self.push(owner, contact, None)
         return old
@@ -242,8 +248,7 @@ def roster_set(event):
         old = roster.get(owner, contact)
         if old is None or not old.in_roster:
             raise StanzaError("item-not-found", f"{contact} is not in the roster (RFC 6121 2.5.3)")
-        event.reply()
-        roster.remove(owner, contact)
+        roster.remove(owner, contact, stored=event.reply)
         server.hooks.fire("roster-item-removed", SimpleNamespace(owner=owner, item=old, session=event.origin))
         return True
     name = el.get("name") or None
@@ -257,6 +262,6 @@ def roster_set(event):
         _text(group, "group name")
     item = roster.get(owner, contact) or RosterItem(contact)
     item.name, item.groups, item.in_roster = name, groups, True
-    event.reply()  # 2.3.2: the result to the resource that sent the set, and a push to all interested ones
-    roster.save(owner, item, force_push=True)
+    # 2.3.2: the result to the resource that sent the set (once stored), and a push to all interested ones
+    roster.save(owner, item, force_push=True, stored=event.reply)
     return True
