@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fuzz.harness import check_stream, run_connection
+from tests.fuzz.harness import LOCAL_PEER, REMOTE_PEER, check_stream, run_connection
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "fuzz" / "corpus"
@@ -36,14 +36,16 @@ def test_seed_passes_the_stream_harness(seed):
     check_stream(seed.read_bytes())
 
 
+@pytest.mark.parametrize("peer", [LOCAL_PEER, REMOTE_PEER], ids=["local", "remote"])
 @pytest.mark.parametrize("seed", SEEDS, ids=[p.name for p in SEEDS])
-async def test_seed_passes_the_connection_harness(seed):
-    await run_connection(seed.read_bytes())
+async def test_seed_passes_the_connection_harness(seed, peer):
+    await run_connection(seed.read_bytes(), peer=peer)
 
 
 async def test_the_login_seed_really_logs_in_and_chats():
     """The harness is only worth its seeds: the login seed reaches a bound resource and a message round trip."""
-    session, _transport, written = await run_connection((CORPUS / "login-plain-and-chat.xml").read_bytes())
+    seed = (CORPUS / "login-plain-and-chat.xml").read_bytes()
+    session, _transport, written = await run_connection(seed, peer=LOCAL_PEER)
     assert b"<jid>juliet@example.com/balcony</jid>" in written
     assert b"<body>to myself</body>" in written and b'<iq type="result" id="p1"' in written
     assert written.endswith(b"</stream:stream>") and session.closed
