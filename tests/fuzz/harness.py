@@ -60,7 +60,7 @@ TOLERATED: tuple[str, ...] = () if os.environ.get("XMPPLAB_FUZZ_STRICT") else (
     "namespace-ill-formed", "stall", "invalid-namespace-uri")
 
 #: How each tolerated defect shows in an error message (lxml's, as the server logs it).
-_SIGNS = {"namespace-ill-formed": ("Namespace prefix", "Failed to parse QName", "unbound prefix"),
+_SIGNS = {"namespace-ill-formed": ("is not a QName", "Namespace prefix", "Failed to parse QName", "unbound prefix"),
           "invalid-namespace-uri": ("is not a valid URI",)}
 
 
@@ -102,6 +102,13 @@ def relay_safe(el) -> str | None:
     text, then UTF-8); lxml's default ASCII output would write a non-ASCII name as a character
     reference, which is not XML.
     """
+    for node in el.iter():
+        if not isinstance(node.tag, str):
+            return f"it holds a {type(node).__name__}, which XMPP forbids"
+        for name in (node.tag, *node.attrib):
+            local = name.rpartition("}")[2]
+            if ":" in local or not local:  # an unbound prefix (<foo:bar/>), <a:b:c/>, <quer:/>, <:a/>
+                return f"the name {name!r} is not a QName (XML Namespaces 1.0 section 3)"
     text = etree.tostring(el, encoding=str).encode("utf-8")
     try:
         again = etree.fromstring(text, etree.XMLParser(resolve_entities=False, no_network=True))
