@@ -42,6 +42,8 @@ import hmac
 import logging
 import secrets
 
+from lxml import etree
+
 from ..errors import error_reply
 from ..jid import JID, InvalidJID
 from ..xml import (NS_CLIENT, NS_DIALBACK, NS_DIALBACK_FEATURE, NS_SASL, NS_SERVER, NS_STREAM, NS_TLS,
@@ -193,7 +195,14 @@ class S2SIncoming(StreamConnection):
             if not self.server.s2s.serves(to.domain):
                 return self.close("host-unknown", f"this server does not serve {to.domain}")
             return self.close("invalid-from", f"{frm.domain} has not proved it is {frm.domain} on this stream")
-        self.server.router.route(to_namespace(el, NS_CLIENT), origin=self)
+        try:
+            stanza = to_namespace(el, NS_CLIENT)
+        except etree.XMLSyntaxError as exc:
+            # The stream parser let through what lxml refuses when the stanza's text is parsed again
+            # (an unbound prefix, a namespace name that is not a URI): RFC 6120 4.9.3.13.
+            log.info("%s: a stanza from %s is not namespace-well-formed: %s", self.conn_id, frm.domain, exc)
+            return self.close("not-well-formed", f"a stanza is not namespace-well-formed: {exc}")
+        self.server.router.route(stanza, origin=self)
 
     @property
     def local_domain(self) -> str | None:
