@@ -21,6 +21,9 @@ runs the load generator
    at a time; logins/s.
 
 Throughput and logins run ``--rounds`` times; the median round is reported.
+All servers run at once (idle unless measured) and the rounds are
+interleaved: each round visits every server before the next starts, so a
+change in the machine's background load spreads over all of them.
 The CPU time of the server and of the load generator during each timed part
 is reported beside the figures, so one can see which side was saturated.
 Results go to ``benchmarks/RESULTS.md`` (and the raw numbers to
@@ -468,51 +471,81 @@ def median_round(rounds: list[dict], key: str) -> dict:
     return ordered[(len(ordered) - 1) // 2]
 
 
-async def bench_server(server: ServerUnderTest, opts) -> dict:
-    """Start one server, run all scenarios, stop it; return its figures."""
+FAILURES = (RuntimeError, ProsodyError, EjabberdError, OSError, asyncio.TimeoutError)
+
+
+async def set_up(server: ServerUnderTest, opts, loadgen_cpus) -> dict:
+    """Start one server, create its accounts, measure its memory per idle connection."""
     out: dict = {"name": server.name}
-    server_cpu = 0 if opts.pin else None
-    loadgen_cpus = [1] if opts.pin else [None]
     server.start()
-    try:
-        if server_cpu is not None:
-            for proc in server.processes():
-                proc.cpu_affinity([server_cpu])
-        out["pid"] = server.pid
-        accounts = max(opts.idle, 2 * opts.pairs, opts.login_accounts)
-        out["registration"] = await register_accounts(server, accounts)
-        print(f"  {server.name}: {accounts} accounts in "
-              f"{out['registration']['wall_s']:.1f} s", flush=True)
-
-        out["memory"] = await measure_memory(server, opts, loadgen_cpus)
-        print(f"  {server.name}: {out['memory']['kb_per_connection']:.1f} kB per idle "
-              f"connection ({out['memory']['connections']} connections)", flush=True)
-
-        rounds = []
-        for i in range(opts.rounds):
-            run = await measure_throughput(server, opts, loadgen_cpus)
-            rounds.append(run)
-            print(f"  {server.name}: throughput round {i + 1}: {run['messages_per_s']:,.0f} "
-                  f"msg/s, lost {run['lost']}, server CPU {run['server_cpu_percent']:.0f}%, "
-                  f"loadgen CPU {run['loadgen_cpu_percent']:.0f}%", flush=True)
-        out["throughput_rounds"] = rounds
-        out["throughput"] = median_round(rounds, "messages_per_s")
-        out["throughput"]["all_clean"] = all(r["clean"] for r in rounds)
-
-        rounds = []
-        for i in range(opts.rounds):
-            run = await measure_logins(server, opts, loadgen_cpus)
-            rounds.append(run)
-            print(f"  {server.name}: login round {i + 1}: {run['logins_per_s']:,.0f} logins/s, "
-                  f"failed {run['failed']}, server CPU {run['server_cpu_percent']:.0f}%, "
-                  f"loadgen CPU {run['loadgen_cpu_percent']:.0f}%", flush=True)
-        out["login_rounds"] = rounds
-        out["login"] = median_round(rounds, "logins_per_s")
-        out["server_alive_at_end"] = server.alive()
-    finally:
-        server.stop()
-    out["notes"] = server.notes
+    if opts.pin:
+        for proc in server.processes():
+            proc.cpu_affinity([0])
+    out["pid"] = server.pid
+    accounts = max(opts.idle, 2 * opts.pairs, opts.login_accounts)
+    out["registration"] = await register_accounts(server, accounts)
+    print(f"  {server.name}: {accounts} accounts in "
+          f"{out['registration']['wall_s']:.1f} s", flush=True)
+    out["memory"] = await measure_memory(server, opts, loadgen_cpus)
+    print(f"  {server.name}: {out['memory']['kb_per_connection']:.1f} kB per idle "
+          f"connection ({out['memory']['connections']} connections)", flush=True)
     return out
+
+
+async def bench_all(plan: list[ServerUnderTest], opts) -> dict[str, dict | str]:
+    """Measure every server of ``plan``; return its figures (or why it failed) by name.
+
+    All servers run at once (idle unless measured): each is set up and its
+    memory measured, then every round of throughput, and then of logins,
+    visits every server before the next round starts, in an order that
+    rotates.  A change in the machine's background load (other users of a
+    shared machine) then spreads over all servers instead of landing on one,
+    which keeps the ratios of one run comparable.
+    """
+    loadgen_cpus = [1] if opts.pin else [None]
+    results: dict[str, dict | str] = {}
+    live: list[tuple[ServerUnderTest, dict]] = []
+    try:
+        for server in plan:
+            print(f"{server.name}: set-up", flush=True)
+            try:
+                live.append((server, await set_up(server, opts, loadgen_cpus)))
+            except FAILURES as exc:
+                print(f"  {server.name}: FAILED: {exc}", flush=True)
+                results[server.name] = f"failed: {str(exc).splitlines()[0][:200]}"
+                server.stop()
+        phases = (("throughput", measure_throughput, "messages_per_s", "msg/s", "lost"),
+                  ("login", measure_logins, "logins_per_s", "logins/s", "failed"))
+        for phase, measure, key, unit, bad in phases:
+            for i in range(opts.rounds):
+                shift = i % max(1, len(live))
+                for server, out in live[shift:] + live[:shift]:
+                    if server.name in results:
+                        continue                      # failed in an earlier round
+                    try:
+                        run = await measure(server, opts, loadgen_cpus)
+                    except FAILURES as exc:
+                        print(f"  {server.name}: FAILED: {exc}", flush=True)
+                        results[server.name] = f"failed: {str(exc).splitlines()[0][:200]}"
+                        continue
+                    out.setdefault(f"{phase}_rounds", []).append(run)
+                    print(f"  {server.name}: {phase} round {i + 1}: {run[key]:,.0f} {unit}, "
+                          f"{bad} {run[bad]}, server CPU {run['server_cpu_percent']:.0f}%, "
+                          f"loadgen CPU {run['loadgen_cpu_percent']:.0f}%", flush=True)
+        for server, out in live:
+            if server.name in results:
+                continue
+            out["throughput"] = dict(median_round(out["throughput_rounds"], "messages_per_s"))
+            out["throughput"]["all_clean"] = all(r["clean"] for r in out["throughput_rounds"])
+            out["login"] = median_round(out["login_rounds"], "logins_per_s")
+            out["server_alive_at_end"] = server.alive()
+    finally:
+        for server, _out in live:
+            server.stop()
+    for server, out in live:
+        out["notes"] = server.notes
+        results.setdefault(server.name, out)
+    return results
 
 
 # ------------------------------------------------------------------ report
@@ -827,13 +860,7 @@ async def main_async(opts) -> int:
             print("ejabberd: skipped, not installed", flush=True)
         else:
             plan.append(EjabberdUnderTest())
-    for server in plan:
-        print(f"{server.name}:", flush=True)
-        try:
-            servers[server.name] = await bench_server(server, opts)
-        except (RuntimeError, ProsodyError, OSError, asyncio.TimeoutError) as exc:
-            print(f"  {server.name}: FAILED: {exc}", flush=True)
-            servers[server.name] = f"failed: {str(exc).splitlines()[0][:200]}"
+    servers.update(await bench_all(plan, opts))
     info = machine_info()
     write_report(opts.output, info, opts, servers)
     opts.json.write_text(json.dumps({"machine": info, "options": {
