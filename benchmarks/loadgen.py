@@ -22,6 +22,9 @@ Scenarios (each a subcommand; ``--help`` lists the options):
     restart, bind, ``</stream:stream>``, close.  Accounts are warmed up
     (logged in once each) before the timed part, so the client's PBKDF2 is
     cached.  Figure: logins/s.
+``ping``
+    K clients each send P pings (XEP-0199) to the server one at a time,
+    a few milliseconds apart; round-trip percentiles (p50, p99, max).
 ``idle``
     Open P authenticated, bound connections and keep them idle until told
     to close them (the coordinator measures the server's memory meanwhile).
@@ -53,6 +56,8 @@ import collections
 import json
 import os
 import re
+import ssl
+import statistics
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -222,9 +227,11 @@ class XmppConnection(asyncio.Protocol):
             raise XmppError(f"expected {tag}, got {ET.tostring(element, 'unicode')[:300]}")
         return element
 
-    async def iq(self, payload: str, iq_id: str, timeout: float | None = 30.0) -> ET.Element:
-        """Send ``<iq type='set'>`` and return its result (raise on error)."""
-        self.send(f"<iq type='set' id='{iq_id}'>{payload}</iq>")
+    async def iq(self, payload: str, iq_id: str, timeout: float | None = 30.0,
+                 kind: str = "set", to: str | None = None) -> ET.Element:
+        """Send ``<iq type='set'>`` (or ``kind``) and return its result (raise on error)."""
+        address = f" to='{xml_escape(to)}'" if to else ""
+        self.send(f"<iq type='{kind}' id='{iq_id}'{address}>{payload}</iq>")
         while True:
             element = await self.next_element(timeout)
             if element.tag == f"{{{CLIENT_NS}}}iq" and element.get("id") == iq_id:
@@ -252,27 +259,54 @@ async def connect(host: str, port: int) -> XmppConnection:
 def _check_features(features: ET.Element) -> None:
     starttls = features.find(f"{{{TLS_NS}}}starttls")
     if starttls is not None and starttls.find(f"{{{TLS_NS}}}required") is not None:
-        raise XmppError("the server requires STARTTLS; this load generator is plaintext only")
+        raise XmppError("the server requires STARTTLS; pass tls=True (soak.py) to use it")
+
+
+def insecure_tls_context() -> ssl.SSLContext:
+    """A client TLS context that accepts the lab's self-signed certificate (loopback only)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+async def starttls(conn: XmppConnection, domain: str, context: ssl.SSLContext,
+                   timeout: float | None) -> ET.Element:
+    """RFC 6120 section 5: ``<starttls/>``, ``<proceed/>``, TLS handshake, new stream; return its features."""
+    conn.send(f"<starttls xmlns='{TLS_NS}'/>")
+    await conn.expect(f"{{{TLS_NS}}}proceed", timeout)
+    conn.transport = await conn.loop.start_tls(conn.transport, conn, context,
+                                               server_hostname=domain)
+    conn.open_stream(domain)
+    return await conn.expect(f"{{{STREAM_NS}}}features", timeout)
 
 
 async def login(host: str, port: int, domain: str, user: str, password: str,
-                resource: str = RESOURCE, timeout: float = 30.0) -> XmppConnection:
-    """Connect, authenticate with SCRAM-SHA-1, bind; return the open connection."""
+                resource: str = RESOURCE, timeout: float = 30.0,
+                tls: ssl.SSLContext | None = None) -> XmppConnection:
+    """Connect, authenticate with SCRAM-SHA-1, bind; return the open connection.
+
+    With ``tls`` (a client context) the stream goes through STARTTLS first.
+    """
     try:
         async with asyncio.timeout(timeout):
-            return await _login(host, port, domain, user, password, resource)
+            return await _login(host, port, domain, user, password, resource, tls)
     except TimeoutError:
         raise XmppError(f"login of {user} took more than {timeout} s") from None
 
 
 async def _login(host: str, port: int, domain: str, user: str, password: str,
-                 resource: str) -> XmppConnection:
+                 resource: str, tls: ssl.SSLContext | None = None) -> XmppConnection:
     """The steps of :func:`login`, under its single timeout."""
     timeout = None
     conn = await connect(host, port)
     try:
         conn.open_stream(domain)
         features = await conn.expect(f"{{{STREAM_NS}}}features", timeout)
+        if tls is not None:
+            if features.find(f"{{{TLS_NS}}}starttls") is None:
+                raise XmppError("the server does not offer STARTTLS")
+            features = await starttls(conn, domain, tls, timeout)
         _check_features(features)
         mechanisms = [m.text for m in features.iter(f"{{{SASL_NS}}}mechanism")]
         if "SCRAM-SHA-1" not in mechanisms:
@@ -625,6 +659,47 @@ async def scenario_idle(args) -> dict:
     return result
 
 
+def percentiles_ms(samples: list[float]) -> dict:
+    """p50, p90, p99 and max of round trips given in seconds, in milliseconds."""
+    if not samples:
+        return {"count": 0}
+    ordered = sorted(samples)
+
+    def at(q: float) -> float:
+        return 1000.0 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {"count": len(ordered), "p50_ms": at(0.50), "p90_ms": at(0.90), "p99_ms": at(0.99),
+            "max_ms": 1000.0 * ordered[-1], "mean_ms": 1000.0 * statistics.fmean(ordered)}
+
+
+async def scenario_ping(args) -> dict:
+    """K clients each send P pings (XEP-0199) to the server, one at a time; round-trip percentiles."""
+    conns = await gather_limited(
+        (login(args.host, args.port, args.domain, user_name(args.prefix, args.first + i),
+               args.password) for i in range(args.clients)), 10)
+    await wait_go(args.wait_go)
+    rtts: list[float] = []
+    ping = "<ping xmlns='urn:xmpp:ping'/>"
+
+    async def pinger(conn: XmppConnection, k: int) -> None:
+        for n in range(args.pings):
+            started = time.perf_counter()
+            await conn.iq(ping, f"ping{k}-{n}", 10.0, kind="get", to=args.domain)
+            rtts.append(time.perf_counter() - started)
+            await asyncio.sleep(args.interval / 1000.0)      # pacing, not waiting for an event
+
+    meter = Meter()
+    meter.start()
+    await asyncio.gather(*(pinger(c, k) for k, c in enumerate(conns)))
+    meter.stop()
+    for conn in conns:
+        conn.close()
+    result = {"scenario": "ping", "clients": args.clients, "pings_per_client": args.pings,
+              "interval_ms": args.interval, "rtt": percentiles_ms(rtts)}
+    result.update(meter.report())
+    return result
+
+
 # ------------------------------------------------------------------- command
 
 def build_parser() -> argparse.ArgumentParser:
@@ -671,10 +746,16 @@ def build_parser() -> argparse.ArgumentParser:
     idle.add_argument("--presence", action="store_true", help="send initial presence")
     idle.add_argument("--hold", type=float, default=5.0,
                       help="seconds to hold without --wait-go")
+    png = sub.add_parser("ping", parents=[common], help="ping round trips (XEP-0199)")
+    png.add_argument("--first", type=int, default=0)
+    png.add_argument("--clients", type=int, default=4)
+    png.add_argument("--pings", type=int, default=500, help="pings per client, one at a time")
+    png.add_argument("--interval", type=float, default=5.0, help="milliseconds between pings")
     return parser
 
 
 SCENARIOS = {
+    "ping": scenario_ping,
     "register": scenario_register,
     "throughput": scenario_throughput,
     "login": scenario_login,

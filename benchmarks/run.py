@@ -1,14 +1,16 @@
-"""Benchmark the xmpplab server against Prosody, side by side in one run.
+"""Benchmark the xmpplab server against Prosody and ejabberd, side by side in one run.
 
 Usage (from the repository root)::
 
     .venv/bin/python benchmarks/run.py            # full run, about a minute per server
     .venv/bin/python benchmarks/run.py --quick    # smaller, one round
 
-For each server under test -- ``xmpplab``, ``xmpplab --record`` and a
-Prosody from Debian's packages (started on loopback through
-:mod:`xmpplab.testing.prosody`) -- it starts the server as a separate
-process, creates accounts in-band, then runs the load generator
+For each server under test -- ``xmpplab``, ``xmpplab --limit-loopback`` (the
+per-address limits checked on loopback too), ``xmpplab --record``, and a
+Prosody and an ejabberd from Debian's packages (started on loopback through
+:mod:`xmpplab.testing.prosody` and :mod:`xmpplab.testing.ejabberd`) -- it
+starts the server as a separate process, creates accounts in-band, then
+runs the load generator
 (``benchmarks/loadgen.py``) in separate processes:
 
 1. memory: P idle authenticated connections; the server's resident memory
@@ -19,13 +21,18 @@ process, creates accounts in-band, then runs the load generator
    at a time; logins/s.
 
 Throughput and logins run ``--rounds`` times; the median round is reported.
+All servers run at once (idle unless measured) and the rounds are
+interleaved: each round visits every server before the next starts, so a
+change in the machine's background load spreads over all of them.
 The CPU time of the server and of the load generator during each timed part
 is reported beside the figures, so one can see which side was saturated.
 Results go to ``benchmarks/RESULTS.md`` (and the raw numbers to
 ``benchmarks/results.json``).
 
 If ``import xmpplab.server`` fails, or ``python -m xmpplab`` does not exist
-yet, the xmpplab columns say "not measured yet" and Prosody is measured alone.
+yet, the xmpplab columns say "not measured yet" and the others are measured.
+The 10,000-connection benchmark and the soak are separate scripts
+(``conns10k.py``, ``soak.py``); ``--only conns10k`` runs the first.
 """
 
 from __future__ import annotations
@@ -53,10 +60,29 @@ sys.path.insert(0, str(REPO))
 
 from xmpplab.testing.prosody import (  # noqa: E402
     ProsodyError, ProsodyServer, free_port, prosody_path, prosody_version)
+from xmpplab.testing.ejabberd import (  # noqa: E402
+    EjabberdError, EjabberdServer, ejabberd_path, ejabberd_version)
 
 LOADGEN = BENCH_DIR / "loadgen.py"
 DOMAIN = "example.com"
 PASSWORD = "bench-password"
+
+#: The servers of the table, in column order.
+SERVERS = ["xmpplab", "xmpplab --limit-loopback", "xmpplab --record", "prosody", "ejabberd"]
+#: --only names: a kind of server selects its columns; conns10k runs conns10k.py.
+ONLY = {"xmpplab": SERVERS[:3], "limits": ["xmpplab", "xmpplab --limit-loopback"],
+        "record": ["xmpplab", "xmpplab --record"], "prosody": ["prosody"],
+        "ejabberd": ["ejabberd"], "references": ["prosody", "ejabberd"]}
+
+#: ``xmpplab --limit-loopback``: the limits apply to the benchmark's loopback
+#: clients, so every check runs; the per-address counts and the byte rate are
+#: raised above what the benchmark itself does (500 connections from one
+#: address, a sender writing megabytes per second), so the figure is the cost
+#: of checking the limits, not of being throttled by them.  The limits that
+#: honest benchmark traffic never reaches keep their defaults.
+LIMIT_FLAGS = ["--limit-loopback", "--bytes-per-second", "1G",
+               "--connections-per-address", "100000", "--unauthenticated-per-address", "1000",
+               "--registrations", "1000000", "--auth-failures", "1000000"]
 
 #: Targets from the issue: ratios of xmpplab to Prosody.
 TARGET_THROUGHPUT = 0.5     # at least half of Prosody's messages/s
@@ -163,13 +189,44 @@ def xmpplab_unavailable() -> str | None:
     return None
 
 
-class XmpplabUnderTest(ServerUnderTest):
-    """``python -m xmpplab serve`` as a separate process, optionally recording."""
+class EjabberdUnderTest(ServerUnderTest):
+    """ejabberd from Debian's packages, via :class:`EjabberdServer`."""
 
-    def __init__(self, record: bool) -> None:
+    name = "ejabberd"
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Plaintext c2s, in-band registration without its per-address timeout,
+        # listen backlog 1024, no shaper on the listener (unlimited), log level
+        # warning.  The launcher runs erl itself (not ejabberdctl through su),
+        # so the VM inherits our open-files limit.
+        self.server = EjabberdServer(domains=[DOMAIN], tls=False, allow_registration=True,
+                                     log_level="warning")
+
+    def start(self) -> None:
+        self.server.start()
+        self.port, self.pid = self.server.port, self.server.pid
+        threads = sum(p.num_threads() for p in self.processes())
+        self.notes.append(f"Erlang VM with its default schedulers (one per core: "
+                          f"{os.cpu_count()}), {threads} OS threads at start")
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+class XmpplabUnderTest(ServerUnderTest):
+    """``python -m xmpplab serve`` as a separate process, optionally recording or limited."""
+
+    def __init__(self, record: bool = False, limits: bool = False,
+                 extra: list[str] | None = None) -> None:
         super().__init__()
         self.record = record
-        self.name = "xmpplab --record" if record else "xmpplab"
+        self.limits = limits
+        self.extra = list(extra or [])
+        self.name = ("xmpplab --record" if record else
+                     "xmpplab --limit-loopback" if limits else "xmpplab")
+        if limits:
+            self.notes.append("flags: " + " ".join(LIMIT_FLAGS))
         self.workdir = Path(tempfile.mkdtemp(prefix="xmpplab-bench-"))
         self.record_file = self.workdir / "record.jsonl"
         self.log_file = self.workdir / "server.log"
@@ -181,6 +238,9 @@ class XmpplabUnderTest(ServerUnderTest):
                "--port", str(self.port), "--domain", DOMAIN, "--register"]
         if self.record:
             cmd += ["--record", str(self.record_file)]
+        if self.limits:
+            cmd += LIMIT_FLAGS
+        cmd += self.extra
         env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
         with open(self.log_file, "wb") as log:
             self.process = subprocess.Popen(
@@ -411,51 +471,81 @@ def median_round(rounds: list[dict], key: str) -> dict:
     return ordered[(len(ordered) - 1) // 2]
 
 
-async def bench_server(server: ServerUnderTest, opts) -> dict:
-    """Start one server, run all scenarios, stop it; return its figures."""
+FAILURES = (RuntimeError, ProsodyError, EjabberdError, OSError, asyncio.TimeoutError)
+
+
+async def set_up(server: ServerUnderTest, opts, loadgen_cpus) -> dict:
+    """Start one server, create its accounts, measure its memory per idle connection."""
     out: dict = {"name": server.name}
-    server_cpu = 0 if opts.pin else None
-    loadgen_cpus = [1] if opts.pin else [None]
     server.start()
-    try:
-        if server_cpu is not None:
-            for proc in server.processes():
-                proc.cpu_affinity([server_cpu])
-        out["pid"] = server.pid
-        accounts = max(opts.idle, 2 * opts.pairs, opts.login_accounts)
-        out["registration"] = await register_accounts(server, accounts)
-        print(f"  {server.name}: {accounts} accounts in "
-              f"{out['registration']['wall_s']:.1f} s", flush=True)
-
-        out["memory"] = await measure_memory(server, opts, loadgen_cpus)
-        print(f"  {server.name}: {out['memory']['kb_per_connection']:.1f} kB per idle "
-              f"connection ({out['memory']['connections']} connections)", flush=True)
-
-        rounds = []
-        for i in range(opts.rounds):
-            run = await measure_throughput(server, opts, loadgen_cpus)
-            rounds.append(run)
-            print(f"  {server.name}: throughput round {i + 1}: {run['messages_per_s']:,.0f} "
-                  f"msg/s, lost {run['lost']}, server CPU {run['server_cpu_percent']:.0f}%, "
-                  f"loadgen CPU {run['loadgen_cpu_percent']:.0f}%", flush=True)
-        out["throughput_rounds"] = rounds
-        out["throughput"] = median_round(rounds, "messages_per_s")
-        out["throughput"]["all_clean"] = all(r["clean"] for r in rounds)
-
-        rounds = []
-        for i in range(opts.rounds):
-            run = await measure_logins(server, opts, loadgen_cpus)
-            rounds.append(run)
-            print(f"  {server.name}: login round {i + 1}: {run['logins_per_s']:,.0f} logins/s, "
-                  f"failed {run['failed']}, server CPU {run['server_cpu_percent']:.0f}%, "
-                  f"loadgen CPU {run['loadgen_cpu_percent']:.0f}%", flush=True)
-        out["login_rounds"] = rounds
-        out["login"] = median_round(rounds, "logins_per_s")
-        out["server_alive_at_end"] = server.alive()
-    finally:
-        server.stop()
-    out["notes"] = server.notes
+    if opts.pin:
+        for proc in server.processes():
+            proc.cpu_affinity([0])
+    out["pid"] = server.pid
+    accounts = max(opts.idle, 2 * opts.pairs, opts.login_accounts)
+    out["registration"] = await register_accounts(server, accounts)
+    print(f"  {server.name}: {accounts} accounts in "
+          f"{out['registration']['wall_s']:.1f} s", flush=True)
+    out["memory"] = await measure_memory(server, opts, loadgen_cpus)
+    print(f"  {server.name}: {out['memory']['kb_per_connection']:.1f} kB per idle "
+          f"connection ({out['memory']['connections']} connections)", flush=True)
     return out
+
+
+async def bench_all(plan: list[ServerUnderTest], opts) -> dict[str, dict | str]:
+    """Measure every server of ``plan``; return its figures (or why it failed) by name.
+
+    All servers run at once (idle unless measured): each is set up and its
+    memory measured, then every round of throughput, and then of logins,
+    visits every server before the next round starts, in an order that
+    rotates.  A change in the machine's background load (other users of a
+    shared machine) then spreads over all servers instead of landing on one,
+    which keeps the ratios of one run comparable.
+    """
+    loadgen_cpus = [1] if opts.pin else [None]
+    results: dict[str, dict | str] = {}
+    live: list[tuple[ServerUnderTest, dict]] = []
+    try:
+        for server in plan:
+            print(f"{server.name}: set-up", flush=True)
+            try:
+                live.append((server, await set_up(server, opts, loadgen_cpus)))
+            except FAILURES as exc:
+                print(f"  {server.name}: FAILED: {exc}", flush=True)
+                results[server.name] = f"failed: {str(exc).splitlines()[0][:200]}"
+                server.stop()
+        phases = (("throughput", measure_throughput, "messages_per_s", "msg/s", "lost"),
+                  ("login", measure_logins, "logins_per_s", "logins/s", "failed"))
+        for phase, measure, key, unit, bad in phases:
+            for i in range(opts.rounds):
+                shift = i % max(1, len(live))
+                for server, out in live[shift:] + live[:shift]:
+                    if server.name in results:
+                        continue                      # failed in an earlier round
+                    try:
+                        run = await measure(server, opts, loadgen_cpus)
+                    except FAILURES as exc:
+                        print(f"  {server.name}: FAILED: {exc}", flush=True)
+                        results[server.name] = f"failed: {str(exc).splitlines()[0][:200]}"
+                        continue
+                    out.setdefault(f"{phase}_rounds", []).append(run)
+                    print(f"  {server.name}: {phase} round {i + 1}: {run[key]:,.0f} {unit}, "
+                          f"{bad} {run[bad]}, server CPU {run['server_cpu_percent']:.0f}%, "
+                          f"loadgen CPU {run['loadgen_cpu_percent']:.0f}%", flush=True)
+        for server, out in live:
+            if server.name in results:
+                continue
+            out["throughput"] = dict(median_round(out["throughput_rounds"], "messages_per_s"))
+            out["throughput"]["all_clean"] = all(r["clean"] for r in out["throughput_rounds"])
+            out["login"] = median_round(out["login_rounds"], "logins_per_s")
+            out["server_alive_at_end"] = server.alive()
+    finally:
+        for server, _out in live:
+            server.stop()
+    for server, out in live:
+        out["notes"] = server.notes
+        results.setdefault(server.name, out)
+    return results
 
 
 # ------------------------------------------------------------------ report
@@ -479,7 +569,8 @@ def machine_info() -> dict:
         "nproc": os.cpu_count(), "cpu": model,
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "kernel": platform.release(), "python": platform.python_version(),
-        "prosody": prosody_version() or "not installed", "scramp": scramp_version,
+        "prosody": prosody_version() or "not installed",
+        "ejabberd": ejabberd_version() or "not installed", "scramp": scramp_version,
     }
 
 
@@ -513,18 +604,28 @@ def loops(servers: dict) -> set[str]:
     return found
 
 
+#: Sections of RESULTS.md that other harnesses write; run.py keeps them.
+OTHER_SECTIONS = ("## 10,000 connections", "## Soak", "## Profile", "## Rendering", "## Course")
+
+
+def keep_sections(path: Path, headings=OTHER_SECTIONS, skip: str | None = None) -> list[str]:
+    """The sections of an existing report that another harness owns (text after each heading)."""
+    if not path.exists():
+        return []
+    old, kept = path.read_text(), []
+    for heading in headings:
+        if heading == skip:
+            continue
+        start = old.find("\n" + heading)
+        if start != -1:
+            end = old.find("\n## ", start + 1)
+            kept.append((old[start:] if end == -1 else old[start:end]).rstrip() + "\n")
+    return kept
+
+
 def write_report(path: Path, info: dict, opts, servers: dict[str, dict | str]) -> None:
     """Write RESULTS.md: the comparison table, CPU beside each figure, details."""
-    names = ["xmpplab", "xmpplab --record", "prosody"]
-
-    def figure(name: str, getter, spec: str) -> str:
-        entry = servers.get(name)
-        if not isinstance(entry, dict):
-            return "not measured yet" if entry is None else str(entry)
-        try:
-            return fmt(getter(entry), spec)
-        except (KeyError, TypeError):
-            return "failed"
+    names = SERVERS
 
     def value(name: str, getter):
         entry = servers.get(name)
@@ -535,29 +636,33 @@ def write_report(path: Path, info: dict, opts, servers: dict[str, dict | str]) -
         except (KeyError, TypeError):
             return None
 
-    def ratio_cells(getter, target: float, higher_is_better: bool) -> tuple[str, str]:
-        ref = value("prosody", getter)
-        ratios, passes = [], []
-        for name in names[:2]:
-            mine = value(name, getter)
-            if mine is None or not ref:
-                ratios.append("—")
-                passes.append("—")
-                continue
-            r = mine / ref
-            ratios.append(f"{r:.2f}x")
-            ok = r >= target if higher_is_better else r <= target
-            passes.append("yes" if ok else "**no**")
-        return " / ".join(ratios), " / ".join(passes)
+    def figure(name: str, getter, spec: str) -> str:
+        entry = servers.get(name)
+        if not isinstance(entry, dict):
+            return "not measured" if entry is None else str(entry)
+        mine = value(name, getter)
+        return "failed" if mine is None else fmt(mine, spec)
+
+    def ratio(name: str, ref: str, getter) -> float | None:
+        mine, theirs = value(name, getter), value(ref, getter)
+        return mine / theirs if mine is not None and theirs else None
+
+    def rcell(r: float | None) -> str:
+        return "—" if r is None else f"{r:.2f}x"
 
     tput = lambda e: e["throughput"]["messages_per_s"]          # noqa: E731
     logins = lambda e: e["login"]["logins_per_s"]               # noqa: E731
     memory = lambda e: e["memory"]["kb_per_connection"]          # noqa: E731
     lost = lambda e: sum(r["lost"] + r["duplicates"] + r["bounced"] + r["misrouted"]  # noqa: E731
                          for r in e["throughput_rounds"])
+    metrics = [  # label, getter, format, target vs Prosody, higher is better
+        (f"messages/s, {opts.pairs} pairs", tput, ",.0f", TARGET_THROUGHPUT, True),
+        ("logins/s (SCRAM-SHA-1, no TLS)", logins, ",.0f", TARGET_LOGINS, True),
+        ("kB RSS per idle authenticated connection", memory, ".1f", TARGET_MEMORY, False),
+    ]
 
     lines = [
-        "# Benchmark results: xmpplab server vs Prosody",
+        "# Benchmark results: xmpplab server vs Prosody and ejabberd",
         "",
         "Written by `benchmarks/run.py`" + (" --quick" if opts.quick else "") +
         "; see `benchmarks/README.md` for what each figure means.",
@@ -565,41 +670,54 @@ def write_report(path: Path, info: dict, opts, servers: dict[str, dict | str]) -
         f"- Date: {info['date']}",
         f"- Machine: {info['nproc']} cores ({info['cpu']}), {info['memory_gib']} GiB, "
         f"Linux {info['kernel']}",
-        f"- Python {info['python']}, Prosody {info['prosody']} (Debian package), "
-        f"scramp {info['scramp']}",
+        f"- Python {info['python']}, Prosody {info['prosody']}, ejabberd {info['ejabberd']} "
+        f"(Debian packages), scramp {info['scramp']}",
         f"- Load: {opts.pairs} pairs x {opts.messages:,} messages (window {opts.window} per "
         f"pair); {opts.logins:,} logins over {opts.login_accounts} accounts, {opts.login_concurrency} "
         f"at a time; {opts.idle} idle connections; median of {opts.rounds} round(s); "
         f"{opts.loadgen_procs} loadgen process(es), event loop "
         f"{', '.join(sorted(loops(servers))) or '?'}" + (", server pinned to CPU 0 and "
                                                         "loadgen to CPU 1" if opts.pin else ""),
+        "- xmpplab is one Python process (one core at most), Prosody one Lua process; "
+        "ejabberd's Erlang VM runs a scheduler on each core.",
         "",
-        "| metric | xmpplab | xmpplab --record | prosody | ratio (xmpplab / --record vs prosody) "
-        "| target | pass |",
-        "| --- | ---: | ---: | ---: | :---: | :---: | :---: |",
+        "| metric | " + " | ".join(names) + " |",
+        "| --- |" + " ---: |" * len(names),
     ]
-    ratio, ok = ratio_cells(tput, TARGET_THROUGHPUT, True)
-    lines.append(f"| messages/s, {opts.pairs} pairs | " + " | ".join(
-        figure(n, tput, ",.0f") for n in names) + f" | {ratio} | >= {TARGET_THROUGHPUT}x | {ok} |")
-    lines.append("| messages lost, duplicated, misrouted or bounced (all rounds) | " + " | ".join(
-        figure(n, lost, "d") for n in names) + " | | 0 | " + " / ".join(
-        ("—" if value(n, lost) is None else ("yes" if value(n, lost) == 0 else "**no**"))
-        for n in names[:2]) + " |")
-    ratio, ok = ratio_cells(logins, TARGET_LOGINS, True)
-    lines.append("| logins/s (SCRAM-SHA-1, no TLS) | " + " | ".join(
-        figure(n, logins, ",.0f") for n in names) + f" | {ratio} | >= {TARGET_LOGINS}x | {ok} |")
-    ratio, ok = ratio_cells(memory, TARGET_MEMORY, False)
-    lines.append("| kB RSS per idle authenticated connection | " + " | ".join(
-        figure(n, memory, ".1f") for n in names) + f" | {ratio} | <= {TARGET_MEMORY}x | {ok} |")
+    for label, getter, spec, _target, _higher in metrics:
+        lines.append(f"| {label} | " + " | ".join(figure(n, getter, spec) for n in names) + " |")
+    lines.append("| messages lost, duplicated, misrouted or bounced (all rounds; must be 0) | " +
+                 " | ".join(figure(n, lost, "d") for n in names) + " |")
+
+    lines += [
+        "",
+        "### Ratios (same run)",
+        "",
+        "xmpplab against the reference servers (target from the issue against Prosody), "
+        "and the cost of the limits and of recording: the figure of `xmpplab --limit-loopback` "
+        "and of `xmpplab --record` divided by plain `xmpplab`'s.",
+        "",
+        "| metric | xmpplab / prosody | target | pass | xmpplab / ejabberd | "
+        "--limit-loopback / xmpplab | --record / xmpplab |",
+        "| --- | :---: | :---: | :---: | :---: | :---: | :---: |",
+    ]
+    for label, getter, _spec, target, higher in metrics:
+        r = ratio("xmpplab", "prosody", getter)
+        ok = "—" if r is None else ("yes" if (r >= target if higher else r <= target) else "**no**")
+        lines.append(
+            f"| {label} | {rcell(r)} | {'>=' if higher else '<='} {target}x | {ok} | "
+            f"{rcell(ratio('xmpplab', 'ejabberd', getter))} | "
+            f"{rcell(ratio('xmpplab --limit-loopback', 'xmpplab', getter))} | "
+            f"{rcell(ratio('xmpplab --record', 'xmpplab', getter))} |")
 
     lines += [
         "",
         "## CPU during the timed parts",
         "",
         "Percent of one core, over the timed part of the median round. 100% server CPU "
-        "means the server was the bottleneck; a load generator near 100% (per process) "
-        "would mean the harness limits the figure. \"Other CPU\" is everything else "
-        "that was busy on the machine meanwhile (noise).",
+        "means a one-process server was the bottleneck (ejabberd can use 200% on 2 cores); "
+        "a load generator near 100% (per process) would mean the harness limits the figure. "
+        "\"Other CPU\" is everything else that was busy on the machine meanwhile (noise).",
         "",
         "| scenario | server | server CPU | loadgen CPU | loadgen processes | other CPU | "
         "limited by |",
@@ -608,7 +726,7 @@ def write_report(path: Path, info: dict, opts, servers: dict[str, dict | str]) -
     for name in names:
         entry = servers.get(name)
         if not isinstance(entry, dict):
-            lines.append(f"| all | {name} | {'not measured yet' if entry is None else entry} "
+            lines.append(f"| all | {name} | {'not measured' if entry is None else entry} "
                          "| | | | |")
             continue
         for label, key in (("throughput", "throughput"), ("logins", "login")):
@@ -627,21 +745,24 @@ def write_report(path: Path, info: dict, opts, servers: dict[str, dict | str]) -
     for name in names:
         entry = servers.get(name)
         if not isinstance(entry, dict):
-            reason = "not measured yet" if entry is None else entry
+            reason = "not measured" if entry is None else entry
             lines.append(f"- **{name}**: {reason}")
             continue
-        mem = entry["memory"]
-        lines.append(
-            f"- **{name}**: RSS {mem['rss_before'] / 2**20:.1f} MiB before, "
-            f"{mem['rss_after'] / 2**20:.1f} MiB with {mem['connections']} idle connections. "
-            "Throughput rounds (msg/s): " + ", ".join(
-                f"{r['messages_per_s']:,.0f}" for r in entry["throughput_rounds"]) +
-            ". Login rounds (logins/s): " + ", ".join(
-                f"{r['logins_per_s']:,.0f}" for r in entry["login_rounds"]) +
-            f"; failed logins: {sum(r['failed'] for r in entry['login_rounds'])}; "
-            f"client PBKDF2 computations during timed logins: "
-            f"{sum(r['pbkdf2_computed'] for r in entry['login_rounds'])}." +
-            "".join(f" {note}." for note in entry.get("notes", [])))
+        try:
+            mem = entry["memory"]
+            lines.append(
+                f"- **{name}**: RSS {mem['rss_before'] / 2**20:.1f} MiB before, "
+                f"{mem['rss_after'] / 2**20:.1f} MiB with {mem['connections']} idle connections. "
+                "Throughput rounds (msg/s): " + ", ".join(
+                    f"{r['messages_per_s']:,.0f}" for r in entry["throughput_rounds"]) +
+                ". Login rounds (logins/s): " + ", ".join(
+                    f"{r['logins_per_s']:,.0f}" for r in entry["login_rounds"]) +
+                f"; failed logins: {sum(r['failed'] for r in entry['login_rounds'])}; "
+                f"client PBKDF2 computations during timed logins: "
+                f"{sum(r['pbkdf2_computed'] for r in entry['login_rounds'])}." +
+                "".join(f" {note}." for note in entry.get("notes", [])))
+        except KeyError as exc:
+            lines.append(f"- **{name}**: incomplete ({exc} missing)")
     lines += [
         "",
         "The load generator and the server share the machine's "
@@ -649,24 +770,30 @@ def write_report(path: Path, info: dict, opts, servers: dict[str, dict | str]) -
         "one after the other, in this one run.",
         "",
     ]
-    # Keep the sections other harnesses own (render_bench.py: "## Rendering"; course_bench.py: "## Course").
-    if path.exists():
-        old = path.read_text()
-        for heading in ("\n## Rendering", "\n## Course"):
-            start = old.find(heading)
-            if start != -1:
-                end = old.find("\n## ", start + 1)
-                lines.append(old[start:] if end == -1 else old[start:end])
+    lines += keep_sections(path)
     path.write_text("\n".join(lines))
 
 
 # ------------------------------------------------------------------- main
 
+def only_list(text: str) -> list[str]:
+    """``--only a,b``: check each name."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ONLY and n != "conns10k"]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown name {', '.join(unknown) or text!r}; choose from "
+            f"{', '.join([*ONLY, 'conns10k'])}")
+    return names
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
-    parser.add_argument("--only", choices=["xmpplab", "prosody"],
-                        help="measure only one kind of server")
+    parser.add_argument("--only", type=only_list, default=None, metavar="NAMES",
+                        help="comma-separated: xmpplab (its 3 variants), limits (xmpplab and "
+                             "--limit-loopback), record, prosody, ejabberd, references (prosody "
+                             "and ejabberd), conns10k (runs benchmarks/conns10k.py instead)")
     parser.add_argument("--pairs", type=int, default=10)
     parser.add_argument("--messages", type=int, help="messages per pair (10000; quick 2000)")
     parser.add_argument("--window", type=int, default=100, help="messages in flight per pair")
@@ -700,30 +827,40 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 async def main_async(opts) -> int:
-    servers: dict[str, dict | str | None] = {
-        "xmpplab": None, "xmpplab --record": None, "prosody": None}
+    only = opts.only or list(ONLY)
+    wanted = [n for n in SERVERS if any(n in ONLY[o] for o in only if o in ONLY)]
+    if "conns10k" in only:
+        cmd = [sys.executable, str(BENCH_DIR / "conns10k.py")] + (["--quick"] if opts.quick else [])
+        code = subprocess.run(cmd, cwd=REPO).returncode
+        if not wanted:
+            return code
+    servers: dict[str, dict | str | None] = {name: None for name in SERVERS}
     plan: list[ServerUnderTest] = []
-    if opts.only in (None, "xmpplab"):
+    if any(n.startswith("xmpplab") for n in wanted):
         reason = xmpplab_unavailable()
         if reason:
             print(f"xmpplab: skipped, {reason}", flush=True)
-            servers["xmpplab"] = servers["xmpplab --record"] = f"not measured yet: {reason}"
+            for name in wanted:
+                if name.startswith("xmpplab"):
+                    servers[name] = f"not measured yet: {reason}"
         else:
-            plan += [XmpplabUnderTest(record=False), XmpplabUnderTest(record=True)]
-    if opts.only in (None, "prosody"):
+            plan += [XmpplabUnderTest(record=name == "xmpplab --record",
+                                      limits=name == "xmpplab --limit-loopback")
+                     for name in wanted if name.startswith("xmpplab")]
+    if "prosody" in wanted:
         if prosody_path() is None:
             servers["prosody"] = "not measured: prosody is not installed (apt-get install prosody)"
             print("prosody: skipped, not installed", flush=True)
         else:
             plan.append(ProsodyUnderTest(opts.prosody_log_level,
                                          None if opts.prosody_stock else 1.0))
-    for server in plan:
-        print(f"{server.name}:", flush=True)
-        try:
-            servers[server.name] = await bench_server(server, opts)
-        except (RuntimeError, ProsodyError, OSError, asyncio.TimeoutError) as exc:
-            print(f"  {server.name}: FAILED: {exc}", flush=True)
-            servers[server.name] = f"failed: {str(exc).splitlines()[0][:200]}"
+    if "ejabberd" in wanted:
+        if ejabberd_path() is None:
+            servers["ejabberd"] = "not measured: ejabberd is not installed (apt-get install ejabberd)"
+            print("ejabberd: skipped, not installed", flush=True)
+        else:
+            plan.append(EjabberdUnderTest())
+    servers.update(await bench_all(plan, opts))
     info = machine_info()
     write_report(opts.output, info, opts, servers)
     opts.json.write_text(json.dumps({"machine": info, "options": {
