@@ -290,7 +290,6 @@ def test_any_bytes_end_in_stanzas_or_a_clean_stream_error(data):
 
 # Known defects of the stream core (issue 10), being fixed on branch poison ------------------------
 
-@pytest.mark.xfail(strict=True, reason=KNOWN.format(1))
 @given(stanzas(), st.sampled_from([b"<foo:bar/>", b"<body foo:y='1'>x</body>"]))
 @example(None, b"<foo:bar/>")
 def test_unbound_prefixes_are_not_well_formed(stanza, bad):
@@ -302,7 +301,6 @@ def test_unbound_prefixes_are_not_well_formed(stanza, bad):
     assert events and isinstance(events[-1], StreamViolation) and events[-1].condition == "not-well-formed"
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN.format(7))
 @given(st.sampled_from("'\""), st.sampled_from(["", " encoding='UTF-8'"]))
 @example("'", "")
 def test_an_xml_1_1_declaration_is_refused(q, encoding):
@@ -311,7 +309,6 @@ def test_an_xml_1_1_declaration_is_refused(q, encoding):
     assert events and isinstance(events[-1], StreamViolation)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN.format(7))
 @given(st.sampled_from("'\""), st.integers(1, 50))
 @example("'", 7)
 def test_a_start_tag_of_quotes_is_refused_at_once(c, n):
@@ -324,9 +321,6 @@ def test_a_start_tag_of_quotes_is_refused_at_once(c, n):
 
 # Found by these tests and the fuzzer, not fixed yet -----------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=FOUND.format(
-    "names that are not QNames (<quer:/>, <a:b:c/>, <:a/>, attributes a:, :a, xmln:s:x) pass the stream parser and are "
-    "relayed; expat (slixmpp) and lxml refuse them: the same poison as issue 10 item 1 without an unbound prefix"))
 @given(st.sampled_from(["<quer:/>", "<a:b:c xmlns:a='urn:x'/>", "<:a/>", "<b a:='1'/>", "<b :a='1'/>",
                         "<b xmlns:a='urn:x' a:b:c='1'/>", "<b xmln:s:x='1'/>"]), st.booleans())
 @example("<quer:/>", True)
@@ -338,9 +332,6 @@ def test_names_that_are_not_qnames_are_not_well_formed(payload, inside):
     assert events and isinstance(events[-1], StreamViolation) and events[-1].condition == "not-well-formed"
 
 
-@pytest.mark.xfail(strict=True, reason=FOUND.format(
-    "a NUL byte inside a comment, CDATA section or processing instruction stalls the parser silently "
-    "until the size limit (libxml2's push parser looks for the terminator as a C string)"))
 @given(st.sampled_from(["<!--{}-->", "<message><![CDATA[{}]]></message>", "<?target {}?>", "<message>{}</message>"]),
        st.text(st.sampled_from("ab \x00"), min_size=1, max_size=5).filter(lambda t: "\x00" in t),
        st.booleans())
@@ -353,10 +344,6 @@ def test_nul_byte_is_refused_at_once(where, text, before_header):
     assert events and isinstance(events[-1], StreamViolation), events
 
 
-@pytest.mark.xfail(strict=True, reason=FOUND.format(
-    "a namespace name libxml2 does not take for a URI (xmlns='a b') passes the stream parser, but the server "
-    "cannot parse the stanza again: offline delivery raises and loses the messages stored with it "
-    "(over server-to-server streams this is now answered with not-well-formed, tests/test_fuzz_findings.py)"))
 @given(st.sampled_from(["a b", "urn:{x}", "%zz", "jabber:clien{", "x y:z"]), st.booleans())
 @example("a b", False)
 def test_namespace_names_that_do_not_parse_again_are_refused(uri, prefixed):

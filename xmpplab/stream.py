@@ -38,6 +38,7 @@ from lxml import etree
 
 from .xml import NS_STREAM
 
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 DEFAULT_MAX_STANZA_BYTES = 256 * 1024
 DEFAULT_MAX_DEPTH = 48
 DEFAULT_MAX_ATTRIBUTES = 64
@@ -140,6 +141,13 @@ class StreamParser:
             return []
         if isinstance(data, str):
             data = data.encode("utf-8")
+        bad = _CONTROL.search(data)
+        if bad is not None:
+            # XML 1.0 section 2.2: C0 controls other than tab, CR and LF are never characters. libxml2's push
+            # parser would look for the end of a comment, CDATA section or PI as a C string (NUL) or wait
+            # for more input, and stall silently until the size limit: refuse them at once.
+            return self._fail([StreamViolation(
+                "not-well-formed", f"the control character 0x{bad.group()[0]:02x} is not allowed in XML")])
         events: list[Event] = []
         completed = False
         try:

@@ -56,8 +56,9 @@ MAX_SECONDS_PER_FEED = 2.0
 #:   it again: offline delivery fails with a traceback and loses the messages stored with it (found
 #:   here, see test_properties.py::test_namespace_names_that_do_not_parse_again_are_refused).
 #: ``XMPPLAB_FUZZ_STRICT=1`` tolerates none of them (to see them, or to check a fix).
-TOLERATED: tuple[str, ...] = () if os.environ.get("XMPPLAB_FUZZ_STRICT") else (
-    "namespace-ill-formed", "stall", "invalid-namespace-uri")
+# "namespace-ill-formed" and "invalid-namespace-uri" are fixed (issue 10); "stall" remains for markup that
+# cannot start hidden before a later '>' in the same read (e.g. "<? ... >"): one read waits, small reads fail.
+TOLERATED: tuple[str, ...] = () if os.environ.get("XMPPLAB_FUZZ_STRICT") else ("stall",)
 
 #: How each tolerated defect shows in an error message (lxml's, as the server logs it).
 _SIGNS = {"namespace-ill-formed": ("is not a QName", "Namespace prefix", "Failed to parse QName", "unbound prefix"),
@@ -296,19 +297,23 @@ class _Trouble(logging.Handler):
             self.records.append(record)
 
 
-async def _idle(limit: float = 2.0) -> None:
-    """Let the loop run what the last packet started (writes, tasks) until nothing is left."""
+async def _idle(limit: float = 2.0, session=None) -> None:
+    """Let the loop run what the last packet started (writes, tasks, password hashing in a thread)."""
     me = asyncio.current_task()
     deadline = time.monotonic() + limit
     for _ in range(3):
         await asyncio.sleep(0)
     while True:
         others = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
-        if not others:
+        hashing = session is not None and getattr(session, "_held", None) is not None and not session.closed
+        if not others and not hashing:
             break
         if time.monotonic() > deadline:
             raise HarnessFailure(f"tasks still running {limit} s after the input: {others!r}")
-        await asyncio.wait(others, timeout=0.05)
+        if others:
+            await asyncio.wait(others, timeout=0.05)
+        else:
+            await asyncio.sleep(0.001)
     for _ in range(3):
         await asyncio.sleep(0)
 
@@ -369,8 +374,8 @@ async def run_connection(data: bytes, server=None, peer=None):
             if transport.closing:
                 break
             session.data_received(packet)
-            await _idle()
-        await _idle()
+            await _idle(session=session)
+        await _idle(session=session)
     finally:
         logger.removeHandler(trouble)
         loop.set_exception_handler(None)

@@ -39,7 +39,7 @@ from ..xml import (NS_BIND, NS_CLIENT, NS_REGISTER, NS_REGISTER_FEATURE, NS_SASL
                    NS_TLS, STANZA_KINDS, element, serialize, split_qname, sub)
 from .auth import MECHANISMS, SASLFailure, new_mechanism
 from .addresses import address_key
-from .connection import StreamConnection, fmt_addr, xml_attr
+from .connection import HOLD_WORK, StreamConnection, fmt_addr, xml_attr
 
 log = logging.getLogger("xmpplab.server")
 
@@ -139,7 +139,7 @@ class C2SSession(StreamConnection):
 
     def element(self, el) -> None:
         if self._held is not None:
-            return self._hold(self._element, el)
+            return self._hold_element(self._element, el)
         self._element(el)
 
     def _element(self, el) -> None:
@@ -166,6 +166,8 @@ class C2SSession(StreamConnection):
         waits is closed with ``<policy-violation/>``.
         """
         self._held = []
+        self._hold(HOLD_WORK)  # the bytes after this element are parsed only once the work is done (a stream
+        #                        restart after SASL success needs a fresh parser)
         future = asyncio.get_running_loop().run_in_executor(None, func, *args)
         future.add_done_callback(functools.partial(self._offloaded, then))
 
@@ -176,16 +178,22 @@ class C2SSession(StreamConnection):
         if future.exception() is not None:
             log.error("%s: %s failed: %s", self.conn_id, getattr(then, "__name__", "work"), future.exception())
             return self.close("internal-server-error", "the server could not check the password")
-        then(future.result())
-        for i, (handler, item) in enumerate(held):
-            if self.closed:
-                return
-            if self._held is not None:  # another hash started: the rest waits behind it
-                self._held[:0] = held[i:]
-                return
-            handler(item)
+        try:
+            then(future.result())
+            for i, (handler, item) in enumerate(held):
+                if self.closed:
+                    return
+                if self._held is not None:  # another hash started: the rest waits behind it
+                    self._held[:0] = held[i:]
+                    return
+                handler(item)
+        except Exception as exc:  # as in data_received: only this connection ends
+            return self._failed(exc)
+        if self._held is None and not self.closed:
+            self._release(HOLD_WORK)
+            asyncio.get_running_loop().call_soon(self._resume)
 
-    def _hold(self, handler, item) -> None:
+    def _hold_element(self, handler, item) -> None:
         if len(self._held) >= MAX_HELD:
             return self.close("policy-violation", "too many elements sent while the password was being checked")
         self._held.append((handler, item))
@@ -216,7 +224,7 @@ class C2SSession(StreamConnection):
 
     def stream_opened(self, ev: StreamOpened) -> None:
         if self._held is not None:
-            return self._hold(self._stream_opened, ev)
+            return self._hold_element(self._stream_opened, ev)
         self._stream_opened(ev)
 
     def _stream_opened(self, ev: StreamOpened) -> None:

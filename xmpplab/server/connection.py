@@ -46,6 +46,7 @@ log = logging.getLogger("xmpplab.server")
 # Why reading from a peer is paused (bits of StreamConnection._holds).
 HOLD_OUTPUT = 1  # its unsent bytes are above Limits.max_unsent_bytes
 HOLD_RATE = 2    # it sent more than Limits.bytes_per_second allows
+HOLD_WORK = 4    # work for it runs off the event loop (password hashing): its next bytes wait, unparsed
 
 
 def fmt_addr(addr) -> str | None:
@@ -155,7 +156,7 @@ class StreamConnection(asyncio.Protocol):
             self._failed(exc)
 
     def _process(self, data: bytes) -> None:
-        if self._pending is not None or self._backlog:  # earlier stanzas wait for the peer to read
+        if self._pending is not None or self._backlog or self._holds & HOLD_WORK:  # earlier input waits
             if self._backlog is None:
                 self._backlog = []
             self._backlog.append(data)
@@ -168,7 +169,7 @@ class StreamConnection(asyncio.Protocol):
         while i < n:
             if self.closed:
                 return
-            if self._holds & HOLD_OUTPUT:
+            if self._holds & (HOLD_OUTPUT | HOLD_WORK):
                 self._pending = (events, i)
                 return
             event = events[i]
@@ -189,7 +190,7 @@ class StreamConnection(asyncio.Protocol):
 
     def _resume(self) -> None:
         """The peer has read its answers, or earned its bytes: handle what waited, in order."""
-        if self._holds & HOLD_OUTPUT or self.closed:
+        if self._holds & (HOLD_OUTPUT | HOLD_WORK) or self.closed:
             return
         try:
             if self._pending is not None:
