@@ -71,7 +71,7 @@ async def test_pings_stay_fast_while_someone_registers_many_accounts():
                 assert reply.get("type") == "result"
             await pinger.stop()
             assert pinger.count >= 4
-            assert pinger.worst < one_hash / 2, (pinger.worst, one_hash)
+            assert pinger.worst < one_hash * 0.8, (pinger.worst, one_hash)  # blocked: about one whole hash
             assert len(server.accounts) == 5
         finally:
             await watcher.close()
@@ -101,7 +101,7 @@ async def test_pings_stay_fast_while_someone_fails_plain_logins():
                     assert failure[0].tag == f"{{{NS_SASL}}}not-authorized"
             await pinger.stop()
             assert pinger.count >= 4
-            assert pinger.worst < one_hash / 2, (pinger.worst, one_hash)
+            assert pinger.worst < one_hash * 0.8, (pinger.worst, one_hash)  # blocked: about one whole hash
         finally:
             await watcher.close()
             for g in guessers:
