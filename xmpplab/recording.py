@@ -27,6 +27,9 @@ import os
 
 FORMAT = "xmpplab-transcript"
 FORMAT_VERSION = 1
+# One encoder for every event: json.dumps with a keyword builds a new JSONEncoder per call, a tenth of
+# what recording costs the server (benchmarks/RESULTS.md, "Profile").
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def header(recorded_by: str, **extra) -> dict:
@@ -70,7 +73,7 @@ class JsonlRecorder:
         self.count = 0
 
     def __call__(self, event: dict) -> None:
-        self._file.write(json.dumps(event, ensure_ascii=False) + "\n")
+        self._file.write(_encode(event) + "\n")
         self.count += 1
         self._pending += 1
         if self._pending >= self.flush_every or event.get("type") != "data":

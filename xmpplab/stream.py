@@ -30,7 +30,6 @@ violation the parser ignores further input until :meth:`reset`.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 
@@ -177,7 +176,7 @@ class StreamParser:
                 elif kind == "end":
                     self._depth -= 1
                     if self._depth == 1:
-                        stanza = copy.deepcopy(el)
+                        stanza = el.__copy__()  # lxml copies the whole subtree (what copy.deepcopy calls, minus its overhead)
                         stanza.tail = None
                         self._root.remove(el)  # free it; the copy keeps its default namespace
                         completed = True
