@@ -78,6 +78,32 @@ async def test_pings_stay_fast_while_someone_registers_many_accounts():
             await flood.close()
 
 
+async def test_pings_stay_fast_while_someone_changes_their_password():
+    """XEP-0077 3.3: a password change hashes the new password too, off the loop; the new one works."""
+    iterations = iterations_for(0.25)
+    async with Server(["example.com"], scram_iterations=iterations) as server:
+        server.accounts.add("juliet@example.com", "secret")
+        server.accounts.add("romeo@example.com", "secret")
+        one_hash = hash_seconds(make_credentials, "pw", iterations)
+        watcher, changer = await RawClient.open(server.port), await RawClient.open(server.port)
+        try:
+            await watcher.login("juliet@example.com/watch")
+            await changer.login("romeo@example.com/phone")
+            pinger = Pinger(watcher)
+            for i in range(4):
+                reply = await changer.request(f"<iq type='set' id='p{i}' to='example.com'>"
+                                              f"<query xmlns='{NS_REGISTER}'><username>romeo</username>"
+                                              f"<password>new{i}</password></query></iq>", timeout=60)
+                assert reply.get("type") == "result"
+            await pinger.stop()
+            assert pinger.count >= 4
+            assert pinger.worst < one_hash * 0.8, (pinger.worst, one_hash)  # blocked: about one whole hash
+            assert check_password(server.storage.get_account("example.com", "romeo"), "new3")
+        finally:
+            await watcher.close()
+            await changer.close()
+
+
 async def test_pings_stay_fast_while_someone_fails_plain_logins():
     iterations = iterations_for(0.25)
     async with Server(["example.com"], scram_iterations=iterations) as server:

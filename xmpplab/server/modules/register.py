@@ -127,6 +127,20 @@ class Registration:
         password = query.findtext(f"{{{NS_REGISTER}}}password") or ""
         if not password:
             raise StanzaError("bad-request", "the new password is missing")
-        self.server.accounts.add(user, password)
-        event.reply()
+        server = self.server
+
+        def store(credentials) -> None:
+            try:
+                server.accounts.add(user, password, credentials=credentials)
+            except StanzaError as exc:  # a StorageFault: a full disk, a read-only database (logged by storage)
+                event.error(exc.condition, exc.text, exc.type)
+                return
+            event.reply()
+
+        # PBKDF2 takes milliseconds of CPU: off the event loop; this connection's next elements wait for it
+        offload = getattr(event.origin, "offload", None)
+        if offload is None:  # not from a client connection (the server's own API): nothing else waits on it
+            store(make_credentials(password, server.scram_iterations))
+        else:
+            offload(make_credentials, password, server.scram_iterations, then=store)
         return True
