@@ -413,7 +413,11 @@ class StreamConnection(asyncio.Protocol):
             new_transport = await loop.start_tls(self.transport, self, context, server_side=server_side,
                                                  server_hostname=server_hostname, ssl_handshake_timeout=10)
         except Exception as exc:  # the handshake failed: nothing readable can be sent any more
-            log.info("%s: TLS handshake failed: %s", self.conn_id, exc)
+            if isinstance(exc, ConnectionResetError) and not str(exc):
+                # the peer hung up during the handshake: after a refused hello server/tls.py already logged why
+                log.debug("%s: the peer closed the connection during the TLS handshake", self.conn_id)
+            else:
+                log.info("%s: TLS handshake failed: %s", self.conn_id, str(exc) or repr(exc))
             if self.transport is not None:
                 self.transport.abort()
             self.closed = True
