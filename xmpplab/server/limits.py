@@ -51,6 +51,10 @@ class Limits:
     unsent_timeout: float = _limit(
         10.0, "seconds a peer may stay above --max-unsent-bytes (not reading what it is sent) before it is "
               "closed with policy-violation; stanzas for it are refused with resource-constraint meanwhile", "s")
+    s2s_queue: int = _limit(
+        1000, "stanzas waiting for a remote domain while the connection to it is set up; more are refused "
+              "with resource-constraint, so a domain that never answers cannot fill the server's memory",
+        "stanzas")
     # connections per address --------------------------------------------------------
     connections_per_address: int = _limit(
         100, "open connections from one address; one laptop cannot use up the file descriptors", "connections")

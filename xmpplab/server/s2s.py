@@ -307,7 +307,7 @@ class S2SOutgoing(StreamConnection):
             if self.accepts(stanza):
                 self.write(serialize(stanza, NS_SERVER))
         else:
-            self.queue.append(stanza)
+            self.server.s2s.enqueue(self.queue, stanza, self.remote)
 
     def _give_up(self, condition: str, text: str) -> None:
         queued, self.queue = self.queue, []
@@ -384,7 +384,7 @@ class S2SManager:
             return True
         waiting = self._connecting.get(key)
         if waiting is not None:
-            waiting.append(event.stanza)
+            self.enqueue(waiting, event.stanza, remote)
             return True
         self._connecting[key] = [event.stanza]
         asyncio.get_running_loop().create_task(self._connect(local, remote))
@@ -425,6 +425,13 @@ class S2SManager:
         key = (conn.local, conn.remote)
         if self.outgoing.get(key) is conn:
             del self.outgoing[key]
+
+    def enqueue(self, queue: list, stanza, remote: str) -> None:
+        """Keep a stanza until the connection to ``remote`` is ready, at most ``Limits.s2s_queue`` of them."""
+        if len(queue) >= self.server.limits.s2s_queue:
+            self.bounce(stanza, "resource-constraint", f"too many stanzas are waiting for {remote} to answer")
+        else:
+            queue.append(stanza)
 
     def bounce(self, stanza, condition: str, text: str) -> None:
         """Tell the sender that its stanza could not be delivered (never answer an error with an error)."""
