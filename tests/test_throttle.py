@@ -187,3 +187,20 @@ def test_only_loopback_resolves_names_and_refuses_every_interface():
     assert only_loopback("127.0.0.1") and only_loopback("::1") and only_loopback(["localhost", "127.0.0.2"])
     assert not only_loopback("10.99.0.1") and not only_loopback("") and not only_loopback("0.0.0.0")
     assert not only_loopback("no-such-host.invalid")
+
+
+async def test_server_to_server_connections_count_against_the_address_too():
+    """Another server (or anything) opening s2s streams from one address is limited like clients are."""
+    async with Server(["example.com"], s2s_port=0, limits=Limits(limit_local=True, connections_per_address=2)) \
+            as server:
+        peers = [await RawClient.open(server.s2s_port) for _ in range(2)]
+        try:
+            extra = await RawClient.open(server.s2s_port)
+            peers.append(extra)
+            err = await extra.recv()
+            assert name(err) == "error" and name(err[0]) == "policy-violation", serialize(err)
+            assert "too many connections" in err.findtext("{urn:ietf:params:xml:ns:xmpp-streams}text")
+            assert server.throttle.connections.count("127.0.0.1") == 2
+        finally:
+            for p in peers:
+                await p.close()

@@ -48,6 +48,7 @@ from ..errors import error_reply
 from ..jid import JID, InvalidJID
 from ..xml import (NS_CLIENT, NS_DIALBACK, NS_DIALBACK_FEATURE, NS_SASL, NS_SERVER, NS_STREAM, NS_TLS,
                    STANZA_KINDS, element, serialize, split_qname, sub, to_namespace)
+from .addresses import address_key
 from .connection import StreamConnection, xml_attr
 
 log = logging.getLogger("xmpplab.server")
@@ -90,10 +91,28 @@ class S2SIncoming(StreamConnection):
         self.remote_claim: str | None = None
         self.external_done = False
         self.validated: set[tuple[str, str]] = set()  # (remote domain, local domain)
+        self.limit_key: str | None = None  # the address counted in throttle.connections
 
     def send_error_header(self) -> None:
         self.stream_id = secrets.token_hex(8)
         self.write(_header(self.local or self.server.default_domain, "", self.stream_id).replace(" to=''", ""))
+
+    def opened(self) -> None:
+        """Count the connection against its address, as a client's (``Limits.connections_per_address``)."""
+        if not self.server.limits.applies_to(self.peer):
+            return
+        key, connections = address_key(self.peer), self.server.throttle.connections
+        if connections.full(key):
+            why = f"too many connections from your address (at most {self.server.limits.connections_per_address})"
+            log.info("%s: %s refused: %s", self.conn_id, key, why)
+            return self.close("policy-violation", why)
+        self.limit_key = key
+        connections.add(key)
+
+    def lost(self) -> None:
+        if self.limit_key is not None:
+            self.server.throttle.connections.remove(self.limit_key)
+            self.limit_key = None
 
     def stream_opened(self, ev) -> None:
         to = _domain(ev.attrs.get("to"))
