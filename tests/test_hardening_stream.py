@@ -126,6 +126,21 @@ def test_a_lt_or_amp_that_cannot_start_markup_is_not_well_formed_at_once(data):
     assert violation(opened().feed(data)).condition == "not-well-formed"
 
 
+@pytest.mark.parametrize("data", [b"<? >", b"<message/><? x ><message/>", b"<!'>", b"<message><?'a>",
+                                  b"<message/><! x><message/>"])
+def test_a_pi_or_declaration_that_cannot_start_is_refused_even_before_a_later_gt(data):
+    """libxml2 waits for '?>' (or the end of a declaration) and says nothing however many '>' follow."""
+    events = opened().feed(data)
+    assert all(isinstance(e, StanzaReceived) for e in events[:-1]), events  # only the stanza before it
+    assert isinstance(events[-1], StreamViolation) and events[-1].condition == "not-well-formed", events
+
+
+def test_bad_markup_split_before_a_later_gt_is_refused_too():
+    p = opened()
+    assert [type(e) for e in p.feed(b"<message/><")] == [StanzaReceived]
+    assert violation(p.feed(b"? ><message/>")).condition == "not-well-formed"  # the '<' was carried
+
+
 def test_the_bad_markup_is_found_across_chunks():
     p = opened()
     assert [type(e) for e in p.feed(b"<message/><")] == [StanzaReceived]

@@ -192,7 +192,7 @@ class StreamParser:
         except etree.XMLSyntaxError as exc:
             events.append(self._syntax_violation(exc, data))
             return self._fail(events)
-        if data[-1:] != b">" or self._carry or self._cdata or b"[" in data:  # see _bad_markup
+        if data[-1:] != b">" or self._carry or self._cdata or b"[" in data or b"<?" in data or b"<!" in data:
             bad = self._bad_markup(data)
             if bad is not None:
                 events.append(bad)
@@ -231,13 +231,15 @@ class StreamParser:
     def _bad_markup(self, data: bytes) -> StreamViolation | None:
         """A '<' or '&' that cannot start markup (see ``_BAD_MARKUP``), outside CDATA sections.
 
-        libxml2 reports such a '<' itself as soon as a '>' follows it, so only what follows
-        the last '>' is looked at: that is where it waits. (Behind a '>' in quotes, as in
-        ``<'>``, it still waits, for at most the stanza size limit, as it does for any start
-        tag that never ends.) A chunk with a '[' in it, or inside a CDATA section, is read
-        whole, so the text of a CDATA section is never taken for markup.
+        libxml2 reports such a '<' itself as soon as a '>' follows it, so usually only what
+        follows the last '>' is looked at: that is where it waits. (Behind a '>' in quotes, as
+        in ``<'>``, it still waits, for at most the stanza size limit, as it does for any start
+        tag that never ends.) A '<?' or '<!' is the exception: libxml2 waits for the '?>' or
+        the end of the declaration whatever '>' follows, so a chunk with one of them is read
+        whole, as is a chunk with a '[' in it, one that follows a carried piece of markup, or
+        one inside a CDATA section (so the text of a CDATA section is never taken for markup).
         """
-        if not self._cdata and b"[" not in data and b"[" not in self._carry:
+        if not (self._cdata or self._carry or b"[" in data or b"<?" in data or b"<!" in data):
             cut = data.rfind(b">") + 1
             tail = data[cut:] if cut else self._carry + data
             self._carry = tail[-_CARRY:]
