@@ -363,22 +363,27 @@ async def test_a_bug_closes_only_that_connection_with_internal_server_error(serv
 
 
 
-async def test_a_storage_fault_outside_any_handler_closes_only_that_stream_in_one_line(
-        server, clients, caplog, monkeypatch):
-    """A read the database refuses during login (a damaged file, say): that stream ends with a stream error."""
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-1"])
+async def test_a_storage_fault_during_login_is_a_temporary_auth_failure_in_one_line(
+        server, clients, caplog, monkeypatch, mechanism):
+    """A read the database refuses during login (a damaged file, say): RFC 6120 6.5.12 temporary-auth-failure,
+    and the stream stays open for another try."""
     other = await clients("nurse@example.com/desk")
-    from xmpplab.server.storage import StorageFault
 
-    def damaged(domain, username):
-        raise StorageFault("database disk image is malformed", full=False)
+    def damaged(domain, username):  # as the storage reports a damaged file: one line, then the fault
+        raise server.storage._db._failed(sqlite3.DatabaseError("database disk image is malformed"), "SELECT")
 
     monkeypatch.setattr(server.storage, "get_account", damaged)
     c = await clients()
     await c.open_stream()
+    first = {"PLAIN": "AGp1bGlldABzZWNyZXQ=", "SCRAM-SHA-1": "biwsbj1qdWxpZXQscj1hYmNkZWZnaGlqa2xtbm9w"}[mechanism]
+    await c.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='{mechanism}'>{first}</auth>")
+    failure = await c.recv()
+    assert failure.tag == "{urn:ietf:params:xml:ns:xmpp-sasl}failure", failure
+    assert failure.find("{urn:ietf:params:xml:ns:xmpp-sasl}temporary-auth-failure") is not None
+    monkeypatch.undo()  # the database is back: the same stream logs in
     await c.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGp1bGlldABzZWNyZXQ=</auth>")
-    err = await c.recv()
-    assert err.tag == "{http://etherx.jabber.org/streams}error"
-    assert err.find("{urn:ietf:params:xml:ns:xmpp-streams}internal-server-error") is not None
+    assert (await c.recv()).tag == "{urn:ietf:params:xml:ns:xmpp-sasl}success"
     await still_up(other)
     no_traceback(caplog)
     one_line_about(caplog, "malformed")

@@ -23,6 +23,7 @@ from typing import Callable
 
 from scramp import ScramException, ScramMechanism
 
+from ..errors import StanzaError
 from .storage import Credentials
 
 ITERATIONS = 4096
@@ -149,6 +150,8 @@ class Scram:
         except SASLFailure:
             raise
         except ScramException as exc:
+            if isinstance(exc.__context__, StanzaError):  # the account lookup failed (a StorageFault): scramp
+                raise exc.__context__ from None              # wraps what auth_fn raised; let the caller see it
             if "proof" in str(exc).lower() or "don't match" in str(exc).lower():
                 raise SASLFailure("not-authorized") from None  # a wrong password: say no more
             raise SASLFailure("malformed-request", f"the SCRAM message is malformed ({exc})") from None

@@ -40,6 +40,7 @@ from ..xml import (NS_BIND, NS_CLIENT, NS_REGISTER, NS_REGISTER_FEATURE, NS_SASL
 from .auth import MECHANISMS, SASLFailure, new_mechanism
 from .addresses import address_key
 from .connection import HOLD_WORK, StreamConnection, fmt_addr, xml_attr
+from .storage import StorageFault
 
 log = logging.getLogger("xmpplab.server")
 
@@ -71,6 +72,8 @@ TRANSITIONS = (
 )
 
 MAX_SASL_FAILURES = 3
+#: RFC 6120 6.5.12: the accounts cannot be read now (a damaged or locked database); the password is not wrong
+STORAGE_DOWN = ("temporary-auth-failure", "the server cannot read its accounts now; try again later")
 #: Most elements a connection may send while its password is being hashed (an honest client waits).
 MAX_HELD = 64
 ENCRYPTION_REQUIRED = "encryption is required: send <starttls/> first (RFC 6120 5.3.1)"
@@ -385,6 +388,8 @@ class C2SSession(StreamConnection):
             check = slow_step(data)  # PLAIN: the password is hashed off the event loop
         except SASLFailure as exc:
             return self._sasl_fail(exc.condition, exc.text)
+        except StorageFault:  # logged in one line by storage
+            return self._sasl_fail(*STORAGE_DOWN)
         self.offload(check.func, *check.args, then=lambda matches: self._sasl_result(
             functools.partial(check.resume, matches)))
 
@@ -393,6 +398,8 @@ class C2SSession(StreamConnection):
             challenge, done, username = step()
         except SASLFailure as exc:
             return self._sasl_fail(exc.condition, exc.text)
+        except StorageFault:  # logged in one line by storage
+            return self._sasl_fail(*STORAGE_DOWN)
         if not done:
             payload = base64.b64encode(challenge).decode() if challenge else "="
             self.write(f"<challenge xmlns='{NS_SASL}'>{payload}</challenge>")
