@@ -127,6 +127,9 @@ async def test_invalid_to_gets_jid_malformed(raw, to):
     reply = await c.recv()
     assert reply.get("type") == "error" and reply.get("id") == "m1"
     assert condition(reply) == "jid-malformed"
+    # not from the broken address, and not without 'from' (that would mean her own account, RFC 6120
+    # 8.1.2.1): from her server
+    assert reply.get("from") == "example.com"
     pong = await c.request("<iq type='get' id='p' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>")
     assert pong.get("type") == "result"  # a stanza error does not end the stream
 

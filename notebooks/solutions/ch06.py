@@ -1,24 +1,24 @@
 """Chapter 06 (Subscriptions and roster): solutions, and the answers tests/test_course.py tries on each check."""
 
 SOLUTIONS = {
-    "06.2": "<presence to='romeo@example.net' type='unsubscribed'/>",
+    "06.2": "<presence to='nurse@example.com' type='unsubscribed'/>",
 }
 
 # Right answers written differently: attribute order, namespace prefixes, whitespace, case of the JID.
 REWRITTEN = {
-    "06.2": ['<presence type="unsubscribed"\n  to="Romeo@Example.NET"/>',
-             "<c:presence xmlns:c='jabber:client' to='romeo@example.net' type='unsubscribed'></c:presence>"],
+    "06.2": ['<presence type="unsubscribed"\n  to="Nurse@Example.COM"/>',
+             "<c:presence xmlns:c='jabber:client' to='nurse@example.com' type='unsubscribed'></c:presence>"],
 }
 
 # Near misses, each with words its result must contain.
 NEAR_MISSES = {
-    "06.2": [("<presence to='romeo@example.net' type='unsubscribe'/>", "would stop Juliet seeing Romeo's presence"),
-             ("<presence to='romeo@example.net/orchard' type='unsubscribed'/>", "Romeo's bare JID"),
-             ("<presence to='romeo@example.net' type='unavailable'/>", "the subscription stays"),
-             ("<presence type='unsubscribed'/>", "needs to='romeo@example.net'"),
-             ("<presence to='nurse@example.com' type='unsubscribed'/>", "'to' should be 'romeo@example.net'"),
-             ("<presence to='romeo@example.net'/>", "says 'I am available'"),
-             ("<message to='romeo@example.net' type='unsubscribed'/>", "should be <presence/>")],
+    "06.2": [("<presence to='nurse@example.com' type='unsubscribe'/>", "would stop Juliet seeing the Nurse's presence"),
+             ("<presence to='nurse@example.com/chamber' type='unsubscribed'/>", "the Nurse's bare JID"),
+             ("<presence to='nurse@example.com' type='unavailable'/>", "the subscription stays"),
+             ("<presence type='unsubscribed'/>", "needs to='nurse@example.com'"),
+             ("<presence to='romeo@example.net' type='unsubscribed'/>", "'to' should be 'nurse@example.com'"),
+             ("<presence to='nurse@example.com'/>", "says 'I am available'"),
+             ("<message to='nurse@example.com' type='unsubscribed'/>", "should be <presence/>")],
 }
 
 

@@ -67,11 +67,11 @@ async def _(answer=None, *, lab=None, **context):
     return Result("06.1", all(ok for ok, _ in both), points)
 
 
-@exercise("06.2", "Juliet stops Romeo seeing her presence", hints=[
+@exercise("06.2", "Juliet stops the Nurse seeing her presence", hints=[
     "There are two ways to end a subscription: 'unsubscribe' stops *you* seeing the contact's presence; "
     "'unsubscribed' stops the contact seeing *yours* (RFC 6121 sections 3.2 and 3.3).",
     "Subscription stanzas go to the contact's bare JID, with no resource.",
-    "<presence to='romeo@example.net' type='unsubscribed'/>",
+    "<presence to='nurse@example.com' type='unsubscribed'/>",
 ])
 def _(answer, **context):
     c = Checker(answer)
@@ -79,10 +79,10 @@ def _(answer, **context):
         return c
     ptype = c.el.get("type")
     if ptype == "unsubscribed":
-        c.ok("type='unsubscribed': Juliet cancels Romeo's subscription to her presence")
+        c.ok("type='unsubscribed': Juliet cancels the Nurse's subscription to her presence")
     elif ptype == "unsubscribe":
-        c.fail("type='unsubscribe' would stop Juliet seeing Romeo's presence; to stop Romeo seeing hers, she "
-               "cancels his subscription: type='unsubscribed' (RFC 6121 section 3.2)")
+        c.fail("type='unsubscribe' would stop Juliet seeing the Nurse's presence; to stop the Nurse seeing hers, "
+               "she cancels the Nurse's subscription: type='unsubscribed' (RFC 6121 section 3.2)")
     elif ptype == "unavailable":
         c.fail("type='unavailable' hides Juliet only until her next presence, and the subscription stays; "
                "cancel it with type='unsubscribed'")
@@ -90,21 +90,21 @@ def _(answer, **context):
         c.fail("a presence with no 'type' says 'I am available'; cancelling a subscription is "
                "type='unsubscribed'")
     else:
-        c.fail(f"type='{ptype}' does not cancel Romeo's subscription; type='unsubscribed' does")
+        c.fail(f"type='{ptype}' does not cancel the Nurse's subscription; type='unsubscribed' does")
     to = c.el.get("to")
     if to is None:
-        c.fail("the stanza needs to='romeo@example.net': whose subscription is cancelled")
+        c.fail("the stanza needs to='nurse@example.com': whose subscription is cancelled")
     else:
         try:
             jid = JID(to)
         except InvalidJID as exc:
             c.fail(f"'to' is not a valid address: {exc.reason}")
         else:
-            if jid.bare != JID("romeo@example.net"):
-                c.fail(f"'to' should be 'romeo@example.net', not '{to}'")
+            if jid.bare != JID("nurse@example.com"):
+                c.fail(f"'to' should be 'nurse@example.com', not '{to}'")
             elif jid.resource is not None:
-                c.fail("send it to Romeo's bare JID, romeo@example.net: a subscription is with his account, "
-                       "not with one of his devices (RFC 6121 section 3.1.1 asks the same of a request)")
+                c.fail("send it to the Nurse's bare JID, nurse@example.com: a subscription is with her account, "
+                       "not with one of her devices (RFC 6121 section 3.1.1 asks the same of a request)")
             else:
-                c.ok("to='romeo@example.net', his bare JID")
+                c.ok("to='nurse@example.com', her bare JID")
     return c

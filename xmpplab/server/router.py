@@ -81,7 +81,7 @@ class Router:
             except InvalidJID as exc:
                 if stype != "error":
                     reply = error_reply(el, "jid-malformed", str(exc))
-                    reply.attrib.pop("from", None)
+                    reply.set("from", session.jid.domain)  # the broken address cannot be 'from'; the server is
                     session.send(reply)
                 return
             if to_s != str(to):
