@@ -128,6 +128,24 @@ async def test_next_times_out_with_a_clear_message(rec):
         await romeo.next("messages")
 
 
+async def test_a_timeout_says_what_waits_in_the_queue_and_how_to_see_it(rec):
+    """next() takes stanzas in arrival order; a timeout names the others waiting and how to look at them."""
+    juliet = await rec.connect("juliet@example.com/balcony")
+    romeo = await rec.connect("romeo@example.net/orchard")
+    romeo.clear()
+    await juliet.send_message("romeo@example.net", "Good night, good night!")
+    await juliet.send_presence("romeo@example.net/orchard", show="away")
+    await romeo.next("presence", from_="juliet@example.com")  # both have arrived (in order) by now
+    with pytest.raises(StanzaTimeout) as caught:
+        await romeo.next("iq", timeout=0.2)
+    text = str(caught.value)
+    waiting = romeo.pending
+    assert "Good night, good night!" in [s["body"] for s in waiting]
+    assert f"waited 0.2 s for an iq; none arrived. {len(waiting)} other stanza" in text
+    assert "a message from juliet@example.com/balcony" in text
+    assert ".pending shows them" in text and ".clear() forgets them" in text
+
+
 async def test_send_presence_directed_with_show_and_status(rec):
     juliet = await rec.connect("juliet@example.com/balcony")
     romeo = await rec.connect("romeo@example.net/orchard")

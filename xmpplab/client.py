@@ -455,10 +455,9 @@ class Client:
                                   f"no {what} can arrive")
             remaining = deadline - loop.time()
             if remaining <= 0:
-                others = ", ".join(s.name for s in self._inbox[:10])
-                raise StanzaTimeout(
-                    f"{self.jid} waited {timeout:g} s for a {what}; none arrived"
-                    + (f" (other stanzas are waiting: {others})" if others else ""))
+                raise StanzaTimeout(f"{self.jid} waited {timeout:g} s for {'an' if what[0] == 'i' else 'a'} {what}; "
+                                    "none arrived"
+                                    + self._waiting_note())
             waiter = loop.create_future()
             self._waiters.append(waiter)
             try:
@@ -467,6 +466,18 @@ class Client:
                 pass
             finally:
                 self._waiters.remove(waiter)
+
+    def _waiting_note(self) -> str:
+        """What else waits in the queue, for a timeout's message: next() takes stanzas in arrival order."""
+        count = len(self._inbox)
+        if not count:
+            return ""
+        shown = [f"a {s.name} from {s['from']}" for s in self._inbox[:3]]
+        more = f" and {count - 3} more" if count > 3 else ""
+        verb = "stanza is" if count == 1 else "stanzas are"
+        return (f". {count} other {verb} waiting, not taken yet: {', '.join(shown)}{more}. next() takes "
+                f"received stanzas oldest first, so one from an earlier cell may still be there: .pending "
+                f"shows them, .clear() forgets them")
 
     def clear(self) -> int:
         """Forget the received stanzas not taken yet; return how many there were."""
