@@ -1,0 +1,178 @@
+"""The classroom (issue 12): a class's accounts, its list, its room and its handout, on a real server."""
+
+import csv
+import os
+import stat
+
+import pytest
+
+from tests.support import RawClient
+from xmpplab.classroom import ClassroomError, certificate_fingerprint, prepare_class, read_csv, write_handout
+from xmpplab.classroom.accounts import ALPHABET
+from xmpplab.server import Server
+
+DOMAIN = "class.example"
+NS_MUC_USER = "http://jabber.org/protocol/muc#user"
+
+
+@pytest.fixture
+async def server(tmp_path):
+    srv = await Server([DOMAIN], db=str(tmp_path / "class.sqlite")).start()
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+def rows(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+async def test_a_class_gets_a_teacher_and_numbered_students_with_typable_passwords(server, tmp_path):
+    path = tmp_path / "accounts.csv"
+    setup = prepare_class(server, DOMAIN, 12, path)
+    listed = rows(path)
+    assert [r["jid"] for r in listed] == [f"teacher@{DOMAIN}"] + [f"student{i:02d}@{DOMAIN}" for i in range(1, 13)]
+    assert [r["role"] for r in listed] == ["teacher"] + ["student"] * 12
+    for r in listed:
+        assert len(r["password"]) >= 10 and set(r["password"]) <= set(ALPHABET)
+    assert len({r["password"] for r in listed}) == 13
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert setup.created == 13 and len(server.accounts) == 13
+    # a student logs in with the password from the list
+    c = await RawClient.open(server.port)
+    try:
+        await c.login(f"student07@{DOMAIN}/laptop", listed[7]["password"])
+    finally:
+        await c.close()
+
+
+def test_more_than_99_students_get_three_digits():
+    from xmpplab.classroom import student_names
+    names = student_names(120)
+    assert names[0] == "student001" and names[98] == "student099" and names[-1] == "student120"
+
+
+async def test_a_restart_with_the_same_database_and_list_keeps_every_password(tmp_path):
+    db, path = str(tmp_path / "class.sqlite"), tmp_path / "accounts.csv"
+    async with Server([DOMAIN], db=db) as first:
+        prepare_class(first, DOMAIN, 3, path)
+    before = rows(path)
+    async with Server([DOMAIN], db=db) as again:
+        setup = prepare_class(again, DOMAIN, 3, path)
+        assert setup.reused_list and setup.created == 0
+        assert rows(path) == before
+        c = await RawClient.open(again.port)
+        try:
+            await c.login(f"student03@{DOMAIN}/laptop", before[3]["password"])
+        finally:
+            await c.close()
+
+
+async def test_another_class_list_is_not_overwritten_without_force(server, tmp_path):
+    path = tmp_path / "accounts.csv"
+    prepare_class(server, DOMAIN, 3, path)
+    before = path.read_text()
+    with pytest.raises(ClassroomError, match="holds another class's accounts.*--force"):
+        prepare_class(server, DOMAIN, 5, path)
+    assert path.read_text() == before
+    setup = prepare_class(server, DOMAIN, 5, path, force=True)
+    assert len(read_csv(path)) == 6 and setup.created == 2
+
+
+async def test_a_missing_list_for_a_class_already_in_the_database_is_refused(server, tmp_path):
+    prepare_class(server, DOMAIN, 2, tmp_path / "accounts.csv")
+    with pytest.raises(ClassroomError, match="passwords are unknown"):
+        prepare_class(server, DOMAIN, 2, tmp_path / "other.csv")
+    assert not (tmp_path / "other.csv").exists()
+
+
+@pytest.mark.parametrize("students, domain, words", [
+    (0, DOMAIN, "between 1 and 10,000 students, not 0"),
+    (10_001, DOMAIN, "not 10001"),
+    (3, "not a domain!", "is not a domain a class can use"),
+    (3, "teacher@class.example", "is an address, not a domain"),
+    (3, "other.example", "does not serve other.example"),
+])
+async def test_bad_arguments_get_one_sentence_and_touch_nothing(server, tmp_path, students, domain, words):
+    path = tmp_path / "accounts.csv"
+    with pytest.raises(ClassroomError, match=words):
+        prepare_class(server, domain, students, path)
+    assert not path.exists() and len(server.accounts) == 0
+
+
+async def test_an_unwritable_list_is_refused_before_any_account(server, tmp_path):
+    with pytest.raises(ClassroomError, match="folder .* does not exist"):
+        prepare_class(server, DOMAIN, 2, tmp_path / "nowhere" / "accounts.csv")
+    assert len(server.accounts) == 0
+
+
+async def test_the_class_room_is_members_only_with_the_teacher_owner(server, tmp_path):
+    setup = prepare_class(server, DOMAIN, 2, tmp_path / "accounts.csv")
+    assert str(setup.room) == f"class@conference.{DOMAIN}"
+    listed = rows(tmp_path / "accounts.csv")
+    server.accounts.add(f"visitor@{DOMAIN}", "secret")
+    student, outsider = await RawClient.open(server.port), await RawClient.open(server.port)
+    try:
+        await student.login(f"student01@{DOMAIN}/laptop", listed[1]["password"])
+        await student.send(f"<presence to='class@conference.{DOMAIN}/student01'>"
+                           "<x xmlns='http://jabber.org/protocol/muc'/></presence>")
+        joined = await student.recv()
+        assert joined.get("from") == f"class@conference.{DOMAIN}/student01" and joined.get("type") is None
+        item = joined.find(f"{{{NS_MUC_USER}}}x/{{{NS_MUC_USER}}}item")
+        assert item.get("affiliation") == "member"
+        await outsider.login(f"visitor@{DOMAIN}/laptop", "secret")
+        await outsider.send(f"<presence to='class@conference.{DOMAIN}/visitor'>"
+                            "<x xmlns='http://jabber.org/protocol/muc'/></presence>")
+        refused = await outsider.recv()
+        assert refused.get("type") == "error"
+        assert refused.find(".//{urn:ietf:params:xml:ns:xmpp-stanzas}registration-required") is not None
+    finally:
+        await student.close()
+        await outsider.close()
+    room = server.muc[f"conference.{DOMAIN}"].get(setup.room)
+    assert room.affiliations[f"teacher@{DOMAIN}"].affiliation == "owner"
+
+
+async def test_roster_all_puts_students_in_each_others_roster(server, tmp_path):
+    prepare_class(server, DOMAIN, 3, tmp_path / "accounts.csv", roster_all=True)
+    roster = server.storage.get_roster(f"student02@{DOMAIN}")
+    assert sorted(roster) == [f"student01@{DOMAIN}", f"student03@{DOMAIN}"]
+    assert {i.subscription for i in roster.values()} == {"both"}
+    assert server.storage.get_roster(f"teacher@{DOMAIN}") == {}
+
+
+async def test_without_roster_all_students_have_empty_rosters(server, tmp_path):
+    prepare_class(server, DOMAIN, 3, tmp_path / "accounts.csv")
+    assert server.storage.get_roster(f"student02@{DOMAIN}") == {}
+
+
+async def test_the_handout_has_a_card_per_student_with_qr_and_the_certificate_fingerprint(server, tmp_path):
+    setup = prepare_class(server, DOMAIN, 3, tmp_path / "accounts.csv")
+    fingerprint = certificate_fingerprint(server)  # checked against a real handshake below
+    page = write_handout(tmp_path / "handout.html", setup.accounts, host="10.0.0.5", port=5222, domain=DOMAIN,
+                         fingerprint=fingerprint)
+    text = page.read_text()
+    assert stat.S_IMODE(os.stat(page).st_mode) == 0o600
+    for account in setup.students:
+        assert str(account.jid) in text and account.password in text
+        assert f"xmpp:{account.jid}" in text
+    assert setup.teacher.password not in text  # the teacher's card is not handed out
+    assert text.count("<svg") == 3  # one QR code per card
+    assert fingerprint in text
+    assert f'xmpplab.Client.connect("student01@{DOMAIN}", getpass(), host="10.0.0.5", port=5222' in text
+    assert f"/connect student01@{DOMAIN} server 10.0.0.5 port 5222" in text
+
+
+async def test_the_fingerprint_matches_the_certificate_seen_after_starttls(server):
+    c = await RawClient.open(server.port)
+    try:
+        await c.open_stream(DOMAIN)
+        await c.starttls(DOMAIN)
+        der = c.writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+    finally:
+        await c.close()
+    import hashlib
+    seen = hashlib.sha256(der).hexdigest().upper()
+    assert certificate_fingerprint(server).replace(":", "") == seen

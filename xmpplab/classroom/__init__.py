@@ -1,0 +1,17 @@
+"""The classroom: one server for a class, its accounts, its room and its printable handout (issue 12).
+
+>>> from xmpplab.classroom import prepare_class, write_handout        # doctest: +SKIP
+>>> setup = prepare_class(server, "class.example", 30)                # doctest: +SKIP
+
+:mod:`.accounts` makes the names and passwords and keeps the class list (CSV, mode 0600);
+:mod:`.setup` puts the class on a running server (idempotent: a restart keeps everything);
+:mod:`.handout` writes one card per student (account, password, QR code, how to connect).
+"""
+
+from .accounts import Account, ClassroomError, make_password, new_class, read_csv, student_names, write_csv
+from .handout import certificate_fingerprint, render_handout, write_handout, xmpp_uri
+from .setup import ClassSetup, prepare_class
+
+__all__ = ["Account", "ClassroomError", "ClassSetup", "certificate_fingerprint", "make_password", "new_class",
+           "prepare_class", "read_csv", "render_handout", "student_names", "write_csv", "write_handout",
+           "xmpp_uri"]
