@@ -1,8 +1,12 @@
 """The classroom (issue 12): a class's accounts, its list, its room and its handout, on a real server."""
 
+import asyncio
 import csv
 import os
+import signal
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -176,3 +180,69 @@ async def test_the_fingerprint_matches_the_certificate_seen_after_starttls(serve
     import hashlib
     seen = hashlib.sha256(der).hexdigest().upper()
     assert certificate_fingerprint(server).replace(":", "") == seen
+
+
+# the command ------------------------------------------------------------------------------------
+XMPPLAB = [sys.executable, "-m", "xmpplab"]
+
+
+async def start_classroom(tmp_path, *args):
+    proc = await asyncio.create_subprocess_exec(
+        *XMPPLAB, "classroom", "--port", "0", "--domain", DOMAIN, "--db", str(tmp_path / "class.sqlite"),
+        "--accounts", str(tmp_path / "class.csv"), *args, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    lines = []
+    while True:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        lines.append(line)
+        if "Ctrl-C" in line or not line:
+            return proc, "".join(lines)
+
+
+async def stop(proc):
+    proc.send_signal(signal.SIGINT)
+    await asyncio.wait_for(proc.stdout.read(), 30)
+    assert await asyncio.wait_for(proc.wait(), 30) == 0
+    assert b"Traceback" not in await proc.stderr.read()
+
+
+async def test_one_command_serves_a_class_and_a_restart_keeps_it(tmp_path):
+    proc, said = await start_classroom(tmp_path, "--students", "4")
+    try:
+        assert f"4 students of {DOMAIN} on 127.0.0.1:" in said
+        port = int(said.split("on 127.0.0.1:")[1].split()[0])
+        assert "certificate SHA-256 fingerprint: " in said and "class-handout.html" in said
+        assert f"class@conference.{DOMAIN}" in said
+        listed = rows(tmp_path / "class.csv")
+        assert len(listed) == 5 and (tmp_path / "class-handout.html").exists()
+        c = await RawClient.open(port)
+        await c.login(f"student04@{DOMAIN}/laptop", listed[4]["password"])
+        await c.close()
+    finally:
+        if proc.returncode is None:
+            await stop(proc)
+    proc, said = await start_classroom(tmp_path, "--students", "4")
+    try:
+        assert "kept from the class list" in said and "0 account(s) created now" in said
+        assert rows(tmp_path / "class.csv") == listed
+    finally:
+        if proc.returncode is None:
+            await stop(proc)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--students", "0"], "between 1 and 10,000 students"),
+    (["--students", "10001"], "between 1 and 10,000 students"),
+    (["--students", "3", "--domain", "bad domain"], "is not a domain a class can use"),
+    (["--students", "3", "--accounts", "/nonexistent/folder/c.csv"], "does not exist"),
+    (["--students", "3", "--db", "/nonexistent/folder/c.sqlite"], "does not exist"),
+    (["--students", "3", "--host", "10.1.2.3", "--no-tls"], "--no-tls works only with a loopback"),
+])
+def test_wrong_classroom_arguments_get_one_sentence(tmp_path, args, words):
+    base = ["classroom", "--port", "0", "--domain", DOMAIN, "--db", str(tmp_path / "c.sqlite"),
+            "--accounts", str(tmp_path / "c.csv")]
+    result = subprocess.run(XMPPLAB + base + args, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "c.csv").exists()

@@ -155,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "server2.com=127.0.0.1:5270; no DNS is used")
     _add_limit_flags(s)
 
+    from .classroom.command import DESCRIPTION, add_arguments
+    c = cmds.add_parser("classroom", help="serve a class: accounts, a room and a printable handout",
+                        description=DESCRIPTION)
+    add_arguments(c, port_type=_port)
+    _add_limit_flags(c)
+
     a = cmds.add_parser("accounts", help="add, remove or list accounts in a database",
                         description="Manage the accounts stored in a server database (--db).")
     a_cmds = a.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
@@ -243,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "classroom":
+            return _classroom(args)
         if args.command == "accounts":
             if args.action is None:
                 raise CLIError("say what to do with accounts: add, remove or list")
@@ -398,6 +406,20 @@ async def _serve_forever(server, args) -> int:
         print("stopping…", flush=True)
         await server.stop()
     return 0
+
+
+# classroom --------------------------------------------------------------------------
+def _classroom(args) -> int:
+    from .classroom import ClassroomError
+    from .classroom.command import run
+
+    async def serve() -> int:
+        return await run(args, limits=_limits_from(args), stop=_stop_event())
+
+    try:
+        return asyncio.run(serve())
+    except ClassroomError as exc:
+        raise CLIError(str(exc)) from None
 
 
 # accounts ---------------------------------------------------------------------------

@@ -1,0 +1,113 @@
+"""``xmpplab classroom``: one command serves a class (accounts, room, handout), until Ctrl-C.
+
+The command line's arguments are added by :func:`add_arguments`; :func:`run` does the work and
+raises :class:`~xmpplab.classroom.ClassroomError` (one sentence) for anything the teacher must fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from .accounts import MAX_STUDENTS, ClassroomError, check_count, check_domain
+from .handout import certificate_fingerprint, write_handout
+from .setup import prepare_class
+
+DESCRIPTION = ("Serve a class: create teacher@DOMAIN and student01@DOMAIN ... with random passwords (or keep "
+               "them from an earlier start with the same --db), write them to a class list (CSV, mode 0600) "
+               "and a printable handout (one card per student with a QR code), make the members-only room "
+               "class@conference.DOMAIN, and serve until Ctrl-C.")
+
+
+def add_arguments(p: argparse.ArgumentParser, port_type=int) -> None:
+    """The ``classroom`` subcommand's arguments (the limits flags are added by the caller)."""
+    p.add_argument("--students", type=int, required=True, metavar="N",
+                   help=f"how many students (1 to {MAX_STUDENTS:,}): student01 ... studentNN")
+    p.add_argument("--domain", required=True, metavar="DOMAIN", help="the class's domain, e.g. class.example")
+    p.add_argument("--db", required=True, metavar="FILE",
+                   help="SQLite file for accounts, rosters, rooms and offline messages (kept across restarts)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: only this machine; give the laptop's "
+                        "address on the school network for a class, e.g. 192.168.1.20)")
+    p.add_argument("--port", type=port_type, default=5222, help="client port (default 5222)")
+    p.add_argument("--accounts", default="classroom-accounts.csv", metavar="FILE",
+                   help="the class list: jid,password,role (default classroom-accounts.csv)")
+    p.add_argument("--handout", metavar="FILE",
+                   help="the printable handout (default: next to the class list, NAME-handout.html)")
+    p.add_argument("--admin", action="append", default=[], metavar="JID",
+                   help="another account that may administer the class (repeatable); the teacher always may")
+    p.add_argument("--register", action="store_true",
+                   help="allow in-band registration (XEP-0077); closed by default")
+    p.add_argument("--roster", choices=("none", "all"), default="none",
+                   help="all: every student in every other's roster (default none)")
+    p.add_argument("--force", action="store_true",
+                   help="replace a class list that belongs to another class (its passwords are lost)")
+    p.add_argument("--no-tls", action="store_true", help="no STARTTLS (only with a loopback --host)")
+
+
+def handout_path(args) -> Path:
+    """Where the handout goes: ``--handout``, or beside the class list."""
+    if args.handout:
+        return Path(args.handout)
+    accounts = Path(args.accounts)
+    return accounts.with_name(f"{accounts.stem}-handout.html")
+
+
+async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print) -> int:
+    """Prepare the class, print where it is, serve until ``stop`` is set (Ctrl-C in the CLI)."""
+    from ..server import Server
+    from ..server.addresses import only_loopback
+    from ..server.storage import StorageUnavailable
+
+    domain, students = check_domain(args.domain), check_count(args.students)
+    if args.no_tls and not only_loopback(args.host):
+        raise ClassroomError(f"--no-tls works only with a loopback --host, not {args.host!r}: off loopback, "
+                             "passwords must not cross the network in clear")
+    if not Path(args.db).resolve().parent.is_dir():
+        raise ClassroomError(f"the folder of --db {args.db} does not exist")
+    try:
+        server = Server([domain], host=args.host, port=args.port, db=args.db, register=args.register,
+                        tls=not args.no_tls, limits=limits)
+    except (ValueError, StorageUnavailable) as exc:
+        raise ClassroomError(str(exc)) from None
+    every = max(1, students // 20)
+
+    def progress(done: int, total: int) -> None:
+        if total > 200 and (done % every == 0 or done == total):
+            out(f"  accounts: {done:,} of {total:,}", flush=True)
+
+    try:
+        setup = prepare_class(server, domain, students, args.accounts, force=args.force,
+                              roster_all=args.roster == "all", admins=args.admin, progress=progress)
+        try:
+            await server.start()
+        except OSError as exc:
+            raise ClassroomError(exc.strerror or str(exc)) from None
+        host, port = server.address
+        fingerprint = certificate_fingerprint(server)
+        page = write_handout(handout_path(args), setup.accounts, host=host, port=port, domain=domain,
+                             fingerprint=fingerprint)
+        _report(out, setup, host, port, fingerprint, page, args)
+        if stop is None:
+            return 0
+        await stop.wait()
+        out("stopping…", flush=True)
+        return 0
+    finally:
+        await server.stop()
+
+
+def _report(out, setup, host, port, fingerprint, page, args) -> None:
+    kept = "kept from the class list" if setup.reused_list else "new"
+    out(f"xmpplab classroom: {len(setup.students)} students of {setup.domain} on {host}:{port}", flush=True)
+    out(f"  students connect to {host} port {port} (STARTTLS {'off' if args.no_tls else 'on'}); "
+        f"registration {'on' if args.register else 'off'}", flush=True)
+    if fingerprint:
+        out(f"  certificate SHA-256 fingerprint: {fingerprint}", flush=True)
+    out(f"  class list ({kept} passwords, mode 0600): {setup.accounts_file}", flush=True)
+    out(f"  handout to print: {page}", flush=True)
+    if setup.room is not None:
+        out(f"  the class room: {setup.room} (members only; the teacher owns it)", flush=True)
+    out(f"  teacher: {setup.teacher.jid}; {setup.created} account(s) created now, database {args.db}", flush=True)
+    out("  press Ctrl-C to stop", flush=True)
