@@ -246,3 +246,23 @@ def test_wrong_classroom_arguments_get_one_sentence(tmp_path, args, words):
     assert words in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (tmp_path / "c.csv").exists()
+
+
+async def test_the_teacher_and_admins_administer_the_class_and_students_may_not(server, tmp_path):
+    prepare_class(server, DOMAIN, 2, tmp_path / "accounts.csv", admins=[f"helper@{DOMAIN}"])
+    listed = rows(tmp_path / "accounts.csv")
+    count = (f"<iq type='set' id='n' to='{DOMAIN}'><command xmlns='http://jabber.org/protocol/commands' "
+             "node='http://jabber.org/protocol/admin#get-registered-users-num'/></iq>")
+    teacher, student = await RawClient.open(server.port), await RawClient.open(server.port)
+    try:
+        await teacher.login(f"teacher@{DOMAIN}/desk", listed[0]["password"])
+        done = await teacher.request(count)
+        assert done.get("type") == "result"
+        assert done.find(".//{jabber:x:data}field[@var='registeredusersnum']/{jabber:x:data}value").text == "3"
+        await student.login(f"student01@{DOMAIN}/laptop", listed[1]["password"])
+        refused = await student.request(count)
+        assert refused.find(".//{urn:ietf:params:xml:ns:xmpp-stanzas}forbidden") is not None
+    finally:
+        await teacher.close()
+        await student.close()
+    assert server.adhoc.admins == {f"teacher@{DOMAIN}", f"helper@{DOMAIN}"}

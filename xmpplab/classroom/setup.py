@@ -104,6 +104,9 @@ def prepare_class(server, domain: str, students: int, accounts_file: str | os.Pa
             setup.created += not exists
         if progress is not None:
             progress(done, len(accounts))
+    registry = getattr(server, "adhoc", None)
+    if registry is not None:  # XEP-0133 service administration for the teacher and every --admin
+        registry.admins.update(str(a) for a in setup.admins)
     setup.room = _class_room(server, setup)
     if roster_all:
         _befriend(server, setup.students)

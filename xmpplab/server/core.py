@@ -32,7 +32,8 @@ from .throttle import Throttle
 log = logging.getLogger("xmpplab.server")
 
 #: Feature modules loaded by default; each is ``xmpplab.server.modules.<name>`` with ``setup(server)``.
-DEFAULT_MODULES = ("session", "roster", "presence", "disco", "ping", "version", "register", "offline", "muc")
+DEFAULT_MODULES = ("session", "roster", "presence", "disco", "ping", "version", "register", "offline", "muc",
+                   "adhoc", "admin")
 
 
 class Accounts:
