@@ -213,3 +213,47 @@ async def test_slixmpp_runs_a_command_with_its_own_xep_0050_plugin():
         assert done["command"]["status"] == "completed"
         student = await lab.connect(f"student09@{DOMAIN}/laptop", "from-slixmpp", create=False)
         assert str(student.jid) == f"student09@{DOMAIN}/laptop"
+
+
+# class progress (urn:xmpplab:class:0) ------------------------------------------------------------
+NS_CLASS = "urn:xmpplab:class:0"
+
+
+def progress(exercise, passed, attempts, chapter="01"):
+    return (f"<iq type='set' id='p{exercise}{attempts}' to='{DOMAIN}'><progress xmlns='{NS_CLASS}' "
+            f"chapter='{chapter}' exercise='{exercise}' passed='{passed}' attempts='{attempts}'/></iq>")
+
+
+async def test_progress_reaches_the_teacher_live_and_the_grid_keeps_the_latest(lab):
+    server, login = lab
+    teacher = await login(f"teacher@{DOMAIN}/dashboard")
+    student = await login(f"student01@{DOMAIN}/laptop")
+    assert (await student.request(progress("01.2", "false", 1))).get("type") == "result"
+    live = await teacher.recv()
+    assert live.get("type") == "headline" and live.get("from") == DOMAIN
+    p = live.find(f"{{{NS_CLASS}}}progress")
+    assert (p.get("student"), p.get("exercise"), p.get("passed"), p.get("attempts")) == \
+        (f"student01@{DOMAIN}", "01.2", "false", "1")
+    await student.request(progress("01.2", "true", 2))
+    await teacher.recv()
+    reply = await teacher.request(f"<iq type='set' id='g' to='{DOMAIN}'><command xmlns='{NS_CMD}' "
+                                  f"node='{NS_CLASS}#progress'/></iq>")
+    x = reply.find(f"{{{NS_CMD}}}command/{{{NS_DATA}}}x")
+    assert [f.get("var") for f in x.find(f"{{{NS_DATA}}}reported")] == \
+        ["student", "exercise", "chapter", "passed", "attempts"]
+    items = [field_values(i) for i in x.findall(f"{{{NS_DATA}}}item")]
+    assert items == [{"student": [f"student01@{DOMAIN}"], "exercise": ["01.2"], "chapter": ["01"],
+                      "passed": ["true"], "attempts": ["2"]}]
+    refused = await student.request(f"<iq type='set' id='g2' to='{DOMAIN}'><command xmlns='{NS_CMD}' "
+                                    f"node='{NS_CLASS}#progress'/></iq>")
+    assert condition(refused) == "forbidden"
+
+
+@pytest.mark.parametrize("exercise, passed, attempts", [("", "true", "1"), ("01.2", "maybe", "1"),
+                                                        ("01.2", "true", "-3"), ("x" * 40, "true", "1")])
+async def test_a_malformed_progress_report_is_bad_request(lab, exercise, passed, attempts):
+    server, login = lab
+    student = await login(f"student01@{DOMAIN}/laptop")
+    reply = await student.request(progress(exercise, passed, attempts))
+    assert condition(reply) == "bad-request"
+    assert server.class_progress.results == {}

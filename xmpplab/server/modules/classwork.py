@@ -1,0 +1,133 @@
+"""Class progress over XMPP (namespace ``urn:xmpplab:class:0``, documented in docs/classroom.md).
+
+When a notebook is connected to a class server, each ``check()`` of an exercise reports its result
+to the server; nothing of the student's code is sent, only what the check concluded::
+
+    C: <iq type='set' to='class.example' id='p1'>
+         <progress xmlns='urn:xmpplab:class:0' chapter='01' exercise='01.2' passed='true' attempts='3'/></iq>
+    S: <iq type='result' to='student07@class.example/laptop' id='p1'/>
+
+The server keeps the latest result per student and exercise, and passes each report on at once,
+as a headline message with the same ``<progress/>`` (plus ``student``), to every online session of
+the class's administrators (``server.adhoc.admins``): that is what the teacher's dashboard shows
+live. The whole grid is the ad-hoc command ``urn:xmpplab:class:0#progress`` (XEP-0050), a result
+form with one item per student and exercise (XEP-0004 §3.4), for administrators only.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from ...errors import StanzaError
+from ...jid import JID
+from ...xml import element, sub
+from ..forms import NS_DATA
+from .adhoc import Done
+
+NS_CLASS = "urn:xmpplab:class:0"
+EXERCISE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,15}$")  # "01.2", "final-1"
+MAX_EXERCISES = 500  # per student: bounds the memory one account can use
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The latest check of one exercise by one student."""
+
+    student: str
+    chapter: str
+    exercise: str
+    passed: bool
+    attempts: int
+    time: float
+
+    def element(self):
+        el = element("progress", {"chapter": self.chapter, "exercise": self.exercise,
+                                  "passed": "true" if self.passed else "false", "attempts": self.attempts,
+                                  "student": self.student}, ns=NS_CLASS)
+        return el
+
+
+class ClassProgress:
+    """Every student's latest result per exercise (in memory), and the live feed to the teachers."""
+
+    def __init__(self, server):
+        self.server = server
+        self.results: dict[str, dict[str, Progress]] = {}  # student bare JID -> exercise -> Progress
+
+    def report(self, event) -> bool:
+        """A student's ``<progress/>`` (iq set to their server)."""
+        el = event.payload
+        chapter, exercise = el.get("chapter") or "", el.get("exercise") or ""
+        passed, attempts = el.get("passed"), el.get("attempts") or "1"
+        if not EXERCISE.match(exercise) or (chapter and not EXERCISE.match(chapter)):
+            raise StanzaError("bad-request", "exercise (and chapter) are short names such as 01.2", type="modify")
+        if passed not in ("true", "false", "1", "0") or not attempts.isdigit() or not 0 < int(attempts) < 10**6:
+            raise StanzaError("bad-request", "passed is true or false, attempts a positive number", type="modify")
+        student = str(event.from_.bare)
+        mine = self.results.setdefault(student, {})
+        if exercise not in mine and len(mine) >= MAX_EXERCISES:
+            raise StanzaError("resource-constraint", f"at most {MAX_EXERCISES} exercises per student", type="wait")
+        result = Progress(student, chapter, exercise, passed in ("true", "1"), int(attempts), time.time())
+        mine[exercise] = result
+        event.reply()
+        self._tell_teachers(event, result)
+        return True
+
+    def _tell_teachers(self, event, result: Progress) -> None:
+        admins = getattr(self.server, "adhoc", None)
+        for admin in sorted(admins.admins if admins is not None else ()):
+            for session in self.server.resources(JID(admin)):
+                msg = element("message", {"from": event.to.domain, "to": str(session.jid), "type": "headline"})
+                msg.append(result.element())
+                session.send(msg)
+
+    def grid(self, event, fields):
+        """The ad-hoc command ``#progress``: every result, one item each (XEP-0004 §3.4 reported/item)."""
+        form = TableForm(title="Class progress", columns=(
+            ("student", "jid-single", "Student"), ("exercise", "text-single", "Exercise"),
+            ("chapter", "text-single", "Chapter"), ("passed", "boolean", "Passed"),
+            ("attempts", "text-single", "Attempts")))
+        for student in sorted(self.results):
+            if student.partition("@")[2] != event.to.domain:
+                continue
+            for exercise in sorted(self.results[student]):
+                r = self.results[student][exercise]
+                form.item(student=r.student, exercise=r.exercise, chapter=r.chapter,
+                          passed="true" if r.passed else "false", attempts=str(r.attempts))
+        return Done(form=form)
+
+
+class TableForm:
+    """A result form with a table: ``<reported/>`` columns, then one ``<item/>`` per row (XEP-0004 §3.4)."""
+
+    def __init__(self, title: str, columns):
+        self.title, self.columns, self.rows = title, columns, []
+
+    def item(self, **values) -> None:
+        self.rows.append(values)
+
+    def element(self, type: str = "result"):
+        x = element("x", {"type": type}, ns=NS_DATA)
+        sub(x, "title", text=self.title)
+        reported = sub(x, "reported")
+        for var, ftype, label in self.columns:
+            sub(reported, "field", {"var": var, "type": ftype, "label": label})
+        for row in self.rows:
+            item = sub(x, "item")
+            for var, _, _ in self.columns:
+                f = sub(item, "field", {"var": var})
+                sub(f, "value", text=row.get(var, ""))
+        return x
+
+
+def setup(server):
+    registry = getattr(server, "adhoc", None)
+    if registry is None:
+        raise RuntimeError("the classwork module needs the adhoc module (XEP-0050): load adhoc first")
+    progress = ClassProgress(server)
+    server.class_progress = progress
+    server.add_feature(NS_CLASS)
+    server.hook(f"iq-set/host/{NS_CLASS}:progress", progress.report)
+    registry.add(f"{NS_CLASS}#progress", "Class progress", progress.grid)
