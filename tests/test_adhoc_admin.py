@@ -4,6 +4,7 @@ import pytest
 
 from tests.support import RawClient
 from xmpplab.server import Server
+from xmpplab.server.core import DEFAULT_MODULES
 from xmpplab.xml import serialize
 
 NS_CMD = "http://jabber.org/protocol/commands"
@@ -17,7 +18,7 @@ DOMAIN = "class.example"
 
 @pytest.fixture
 async def lab():
-    server = await Server([DOMAIN]).start()
+    server = await Server([DOMAIN], modules=(*DEFAULT_MODULES, "classwork")).start()
     server.adhoc.admins.add(f"teacher@{DOMAIN}")
     for name in ("teacher", "student01", "student02"):
         server.accounts.add(f"{name}@{DOMAIN}", "secret")
@@ -78,7 +79,7 @@ async def run_through(client, name, fields):
     return cmd
 
 
-async def test_the_teacher_lists_the_admin_commands_a_student_none(lab):
+async def test_the_teacher_lists_the_admin_commands_a_student_only_their_transcript(lab):
     server, login = lab
     teacher, student = await login(f"teacher@{DOMAIN}/desk"), await login(f"student01@{DOMAIN}/laptop")
     ask = f"<iq type='get' id='d' to='{DOMAIN}'><query xmlns='{NS_ITEMS}' node='{NS_CMD}'/></iq>"
@@ -87,7 +88,8 @@ async def test_the_teacher_lists_the_admin_commands_a_student_none(lab):
     assert {f"{NS_ADMIN}#{n}" for n in ("add-user", "delete-user", "change-user-password", "end-user-session",
                                          "get-registered-users-num", "get-online-users-num",
                                          "get-online-users-list", "announce")} <= nodes
-    assert len((await student.request(ask)).find(f"{{{NS_ITEMS}}}query")) == 0
+    student_sees = [i.get("node") for i in (await student.request(ask)).find(f"{{{NS_ITEMS}}}query")]
+    assert student_sees == ["urn:xmpplab:class:0#transcript"]  # their own streams, nothing to administer
     info = await teacher.request(f"<iq type='get' id='i' to='{DOMAIN}'><query xmlns='{NS_INFO}'/></iq>")
     assert NS_CMD in {f.get("var") for f in info.iter(f"{{{NS_INFO}}}feature")}
     node_info = await teacher.request(f"<iq type='get' id='n' to='{DOMAIN}'><query xmlns='{NS_INFO}' "
@@ -257,3 +259,56 @@ async def test_a_malformed_progress_report_is_bad_request(lab, exercise, passed,
     reply = await student.request(progress(exercise, passed, attempts))
     assert condition(reply) == "bad-request"
     assert server.class_progress.results == {}
+
+
+async def test_a_student_fetches_their_own_transcript_not_anothers(lab):
+    server, login = lab
+    teacher = await login(f"teacher@{DOMAIN}/dashboard")
+    s1, s2 = await login(f"student01@{DOMAIN}/laptop"), await login(f"student02@{DOMAIN}/laptop")
+    await s1.send(f"<message to='student02@{DOMAIN}/laptop' id='hi'><body>psst</body></message>")
+    assert (await s2.recv()).findtext("{jabber:client}body") == "psst"
+    import json
+    mine = await s1.request(f"<iq type='set' id='t' to='{DOMAIN}'><command xmlns='{NS_CMD}' "
+                            f"node='{NS_CLASS}#transcript'/></iq>")
+    x = mine.find(f"{{{NS_CMD}}}command/{{{NS_DATA}}}x")
+    events = [json.loads(v) for v in field_values(x)["events"]]
+    assert any(e["type"] == "data" and e["dir"] == "in" and "psst" in e["data"] for e in events)
+    assert {e["type"] for e in events} >= {"bound", "data"}
+    assert not any("student02" in e.get("jid", "") for e in events)  # only student01's own connection
+    first = await s1.request(f"<iq type='set' id='t2' to='{DOMAIN}'><command xmlns='{NS_CMD}' "
+                             f"node='{NS_CLASS}#transcript' action='execute'/></iq>")
+    assert first.find(f"{{{NS_CMD}}}command").get("status") == "completed"  # a student: one step, their own
+    # the teacher asks for student02's: a form first, then the events
+    ask = await run_class(teacher, "transcript")
+    sid = ask.find(f"{{{NS_CMD}}}command").get("sessionid")
+    got = await run_class(teacher, "transcript", {"accountjid": f"student02@{DOMAIN}"}, sid=sid)
+    events = [json.loads(v) for v in field_values(got.find(f"{{{NS_CMD}}}command/{{{NS_DATA}}}x"))["events"]]
+    assert any(e["type"] == "data" and e["dir"] == "out" and "psst" in e["data"] for e in events)
+    assert any(e["type"] == "bound" and e["jid"] == f"student02@{DOMAIN}/laptop" for e in events)
+
+
+async def test_routing_shows_who_wrote_to_whom(lab):
+    server, login = lab
+    teacher = await login(f"teacher@{DOMAIN}/dashboard")
+    s1, s2 = await login(f"student01@{DOMAIN}/laptop"), await login(f"student02@{DOMAIN}/laptop")
+    for i in range(3):
+        await s1.send(f"<message to='student02@{DOMAIN}/laptop' id='m{i}'><body>{i}</body></message>")
+    for _ in range(3):
+        await s2.recv()
+    reply = await run_class(teacher, "routing")
+    rows = [field_values(i) for i in reply.iter(f"{{{NS_DATA}}}item")]
+    messages = [{k: v for k, v in r.items() if k != "last"} for r in rows if r["kind"] == ["message"]]
+    assert messages == [{"from": [f"student01@{DOMAIN}/laptop"], "to": [f"student02@{DOMAIN}/laptop"],
+                         "kind": ["message"], "count": ["3"]}]
+    refused = await run_class(s1, "routing")
+    assert condition(refused) == "forbidden"
+
+
+async def run_class(client, name, fields=None, sid=None):
+    attrs = f" node='{NS_CLASS}#{name}'" + (f" sessionid='{sid}'" if sid else "")
+    form = ""
+    if fields:
+        form = f"<x xmlns='{NS_DATA}' type='submit'>" + "".join(
+            f"<field var='{k}'><value>{v}</value></field>" for k, v in fields.items()) + "</x>"
+    return await client.request(f"<iq type='set' id='rc' to='{DOMAIN}'><command xmlns='{NS_CMD}'{attrs}>{form}"
+                                "</command></iq>")

@@ -57,9 +57,11 @@ def handout_path(args) -> Path:
 async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print) -> int:
     """Prepare the class, print where it is, serve until ``stop`` is set (Ctrl-C in the CLI)."""
     from ..server import Server
+    from ..server.core import DEFAULT_MODULES
     from ..server.addresses import only_loopback
     from ..server.storage import StorageUnavailable
 
+    CLASS_MODULES = (*DEFAULT_MODULES, "classwork")  # progress, transcripts and routing for the teacher
     domain, students = check_domain(args.domain), check_count(args.students)
     if args.no_tls and not only_loopback(args.host):
         raise ClassroomError(f"--no-tls works only with a loopback --host, not {args.host!r}: off loopback, "
@@ -68,7 +70,7 @@ async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print
         raise ClassroomError(f"the folder of --db {args.db} does not exist")
     try:
         server = Server([domain], host=args.host, port=args.port, db=args.db, register=args.register,
-                        tls=not args.no_tls, limits=limits)
+                        tls=not args.no_tls, limits=limits, modules=CLASS_MODULES)
     except (ValueError, StorageUnavailable) as exc:
         raise ClassroomError(str(exc)) from None
     every = max(1, students // 20)

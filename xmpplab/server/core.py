@@ -33,7 +33,7 @@ log = logging.getLogger("xmpplab.server")
 
 #: Feature modules loaded by default; each is ``xmpplab.server.modules.<name>`` with ``setup(server)``.
 DEFAULT_MODULES = ("session", "roster", "presence", "disco", "ping", "version", "register", "offline", "muc",
-                   "adhoc", "admin", "classwork")
+                   "adhoc", "admin")
 
 
 class Accounts:

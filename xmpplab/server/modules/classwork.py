@@ -12,10 +12,18 @@ as a headline message with the same ``<progress/>`` (plus ``student``), to every
 the class's administrators (``server.adhoc.admins``): that is what the teacher's dashboard shows
 live. The whole grid is the ad-hoc command ``urn:xmpplab:class:0#progress`` (XEP-0050), a result
 form with one item per student and exercise (XEP-0004 §3.4), for administrators only.
+
+Two more commands show the class at work: ``#transcript`` (a student's recent streams, as the
+events of xmpplab's recording format; a student may fetch only their own) and ``#routing`` (who
+sent what to whom lately: one row per sender, recipient and kind, with a count). To have them, the
+module records what the class's connections carry, within a memory budget per account: load it
+only on a class server (``xmpplab classroom`` does), not on every server.
 """
 
 from __future__ import annotations
 
+import collections
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -23,12 +31,14 @@ from dataclasses import dataclass
 from ...errors import StanzaError
 from ...jid import JID
 from ...xml import element, sub
-from ..forms import NS_DATA
+from ..forms import NS_DATA, Form
 from .adhoc import Done
 
 NS_CLASS = "urn:xmpplab:class:0"
 EXERCISE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,15}$")  # "01.2", "final-1"
 MAX_EXERCISES = 500  # per student: bounds the memory one account can use
+TRANSCRIPT_BYTES = 256 * 1024  # recent stream events kept per account (the oldest go first)
+ROUTES = 2000  # recent routed stanzas kept for #routing
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,102 @@ class TableForm:
         return x
 
 
+class RecentStreams:
+    """The recent events of each account's connections (a recorder: ``server.recorder`` feeds it).
+
+    Events of a connection are kept from its ``bound`` event on (before it, nobody is known), at
+    most :data:`TRANSCRIPT_BYTES` of them per account; the oldest go first.
+    """
+
+    def __init__(self, budget: int = TRANSCRIPT_BYTES):
+        self.budget = budget
+        self.account_of: dict[str, str] = {}  # conn id -> bare JID
+        self.events: dict[str, collections.deque] = {}  # bare JID -> (size, event)
+        self.size: dict[str, int] = {}
+
+    def __call__(self, event: dict) -> None:
+        conn, kind = event["conn"], event["type"]
+        if kind == "bound":
+            self.account_of[conn] = event["jid"].partition("/")[0]
+        account = self.account_of.get(conn)
+        if account is None:
+            return
+        if kind == "close":
+            del self.account_of[conn]
+        size = len(event.get("data", "")) + 64
+        kept = self.events.setdefault(account, collections.deque())
+        kept.append((size, dict(event)))
+        self.size[account] = self.size.get(account, 0) + size
+        while self.size[account] > self.budget and kept:
+            self.size[account] -= kept.popleft()[0]
+
+    def of(self, account: str) -> list[dict]:
+        return [e for _, e in self.events.get(account, ())]
+
+
+def _tee(first, second):
+    if first is None:
+        return second
+
+    def both(event):
+        first(event)
+        second(event)
+    return both
+
+
+class ClassCommands:
+    """``#transcript`` and ``#routing``, from what :class:`RecentStreams` and the routing hooks saw."""
+
+    def __init__(self, server, recent: RecentStreams):
+        self.server, self.recent = server, recent
+        self.routes: collections.deque = collections.deque(maxlen=ROUTES)  # (time, from, to, kind)
+
+    def routed(self, event) -> bool:
+        """A stanza from a client on its way (a pre-routing hook: never claims it)."""
+        if event.from_ is not None and event.to is not None:
+            self.routes.append((time.time(), str(event.from_), str(event.to), event.kind))
+        return False
+
+    def transcript(self, event, fields):
+        """A student's recent stream events; a student may ask only for their own (administrators: anyone)."""
+        registry = self.server.adhoc
+        if fields is None:
+            if not registry.is_admin(event.from_):
+                return self._transcript_of(str(event.from_.bare))
+            form = Form("A student's transcript", form_type=NS_CLASS)
+            form.field("accountjid", "jid-single", "The student", required=True)
+            return form
+        wanted = (fields.get("accountjid") or [""])[0].strip()
+        try:
+            bare = str(JID(wanted).bare)
+        except ValueError:
+            raise StanzaError("bad-request", f"{wanted!r} is not an address", type="modify") from None
+        if bare != str(event.from_.bare) and not registry.is_admin(event.from_):
+            raise StanzaError("forbidden", "a student may fetch only their own transcript", type="auth")
+        return self._transcript_of(bare)
+
+    def _transcript_of(self, bare: str) -> Done:
+        form = Form(f"Recent streams of {bare}", form_type=NS_CLASS)
+        form.field("accountjid", "jid-single", "The student", values=[bare])
+        form.field("events", "text-multi", "Recent events, one JSON object each (xmpplab's recording format)",
+                   values=[json.dumps(e, ensure_ascii=False) for e in self.recent.of(bare)])
+        return Done(form=form)
+
+    def routing(self, event, fields):
+        """Who sent what to whom lately, one row per (from, to, kind), most recent first."""
+        counts: dict = {}
+        for when, frm, to, kind in self.routes:
+            key = (frm, to, kind)
+            n, _ = counts.get(key, (0, 0.0))
+            counts[key] = (n + 1, when)
+        table = TableForm("Recent routing", (("from", "jid-single", "From"), ("to", "jid-single", "To"),
+                                             ("kind", "text-single", "Kind"), ("count", "text-single", "Count"),
+                                             ("last", "text-single", "Last (Unix time)")))
+        for (frm, to, kind), (n, when) in sorted(counts.items(), key=lambda kv: -kv[1][1]):
+            table.item(**{"from": frm, "to": to, "kind": kind, "count": str(n), "last": f"{when:.3f}"})
+        return Done(form=table)
+
+
 def setup(server):
     registry = getattr(server, "adhoc", None)
     if registry is None:
@@ -131,3 +237,13 @@ def setup(server):
     server.add_feature(NS_CLASS)
     server.hook(f"iq-set/host/{NS_CLASS}:progress", progress.report)
     registry.add(f"{NS_CLASS}#progress", "Class progress", progress.grid)
+    recent = RecentStreams()
+    server.recorder = _tee(server.recorder, recent)
+    commands = ClassCommands(server, recent)
+    server.class_commands = commands
+    for kind in ("message", "presence", "iq"):
+        for where in ("full", "bare", "host", "component", "remote"):
+            server.hook(f"pre-{kind}/{where}", commands.routed, 100)
+    registry.add(f"{NS_CLASS}#transcript", "A student's recent streams", commands.transcript,
+                 allowed=lambda reg, jid: True)  # everyone: a student gets only their own
+    registry.add(f"{NS_CLASS}#routing", "Recent routing in the class", commands.routing)
