@@ -47,6 +47,7 @@ from slixmpp.exceptions import IqTimeout as SlixIqTimeout
 
 from .errors import STANZA_CONDITIONS, StanzaError
 from .jid import JID
+from .sockaddr import format_address as _fmt_addr
 from .xml import NS_CLIENT, NS_ROSTER, XMLInputError, parse_fragment
 
 log = logging.getLogger("xmpplab.client")
@@ -112,13 +113,6 @@ class RosterItem:
 def _next_conn_id(name: str) -> str:
     counter = _conn_counters.setdefault(name, itertools.count(1))
     return f"client-{name}-{next(counter)}"
-
-
-def _fmt_addr(addr) -> str | None:
-    if not addr:
-        return None
-    host, port = addr[0], addr[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class RecordingClientXMPP(slixmpp.ClientXMPP):

@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 
 from ..jid import JID, InvalidJID
+from ..ns import NS_MUC, NS_MUC_USER
 from ..xml import split_qname
 from .core import Checker, body_of, exercise, settle
 
-NS_MUC = "http://jabber.org/protocol/muc"
-NS_MUC_USER = "http://jabber.org/protocol/muc#user"
 ROOM = JID("garden@conference.example.com")
 JULIET = JID("juliet@example.com")
 

@@ -33,7 +33,8 @@ import os
 from collections.abc import Iterable
 
 from ..transcript.model import Direction, Item, ItemKind
-from ..xml import NS_BIND, NS_SASL, NS_TLS, split_qname
+from ..ns import NS_BIND, NS_CLIENT, NS_COMPRESS, NS_SASL, NS_SERVER, NS_TLS, SHORT_NAMES
+from ..xml import split_qname
 from .display import Displayable
 from .explain import ExplainContext, Explanation, citation_links, explain
 from .xmlview import MAX_CHARS, lines_html, pretty_lines
@@ -53,29 +54,12 @@ BORDER = "#d0d7de"
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 MONO = "font-family:ui-monospace,Menlo,Consolas,monospace"
 
-SHORT_NS = {
-    "jabber:iq:roster": "roster",
-    "http://jabber.org/protocol/disco#info": "disco#info",
-    "http://jabber.org/protocol/disco#items": "disco#items",
-    "urn:xmpp:ping": "ping",
-    "jabber:iq:version": "version",
-    "jabber:iq:register": "register",
-    "urn:ietf:params:xml:ns:xmpp-bind": "bind",
-    "urn:ietf:params:xml:ns:xmpp-session": "session",
-    "urn:ietf:params:xml:ns:xmpp-stanzas": "stanza error",
-    "http://jabber.org/protocol/muc": "muc",
-    "http://jabber.org/protocol/muc#user": "muc#user",
-    "urn:xmpp:delay": "delay",
-    "http://jabber.org/protocol/chatstates": "chat state",
-    "vcard-temp": "vcard",
-    "jabber:client": "",
-    "jabber:server": "",
-}
+SHORT_NS = {**SHORT_NAMES, NS_CLIENT: "", NS_SERVER: ""}
 _RESTART_NOTE = {
     f"{{{NS_TLS}}}proceed": "TLS handshake here (not in the transcript: it records the plaintext above TLS); "
                             "both streams restart",
     f"{{{NS_SASL}}}success": "authenticated: both streams restart",
-    "{http://jabber.org/protocol/compress}compressed": "compression starts: both streams restart",
+    f"{{{NS_COMPRESS}}}compressed": "compression starts: both streams restart",
 }
 _counter = itertools.count(1)
 
