@@ -1,9 +1,10 @@
 """Chapter 04, Presence: show, status and priority (RFC 6121 section 4)."""
 
+from ..presence_values import PRIORITY_MAX, PRIORITY_MIN, SHOW_VALUES
+from ..presence_values import SHOW_MEANINGS as _MEANING
 from ..xml import split_qname
 from .core import Checker, exercise
 
-SHOW_VALUES = ("away", "chat", "dnd", "xa")
 PRESENCE_TYPES = ("unavailable", "subscribe", "subscribed", "unsubscribe", "unsubscribed", "probe", "error")
 
 
@@ -57,10 +58,6 @@ def _(answer, **context):
     return c
 
 
-_MEANING = {"away": "away for a short while", "chat": "free to chat", "xa": "away for a long time (extended away)",
-            "dnd": "do not disturb"}
-
-
 @exercise("04.2", "phone2 takes the messages", hints=[
     "Messages sent to the bare JID user1@server1.com go to the available resource with the highest "
     "<priority/>; pc has 10.",
@@ -81,8 +78,8 @@ def _(answer, **context):
         except ValueError:
             c.fail(f"<priority/> holds a whole number, not '{text}' (RFC 6121 section 4.7.2.3)")
         else:
-            if not -128 <= value <= 127:
-                c.fail(f"a priority is from -128 to 127, not {value} (RFC 6121 section 4.7.2.3)")
+            if not PRIORITY_MIN <= value <= PRIORITY_MAX:
+                c.fail(f"a priority is from {PRIORITY_MIN} to {PRIORITY_MAX}, not {value} (RFC 6121 section 4.7.2.3)")
             elif value < 0:
                 c.fail(f"priority {value} is negative: phone2 would never get messages sent to the bare JID")
             elif value <= 10:

@@ -4,7 +4,7 @@ way an RFC-style example says it should (11.2)."""
 from __future__ import annotations
 
 from ..jid import JID, InvalidJID
-from ..ns import NS_PING, NS_ROSTER
+from ..ns import NS_PING
 from ..xml import split_qname
 from .core import Checker, exercise
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from ..ns import NS_STANZAS, NS_STREAMS, SHORT_NAMES
+from ..ns import NS_STANZAS, SHORT_NAMES
 from .graph import links
 from .graphviz_backend import Figure
 
