@@ -76,13 +76,7 @@ def element(tag: str, attrs: dict | None = None, *, ns: str = NS_CLIENT, text: s
     None are left out.
     """
     tag = tag if tag[:1] == "{" else qname(ns, tag)
-    el = etree.Element(tag, nsmap=_nsmap_for(tag))
-    if attrs:
-        for key, value in attrs.items():
-            if value is not None:
-                el.set(key, str(value))
-    if text is not None:
-        el.text = text
+    el = _fill(etree.Element(tag, nsmap=_nsmap_for(tag)), attrs, text)
     for child in children or ():
         el.append(child)
     return el
@@ -96,10 +90,14 @@ def sub(parent, tag: str, attrs: dict | None = None, *, ns: str | None = None, t
         el = etree.SubElement(parent, tag)
     else:
         el = etree.SubElement(parent, tag, nsmap=_nsmap_for(tag))
-    if attrs:
-        for key, value in attrs.items():
-            if value is not None:
-                el.set(key, str(value))
+    return _fill(el, attrs, text)
+
+
+def _fill(el, attrs: dict | None, text: str | None):
+    """Set the attributes whose value is not None, and the text; returns ``el``."""
+    for key, value in (attrs or {}).items():
+        if value is not None:
+            el.set(key, str(value))
     if text is not None:
         el.text = text
     return el

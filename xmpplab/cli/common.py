@@ -11,7 +11,7 @@ import signal
 import sys
 
 __all__ = ["CLIError", "Parser", "ask_password", "byte_size", "color_ok", "listen_address", "load_transcript",
-           "port_number", "positive_number", "server_address", "stop_event"]
+           "port_number", "positive_number", "run_until_stopped", "server_address", "start_service", "stop_event"]
 
 
 class CLIError(Exception):
@@ -113,6 +113,24 @@ def stop_event() -> asyncio.Event:
         except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises KeyboardInterrupt instead
             pass
     return stop
+
+
+async def start_service(service) -> asyncio.Event:
+    """Start a server, proxy or fake server (a port in use is a CLIError); returns the Ctrl-C event."""
+    try:
+        await service.start()
+    except OSError as exc:
+        raise CLIError(exc.strerror or str(exc)) from None
+    return stop_event()
+
+
+async def run_until_stopped(service, stop: asyncio.Event) -> None:
+    """Wait for Ctrl-C (``stop``), then stop ``service``."""
+    try:
+        await stop.wait()
+    finally:
+        print("stopping…", flush=True)
+        await service.stop()
 
 
 def load_transcript(path: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from .common import CLIError, listen_address, server_address, stop_event
+from .common import CLIError, listen_address, run_until_stopped, server_address, start_service
 
 
 def add_parser(cmds) -> None:
@@ -50,20 +50,12 @@ async def _record_forever(args, recorder) -> int:
     up_host, up_port = args.upstream
     proxy = RecordingProxy(host, port, up_host, up_port, recorder, upstream_tls_verify=args.verify_upstream,
                            cert=args.cert, notify=lambda text: print(f"  {text}", flush=True))
-    try:
-        await proxy.start()
-    except OSError as exc:
-        raise CLIError(exc.strerror or str(exc)) from None
-    stop = stop_event()
+    stop = await start_service(proxy)
     print(f"xmpplab record: listening on {host}:{proxy.port}, forwarding to {proxy.upstream}, "
           f"recording to {args.output}", flush=True)
     print(f"  TLS: {CERTIFICATE_WARNING}", flush=True)
     print(f"  point the client at {host} port {proxy.port} with STARTTLS (not Direct TLS); press Ctrl-C to stop",
           flush=True)
-    try:
-        await stop.wait()
-    finally:
-        print("stopping…", flush=True)
-        await proxy.stop()
+    await run_until_stopped(proxy, stop)
     print(f"recorded {recorder.count} events to {args.output}", flush=True)
     return 0

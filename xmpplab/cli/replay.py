@@ -5,7 +5,16 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from .common import CLIError, ask_password, color_ok, listen_address, load_transcript, server_address, stop_event
+from .common import (
+    CLIError,
+    ask_password,
+    color_ok,
+    listen_address,
+    load_transcript,
+    run_until_stopped,
+    server_address,
+    start_service,
+)
 
 
 def add_parser(cmds) -> None:
@@ -125,22 +134,14 @@ async def _fake_forever(args, transcript) -> int:
                           notify=lambda text: print(f"  {text}", flush=True))
     except (TranscriptError, ValueError) as exc:
         raise CLIError(str(exc)) from None
-    try:
-        await fake.start()
-    except OSError as exc:
-        raise CLIError(exc.strerror or str(exc)) from None
-    stop = stop_event()
+    stop = await start_service(fake)
     login = f"password {args.password!r} only" if args.password else "any password (SASL PLAIN)"
     print(f"xmpplab fake server on {host}:{fake.port}, playing {fake.connection.id} "
           f"({fake.recorded_jid or '?'}); log in with {login}", flush=True)
     if not args.no_tls:
         print("  STARTTLS with a self-signed certificate: the client must accept it", flush=True)
     print("  press Ctrl-C to stop", flush=True)
-    try:
-        await stop.wait()
-    finally:
-        print("stopping…", flush=True)
-        await fake.stop()
+    await run_until_stopped(fake, stop)
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from .. import __version__
-from .common import CLIError, byte_size, port_number, positive_number, stop_event
+from .common import CLIError, byte_size, port_number, positive_number, run_until_stopped, start_service
 
 
 def add_parser(cmds) -> None:
@@ -136,11 +136,7 @@ def run(args) -> int:
 
 
 async def _serve_forever(server, args) -> int:
-    try:
-        await server.start()
-    except OSError as exc:
-        raise CLIError(exc.strerror or str(exc)) from None
-    stop = stop_event()
+    stop = await start_service(server)
     host, port = server.address
     store = args.db or "memory (accounts are lost at exit; use --db FILE to keep them)"
     print(f"xmpplab {__version__} serving {', '.join(server.hosts)} on {host}:{port}", flush=True)
@@ -158,9 +154,5 @@ async def _serve_forever(server, args) -> int:
         print("  no accounts yet: xmpplab accounts add juliet@example.com --db FILE, --user, or --register",
               flush=True)
     print("  press Ctrl-C to stop", flush=True)
-    try:
-        await stop.wait()
-    finally:
-        print("stopping…", flush=True)
-        await server.stop()
+    await run_until_stopped(server, stop)
     return 0

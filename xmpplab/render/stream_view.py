@@ -126,12 +126,8 @@ class StreamView(Displayable):
         self.source = source
         self.options = {"page_size": page_size, "max_bytes": max_bytes, "expand": expand, "explanations": explanations,
                             "title": title, "conn": conn, "width": width, "max_height": max_height}
-        self.page_size = page_size
-        self.max_bytes = max_bytes
-        self.expand = expand
-        self.explanations = explanations
-        self.width = width
-        self.max_height = max_height
+        self.page_size, self.max_bytes, self.expand = page_size, max_bytes, expand
+        self.explanations, self.width, self.max_height = explanations, width, max_height
         self.blocks, scope, default_title = resolve(source, conn)
         self.context = ExplainContext(scope)
         self.title = title or default_title

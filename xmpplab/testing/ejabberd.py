@@ -126,68 +126,27 @@ def _yaml(value) -> str:
 
 
 class EjabberdServer(ExternalServer):
-    """An ejabberd of our own, listening on loopback only.
+    """An ejabberd of our own, listening on loopback only (parameters: see
+    :class:`~xmpplab.testing.external.ExternalServer`).
 
-    Parameters
-    ----------
-    domains:
-        Virtual hosts to serve; the first one is the default for helpers.
-    c2s_port:
-        Client port; None picks a free one (read it back from :attr:`port`).
-    tls:
-        Generate a self-signed certificate and offer STARTTLS.
-    require_encryption:
-        ``starttls_required``: clients must use TLS before anything else.
-        In-band registration then needs TLS too, which :meth:`register` does
-        not do, so accounts cannot be created; leave it off for tests that
-        need accounts.
-    allow_registration:
-        Enable in-band registration (XEP-0077), which :meth:`register` uses.
-    extra_modules:
-        Further modules, e.g. ``("mod_offline", "mod_carboncopy")``.
-    extra_config:
-        Raw YAML appended to the config (top-level keys).
-    log_level:
-        ejabberd's ``loglevel`` ("info", "debug" shows stanzas).
-    host:
-        The loopback address to listen on.
-    workdir:
-        Where to put config, spool, certificate and log; default a new
-        temporary folder that :meth:`stop` removes.
-    keep_workdir:
-        Keep the folder after :meth:`stop` (to read the log afterwards).
-    start_attempts, start_timeout:
-        How often to try starting, and how long each try may take to listen.
-
-    The object is a context manager, synchronous (``with``) and asynchronous
-    (``async with``); or call :meth:`start` and :meth:`stop` yourself.
+    ``require_encryption`` is ``starttls_required``: clients must use TLS
+    before anything else. In-band registration then needs TLS too, which
+    :meth:`register` does not do, so accounts cannot be created; leave it off
+    for tests that need accounts. ``extra_modules`` are ejabberd module names
+    (``("mod_offline", "mod_carboncopy")``), ``extra_config`` raw YAML appended
+    to the config (top-level keys), ``log_level`` ejabberd's ``loglevel``.
     """
 
     name = "ejabberd"
-    label = "ejabberd"
-    system_user = "ejabberd"
     error = EjabberdError
-    log_name = "ejabberd.log"
     stop_timeout = 15.0    # SIGTERM is a clean Erlang shutdown
     retry_stop_timeout = 5.0
 
-    def __init__(
-        self,
-        domains: Sequence[str] = ("example.com",),
-        c2s_port: int | None = None,
-        tls: bool = True,
-        allow_registration: bool = True,
-        extra_modules: Sequence[str] = (),
-        *,
-        require_encryption: bool = False,
-        extra_config: str = "",
-        log_level: str = "info",
-        host: str = "127.0.0.1",
-        workdir: str | os.PathLike | None = None,
-        keep_workdir: bool = False,
-        start_attempts: int = 2,
-        start_timeout: float = 30.0,
-    ):
+    def __init__(self, domains: Sequence[str] = ("example.com",), c2s_port: int | None = None, tls: bool = True,
+                 allow_registration: bool = True, extra_modules: Sequence[str] = (), *,
+                 require_encryption: bool = False, extra_config: str = "", log_level: str = "info",
+                 host: str = "127.0.0.1", workdir: str | os.PathLike | None = None, keep_workdir: bool = False,
+                 start_attempts: int = 2, start_timeout: float = 30.0):
         super().__init__(domains, c2s_port, tls, allow_registration, extra_modules,
                          require_encryption=require_encryption, extra_config=extra_config,
                          log_level=log_level, host=host, workdir=workdir, keep_workdir=keep_workdir,

@@ -99,27 +99,45 @@ def write_self_signed_cert(domains: Sequence[str], key_file: Path, cert_file: Pa
 class ExternalServer:
     """A server process of our own, listening on loopback only (see the module docstring).
 
-    The parameters common to every launcher: ``domains`` (the first is the
-    default for helpers), ``c2s_port`` (None picks a free one), ``tls``,
-    ``allow_registration``, ``extra_modules``, ``require_encryption``,
-    ``extra_config``, ``log_level``, ``host``, ``workdir`` (default: a new
-    temporary folder that :meth:`stop` removes), ``keep_workdir``,
-    ``start_attempts`` and ``start_timeout``.
+    Parameters every launcher takes
+    -------------------------------
+    domains:
+        Virtual hosts to serve; the first one is the default for helpers.
+    c2s_port:
+        Client port; None picks a free one (read it back from :attr:`port`).
+    tls:
+        Generate a self-signed certificate and offer STARTTLS.
+    allow_registration:
+        Enable in-band registration (XEP-0077), which ``register`` uses.
+    extra_modules:
+        Further modules to load.
+    require_encryption:
+        Clients must use TLS before authenticating.
+    extra_config:
+        Raw config appended to the generated one.
+    log_level:
+        The server's log level ("info"; "debug" shows stanzas).
+    host:
+        The loopback address to listen on.
+    workdir:
+        Where to put config, data, certificate and log; default a new
+        temporary folder that :meth:`stop` removes.
+    keep_workdir:
+        Keep the folder after :meth:`stop` (to read the log afterwards).
+    start_attempts, start_timeout:
+        How often to try starting, and how long each try may take to listen.
 
     The object is a context manager, synchronous (``with``) and asynchronous
     (``async with``); or call :meth:`start` and :meth:`stop` yourself.
     """
 
-    #: The command's name ("prosody"), used in messages and the temporary folder's name.
+    #: The command's name ("prosody"): in messages, the temporary folder's and the log's name, and the
+    #: system account it runs as when we are root.
     name = "server"
-    #: The name a learner knows it by ("Prosody").
-    label = "server"
-    #: The system account it runs as when we are root.
-    system_user = ""
+    #: The name a learner knows it by ("Prosody"; default: :attr:`name`).
+    label = ""
     #: The exception raised when it cannot start.
     error: type[Exception] = RuntimeError
-    #: The name of its log file in the folder.
-    log_name = "server.log"
     #: Seconds :meth:`stop` waits for a clean exit, and a failed start attempt's.
     stop_timeout = 10.0
     retry_stop_timeout = 3.0
@@ -145,25 +163,14 @@ class ExternalServer:
     ):
         if not domains:
             raise ValueError(f"{type(self).__name__} needs at least one domain")
-        self.domains = list(domains)
-        self.host = host
-        self.port = c2s_port
-        self.tls = tls
-        self.require_encryption = require_encryption
-        self.allow_registration = allow_registration
-        self.extra_modules = tuple(extra_modules)
-        self.extra_config = extra_config
-        self.log_level = log_level
-        self.start_attempts = start_attempts
-        self.start_timeout = start_timeout
-        self.keep_workdir = keep_workdir
-        self._own_workdir = workdir is None
-        self._workdir_arg = workdir
+        self.domains, self.host, self.port = list(domains), host, c2s_port
+        self.tls, self.require_encryption, self.allow_registration = tls, require_encryption, allow_registration
+        self.extra_modules, self.extra_config, self.log_level = tuple(extra_modules), extra_config, log_level
+        self.start_attempts, self.start_timeout = start_attempts, start_timeout
+        self.keep_workdir, self._own_workdir, self._workdir_arg = keep_workdir, workdir is None, workdir
+        # Made by start(): the folder and its files, then the process.
         self.workdir: Path | None = None
-        self.config_file: Path | None = None
-        self.log_file: Path | None = None
-        self.cert_file: Path | None = None
-        self.key_file: Path | None = None
+        self.config_file = self.log_file = self.cert_file = self.key_file = None
         self.process: subprocess.Popen | None = None
 
     # ------------------------------------------------------------------ info
@@ -226,7 +233,7 @@ class ExternalServer:
         tail = "\n".join(self.log_text().splitlines()[-30:])
         self._cleanup_workdir()
         raise self.error(
-            f"{self.label} did not listen on {self.host}:{self.port} after "
+            f"{self.label or self.name} did not listen on {self.host}:{self.port} after "
             f"{self.start_attempts} attempts ({last_error}). Log tail:\n{tail}")
 
     def stop(self, timeout: float | None = None) -> int | None:
@@ -309,7 +316,7 @@ class ExternalServer:
         else:
             self.workdir = Path(self._workdir_arg)
             self.workdir.mkdir(parents=True, exist_ok=True)
-        self.log_file = self.workdir / self.log_name
+        self.log_file = self.workdir / f"{self.name}.log"
         self._prepare_files()
         if self.port is None:
             self.port = free_port(self.host)
@@ -329,7 +336,7 @@ class ExternalServer:
         if os.geteuid() != 0:
             return None
         try:
-            return pwd.getpwnam(self.system_user)
+            return pwd.getpwnam(self.name)
         except KeyError:
             return None
 

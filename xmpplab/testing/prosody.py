@@ -133,86 +133,38 @@ def _lua_list(values: Iterable[str]) -> str:
 class ProsodyServer(ExternalServer):
     """A Prosody process of our own, listening on loopback only.
 
-    Parameters
-    ----------
-    domains:
-        Virtual hosts to serve; the first one is the default for helpers.
-    c2s_port:
-        Client port; None picks a free one (read it back from :attr:`port`).
-    s2s_port:
-        Server-to-server port; None (the default) disables s2s altogether.
-    tls:
-        Generate a self-signed certificate and offer STARTTLS.
-    require_encryption:
-        Make clients use TLS before authenticating (``c2s_require_encryption``).
-        Off by default so plaintext SCRAM works on loopback; when on, in-band
-        registration is refused by Prosody and :meth:`register` falls back to
-        ``prosodyctl``.
-    allow_registration:
-        Enable in-band registration (XEP-0077) on every virtual host.
-    extra_modules:
-        Further modules to enable, e.g. ``("carbons", "smacks")``.
-    disabled_modules:
-        Modules to disable, even autoloaded ones; ``mod_limits`` by default
-        because it throttles loopback load.
-    muc_component:
-        A host name such as ``"conference.example.com"`` to add a MUC
-        component, or None.
-    c2s_timeout:
-        Seconds an unauthenticated client may take to log in (Prosody's
-        default is 300).  Prosody 0.12.3 never cancels this timer, so every
-        connection's session stays in memory that long; a login benchmark
-        sets it low (see benchmarks/NOTES.md).
-    extra_config:
-        Raw Lua appended to the global section (before the hosts).
-    log_level:
-        Minimum level written to :attr:`log_file` ("debug" shows stanzas).
-    host:
-        The loopback address to listen on.
-    workdir:
-        Where to put config, data, certificate and log; default a new
-        temporary folder that :meth:`stop` removes.
-    keep_workdir:
-        Keep the folder after :meth:`stop` (to read the log afterwards).
-    start_attempts, start_timeout:
-        How often to try starting, and how long each try may take to listen.
+    Besides the parameters of :class:`~xmpplab.testing.external.ExternalServer`:
+    ``s2s_port`` is the server-to-server port (None, the default, disables s2s
+    altogether), with ``s2s_host`` its address and ``hosts`` the addresses of
+    peer domains (``{"server2.com": "127.0.0.2"}``, seen only by this Prosody);
+    ``disabled_modules`` are disabled even when autoloaded (``mod_limits`` by
+    default, because it throttles loopback load); ``muc_component`` is a host
+    name such as ``"conference.example.com"`` for a MUC component.
 
-    The object is a context manager, synchronous (``with``) and asynchronous
-    (``async with``); or call :meth:`start` and :meth:`stop` yourself.
+    ``require_encryption`` is ``c2s_require_encryption``: off by default so
+    plaintext SCRAM works on loopback; when on, Prosody refuses in-band
+    registration and :meth:`register` falls back to ``prosodyctl``.
+    ``extra_modules`` are Prosody module names (``("carbons", "smacks")``),
+    ``extra_config`` raw Lua for the global section (before the hosts).
+    ``c2s_timeout`` is how long an unauthenticated client may take to log in
+    (Prosody's default is 300 s); Prosody 0.12.3 never cancels this timer, so
+    every connection's session stays in memory that long, and a login
+    benchmark sets it low (see benchmarks/NOTES.md).
     """
 
     name = "prosody"
     label = "Prosody"
-    system_user = "prosody"
     error = ProsodyError
-    log_name = "prosody.log"
-    stop_timeout = 10.0
-    retry_stop_timeout = 3.0
     settle = 0.1   # now and then 0.12 exits right after it starts listening
 
-    def __init__(
-        self,
-        domains: Sequence[str] = ("example.com",),
-        c2s_port: int | None = None,
-        s2s_port: int | None = None,
-        tls: bool = True,
-        allow_registration: bool = True,
-        extra_modules: Sequence[str] = (),
-        disabled_modules: Sequence[str] = ("limits",),
-        muc_component: str | None = None,
-        *,
-        require_encryption: bool = False,
-        c2s_timeout: float | None = None,
-        extra_config: str = "",
-        log_level: str = "info",
-        host: str = "127.0.0.1",
-        workdir: str | os.PathLike | None = None,
-        keep_workdir: bool = False,
-        start_attempts: int = 3,
-        start_timeout: float = 15.0,
-        s2s_host: str | None = None,
-        hosts: dict[str, str] | None = None,
-    ):
+    def __init__(self, domains: Sequence[str] = ("example.com",), c2s_port: int | None = None,
+                 s2s_port: int | None = None, tls: bool = True, allow_registration: bool = True,
+                 extra_modules: Sequence[str] = (), disabled_modules: Sequence[str] = ("limits",),
+                 muc_component: str | None = None, *, require_encryption: bool = False,
+                 c2s_timeout: float | None = None, extra_config: str = "", log_level: str = "info",
+                 host: str = "127.0.0.1", workdir: str | os.PathLike | None = None, keep_workdir: bool = False,
+                 start_attempts: int = 3, start_timeout: float = 15.0, s2s_host: str | None = None,
+                 hosts: dict[str, str] | None = None):
         super().__init__(domains, c2s_port, tls, allow_registration, extra_modules,
                          require_encryption=require_encryption, extra_config=extra_config,
                          log_level=log_level, host=host, workdir=workdir, keep_workdir=keep_workdir,

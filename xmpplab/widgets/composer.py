@@ -53,6 +53,7 @@ from ._base import (
     is_client,
     is_lab,
     messages_html,
+    widget_value,
 )
 from .answer import Answer, Received, find_reply, mentions
 from .stanza_check import IQ_TYPES, MESSAGE_TYPES, PRESENCE_TYPES, check_stanza, xml_problem  # noqa: F401
@@ -193,18 +194,9 @@ class Composer(LiveWidget):
         self._update()
         return self
 
-    @property
-    def kind(self) -> str:
-        return self.kind_w.value
-
-    @property
-    def raw_mode(self) -> bool:
-        return self.raw_mode_w.value
-
-    @property
-    def client(self):
-        """The client chosen to send (None when there is none)."""
-        return self.client_w.value
+    kind = widget_value("kind_w", "The stanza kind chosen: message, presence or iq.")
+    raw_mode = widget_value("raw_mode_w", "True when the XML is typed by hand instead of built from the form.")
+    client = widget_value("client_w", "The client chosen to send (None when there is none).")
 
     @property
     def xml(self) -> str:
@@ -255,14 +247,9 @@ class Composer(LiveWidget):
         """What the server will refuse or what may surprise, in plain words (sending is still allowed)."""
         return self.check()[2]
 
-    @property
-    def preview_html(self) -> str:
-        """The preview as shown: highlighted XML, its explanation, problems and warnings."""
-        return self.preview_w.value
-
-    @property
-    def answer_html(self) -> str:
-        return self.answer_w.value
+    preview_html = widget_value("preview_w", "The preview as shown: highlighted XML, its explanation, problems "
+                                             "and warnings.")
+    answer_html = widget_value("answer_w", "What came back after the last send, as shown.")
 
     # ------------------------------------------------------------------ reacting to the form
     def _clients(self) -> list:
