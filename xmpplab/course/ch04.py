@@ -32,16 +32,13 @@ def _unknown_children(c: Checker, allowed: tuple[str, ...]) -> None:
             c.fail(f"<{name}/> is not part of presence; the children are <show/>, <status/> and <priority/>")
 
 
-@exercise("04.1", "Juliet does not want to be disturbed", hints=[
-    "Juliet stays available (a presence with no 'type' and no 'to'); the sub-state goes in a <show/> child.",
-    "The four values of <show/> are chat, away, xa and dnd (do not disturb). The words people read go in "
-    "<status/>.",
-    "<presence><show>dnd</show><status>Speaking with the Nurse</status></presence>",
-])
-def _(answer, **context):
-    c = Checker(answer)
-    if not c.element("presence"):
-        return c
+@exercise("04.1", "Juliet does not want to be disturbed", stanza="presence")
+def _(c, **context):
+    """Juliet stays available (a presence with no 'type' and no 'to'); the sub-state goes in a <show/> child.
+
+    The four values of <show/> are chat, away, xa and dnd (do not disturb). The words people read go in <status/>.
+
+    <presence><show>dnd</show><status>Speaking with the Nurse</status></presence>"""
     _available_broadcast(c)
     show = c.child("show")
     if show is not None:
@@ -58,17 +55,15 @@ def _(answer, **context):
     return c
 
 
-@exercise("04.2", "phone2 takes the messages", hints=[
-    "Messages sent to the bare JID user1@server1.com go to the available resource with the highest "
-    "<priority/>; pc has 10.",
-    "A priority is a whole number from -128 to 127 in a <priority/> child of an available presence (no "
-    "'type', no 'to').",
-    "<presence><priority>20</priority></presence>",
-])
-def _(answer, **context):
-    c = Checker(answer)
-    if not c.element("presence"):
-        return c
+@exercise("04.2", "phone2 takes the messages", stanza="presence")
+def _(c, **context):
+    """Messages sent to the bare JID user1@server1.com go to the available resource with the highest <priority/>; pc
+    has 10.
+
+    A priority is a whole number from -128 to 127 in a <priority/> child of an available presence (no 'type', no
+    'to').
+
+    <presence><priority>20</priority></presence>"""
     _available_broadcast(c)
     prio = c.child("priority")
     if prio is not None:

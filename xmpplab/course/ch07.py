@@ -28,16 +28,13 @@ def _disco_info_get(c: Checker) -> None:
         c.fail(f"an iq get carries exactly one child element, not {len(children)} (RFC 6120 section 8.2.3)")
 
 
-@exercise("07.1", "What is example.com, and what can it do?", hints=[
-    "It is a question, so an iq of type 'get' with an 'id', sent to the server's own address.",
-    "The question is an empty <query/> in the namespace http://jabber.org/protocol/disco#info (XEP-0030 "
-    "section 3.1).",
-    "<iq type='get' to='example.com' id='info1'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
-])
-def _(answer, **context):
-    c = Checker(answer)
-    if not c.element("iq"):
-        return c
+@exercise("07.1", "What is example.com, and what can it do?", stanza="iq")
+def _(c, **context):
+    """It is a question, so an iq of type 'get' with an 'id', sent to the server's own address.
+
+    The question is an empty <query/> in the namespace http://jabber.org/protocol/disco#info (XEP-0030 section 3.1).
+
+    <iq type='get' to='example.com' id='info1'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>"""
     to = c.el.get("to")
     if to is None:
         c.fail("the iq needs to='example.com': with no 'to', the server answers for Juliet's own account, "
@@ -48,17 +45,15 @@ def _(answer, **context):
     return c
 
 
-@exercise("07.2", "What does Romeo's client support?", hints=[
-    "The question is the same disco#info as for the server; only the address changes.",
-    "To reach a client, and not the server answering for the account, address the full JID, with the "
-    "resource: romeo@example.net/orchard.",
-    "<iq type='get' to='romeo@example.net/orchard' id='info2'>"
-    "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
-])
-def _(answer, **context):
-    c = Checker(answer)
-    if not c.element("iq"):
-        return c
+@exercise("07.2", "What does Romeo's client support?", stanza="iq")
+def _(c, **context):
+    """The question is the same disco#info as for the server; only the address changes.
+
+    To reach a client, and not the server answering for the account, address the full JID, with the resource:
+    romeo@example.net/orchard.
+
+    <iq type='get' to='romeo@example.net/orchard' id='info2'><query
+    xmlns='http://jabber.org/protocol/disco#info'/></iq>"""
     to = c.el.get("to")
     if to is None:
         c.fail("the iq needs to='romeo@example.net/orchard', the address of Romeo's client")
