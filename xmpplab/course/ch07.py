@@ -1,6 +1,6 @@
 """Chapter 07, Service discovery: disco#info and disco#items (XEP-0030)."""
 
-from ..jid import JID, InvalidJID
+from ..jid import JID
 from ..xml import NS_DISCO_INFO, NS_DISCO_ITEMS, split_qname
 from .core import Checker, exercise
 
@@ -54,23 +54,17 @@ def _(c, **context):
 
     <iq type='get' to='romeo@example.net/orchard' id='info2'><query
     xmlns='http://jabber.org/protocol/disco#info'/></iq>"""
-    to = c.el.get("to")
-    if to is None:
-        c.fail("the iq needs to='romeo@example.net/orchard', the address of Romeo's client")
+    jid = c.address("to", "the iq needs to='romeo@example.net/orchard', the address of Romeo's client")
+    if jid is None:
+        pass
+    elif jid.bare != JID("romeo@example.net"):
+        c.fail(f"'to' should be Romeo's client, romeo@example.net/orchard, not '{c.el.get('to')}'")
+    elif jid.resource is None:
+        c.fail("romeo@example.net is his account, answered by his server; his client is the full "
+               "JID with the resource: romeo@example.net/orchard")
+    elif jid.resource != "orchard":
+        c.fail(f"Romeo is logged in from 'orchard', not '{jid.resource}': romeo@example.net/orchard")
     else:
-        try:
-            jid = JID(to)
-        except InvalidJID as exc:
-            c.fail(f"'to' is not a valid address: {exc.reason}")
-        else:
-            if jid.bare != JID("romeo@example.net"):
-                c.fail(f"'to' should be Romeo's client, romeo@example.net/orchard, not '{to}'")
-            elif jid.resource is None:
-                c.fail("romeo@example.net is his account, answered by his server; his client is the full "
-                       "JID with the resource: romeo@example.net/orchard")
-            elif jid.resource != "orchard":
-                c.fail(f"Romeo is logged in from 'orchard', not '{jid.resource}': romeo@example.net/orchard")
-            else:
-                c.ok("to='romeo@example.net/orchard', his client's full JID")
+        c.ok("to='romeo@example.net/orchard', his client's full JID")
     _disco_info_get(c)
     return c

@@ -294,6 +294,20 @@ class Checker:
             return self.ok(f"{name}='{value}'")
         return self.fail(f"'{name}' should be '{expected}', not '{value}'")
 
+    def address(self, name: str, missing: str, el=None) -> JID | None:
+        """The attribute ``name`` read as a JID (RFC 7622); None, with a ✗ saying ``missing`` or why it is not a
+        valid address, when it is absent or malformed."""
+        el = self.el if el is None else el
+        value = el.get(name) if el is not None else None
+        if value is None:
+            self.fail(missing)
+            return None
+        try:
+            return JID(value)
+        except InvalidJID as exc:
+            self.fail(f"'{name}' is not a valid address: {exc.reason}")
+            return None
+
     def no_attribute(self, name: str, why: str, el=None) -> bool:
         el = self.el if el is None else el
         if el is None:
