@@ -32,8 +32,8 @@ import itertools
 import os
 from collections.abc import Iterable
 
-from ..transcript.model import Direction, Item, ItemKind
 from ..ns import NS_BIND, NS_CLIENT, NS_COMPRESS, NS_SASL, NS_SERVER, NS_TLS, SHORT_NAMES
+from ..transcript.model import Direction, Item, ItemKind
 from ..xml import split_qname
 from .display import Displayable
 from .explain import ExplainContext, Explanation, citation_links, explain

@@ -36,10 +36,10 @@ import logging
 import math
 import time
 
-from ..escape import escape_attr as xml_attr  # noqa: F401 - c2s and s2s import it from here
 from ..errors import STREAM_CONDITIONS, StanzaError, error_reply, stream_error
-from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser
+from ..escape import escape_attr as xml_attr  # noqa: F401 - c2s and s2s import it from here
 from ..sockaddr import format_address as fmt_addr
+from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser
 from ..xml import local_name
 from .bucket import TokenBucket
 

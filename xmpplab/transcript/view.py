@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 from collections import deque
 
-from ..stream import StreamClosed, StreamOpened, StreamParser, StreamViolation
 from ..ns import NS_BIND, NS_CLIENT, NS_COMPRESS, NS_SASL, NS_SERVER, NS_STREAM, NS_TLS
+from ..stream import StreamClosed, StreamOpened, StreamParser, StreamViolation
 from ..xml import serialize, split_qname
 from . import mask
 from .model import Chunk, Direction, Item, ItemKind, classify
