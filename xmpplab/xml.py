@@ -1,6 +1,7 @@
 """XML helpers shared by the server, the client recorder and the transcript tools.
 
-Namespaces, element builders, a serializer that writes stanzas the way they
+Element builders (namespaces are defined in :mod:`xmpplab.ns`; the core ones are
+re-exported here), a serializer that writes stanzas the way they
 look inside a stream (no repeated ``xmlns='jabber:client'``), and parsing of
 a single XML fragment typed by a person (a notebook cell, a test) with the
 same restrictions the stream parser applies (RFC 6120 section 11.1).
