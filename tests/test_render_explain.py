@@ -224,6 +224,19 @@ def test_answers_know_their_request(romeo):
     assert "RFC 6120 §8.2.3" in both.labels
 
 
+def test_an_empty_answer_to_a_versioned_roster_get_says_nothing_changed():
+    # RFC 6121 §2.6: with roster versioning, an empty result means the client's copy is current.
+    # explain() used to raise KeyError here (it cited a section the table of sections lacks).
+    t = Transcript.from_rfc_text(
+        "C: <iq from='juliet@example.com/balcony' id='r1' type='get'>"
+        "<query xmlns='jabber:iq:roster' ver='ver14'/></iq>\n"
+        "S: <iq id='r1' to='juliet@example.com/balcony' type='result'/>\n")
+    answer = t.first(kind="iq", type="result")
+    e = explain(answer, t)
+    assert "nothing changed" in e.text
+    assert e.citation == "RFC 6121 §2.6"
+
+
 def test_the_subscription_dance_uses_both_names(subscription):
     texts = [explain(i, subscription).text for i in subscription.items()]
     assert texts[0].startswith("romeo asks to see juliet's presence")

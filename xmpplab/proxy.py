@@ -51,6 +51,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .escape import escape_text as _esc
+from .sockaddr import format_address as _fmt
 from .stream import StanzaReceived, StreamOpened, StreamParser, StreamViolation
 from .xml import NS_BIND, NS_CLIENT, NS_SASL, NS_STREAM, NS_STREAMS, NS_TLS, qname
 
@@ -412,12 +414,3 @@ def _sasl_user(auth) -> str | None:
     return None
 
 
-def _fmt(addr) -> str | None:
-    if not addr:
-        return None
-    host, port = addr[0], addr[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;")

@@ -45,7 +45,9 @@ from typing import Self
 
 from scramp import ScramClient, ScramException
 
+from .escape import escape_text as _escape
 from .jid import JID, InvalidJID
+from .sockaddr import format_address as _fmt_addr
 from .stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser, StreamViolation
 from .xml import (NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION, NS_STANZAS, NS_STREAM, NS_STREAMS, NS_TLS, parse_fragment,
                   qname, serialize, split_qname)
@@ -124,13 +126,6 @@ def _unb64(el) -> str:
         return base64.b64decode(text, validate=True).decode("utf-8")
     except (ValueError, UnicodeDecodeError):
         raise LoginError(f"SASL failed: the server sent data that is not base64 UTF-8: {text[:40]!r}") from None
-
-
-def _fmt_addr(addr) -> str | None:
-    if not addr:
-        return None
-    host, port = addr[0], addr[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _name(el) -> str:
@@ -535,7 +530,3 @@ class RawClient:
         who = self.jid or "not logged in"
         unread = f", {len(self._inbox)} unread" if self._inbox else ""
         return f"<RawClient {who} on {where}{facts_text}, {state}{unread}>"
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,6 +1,7 @@
 """XML helpers shared by the server, the client recorder and the transcript tools.
 
-Namespaces, element builders, a serializer that writes stanzas the way they
+Element builders (namespaces are defined in :mod:`xmpplab.ns`; the core ones are
+re-exported here), a serializer that writes stanzas the way they
 look inside a stream (no repeated ``xmlns='jabber:client'``), and parsing of
 a single XML fragment typed by a person (a notebook cell, a test) with the
 same restrictions the stream parser applies (RFC 6120 section 11.1).
@@ -12,29 +13,30 @@ import re
 
 from lxml import etree
 
-# RFC 6120 / RFC 6121 namespaces
-NS_CLIENT = "jabber:client"
-NS_SERVER = "jabber:server"
-NS_STREAM = "http://etherx.jabber.org/streams"
-NS_STREAMS = "urn:ietf:params:xml:ns:xmpp-streams"
-NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
-NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
-NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
-NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
-NS_SESSION = "urn:ietf:params:xml:ns:xmpp-session"
-NS_ROSTER = "jabber:iq:roster"
-NS_XML = "http://www.w3.org/XML/1998/namespace"
-# XEPs
-NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
-NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
-NS_PING = "urn:xmpp:ping"
-NS_VERSION = "jabber:iq:version"
-NS_REGISTER = "jabber:iq:register"
-NS_REGISTER_FEATURE = "http://jabber.org/features/iq-register"
-NS_DELAY = "urn:xmpp:delay"
-NS_OFFLINE = "msgoffline"
-NS_DIALBACK = "jabber:server:dialback"
-NS_DIALBACK_FEATURE = "urn:xmpp:features:dialback"
+# Namespaces live in xmpplab.ns; the core ones are re-exported here for older imports.
+from .ns import (  # noqa: F401
+    NS_BIND,
+    NS_CLIENT,
+    NS_DELAY,
+    NS_DIALBACK,
+    NS_DIALBACK_FEATURE,
+    NS_DISCO_INFO,
+    NS_DISCO_ITEMS,
+    NS_OFFLINE,
+    NS_PING,
+    NS_REGISTER,
+    NS_REGISTER_FEATURE,
+    NS_ROSTER,
+    NS_SASL,
+    NS_SERVER,
+    NS_SESSION,
+    NS_STANZAS,
+    NS_STREAM,
+    NS_STREAMS,
+    NS_TLS,
+    NS_VERSION,
+    NS_XML,
+)
 
 STANZA_KINDS = ("message", "presence", "iq")
 
@@ -75,13 +77,7 @@ def element(tag: str, attrs: dict | None = None, *, ns: str = NS_CLIENT, text: s
     None are left out.
     """
     tag = tag if tag[:1] == "{" else qname(ns, tag)
-    el = etree.Element(tag, nsmap=_nsmap_for(tag))
-    if attrs:
-        for key, value in attrs.items():
-            if value is not None:
-                el.set(key, str(value))
-    if text is not None:
-        el.text = text
+    el = _fill(etree.Element(tag, nsmap=_nsmap_for(tag)), attrs, text)
     for child in children or ():
         el.append(child)
     return el
@@ -95,10 +91,14 @@ def sub(parent, tag: str, attrs: dict | None = None, *, ns: str | None = None, t
         el = etree.SubElement(parent, tag)
     else:
         el = etree.SubElement(parent, tag, nsmap=_nsmap_for(tag))
-    if attrs:
-        for key, value in attrs.items():
-            if value is not None:
-                el.set(key, str(value))
+    return _fill(el, attrs, text)
+
+
+def _fill(el, attrs: dict | None, text: str | None):
+    """Set the attributes whose value is not None, and the text; returns ``el``."""
+    for key, value in (attrs or {}).items():
+        if value is not None:
+            el.set(key, str(value))
     if text is not None:
         el.text = text
     return el

@@ -10,11 +10,11 @@ JULIET = JID("juliet@example.com")
 ROMEO = JID("romeo@example.net")
 
 
-@exercise("00.1", "Say hello to Romeo", hints=[
-    "A message stanza is <message/>; who it is for goes in the 'to' attribute.",
-    "Romeo's address is romeo@example.net; the words go in a <body/> child: <body>Hello</body>.",
-])
+@exercise("00.1", "Say hello to Romeo")
 def _(answer, **context):
+    """A message stanza is <message/>; who it is for goes in the 'to' attribute.
+
+    Romeo's address is romeo@example.net; the words go in a <body/> child: <body>Hello</body>."""
     c = Checker(answer)
     if c.element("message"):
         to = c.el.get("to")
@@ -53,12 +53,12 @@ def same_bare(address, bare: JID) -> bool:
         return False
 
 
-@exercise("00.2", "Romeo answers Juliet", hints=[
-    "Romeo is the one who writes now: call romeo.send_message(to, words), with await in front.",
-    ("Juliet's address is juliet@example.com (or her full JID juliet@example.com/balcony): "
-     "await romeo.send_message(\"juliet@example.com\", \"Thy lips are warm.\")"),
-], live=True)
+@exercise("00.2", "Romeo answers Juliet", live=True)
 async def _(answer=None, *, lab=None, **context):
+    """Romeo is the one who writes now: call romeo.send_message(to, words), with await in front.
+
+    Juliet's address is juliet@example.com (or her full JID juliet@example.com/balcony): await
+    romeo.send_message("juliet@example.com", "Thy lips are warm.")"""
     c = Checker()
     if lab is None:
         c.fail("this exercise looks at what happened in your Lab: write `await acheck(\"00.2\", lab=lab)`")

@@ -30,15 +30,16 @@ def _show(value) -> str:
     return repr(value)
 
 
-@exercise("01.1", "Take an address apart", hints=[
-    ("First find the resource: it is everything after the FIRST '/' (str.partition('/') splits there). "
-     "Only then look for an '@' in what comes before it."),
-    ("Absent parts are None, not '': 'romeo@example.net' gives ('romeo', 'example.net', None), "
-     "'example.com' gives (None, 'example.com', None)."),
-    ("One way: rest, slash, resource = jid.partition('/'); then local, at, domain = rest.partition('@'); "
-     "when there is no '@', the whole rest is the domain."),
-])
+@exercise("01.1", "Take an address apart")
 def _(answer, **context):
+    """First find the resource: it is everything after the FIRST '/' (str.partition('/') splits there). Only then look
+    for an '@' in what comes before it.
+
+    Absent parts are None, not '': 'romeo@example.net' gives ('romeo', 'example.net', None), 'example.com' gives
+    (None, 'example.com', None).
+
+    One way: rest, slash, resource = jid.partition('/'); then local, at, domain = rest.partition('@'); when there is
+    no '@', the whole rest is the domain."""
     c = Checker()
     if not callable(answer):
         c.fail("the answer is a function: define `def parts(jid): ...` and call check(\"01.1\", parts) "
@@ -92,15 +93,16 @@ def _verdict(value):
     return v if v in _PARTS else None
 
 
-@exercise("01.2", "Valid or not?", hints=[
-    ("Each part has its rules (RFC 7622 §3.2 to §3.4). Local part: letters, digits and some symbols, "
-     "no spaces, none of \" & ' / : < > @, case does not matter. Domain: a domain name, letters, digits, "
-     "hyphens and dots. Resource: almost anything, spaces included, case kept."),
-    ("An empty part is an error: '@' with nothing before it, or '/' with nothing after it. "
-     "An absent part is fine: 'server3.com' has no local part and no resource."),
-    "Upper case is not an error: it is normalised. 'User1@Server1.COM' is read as 'user1@server1.com'.",
-])
+@exercise("01.2", "Valid or not?")
 def _(answer, **context):
+    """Each part has its rules (RFC 7622 §3.2 to §3.4). Local part: letters, digits and some symbols, no spaces, none
+    of " & ' / : < > @, case does not matter. Domain: a domain name, letters, digits, hyphens and dots. Resource:
+    almost anything, spaces included, case kept.
+
+    An empty part is an error: '@' with nothing before it, or '/' with nothing after it. An absent part is fine:
+    'server3.com' has no local part and no resource.
+
+    Upper case is not an error: it is normalised. 'User1@Server1.COM' is read as 'user1@server1.com'."""
     c = Checker()
     if not isinstance(answer, dict):
         c.fail("the answer is the dictionary `verdicts`: check(\"01.2\", verdicts)")

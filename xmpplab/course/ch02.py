@@ -53,14 +53,15 @@ def parse_stream_header(text, c: Checker):
     return el
 
 
-@exercise("02.1", "Open a stream to example.com", hints=[
-    ("Start from the first thing Juliet's client sent (the first C→S row of the stream view). "
-     "It is an opening tag only: <stream:stream ...> with no </stream:stream>."),
-    ("It needs to='example.com' (the domain, not Juliet's JID), version='1.0', "
-     "xmlns='jabber:client' and xmlns:stream='http://etherx.jabber.org/streams'."),
-    "Leave out 'id': the server picks the stream id and sends it in its own header.",
-])
+@exercise("02.1", "Open a stream to example.com")
 def _(answer, **context):
+    """Start from the first thing Juliet's client sent (the first C→S row of the stream view). It is an opening tag
+    only: <stream:stream ...> with no </stream:stream>.
+
+    It needs to='example.com' (the domain, not Juliet's JID), version='1.0', xmlns='jabber:client' and
+    xmlns:stream='http://etherx.jabber.org/streams'.
+
+    Leave out 'id': the server picks the stream id and sends it in its own header."""
     c = Checker()
     el = parse_stream_header(answer, c)
     if el is None:
@@ -86,15 +87,13 @@ def _(answer, **context):
     return c
 
 
-@exercise("02.2", "Ask for the resource 'balcony'", hints=[
-    "Resource binding is an <iq/> request; look at the C→S iq in Juliet's stream view.",
-    "It changes something on the server, so its type is 'set'; like every iq it needs an 'id'.",
-    "Inside: <bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>balcony</resource></bind>.",
-])
-def _(answer, **context):
-    c = Checker(answer)
-    if not c.element("iq"):
-        return c
+@exercise("02.2", "Ask for the resource 'balcony'", stanza="iq")
+def _(c, **context):
+    """Resource binding is an <iq/> request; look at the C→S iq in Juliet's stream view.
+
+    It changes something on the server, so its type is 'set'; like every iq it needs an 'id'.
+
+    Inside: <bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>balcony</resource></bind>."""
     kind = c.el.get("type")
     if kind == "get":
         c.fail("type='get' only asks a question; binding a resource changes something: type='set' (RFC 6120 §7.7)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..jid import JID, InvalidJID
 from ..xml import NS_CLIENT, NS_STANZAS, split_qname
-from .core import Checker, exercise
+from .core import exercise
 
 ROMEO = JID("romeo@example.net")
 JULIET_BALCONY = JID("juliet@example.com/balcony")
@@ -22,15 +22,13 @@ def _jid(value):
         return None
 
 
-@exercise("03.1", "A notice for all of Romeo's devices", hints=[
-    "Which of the five types is for a notice that expects no reply? Look at the table of types.",
-    "Every session should get it: address the person, not one device (a bare JID has no '/resource').",
-    "<message to='romeo@example.net' type='headline'><body>The nurse is coming!</body></message>",
-])
-def _(answer, **context):
-    c = Checker(answer)
-    if not c.element("message"):
-        return c
+@exercise("03.1", "A notice for all of Romeo's devices", stanza="message")
+def _(c, **context):
+    """Which of the five types is for a notice that expects no reply? Look at the table of types.
+
+    Every session should get it: address the person, not one device (a bare JID has no '/resource').
+
+    <message to='romeo@example.net' type='headline'><body>The nurse is coming!</body></message>"""
     kind = c.el.get("type")
     if kind == "headline":
         c.ok("type='headline': a notice, no reply expected")
@@ -61,16 +59,14 @@ def _(answer, **context):
     return c
 
 
-@exercise("03.2", "The error for a user who does not exist", hints=[
-    ("An error is a message of type 'error' that goes back the way the message came: "
-     "swap 'from' and 'to', and keep the 'id'."),
-    "It goes to the session that sent the message, juliet@example.com/balcony, from the address Juliet wrote to.",
-    "Inside: <error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>.",
-])
-def _(answer, **context):
-    c = Checker(answer)
-    if not c.element("message"):
-        return c
+@exercise("03.2", "The error for a user who does not exist", stanza="message")
+def _(c, **context):
+    """An error is a message of type 'error' that goes back the way the message came: swap 'from' and 'to', and keep
+    the 'id'.
+
+    It goes to the session that sent the message, juliet@example.com/balcony, from the address Juliet wrote to.
+
+    Inside: <error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>."""
     kind = c.el.get("type")
     if kind == "error":
         c.ok("type='error'")

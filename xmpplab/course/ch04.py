@@ -1,9 +1,10 @@
 """Chapter 04, Presence: show, status and priority (RFC 6121 section 4)."""
 
+from ..presence_values import PRIORITY_MAX, PRIORITY_MIN, SHOW_VALUES
+from ..presence_values import SHOW_MEANINGS as _MEANING
 from ..xml import split_qname
 from .core import Checker, exercise
 
-SHOW_VALUES = ("away", "chat", "dnd", "xa")
 PRESENCE_TYPES = ("unavailable", "subscribe", "subscribed", "unsubscribe", "unsubscribed", "probe", "error")
 
 
@@ -31,16 +32,13 @@ def _unknown_children(c: Checker, allowed: tuple[str, ...]) -> None:
             c.fail(f"<{name}/> is not part of presence; the children are <show/>, <status/> and <priority/>")
 
 
-@exercise("04.1", "Juliet does not want to be disturbed", hints=[
-    "Juliet stays available (a presence with no 'type' and no 'to'); the sub-state goes in a <show/> child.",
-    "The four values of <show/> are chat, away, xa and dnd (do not disturb). The words people read go in "
-    "<status/>.",
-    "<presence><show>dnd</show><status>Speaking with the Nurse</status></presence>",
-])
-def _(answer, **context):
-    c = Checker(answer)
-    if not c.element("presence"):
-        return c
+@exercise("04.1", "Juliet does not want to be disturbed", stanza="presence")
+def _(c, **context):
+    """Juliet stays available (a presence with no 'type' and no 'to'); the sub-state goes in a <show/> child.
+
+    The four values of <show/> are chat, away, xa and dnd (do not disturb). The words people read go in <status/>.
+
+    <presence><show>dnd</show><status>Speaking with the Nurse</status></presence>"""
     _available_broadcast(c)
     show = c.child("show")
     if show is not None:
@@ -57,21 +55,15 @@ def _(answer, **context):
     return c
 
 
-_MEANING = {"away": "away for a short while", "chat": "free to chat", "xa": "away for a long time (extended away)",
-            "dnd": "do not disturb"}
+@exercise("04.2", "phone2 takes the messages", stanza="presence")
+def _(c, **context):
+    """Messages sent to the bare JID user1@server1.com go to the available resource with the highest <priority/>; pc
+    has 10.
 
+    A priority is a whole number from -128 to 127 in a <priority/> child of an available presence (no 'type', no
+    'to').
 
-@exercise("04.2", "phone2 takes the messages", hints=[
-    "Messages sent to the bare JID user1@server1.com go to the available resource with the highest "
-    "<priority/>; pc has 10.",
-    "A priority is a whole number from -128 to 127 in a <priority/> child of an available presence (no "
-    "'type', no 'to').",
-    "<presence><priority>20</priority></presence>",
-])
-def _(answer, **context):
-    c = Checker(answer)
-    if not c.element("presence"):
-        return c
+    <presence><priority>20</priority></presence>"""
     _available_broadcast(c)
     prio = c.child("priority")
     if prio is not None:
@@ -81,8 +73,8 @@ def _(answer, **context):
         except ValueError:
             c.fail(f"<priority/> holds a whole number, not '{text}' (RFC 6121 section 4.7.2.3)")
         else:
-            if not -128 <= value <= 127:
-                c.fail(f"a priority is from -128 to 127, not {value} (RFC 6121 section 4.7.2.3)")
+            if not PRIORITY_MIN <= value <= PRIORITY_MAX:
+                c.fail(f"a priority is from {PRIORITY_MIN} to {PRIORITY_MAX}, not {value} (RFC 6121 section 4.7.2.3)")
             elif value < 0:
                 c.fail(f"priority {value} is negative: phone2 would never get messages sent to the bare JID")
             elif value <= 10:

@@ -2,7 +2,7 @@
 
 from ..jid import JID, InvalidJID
 from ..xml import NS_PING, NS_ROSTER, split_qname
-from .core import Checker, exercise
+from .core import exercise
 
 IQ_TYPES = ("get", "set", "result", "error")
 
@@ -11,18 +11,16 @@ def _payloads(el) -> list:
     return [child for child in el if isinstance(child.tag, str)]
 
 
-@exercise("05.1", "Add the Nurse to Juliet's roster", hints=[
-    "Changing something is an iq of type 'set' with an 'id'; the roster lives on Juliet's own server, so "
-    "the iq needs no 'to'.",
-    "The payload is <query xmlns='jabber:iq:roster'/> holding one <item/>: its 'jid' is the contact's bare "
-    "JID and its 'name' what Juliet calls her.",
-    "<iq type='set' id='add-nurse'><query xmlns='jabber:iq:roster'>"
-    "<item jid='nurse@example.com' name='Nurse'/></query></iq>",
-])
-def _(answer, **context):
-    c = Checker(answer)
-    if not c.element("iq"):
-        return c
+@exercise("05.1", "Add the Nurse to Juliet's roster", stanza="iq")
+def _(c, **context):
+    """Changing something is an iq of type 'set' with an 'id'; the roster lives on Juliet's own server, so the iq needs
+    no 'to'.
+
+    The payload is <query xmlns='jabber:iq:roster'/> holding one <item/>: its 'jid' is the contact's bare JID and
+    its 'name' what Juliet calls her.
+
+    <iq type='set' id='add-nurse'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com'
+    name='Nurse'/></query></iq>"""
     itype = c.el.get("type")
     if itype == "set":
         c.ok("type='set': it changes something")
@@ -68,17 +66,14 @@ def _(answer, **context):
     return c
 
 
-@exercise("05.2", "Answer the server's ping", hints=[
-    "Every get is answered exactly once, by a result or an error that carries the same 'id' "
-    "(RFC 6120 section 8.2.3).",
-    "The answer goes back to whoever asked: 'to' is the request's 'from'. A ping's result is empty "
-    "(XEP-0199 section 4.1).",
-    "<iq type='result' id='s2c1' to='example.com'/>",
-])
-def _(answer, **context):
-    c = Checker(answer)
-    if not c.element("iq"):
-        return c
+@exercise("05.2", "Answer the server's ping", stanza="iq")
+def _(c, **context):
+    """Every get is answered exactly once, by a result or an error that carries the same 'id' (RFC 6120 section 8.2.3).
+
+    The answer goes back to whoever asked: 'to' is the request's 'from'. A ping's result is empty (XEP-0199 section
+    4.1).
+
+    <iq type='result' id='s2c1' to='example.com'/>"""
     itype = c.el.get("type")
     if itype == "result":
         c.ok("type='result': a successful answer")

@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 
 from ..jid import JID, InvalidJID
+from ..ns import NS_MUC, NS_MUC_USER
 from ..xml import split_qname
 from .core import Checker, body_of, exercise, settle
 
-NS_MUC = "http://jabber.org/protocol/muc"
-NS_MUC_USER = "http://jabber.org/protocol/muc#user"
 ROOM = JID("garden@conference.example.com")
 JULIET = JID("juliet@example.com")
 
@@ -22,18 +21,16 @@ def _jid(value):
         return None
 
 
-@exercise("08.1", "user1 joins the garden", hints=[
-    "You join a room by sending presence to your occupant JID: the room's address, a '/', and the nickname "
-    "you want (XEP-0045 §7.2.1).",
-    "The room is garden@conference.example.com and the nickname user1, so the presence goes to "
-    "garden@conference.example.com/user1. It is available presence (no 'type') and carries an empty "
-    "<x xmlns='http://jabber.org/protocol/muc'/> to say that the client speaks MUC.",
-    "<presence to='garden@conference.example.com/user1'><x xmlns='http://jabber.org/protocol/muc'/></presence>",
-])
-def _(answer, **context):
-    c = Checker(answer)
-    if not c.element("presence"):
-        return c
+@exercise("08.1", "user1 joins the garden", stanza="presence")
+def _(c, **context):
+    """You join a room by sending presence to your occupant JID: the room's address, a '/', and the nickname you want
+    (XEP-0045 §7.2.1).
+
+    The room is garden@conference.example.com and the nickname user1, so the presence goes to
+    garden@conference.example.com/user1. It is available presence (no 'type') and carries an empty <x
+    xmlns='http://jabber.org/protocol/muc'/> to say that the client speaks MUC.
+
+    <presence to='garden@conference.example.com/user1'><x xmlns='http://jabber.org/protocol/muc'/></presence>"""
     ptype = c.el.get("type")
     if ptype is None:
         c.ok("no 'type': available presence, as joining needs (§7.2.1)")
@@ -132,14 +129,15 @@ def _reflections(lab, item):
     return found
 
 
-@exercise("08.2", "Juliet speaks to the whole room", hints=[
-    "To speak to everyone, write to the room itself, not to one occupant: to='garden@conference.example.com' "
-    "(XEP-0045 §7.4). A message to garden@conference.example.com/romeo is a private message to Romeo (§7.5).",
-    "A message to everyone has type='groupchat' and the words in a <body/>; the room sends a copy to every "
-    "occupant, Juliet included, from her occupant JID.",
-    "<message to='garden@conference.example.com' type='groupchat'><body>Welcome to the garden!</body></message>",
-], live=True)
+@exercise("08.2", "Juliet speaks to the whole room", live=True)
 async def _(answer=None, *, lab=None, **context):
+    """To speak to everyone, write to the room itself, not to one occupant: to='garden@conference.example.com'
+    (XEP-0045 §7.4). A message to garden@conference.example.com/romeo is a private message to Romeo (§7.5).
+
+    A message to everyone has type='groupchat' and the words in a <body/>; the room sends a copy to every occupant,
+    Juliet included, from her occupant JID.
+
+    <message to='garden@conference.example.com' type='groupchat'><body>Welcome to the garden!</body></message>"""
     c = Checker()
     if lab is None:
         c.fail("this exercise looks at what happened in your Lab: write `await acheck(\"08.2\", lab=lab)`")

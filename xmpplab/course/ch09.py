@@ -46,16 +46,16 @@ def _body(c: Checker, expected: str) -> None:
         c.ok(f"<body>{expected}</body>, unchanged")
 
 
-@exercise("09.1", "The message on the server-to-server stream", hints=[
-    "Start from what pc wrote, then ask what server1.com adds before it hands the message on. Look at the "
-    "cell that printed the same stanza on every stream it crossed.",
-    "server1.com stamps 'from' with the full JID of the session the message came from (RFC 6120 "
-    "§8.1.2.1), and between servers 'from' is required (§8.1.2.2). 'to', 'type' and the body stay as pc "
-    "wrote them.",
-    "<message from='user1@server1.com/pc' to='user3@server3.com/phone2' type='chat'>"
-    "<body>Meet me on server3!</body></message>",
-])
+@exercise("09.1", "The message on the server-to-server stream")
 def _(answer, **context):
+    """Start from what pc wrote, then ask what server1.com adds before it hands the message on. Look at the cell that
+    printed the same stanza on every stream it crossed.
+
+    server1.com stamps 'from' with the full JID of the session the message came from (RFC 6120 §8.1.2.1), and
+    between servers 'from' is required (§8.1.2.2). 'to', 'type' and the body stay as pc wrote them.
+
+    <message from='user1@server1.com/pc' to='user3@server3.com/phone2' type='chat'><body>Meet me on
+    server3!</body></message>"""
     c = Checker()
     if _parse(c, answer, NS_SERVER) is None:
         return c
@@ -110,16 +110,17 @@ def _(answer, **context):
     return c
 
 
-@exercise("09.2", "No server for server9.com", hints=[
-    "An error stanza is the same kind of stanza as the one that failed, with type='error', and 'from' and 'to' "
-    "swapped: it comes back 'from' the address pc wrote to (RFC 6120 §8.3.2).",
-    "It keeps the id of pc's message, m9, so pc can tell which message failed (RFC 6120 §8.1.3). Inside goes "
-    "<error type='cancel'> with the condition element, in the namespace urn:ietf:params:xml:ns:xmpp-stanzas "
-    "(RFC 6120 §8.3.2).",
-    "<message from='user9@server9.com' to='user1@server1.com/pc' id='m9' type='error'><error type='cancel'>"
-    "<remote-server-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
-])
+@exercise("09.2", "No server for server9.com")
 def _(answer, **context):
+    """An error stanza is the same kind of stanza as the one that failed, with type='error', and 'from' and 'to'
+    swapped: it comes back 'from' the address pc wrote to (RFC 6120 §8.3.2).
+
+    It keeps the id of pc's message, m9, so pc can tell which message failed (RFC 6120 §8.1.3). Inside goes <error
+    type='cancel'> with the condition element, in the namespace urn:ietf:params:xml:ns:xmpp-stanzas (RFC 6120
+    §8.3.2).
+
+    <message from='user9@server9.com' to='user1@server1.com/pc' id='m9' type='error'><error
+    type='cancel'><remote-server-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>"""
     c = Checker()
     if _parse(c, answer, NS_CLIENT) is None:
         return c

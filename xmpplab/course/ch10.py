@@ -110,15 +110,16 @@ def _delivered_to_romeo(lab, sent) -> bool:
     return False
 
 
-@exercise("10.2", "A 'from' the server accepts", hints=[
-    "The server knows which account and resource each stream is authenticated as. It accepts a 'from' only when "
-    "it names the sender herself.",
-    "Juliet's stream is authenticated as juliet@example.com/balcony: that full JID, or her bare JID "
-    "juliet@example.com, is accepted (RFC 6120 §8.1.2.1). Anyone else's address gets the stream error "
-    "<invalid-from/> (§4.9.3.9).",
-    "<message from='juliet@example.com/balcony' to='romeo@example.net' type='chat'><body>It is I</body></message>",
-], live=True)
+@exercise("10.2", "A 'from' the server accepts", live=True)
 async def _(answer=None, *, lab=None, **context):
+    """The server knows which account and resource each stream is authenticated as. It accepts a 'from' only when it
+    names the sender herself.
+
+    Juliet's stream is authenticated as juliet@example.com/balcony: that full JID, or her bare JID
+    juliet@example.com, is accepted (RFC 6120 §8.1.2.1). Anyone else's address gets the stream error <invalid-from/>
+    (§4.9.3.9).
+
+    <message from='juliet@example.com/balcony' to='romeo@example.net' type='chat'><body>It is I</body></message>"""
     c = Checker()
     if lab is None:
         c.fail("this exercise looks at what happened in your Lab: write `await acheck(\"10.2\", lab=lab)`")

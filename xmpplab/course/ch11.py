@@ -4,11 +4,10 @@ way an RFC-style example says it should (11.2)."""
 from __future__ import annotations
 
 from ..jid import JID, InvalidJID
+from ..ns import NS_PING
 from ..xml import split_qname
 from .core import Checker, exercise
 
-NS_PING = "urn:xmpp:ping"
-NS_ROSTER = "jabber:iq:roster"
 JULIET = JID("juliet@example.com")
 ROMEO = JID("romeo@example.net")
 

@@ -2,12 +2,11 @@
 
 A chapter registers its exercises in its own module (``xmpplab/course/chNN.py``)::
 
-    @exercise("03.1", "A chat message to Romeo",
-              hints=["A message is <message/> with to and type attributes.",
-                     "The text goes in a <body/> child."])
-    def _(answer, **context):
-        c = Checker(answer)                    # parses XML (or takes an element, a Client's stanza, ...)
-        c.element("message")
+    @exercise("03.1", "A chat message to Romeo", stanza="message")
+    def _(c, **context):                       # c: a Checker holding the answer, parsed, and a <message/>
+        '''A message is <message/> with to and type attributes.
+
+        The text goes in a <body/> child.'''   # the hints: one a paragraph
         c.attribute("to", "romeo@example.net", jid=True)
         c.attribute("type", "chat")
         c.child("body", text=True)
@@ -92,13 +91,33 @@ class Exercise:
 _REGISTRY: dict[str, Exercise] = {}
 
 
-def exercise(id: str, title: str, hints: list[str] | tuple[str, ...] = (), live: bool = False):
-    """Register a check function for exercise ``id``; ``live`` when it looks at a running Lab."""
+def exercise(id: str, title: str, hints: list[str] | tuple[str, ...] | None = None, live: bool = False,
+             stanza: str | None = None):
+    """Register a check function for exercise ``id``; ``live`` when it looks at a running Lab.
+
+    The hints are ``hints``, or else the paragraphs of the check's docstring (one hint a paragraph).
+    With ``stanza`` ("message", "presence", "iq"), the check is given a :class:`Checker` holding the
+    answer, once it is known to be that stanza; otherwise it is given the answer itself.
+    """
     def register(func):
-        func.live = live
-        _REGISTRY[id] = Exercise(id, title, list(hints), func)
+        check = func
+        if stanza is not None:
+            def check(answer, **context):
+                c = Checker(answer)
+                if not c.element(stanza):
+                    return c
+                return func(c, **context)
+            check.__wrapped__ = func
+        check.live = func.live = live
+        _REGISTRY[id] = Exercise(id, title, list(hints if hints is not None else _doc_hints(func)), check)
         return func
     return register
+
+
+def _doc_hints(func) -> list[str]:
+    """The paragraphs of a docstring, each on one line."""
+    doc = inspect.getdoc(func) or ""
+    return [" ".join(paragraph.split("\n")) for paragraph in doc.split("\n\n") if paragraph.strip()]
 
 
 def _load_chapters() -> None:
@@ -274,6 +293,20 @@ class Checker:
         if same:
             return self.ok(f"{name}='{value}'")
         return self.fail(f"'{name}' should be '{expected}', not '{value}'")
+
+    def address(self, name: str, missing: str, el=None) -> JID | None:
+        """The attribute ``name`` read as a JID (RFC 7622); None, with a ✗ saying ``missing`` or why it is not a
+        valid address, when it is absent or malformed."""
+        el = self.el if el is None else el
+        value = el.get(name) if el is not None else None
+        if value is None:
+            self.fail(missing)
+            return None
+        try:
+            return JID(value)
+        except InvalidJID as exc:
+            self.fail(f"'{name}' is not a valid address: {exc.reason}")
+            return None
 
     def no_attribute(self, name: str, why: str, el=None) -> bool:
         el = self.el if el is None else el

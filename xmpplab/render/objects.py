@@ -23,17 +23,7 @@ from __future__ import annotations
 import html
 import logging
 
-from .stream_view import (
-    BLACK,
-    BLACK_TINT,
-    BORDER,
-    FONT,
-    MONO,
-    MUTED,
-    StreamView,
-    connection_header_text,
-    render_cell,
-)
+from .stream_view import BLACK, BLACK_TINT, BORDER, FONT, MONO, MUTED, StreamView, connection_header_text, render_cell
 
 log = logging.getLogger("xmpplab.render")
 CARD = (f"{FONT};font-size:13px;line-height:1.45;color:{BLACK};background:#ffffff;border:1px solid {BORDER};"
@@ -42,14 +32,18 @@ JID_COLORS = {"local": "#0550ae", "domain": "#116329", "resource": "#8250df", "p
 
 
 # ------------------------------------------------------------------------------------- JID
+def _parts(jid) -> list[str]:
+    """The parts a JID has, in order: local (if any), domain, resource (if any) (RFC 7622 §3)."""
+    return [name for name in ("local", "domain", "resource") if name == "domain" or getattr(jid, name) is not None]
+
+
 def jid_tooltip(jid) -> str:
+    """The JID taken apart in words, with what kind of JID it is."""
     full = str(jid)
-    parts = []
-    if jid.local is not None:
-        parts.append(f"local part '{jid.local}' (the account)")
-    parts.append(f"domain part '{jid.domain}' (the server{'' if jid.local else ' or service itself'})")
-    if jid.resource is not None:
-        parts.append(f"resource part '{jid.resource}' (one session or device)")
+    words = {"local": f"local part '{jid.local}' (the account)",
+             "domain": f"domain part '{jid.domain}' (the server{'' if jid.local else ' or service itself'})",
+             "resource": f"resource part '{jid.resource}' (one session or device)"}
+    parts = [words[name] for name in _parts(jid)]
     if jid.resource is not None:
         kind = (f"Full JID: one session. Without the resource, {jid.bare} is the bare JID: the account wherever "
                 "it is logged in.")
@@ -83,12 +77,7 @@ def jid_html(jid, legend: bool = True) -> str:
             f'color:{BLACK};border:1px solid {BORDER};border-radius:4px;padding:1px 6px">{"".join(pieces)}</span>')
     if not legend:
         return chip
-    names = []
-    if jid.local is not None:
-        names.append(f'<span style="color:{JID_COLORS["local"]}">local</span>')
-    names.append(f'<span style="color:{JID_COLORS["domain"]}">domain</span>')
-    if jid.resource is not None:
-        names.append(f'<span style="color:{JID_COLORS["resource"]}">resource</span>')
+    names = [f'<span style="color:{JID_COLORS[name]}">{name}</span>' for name in _parts(jid)]
     return (f'<span style="{FONT};font-size:13px;color:{BLACK};background:#ffffff;padding:2px 4px;'
             f'border-radius:4px">{chip} <span style="font-size:11px;color:{MUTED}">{kind}: '
             f'{" · ".join(names)}</span></span>')

@@ -25,29 +25,13 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
+from ..ns import NS_STANZAS, SHORT_NAMES
 from .graph import links
 from .graphviz_backend import Figure
 
 __all__ = ["Arrow", "Participant", "SequenceChart", "describe_item", "sequence_chart"]
 
-NS_SHORT = {
-    "jabber:iq:roster": "roster",
-    "urn:xmpp:ping": "ping",
-    "http://jabber.org/protocol/disco#info": "disco#info",
-    "http://jabber.org/protocol/disco#items": "disco#items",
-    "jabber:iq:version": "version",
-    "urn:ietf:params:xml:ns:xmpp-bind": "bind",
-    "urn:ietf:params:xml:ns:xmpp-session": "session",
-    "jabber:iq:register": "register",
-    "vcard-temp": "vcard",
-    "jabber:iq:last": "last",
-    "urn:xmpp:time": "time",
-    "jabber:iq:private": "private",
-    "http://jabber.org/protocol/muc#owner": "muc#owner",
-    "http://jabber.org/protocol/muc#admin": "muc#admin",
-}
-NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
-NS_STREAMS = "urn:ietf:params:xml:ns:xmpp-streams"
+NS_SHORT = SHORT_NAMES
 COLOURS = {"C→S": "#2e7d32", "S→C": "#222222", "s2s": "#1565c0"}
 MAX_LABEL = 44
 

@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import textwrap
 
+from ..ns import NS_BIND, NS_SASL, NS_TLS
 from . import graphviz_backend
 from .graph import PATH_COLOUR
 from .graphviz_backend import Figure, dot_attrs, q
 
 __all__ = ["StateMachine", "state_machine", "states_of_connection"]
 
-NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
-NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
-NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
 CURRENT_FILL = "#ffd54f"
 
 

@@ -32,8 +32,9 @@ import itertools
 import os
 from collections.abc import Iterable
 
+from ..ns import NS_BIND, NS_CLIENT, NS_COMPRESS, NS_SASL, NS_SERVER, NS_TLS, SHORT_NAMES
 from ..transcript.model import Direction, Item, ItemKind
-from ..xml import NS_BIND, NS_SASL, NS_TLS, split_qname
+from ..xml import split_qname
 from .display import Displayable
 from .explain import ExplainContext, Explanation, citation_links, explain
 from .xmlview import MAX_CHARS, lines_html, pretty_lines
@@ -53,29 +54,12 @@ BORDER = "#d0d7de"
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 MONO = "font-family:ui-monospace,Menlo,Consolas,monospace"
 
-SHORT_NS = {
-    "jabber:iq:roster": "roster",
-    "http://jabber.org/protocol/disco#info": "disco#info",
-    "http://jabber.org/protocol/disco#items": "disco#items",
-    "urn:xmpp:ping": "ping",
-    "jabber:iq:version": "version",
-    "jabber:iq:register": "register",
-    "urn:ietf:params:xml:ns:xmpp-bind": "bind",
-    "urn:ietf:params:xml:ns:xmpp-session": "session",
-    "urn:ietf:params:xml:ns:xmpp-stanzas": "stanza error",
-    "http://jabber.org/protocol/muc": "muc",
-    "http://jabber.org/protocol/muc#user": "muc#user",
-    "urn:xmpp:delay": "delay",
-    "http://jabber.org/protocol/chatstates": "chat state",
-    "vcard-temp": "vcard",
-    "jabber:client": "",
-    "jabber:server": "",
-}
+SHORT_NS = {**SHORT_NAMES, NS_CLIENT: "", NS_SERVER: ""}
 _RESTART_NOTE = {
     f"{{{NS_TLS}}}proceed": "TLS handshake here (not in the transcript: it records the plaintext above TLS); "
                             "both streams restart",
     f"{{{NS_SASL}}}success": "authenticated: both streams restart",
-    "{http://jabber.org/protocol/compress}compressed": "compression starts: both streams restart",
+    f"{{{NS_COMPRESS}}}compressed": "compression starts: both streams restart",
 }
 _counter = itertools.count(1)
 
@@ -142,12 +126,8 @@ class StreamView(Displayable):
         self.source = source
         self.options = {"page_size": page_size, "max_bytes": max_bytes, "expand": expand, "explanations": explanations,
                             "title": title, "conn": conn, "width": width, "max_height": max_height}
-        self.page_size = page_size
-        self.max_bytes = max_bytes
-        self.expand = expand
-        self.explanations = explanations
-        self.width = width
-        self.max_height = max_height
+        self.page_size, self.max_bytes, self.expand = page_size, max_bytes, expand
+        self.explanations, self.width, self.max_height = explanations, width, max_height
         self.blocks, scope, default_title = resolve(source, conn)
         self.context = ExplainContext(scope)
         self.title = title or default_title

@@ -38,7 +38,9 @@ import secrets
 import ssl
 import time
 
+from ..escape import escape_attr as _esc
 from ..server.auth import Plain, SASLFailure, Scram, make_credentials
+from ..sockaddr import format_address as _fmt
 from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser, StreamViolation
 from ..xml import NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION, NS_STANZAS, NS_STREAM, NS_TLS, serialize, split_qname
 from .exchanges import (IdMap, JidMap, describe_item, load_source, pick_connection, recorded_jid, session_items,
@@ -426,13 +428,3 @@ def _not_recorded(el, jid: str | None) -> str:
     return (f"<iq type='error' id='{_esc(el.get('id') or '')}'{to}{sender}><error type='cancel'>"
             f"<service-unavailable xmlns='{NS_STANZAS}'/><text xmlns='{NS_STANZAS}'>the recording has no such "
             f"request (xmpplab fake server)</text></error></iq>")
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace("'", "&apos;")
-
-
-def _fmt(addr) -> str | None:
-    if not addr:
-        return None
-    return f"[{addr[0]}]:{addr[1]}" if ":" in addr[0] else f"{addr[0]}:{addr[1]}"

@@ -51,6 +51,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..escape import escape_text
 from ..jid import JID, InvalidJID
 from ..xml import NS_CLIENT, NS_XML, split_qname
 
@@ -382,8 +383,7 @@ def write_script(script: Script) -> str:
 
 
 def _escape_text(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("\r", "&#13;").replace("\n", "&#10;"))
+    return escape_text(text).replace("\r", "&#13;").replace("\n", "&#10;")
 
 
 def _quote_attr(value: str) -> str:

@@ -37,6 +37,8 @@ import math
 import time
 
 from ..errors import STREAM_CONDITIONS, StanzaError, error_reply, stream_error
+from ..escape import escape_attr as xml_attr  # noqa: F401 - c2s and s2s import it from here
+from ..sockaddr import format_address as fmt_addr
 from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser
 from ..xml import local_name
 from .bucket import TokenBucket
@@ -47,17 +49,6 @@ log = logging.getLogger("xmpplab.server")
 HOLD_OUTPUT = 1  # its unsent bytes are above Limits.max_unsent_bytes
 HOLD_RATE = 2    # it sent more than Limits.bytes_per_second allows
 HOLD_WORK = 4    # work for it runs off the event loop (password hashing): its next bytes wait, unparsed
-
-
-def fmt_addr(addr) -> str | None:
-    if not addr:
-        return None
-    host, port = addr[0], addr[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def xml_attr(value: str) -> str:
-    return value.replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;")
 
 
 class StreamConnection(asyncio.Protocol):

@@ -43,25 +43,14 @@ import asyncio
 import glob
 import json
 import os
-import pwd
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import tempfile
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Self
 
-from .prosody import (
-    RegistrationError,
-    _port_is_free,
-    _write_self_signed_cert,
-    free_port,
-    register_in_band,
-)
+from .external import ExternalServer, RegistrationError
+from .prosody import register_in_band
 
 __all__ = [
     "EjabberdError",
@@ -136,168 +125,37 @@ def _yaml(value) -> str:
     return json.dumps(value)
 
 
-class EjabberdServer:
-    """An ejabberd of our own, listening on loopback only.
+class EjabberdServer(ExternalServer):
+    """An ejabberd of our own, listening on loopback only (parameters: see
+    :class:`~xmpplab.testing.external.ExternalServer`).
 
-    Parameters
-    ----------
-    domains:
-        Virtual hosts to serve; the first one is the default for helpers.
-    c2s_port:
-        Client port; None picks a free one (read it back from :attr:`port`).
-    tls:
-        Generate a self-signed certificate and offer STARTTLS.
-    require_encryption:
-        ``starttls_required``: clients must use TLS before anything else.
-        In-band registration then needs TLS too, which :meth:`register` does
-        not do, so accounts cannot be created; leave it off for tests that
-        need accounts.
-    allow_registration:
-        Enable in-band registration (XEP-0077), which :meth:`register` uses.
-    extra_modules:
-        Further modules, e.g. ``("mod_offline", "mod_carboncopy")``.
-    extra_config:
-        Raw YAML appended to the config (top-level keys).
-    log_level:
-        ejabberd's ``loglevel`` ("info", "debug" shows stanzas).
-    host:
-        The loopback address to listen on.
-    workdir:
-        Where to put config, spool, certificate and log; default a new
-        temporary folder that :meth:`stop` removes.
-    keep_workdir:
-        Keep the folder after :meth:`stop` (to read the log afterwards).
-    start_attempts, start_timeout:
-        How often to try starting, and how long each try may take to listen.
-
-    The object is a context manager, synchronous (``with``) and asynchronous
-    (``async with``); or call :meth:`start` and :meth:`stop` yourself.
+    ``require_encryption`` is ``starttls_required``: clients must use TLS
+    before anything else. In-band registration then needs TLS too, which
+    :meth:`register` does not do, so accounts cannot be created; leave it off
+    for tests that need accounts. ``extra_modules`` are ejabberd module names
+    (``("mod_offline", "mod_carboncopy")``), ``extra_config`` raw YAML appended
+    to the config (top-level keys), ``log_level`` ejabberd's ``loglevel``.
     """
 
-    def __init__(
-        self,
-        domains: Sequence[str] = ("example.com",),
-        c2s_port: int | None = None,
-        tls: bool = True,
-        allow_registration: bool = True,
-        extra_modules: Sequence[str] = (),
-        *,
-        require_encryption: bool = False,
-        extra_config: str = "",
-        log_level: str = "info",
-        host: str = "127.0.0.1",
-        workdir: str | os.PathLike | None = None,
-        keep_workdir: bool = False,
-        start_attempts: int = 2,
-        start_timeout: float = 30.0,
-    ):
-        if not domains:
-            raise ValueError("EjabberdServer needs at least one domain")
-        self.domains = list(domains)
-        self.host = host
-        self.port = c2s_port
-        self.tls = tls
-        self.require_encryption = require_encryption
-        self.allow_registration = allow_registration
-        self.extra_modules = tuple(extra_modules)
-        self.extra_config = extra_config
-        self.log_level = log_level
-        self.start_attempts = start_attempts
-        self.start_timeout = start_timeout
-        self.keep_workdir = keep_workdir
-        self._own_workdir = workdir is None
-        self._workdir_arg = workdir
-        self.workdir: Path | None = None
-        self.config_file: Path | None = None
+    name = "ejabberd"
+    error = EjabberdError
+    stop_timeout = 15.0    # SIGTERM is a clean Erlang shutdown
+    retry_stop_timeout = 5.0
+
+    def __init__(self, domains: Sequence[str] = ("example.com",), c2s_port: int | None = None, tls: bool = True,
+                 allow_registration: bool = True, extra_modules: Sequence[str] = (), *,
+                 require_encryption: bool = False, extra_config: str = "", log_level: str = "info",
+                 host: str = "127.0.0.1", workdir: str | os.PathLike | None = None, keep_workdir: bool = False,
+                 start_attempts: int = 2, start_timeout: float = 30.0):
+        super().__init__(domains, c2s_port, tls, allow_registration, extra_modules,
+                         require_encryption=require_encryption, extra_config=extra_config,
+                         log_level=log_level, host=host, workdir=workdir, keep_workdir=keep_workdir,
+                         start_attempts=start_attempts, start_timeout=start_timeout)
         self.spool_dir: Path | None = None
-        self.log_file: Path | None = None
-        self.cert_file: Path | None = None
-        self.key_file: Path | None = None
-        self.process: subprocess.Popen | None = None
 
-    # ------------------------------------------------------------------ info
-
-    @property
-    def pid(self) -> int | None:
-        """Process id of the Erlang VM (``beam.smp``) that serves."""
-        return self.process.pid if self.process is not None else None
-
-    @property
-    def domain(self) -> str:
-        """The first (default) domain."""
-        return self.domains[0]
-
-    @property
-    def running(self) -> bool:
-        """True while the ejabberd process is alive."""
-        return self.process is not None and self.process.poll() is None
-
-    def log_text(self) -> str:
-        """Return ejabberd's log so far, with the VM's own output (empty if there is none yet)."""
-        parts = []
-        for path in (self.log_file, self.workdir / "erl.out" if self.workdir else None):
-            try:
-                if path is not None and path.exists():
-                    parts.append(path.read_text(errors="replace"))
-            except OSError:
-                pass
-        return "\n".join(parts)
-
-    def __repr__(self) -> str:
-        state = f"pid={self.pid}" if self.running else "stopped"
-        return f"<EjabberdServer {self.host}:{self.port} {self.domains} {state}>"
-
-    # ------------------------------------------------------------- lifecycle
-
-    def start(self) -> EjabberdServer:
-        """Write the config, start ejabberd and wait until it listens.
-
-        Raises :class:`EjabberdError` with the end of the log when no attempt
-        manages to listen.
-        """
-        erl, libs = erl_path(), erl_libs()
-        if ejabberd_path() is None or erl is None or libs is None:
-            raise EjabberdError("ejabberd is not installed (apt-get install ejabberd)")
-        if self.running:
-            return self
-        self._prepare_workdir()
-        if not _port_is_free(self.host, self.port):
-            self._cleanup_workdir()
-            raise EjabberdError(f"{self.host}:{self.port} is already in use")
-        last_error = ""
-        for _attempt in range(self.start_attempts):
-            self.process = self._spawn(erl, libs)
-            ok, last_error = self._wait_listening(self.start_timeout)
-            if ok:
-                return self
-            self._terminate(timeout=5)
-        tail = "\n".join(self.log_text().splitlines()[-30:])
-        self._cleanup_workdir()
-        raise EjabberdError(
-            f"ejabberd did not listen on {self.host}:{self.port} after "
-            f"{self.start_attempts} attempts ({last_error}). Log tail:\n{tail}")
-
-    def stop(self, timeout: float = 15.0) -> int | None:
-        """Stop ejabberd (SIGTERM: a clean Erlang shutdown; SIGKILL after ``timeout``) and remove the folder.
-
-        Returns the exit code, or None if it was not running.
-        """
-        code = self._terminate(timeout)
-        self._cleanup_workdir()
-        return code
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> Self:
-        await asyncio.to_thread(self.start)
-        return self
-
-    async def __aexit__(self, *exc_info) -> None:
-        await asyncio.to_thread(self.stop)
+    def _log_files(self) -> list[Path | None]:
+        """ejabberd's log, then the VM's own output."""
+        return [self.log_file, self.workdir / "erl.out" if self.workdir else None]
 
     # ------------------------------------------------------------ accounts
 
@@ -318,49 +176,24 @@ class EjabberdServer:
         if self.require_encryption:
             raise RegistrationError("require_encryption is on: ejabberd refuses registration before TLS, "
                                     "and this helper registers over a plain stream")
-        try:
-            await asyncio.wait_for(register_in_band(self.host, self.port, domain, user, password), timeout)
-        except RegistrationError as exc:
-            if not (exist_ok and exc.condition == "conflict"):
-                raise
-
-    async def aregister_many(self, accounts: Iterable[tuple[str, str, str]], concurrency: int = 16,
-                             exist_ok: bool = False) -> None:
-        """Create many ``(user, domain, password)`` accounts concurrently."""
-        semaphore = asyncio.Semaphore(concurrency)
-
-        async def one(user: str, domain: str, password: str) -> None:
-            async with semaphore:
-                await self.aregister(user, domain, password, exist_ok=exist_ok)
-
-        await asyncio.gather(*(one(*account) for account in accounts))
+        await self._register_in_band(register_in_band, user, domain, password, exist_ok, timeout)
 
     # ------------------------------------------------------------- internals
 
-    def _prepare_workdir(self) -> None:
-        """Create the folder, certificate and config (once per object)."""
-        if self.workdir is not None and self.config_file and self.config_file.exists():
-            return
-        if self._own_workdir:
-            self.workdir = Path(tempfile.mkdtemp(prefix="xmpplab-ejabberd-"))
-        else:
-            self.workdir = Path(self._workdir_arg)
-            self.workdir.mkdir(parents=True, exist_ok=True)
+    def _find_binary(self) -> tuple:
+        erl, libs = erl_path(), erl_libs()
+        if ejabberd_path() is None or erl is None or libs is None:
+            raise EjabberdError("ejabberd is not installed (apt-get install ejabberd)")
+        return erl, libs
+
+    def _prepare_files(self) -> None:
         self.spool_dir = self.workdir / "spool"
         self.spool_dir.mkdir(exist_ok=True)
-        self.log_file = self.workdir / "ejabberd.log"
         self.config_file = self.workdir / "ejabberd.yml"
-        if self.port is None:
-            self.port = free_port(self.host)
-        if self.tls:
-            self.key_file = self.workdir / "key.pem"
-            self.cert_file = self.workdir / "cert.pem"
-            _write_self_signed_cert(self.domains, self.key_file, self.cert_file)
-            # ejabberd's certfiles take certificate and key together.
-            (self.workdir / "cert-and-key.pem").write_bytes(
-                self.cert_file.read_bytes() + self.key_file.read_bytes())
-        self.config_file.write_text(self.render_config())
-        self._chown_for_ejabberd(self.workdir)
+
+    def _certificate_written(self) -> None:
+        # ejabberd's certfiles take certificate and key together.
+        (self.workdir / "cert-and-key.pem").write_bytes(self.cert_file.read_bytes() + self.key_file.read_bytes())
 
     def render_config(self) -> str:
         """Return the YAML config this server runs with."""
@@ -421,32 +254,9 @@ class EjabberdServer:
             lines.append(self.extra_config)
         return "\n".join(lines) + "\n"
 
-    def _ejabberd_user(self) -> pwd.struct_passwd | None:
-        """The account ejabberd runs as when we are root (None otherwise)."""
-        if os.geteuid() != 0:
-            return None
-        try:
-            return pwd.getpwnam("ejabberd")
-        except KeyError:
-            return None
-
-    def _chown_for_ejabberd(self, root: Path) -> None:
-        user = self._ejabberd_user()
-        if user is None:
-            return
-        for dirpath, _dirnames, filenames in os.walk(root):
-            os.chown(dirpath, user.pw_uid, user.pw_gid)
-            for name in filenames:
-                os.chown(os.path.join(dirpath, name), user.pw_uid, user.pw_gid)
-
     def _spawn(self, erl: str, libs: str) -> subprocess.Popen:
         """Start ``erl -noinput -mnesia dir ... -s ejabberd`` (a non-distributed node)."""
-        kwargs: dict = {}
-        env = dict(os.environ)
-        user = self._ejabberd_user()
-        if user is not None:
-            kwargs.update(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
-            env.update(USER=user.pw_name, LOGNAME=user.pw_name)
+        kwargs, env, _user = self._child_options()
         env.update(
             HOME=str(self.workdir),
             EJABBERD_CONFIG_PATH=str(self.config_file),
@@ -460,42 +270,3 @@ class EjabberdServer:
                 [erl, "-noinput", "+K", "true", "-mnesia", "dir", f'"{self.spool_dir}"', "-s", "ejabberd"],
                 cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True, **kwargs)
-
-    def _wait_listening(self, timeout: float) -> tuple[bool, str]:
-        """Poll the client port until it accepts, the process dies or time runs out."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            code = self.process.poll()
-            if code is not None:
-                return False, f"ejabberd exited with code {code}"
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.5):
-                    return True, ""
-            except OSError:
-                time.sleep(0.05)
-        return False, f"not listening after {timeout:.0f} s"
-
-    def _terminate(self, timeout: float) -> int | None:
-        """SIGTERM (Erlang shuts down cleanly), wait up to ``timeout``, then SIGKILL the process group."""
-        process, self.process = self.process, None
-        if process is None:
-            return None
-        if process.poll() is None:
-            try:
-                process.send_signal(signal.SIGTERM)
-                return process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)   # not reaped yet: the group is still ours
-                except ProcessLookupError:
-                    pass
-            except ProcessLookupError:
-                pass
-        # erl_child_setup, the VM's helper in the same process group, exits with the VM.
-        return process.wait()
-
-    def _cleanup_workdir(self) -> None:
-        if self._own_workdir and not self.keep_workdir and self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
-            self.config_file = None

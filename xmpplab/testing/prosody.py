@@ -42,20 +42,17 @@ Facts about the Debian package (0.12) that shape this module:
 from __future__ import annotations
 
 import asyncio
-import datetime
 import os
-import pwd
 import re
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
-import tempfile
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from ..escape import escape_attr as _xml_escape
+from .external import ExternalServer, RegistrationError, free_port
 
 __all__ = [
     "ProsodyError",
@@ -76,15 +73,6 @@ REGISTER_NS = "jabber:iq:register"
 
 class ProsodyError(RuntimeError):
     """Prosody could not be started, or misbehaved."""
-
-
-class RegistrationError(RuntimeError):
-    """An account could not be created (the server's error is in the text)."""
-
-    def __init__(self, message: str, condition: str | None = None):
-        super().__init__(message)
-        #: The XMPP error condition, e.g. ``"conflict"`` for an existing user.
-        self.condition = condition
 
 
 def prosody_path() -> str | None:
@@ -132,24 +120,6 @@ def _has_lunbound() -> bool:
     return _LUNBOUND
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port on ``host`` that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def _port_is_free(host: str, port: int) -> bool:
-    """True if nothing listens on ``host:port`` (so a connect reaches us)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 def _lua_string(value: str) -> str:
     """Quote a Python string as a Lua string literal."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
@@ -160,226 +130,52 @@ def _lua_list(values: Iterable[str]) -> str:
     return "{ " + "; ".join(_lua_string(v) for v in values) + " }"
 
 
-def _write_self_signed_cert(domains: Sequence[str], key_file: Path, cert_file: Path) -> None:
-    """Write a self-signed certificate for ``domains`` (and their subdomains)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domains[0])])
-    alt_names: list[x509.GeneralName] = []
-    for domain in domains:
-        alt_names.append(x509.DNSName(domain))
-        alt_names.append(x509.DNSName("*." + domain))
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-
-
-class ProsodyServer:
+class ProsodyServer(ExternalServer):
     """A Prosody process of our own, listening on loopback only.
 
-    Parameters
-    ----------
-    domains:
-        Virtual hosts to serve; the first one is the default for helpers.
-    c2s_port:
-        Client port; None picks a free one (read it back from :attr:`port`).
-    s2s_port:
-        Server-to-server port; None (the default) disables s2s altogether.
-    tls:
-        Generate a self-signed certificate and offer STARTTLS.
-    require_encryption:
-        Make clients use TLS before authenticating (``c2s_require_encryption``).
-        Off by default so plaintext SCRAM works on loopback; when on, in-band
-        registration is refused by Prosody and :meth:`register` falls back to
-        ``prosodyctl``.
-    allow_registration:
-        Enable in-band registration (XEP-0077) on every virtual host.
-    extra_modules:
-        Further modules to enable, e.g. ``("carbons", "smacks")``.
-    disabled_modules:
-        Modules to disable, even autoloaded ones; ``mod_limits`` by default
-        because it throttles loopback load.
-    muc_component:
-        A host name such as ``"conference.example.com"`` to add a MUC
-        component, or None.
-    c2s_timeout:
-        Seconds an unauthenticated client may take to log in (Prosody's
-        default is 300).  Prosody 0.12.3 never cancels this timer, so every
-        connection's session stays in memory that long; a login benchmark
-        sets it low (see benchmarks/NOTES.md).
-    extra_config:
-        Raw Lua appended to the global section (before the hosts).
-    log_level:
-        Minimum level written to :attr:`log_file` ("debug" shows stanzas).
-    host:
-        The loopback address to listen on.
-    workdir:
-        Where to put config, data, certificate and log; default a new
-        temporary folder that :meth:`stop` removes.
-    keep_workdir:
-        Keep the folder after :meth:`stop` (to read the log afterwards).
-    start_attempts, start_timeout:
-        How often to try starting, and how long each try may take to listen.
+    Besides the parameters of :class:`~xmpplab.testing.external.ExternalServer`:
+    ``s2s_port`` is the server-to-server port (None, the default, disables s2s
+    altogether), with ``s2s_host`` its address and ``hosts`` the addresses of
+    peer domains (``{"server2.com": "127.0.0.2"}``, seen only by this Prosody);
+    ``disabled_modules`` are disabled even when autoloaded (``mod_limits`` by
+    default, because it throttles loopback load); ``muc_component`` is a host
+    name such as ``"conference.example.com"`` for a MUC component.
 
-    The object is a context manager, synchronous (``with``) and asynchronous
-    (``async with``); or call :meth:`start` and :meth:`stop` yourself.
+    ``require_encryption`` is ``c2s_require_encryption``: off by default so
+    plaintext SCRAM works on loopback; when on, Prosody refuses in-band
+    registration and :meth:`register` falls back to ``prosodyctl``.
+    ``extra_modules`` are Prosody module names (``("carbons", "smacks")``),
+    ``extra_config`` raw Lua for the global section (before the hosts).
+    ``c2s_timeout`` is how long an unauthenticated client may take to log in
+    (Prosody's default is 300 s); Prosody 0.12.3 never cancels this timer, so
+    every connection's session stays in memory that long, and a login
+    benchmark sets it low (see benchmarks/NOTES.md).
     """
 
-    def __init__(
-        self,
-        domains: Sequence[str] = ("example.com",),
-        c2s_port: int | None = None,
-        s2s_port: int | None = None,
-        tls: bool = True,
-        allow_registration: bool = True,
-        extra_modules: Sequence[str] = (),
-        disabled_modules: Sequence[str] = ("limits",),
-        muc_component: str | None = None,
-        *,
-        require_encryption: bool = False,
-        c2s_timeout: float | None = None,
-        extra_config: str = "",
-        log_level: str = "info",
-        host: str = "127.0.0.1",
-        workdir: str | os.PathLike | None = None,
-        keep_workdir: bool = False,
-        start_attempts: int = 3,
-        start_timeout: float = 15.0,
-        s2s_host: str | None = None,
-        hosts: dict[str, str] | None = None,
-    ):
-        if not domains:
-            raise ValueError("ProsodyServer needs at least one domain")
-        self.domains = list(domains)
-        self.host = host
-        self.port = c2s_port
+    name = "prosody"
+    label = "Prosody"
+    error = ProsodyError
+    settle = 0.1   # now and then 0.12 exits right after it starts listening
+
+    def __init__(self, domains: Sequence[str] = ("example.com",), c2s_port: int | None = None,
+                 s2s_port: int | None = None, tls: bool = True, allow_registration: bool = True,
+                 extra_modules: Sequence[str] = (), disabled_modules: Sequence[str] = ("limits",),
+                 muc_component: str | None = None, *, require_encryption: bool = False,
+                 c2s_timeout: float | None = None, extra_config: str = "", log_level: str = "info",
+                 host: str = "127.0.0.1", workdir: str | os.PathLike | None = None, keep_workdir: bool = False,
+                 start_attempts: int = 3, start_timeout: float = 15.0, s2s_host: str | None = None,
+                 hosts: dict[str, str] | None = None):
+        super().__init__(domains, c2s_port, tls, allow_registration, extra_modules,
+                         require_encryption=require_encryption, extra_config=extra_config,
+                         log_level=log_level, host=host, workdir=workdir, keep_workdir=keep_workdir,
+                         start_attempts=start_attempts, start_timeout=start_timeout)
         self.s2s_port = s2s_port
         self.s2s_host = s2s_host or host
         self.hosts = dict(hosts or {})
-        self.tls = tls
-        self.require_encryption = require_encryption
         self.c2s_timeout = c2s_timeout
-        self.allow_registration = allow_registration
-        self.extra_modules = tuple(extra_modules)
         self.disabled_modules = tuple(disabled_modules)
         self.muc_component = muc_component
-        self.extra_config = extra_config
-        self.log_level = log_level
-        self.start_attempts = start_attempts
-        self.start_timeout = start_timeout
-        self.keep_workdir = keep_workdir
-        self._own_workdir = workdir is None
-        self._workdir_arg = workdir
-        self.workdir: Path | None = None
-        self.config_file: Path | None = None
         self.data_dir: Path | None = None
-        self.log_file: Path | None = None
-        self.cert_file: Path | None = None
-        self.key_file: Path | None = None
-        self.process: subprocess.Popen | None = None
-
-    # ------------------------------------------------------------------ info
-
-    @property
-    def pid(self) -> int | None:
-        """Process id of the running Prosody (the process that serves)."""
-        return self.process.pid if self.process is not None else None
-
-    @property
-    def domain(self) -> str:
-        """The first (default) domain."""
-        return self.domains[0]
-
-    @property
-    def running(self) -> bool:
-        """True while the Prosody process is alive."""
-        return self.process is not None and self.process.poll() is None
-
-    def log_text(self) -> str:
-        """Return Prosody's log so far (empty if there is none yet)."""
-        try:
-            return self.log_file.read_text(errors="replace") if self.log_file else ""
-        except OSError:
-            return ""
-
-    def __repr__(self) -> str:
-        state = f"pid={self.pid}" if self.running else "stopped"
-        return f"<ProsodyServer {self.host}:{self.port} {self.domains} {state}>"
-
-    # ------------------------------------------------------------- lifecycle
-
-    def start(self) -> "ProsodyServer":
-        """Write the config, start Prosody and wait until it listens.
-
-        Raises :class:`ProsodyError` with the end of Prosody's log when no
-        attempt manages to listen.
-        """
-        binary = prosody_path()
-        if binary is None:
-            raise ProsodyError("prosody is not installed (apt-get install prosody)")
-        if self.running:
-            return self
-        self._prepare_workdir()
-        if not _port_is_free(self.host, self.port):
-            self._cleanup_workdir()
-            raise ProsodyError(f"{self.host}:{self.port} is already in use")
-        last_error = ""
-        for _attempt in range(self.start_attempts):
-            self.process = self._spawn(binary)
-            ok, last_error = self._wait_listening(self.start_timeout)
-            if ok:
-                return self
-            self._terminate(timeout=3)
-        tail = "\n".join(self.log_text().splitlines()[-30:])
-        self._cleanup_workdir()
-        raise ProsodyError(
-            f"Prosody did not listen on {self.host}:{self.port} after "
-            f"{self.start_attempts} attempts ({last_error}). Log tail:\n{tail}"
-        )
-
-    def stop(self, timeout: float = 10.0) -> int | None:
-        """Stop Prosody (SIGTERM, wait, then SIGKILL) and remove the folder.
-
-        Returns the exit code, or None if it was not running.
-        """
-        code = self._terminate(timeout)
-        self._cleanup_workdir()
-        return code
-
-    def __enter__(self) -> "ProsodyServer":
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> "ProsodyServer":
-        await asyncio.to_thread(self.start)
-        return self
-
-    async def __aexit__(self, *exc_info) -> None:
-        await asyncio.to_thread(self.stop)
 
     # ------------------------------------------------------------ accounts
 
@@ -418,23 +214,7 @@ class ProsodyServer:
         if not self._can_register_in_band():
             await asyncio.to_thread(self.register_with_prosodyctl, user, domain, password)
             return
-        try:
-            await asyncio.wait_for(
-                register_in_band(self.host, self.port, domain, user, password), timeout)
-        except RegistrationError as exc:
-            if not (exist_ok and exc.condition == "conflict"):
-                raise
-
-    async def aregister_many(self, accounts: Iterable[tuple[str, str, str]],
-                             concurrency: int = 16, exist_ok: bool = False) -> None:
-        """Create many ``(user, domain, password)`` accounts concurrently."""
-        semaphore = asyncio.Semaphore(concurrency)
-
-        async def one(user: str, domain: str, password: str) -> None:
-            async with semaphore:
-                await self.aregister(user, domain, password, exist_ok=exist_ok)
-
-        await asyncio.gather(*(one(*account) for account in accounts))
+        await self._register_in_band(register_in_band, user, domain, password, exist_ok, timeout)
 
     def register_many(self, accounts: Iterable[tuple[str, str, str]],
                       concurrency: int = 16, exist_ok: bool = False) -> None:
@@ -461,29 +241,20 @@ class ProsodyServer:
 
     # ------------------------------------------------------------- internals
 
-    def _prepare_workdir(self) -> None:
-        """Create the folder, certificate and config (once per object)."""
-        if self.workdir is not None and self.config_file and self.config_file.exists():
-            return
-        if self._own_workdir:
-            self.workdir = Path(tempfile.mkdtemp(prefix="xmpplab-prosody-"))
-        else:
-            self.workdir = Path(self._workdir_arg)
-            self.workdir.mkdir(parents=True, exist_ok=True)
+    def _find_binary(self) -> tuple:
+        binary = prosody_path()
+        if binary is None:
+            raise ProsodyError("prosody is not installed (apt-get install prosody)")
+        return (binary,)
+
+    def _prepare_files(self) -> None:
         self.data_dir = self.workdir / "data"
         self.data_dir.mkdir(exist_ok=True)
         (self.workdir / "certs").mkdir(exist_ok=True)   # Prosody indexes it at start
-        self.log_file = self.workdir / "prosody.log"
         self.config_file = self.workdir / "prosody.cfg.lua"
-        if self.port is None:
-            self.port = free_port(self.host)
-        if self.tls:
-            self.key_file = self.workdir / "key.pem"
-            self.cert_file = self.workdir / "cert.pem"
-            _write_self_signed_cert(self.domains + ([self.muc_component] if self.muc_component else []),
-                                    self.key_file, self.cert_file)
-        self.config_file.write_text(self.render_config())
-        self._chown_for_prosody(self.workdir)
+
+    def _certificate_domains(self) -> list[str]:
+        return self.domains + ([self.muc_component] if self.muc_component else [])
 
     def render_config(self) -> str:
         """Return the Lua config this server runs with."""
@@ -552,35 +323,15 @@ class ProsodyServer:
             lines.append(f"Component {_lua_string(self.muc_component)} \"muc\"")
         return "\n".join(lines) + "\n"
 
-    def _prosody_user(self) -> pwd.struct_passwd | None:
-        """The account Prosody runs as when we are root (None otherwise)."""
-        if os.geteuid() != 0:
-            return None
-        try:
-            return pwd.getpwnam("prosody")
-        except KeyError:
-            return None
-
-    def _chown_for_prosody(self, root: Path) -> None:
-        """Give the folder to the prosody user, who must write its data there."""
-        user = self._prosody_user()
-        if user is None:
-            return
-        for dirpath, dirnames, filenames in os.walk(root):
-            os.chown(dirpath, user.pw_uid, user.pw_gid)
-            for name in filenames:
-                os.chown(os.path.join(dirpath, name), user.pw_uid, user.pw_gid)
-
     def _spawn(self, binary: str) -> subprocess.Popen:
-        """Start ``prosody --config FILE -F``, as the prosody user if root."""
-        kwargs: dict = {}
-        user = self._prosody_user()
-        env = dict(os.environ)
+        """Start ``prosody --config FILE -F``, as the prosody user if root.
+
+        mod_posix refuses uid 0, and the prosody binary (unlike prosodyctl)
+        does not switch user itself: :meth:`_child_options` does it for it.
+        """
+        kwargs, env, user = self._child_options()
         if user is not None:
-            # mod_posix refuses uid 0, and the prosody binary (unlike
-            # prosodyctl) does not switch user itself: do it for it.
-            kwargs.update(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
-            env.update(HOME=user.pw_dir, USER=user.pw_name, LOGNAME=user.pw_name)
+            env.update(HOME=user.pw_dir)
         argv = [binary, "--config", str(self.config_file), "-F"]
         if self.hosts and not _has_lunbound():
             # Prosody resolves a peer's domain itself and dials port 5269 there. Give it host
@@ -603,46 +354,6 @@ class ProsodyServer:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, **kwargs,
         )
-
-    def _wait_listening(self, timeout: float) -> tuple[bool, str]:
-        """Poll the client port until it accepts, the process dies or time runs out."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            code = self.process.poll()
-            if code is not None:
-                return False, f"prosody exited with code {code}"
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.5):
-                    pass
-            except OSError:
-                time.sleep(0.05)
-                continue
-            # Listening; make sure it did not die right after (seen with 0.12).
-            time.sleep(0.1)
-            if self.process.poll() is None:
-                return True, ""
-        return False, f"not listening after {timeout:.0f} s"
-
-    def _terminate(self, timeout: float) -> int | None:
-        """SIGTERM, wait up to ``timeout``, then SIGKILL; returns the exit code."""
-        process, self.process = self.process, None
-        if process is None:
-            return None
-        if process.poll() is None:
-            try:
-                process.send_signal(signal.SIGTERM)
-                return process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            except ProcessLookupError:
-                pass
-        return process.wait()
-
-    def _cleanup_workdir(self) -> None:
-        if self._own_workdir and not self.keep_workdir and self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
-            self.config_file = None
 
 
 async def register_in_band(host: str, port: int, domain: str, user: str,
@@ -707,8 +418,3 @@ async def register_in_band(host: str, port: int, domain: str, user: str,
         except OSError:
             pass
 
-
-def _xml_escape(text: str) -> str:
-    """Escape text for XML character data or a quoted attribute."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("'", "&apos;").replace('"', "&quot;"))

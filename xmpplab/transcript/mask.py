@@ -33,9 +33,9 @@ import binascii
 import copy
 import re
 
-from ..xml import NS_SASL, split_qname
+from ..ns import NS_SASL, NS_SASL2
+from ..xml import split_qname
 
-NS_SASL2 = "urn:xmpp:sasl:2"
 SASL_NAMESPACES = (NS_SASL, NS_SASL2)
 MASK = "[masked]"
 

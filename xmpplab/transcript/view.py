@@ -26,13 +26,13 @@ from __future__ import annotations
 import re
 from collections import deque
 
+from ..ns import NS_BIND, NS_CLIENT, NS_COMPRESS, NS_SASL, NS_SERVER, NS_STREAM, NS_TLS
 from ..stream import StreamClosed, StreamOpened, StreamParser, StreamViolation
-from ..xml import NS_BIND, NS_CLIENT, NS_SASL, NS_SERVER, NS_STREAM, NS_TLS, serialize, split_qname
+from ..xml import serialize, split_qname
 from . import mask
 from .model import Chunk, Direction, Item, ItemKind, classify
 from .wire import WireSplitter
 
-NS_COMPRESS = "http://jabber.org/protocol/compress"
 RESTARTS = {f"{{{NS_TLS}}}proceed", f"{{{NS_SASL}}}success", f"{{{NS_COMPRESS}}}compressed"}
 MAX_STANZA_CHARS = 16 * 1024 * 1024  # a transcript shows what crossed the wire, even when a server would refuse it
 _HEADER_STARTS = ("<?xml", "<stream:stream")

@@ -170,6 +170,11 @@ def _descendants(box) -> list:
     return out
 
 
+def widget_value(name: str, doc: str) -> property:
+    """A read-only property: the value of the ipywidget held in attribute ``name`` (``kind_w``)."""
+    return property(lambda self: getattr(self, name).value, doc=doc)
+
+
 # ---------------------------------------------------------------------------------- small HTML pieces
 def esc(text) -> str:
     return html.escape(str(text))

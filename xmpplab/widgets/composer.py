@@ -36,23 +36,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import re
 import time
-from dataclasses import dataclass, field
 
-from ..jid import JID, InvalidJID
-from ..xml import (
-    NS_CLIENT,
-    STANZA_KINDS,
-    XMLInputError,
-    element,
-    parse_fragment,
-    serialize,
-    split_qname,
-    sub,
-)
+from ..xml import STANZA_KINDS, element, serialize, split_qname, sub
 from ._base import (
-    BLACK,
     BORDER,
     CSS,
     FONT,
@@ -66,14 +53,12 @@ from ._base import (
     is_client,
     is_lab,
     messages_html,
+    widget_value,
 )
+from .answer import Answer, Received, find_reply, mentions
+from .stanza_check import IQ_TYPES, MESSAGE_TYPES, PRESENCE_TYPES, check_stanza, xml_problem  # noqa: F401
 
 __all__ = ["PAYLOADS", "Answer", "Composer", "Received", "check_stanza"]
-
-MESSAGE_TYPES = ("chat", "normal", "groupchat", "headline", "error")
-PRESENCE_TYPES = ("unavailable", "subscribe", "subscribed", "unsubscribe", "unsubscribed", "probe", "error")
-IQ_TYPES = ("get", "set", "result", "error")
-SHOWS = ("chat", "away", "xa", "dnd")
 
 #: iq payloads offered in the form: namespace -> (element name, what it asks, in words)
 PAYLOADS = {
@@ -86,242 +71,6 @@ PAYLOADS = {
 }
 
 _ids = itertools.count(1)
-
-
-# ====================================================================== checking a stanza
-def check_stanza(text: str, own_jid=None) -> tuple[object, list[str], list[str]]:
-    """(element or None, problems, warnings) for XML a person typed, in plain words.
-
-    *Problems* stop the composer from sending: the XML cannot be read, or it is
-    not a stanza. *Warnings* name what the server will refuse or what
-    surprises, with the RFC section; such a stanza is still sent.
-    """
-    try:
-        el = parse_fragment(text)
-    except XMLInputError as exc:
-        return None, [xml_problem(str(exc))], []
-    ns, name = split_qname(el.tag)
-    if ns != NS_CLIENT or name not in STANZA_KINDS:
-        shown = f"<{name}/>" + (f" in namespace {ns}" if ns and ns != NS_CLIENT else "")
-        return el, [(f"This is {shown}, not a stanza. A client sends <message/>, <presence/> or <iq/> "
-                    "(RFC 6120 §8); anything else would end the stream with an unsupported-stanza-type "
-                    "error.")], []
-    warnings: list[str] = []
-    for attr in ("to", "from"):
-        value = el.get(attr)
-        if value is None:
-            continue
-        try:
-            JID(value)
-        except InvalidJID as exc:
-            warnings.append(f"'{attr}' is not a valid address: {exc.reason} (RFC 7622). The server will "
-                            "answer with a jid-malformed error." if attr == "to" else
-                            f"'from' is not a valid address: {exc.reason} (RFC 7622).")
-    frm = el.get("from")
-    if frm is not None and own_jid is not None:
-        try:
-            same = JID(frm) in (JID(str(own_jid)), JID(str(own_jid)).bare)
-        except InvalidJID:
-            same = False
-        if not same:
-            warnings.append(f"'from' says {frm}, but this stream belongs to {own_jid}: the server closes the "
-                            "stream with an invalid-from error (RFC 6120 §4.9.3.9) and the client is "
-                            "disconnected. Leave 'from' out: the server adds it (RFC 6120 §8.1.2.1).")
-    stype = el.get("type")
-    children = [c for c in el if isinstance(c.tag, str)]
-    if name == "message":
-        if stype is not None and stype not in MESSAGE_TYPES:
-            warnings.append(f"'{stype}' is not a message type; RFC 6121 §5.2.2 allows chat, error, groupchat, "
-                            "headline and normal (the server treats an unknown type as normal).")
-        if el.get("to") is None:
-            warnings.append("The message has no 'to': your server handles it as sent to your own account "
-                            "(RFC 6120 §10.3.1).")
-        if not any(split_qname(c.tag)[1] == "body" for c in children):
-            warnings.append("There is no <body/>: a chat client shows nothing to the person it reaches.")
-    elif name == "presence":
-        if stype is not None and stype not in PRESENCE_TYPES:
-            warnings.append(f"'{stype}' is not a presence type; RFC 6121 §4.7.1 allows error, probe, subscribe, "
-                            "subscribed, unavailable, unsubscribe and unsubscribed (no type: available).")
-        for c in children:
-            cname = split_qname(c.tag)[1]
-            if cname == "show" and (c.text or "").strip() not in SHOWS:
-                warnings.append(f"<show/> is '{(c.text or '').strip()}', but RFC 6121 §4.7.2.1 allows only "
-                                "chat, away, xa or dnd.")
-            if cname == "priority":
-                problem = _priority_problem((c.text or "").strip())
-                if problem:
-                    warnings.append(problem)
-    else:
-        if stype not in IQ_TYPES:
-            warnings.append("An iq needs a type: get or set to ask, result or error to answer (RFC 6120 §8.2.3); "
-                            f"this one has {repr(stype) if stype else 'none'}, so the server answers bad-request.")
-        elif stype in ("get", "set") and len(children) != 1:
-            warnings.append(f"An iq {stype} carries exactly one payload element (RFC 6120 §8.2.3); this one has "
-                            f"{len(children)}, so the server answers bad-request.")
-        elif stype in ("result", "error"):
-            warnings.append(f"An iq {stype} answers a request someone sent you (RFC 6120 §8.2.3); "
-                            "nobody asked, so nothing comes back.")
-        if not el.get("id"):
-            warnings.append("An iq needs an 'id' to match its answer (RFC 6120 §8.2.3); without one the server "
-                            "answers bad-request.")
-    return el, [], warnings
-
-
-_XML_HINTS = [
-    (re.compile(r"tag mismatch: (\S+) line \d+ and wrapper"),
-     lambda m: f"<{m[1]}> is opened but never closed: end it with </{m[1]}>, or write <{m[1]}/>."),
-    (re.compile(r"tag mismatch: (\S+) line \d+ and (\S+)"),
-     lambda m: f"<{m[1]}> is still open when </{m[2]}> comes: close </{m[1]}> first (elements nest like "
-               "brackets)."),
-    (re.compile(r"AttValue: \" or ' expected"),
-     lambda m: "An attribute value must be in quotes: to='romeo@example.net'."),
-    (re.compile(r"Entity '([^']+)' not defined"),
-     lambda m: f"&{m[1]}; is not an XML entity: XMPP knows only &lt; &gt; &amp; &quot; &apos; "
-               "(RFC 6120 §11.1); type the character itself."),
-    (re.compile(r"error parsing attribute name|attributes construct error|Couldn't find end of Start Tag"),
-     lambda m: "A start tag is broken: an attribute is malformed or the tag does not end with >."),
-    (re.compile(r"expected '>'"), lambda m: "A tag does not end with >."),
-    (re.compile(r"expected exactly one XML element"),
-     lambda m: "Type exactly one stanza: one outer element such as <message>…</message>."),
-    (re.compile(r"the XML is empty"), lambda m: "There is no XML yet: type a stanza."),
-]
-
-
-def xml_problem(message: str) -> str:
-    """Plain words for what the XML parser said, with its own words after them."""
-    for pattern, hint in _XML_HINTS:
-        m = pattern.search(message)
-        if m:
-            said = message.replace(" line 1 and wrapper", " line 1 and the end of the text")
-            return f"{hint(m)} (The parser says: {said}.)"
-    return _cap(message) + "."
-
-
-def _priority_problem(value: str) -> str | None:
-    if value == "":
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        return f"The priority '{value}' is not a whole number; RFC 6121 §4.7.2.3 wants one from -128 to 127."
-    if not -128 <= number <= 127:
-        return f"The priority {number} is out of range; RFC 6121 §4.7.2.3 allows -128 to 127."
-    return None
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-# ====================================================================== what came back
-@dataclass
-class Received:
-    """One stanza a client received after the send: who received it, the item, and its transcript."""
-
-    jid: str
-    item: object
-    transcript: object
-
-    @property
-    def text(self) -> str:
-        return self.item.text
-
-
-@dataclass
-class Answer:
-    """What happened after :meth:`Composer.send`.
-
-    ``sent`` is the XML written on ``sender``'s stream; ``received`` every stanza
-    any watched client read afterwards (within the wait); ``reply`` the answer on
-    the sender's own stream (the iq result or error, or an error bounced back
-    for a message or presence), or None.
-    """
-
-    sent: str
-    sender: str
-    kind: str
-    id: str | None
-    stype: str | None
-    received: list[Received] = field(default_factory=list)
-    reply: object = None
-    request: object = None  # the sent stanza as recorded on the sender's stream
-    waited: float = 0.0
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and (self.reply is None or self.reply.type != "error")
-
-    def summary(self) -> str:
-        """One line: ``iq result from example.com`` / ``delivered to romeo@example.net/orchard``."""
-        if self.error:
-            return f"not sent: {self.error}"
-        if self.reply is not None:
-            what = f"{self.reply.name} {self.reply.type}"
-            condition = _error_condition(self.reply)
-            return f"{what}{' (' + condition + ')' if condition else ''} from {self.reply.from_ or 'the server'}"
-        others = sorted({r.jid for r in self.received if r.jid != self.sender})
-        if others:
-            return "received by " + ", ".join(others)
-        return f"nothing came back within {self.waited:.1f} s"
-
-    def html(self) -> str:
-        from ..render.explain import citation_links, explain, explain_exchange
-        from ..render.xmlview import xml_html
-
-        if self.error:
-            return box(messages_html([self.error]))
-        parts = [(f'<div style="color:{MUTED};font-size:12px">Sent by {esc(self.sender)} '
-                 f'(C→S), waited {self.waited:.2f} s.</div>')]
-        if self.kind == "iq" and self.stype in ("get", "set"):
-            if self.reply is None:
-                parts.append(f"<div>No answer within {self.waited:.1f} s. Every iq get or set must get exactly "
-                             "one result or error (RFC 6120 §8.2.3): the other side has not answered yet.</div>")
-            else:
-                e = explain_exchange(self.request, self.reply, self.reply_context) if self.request is not None \
-                    else explain(self.reply, self.reply_context)
-                parts.append(_sentence(e, citation_links))
-        elif not self.received:
-            if self.kind == "message":
-                parts.append("<div>Nothing came back, and no client of the lab received it. A message is "
-                             "fire-and-forget (RFC 6121 §5): only an error would come back.</div>")
-            else:
-                parts.append("<div>Nothing came back, and no client of the lab received anything. Presence goes "
-                             "to those who subscribed to it (RFC 6121 §4); no answer is expected.</div>")
-        for r in self.received:
-            mine = r.jid == self.sender
-            label = "the answer" if r.item is self.reply else ("back to the sender" if mine else "delivered")
-            e = explain(r.item, r.transcript)
-            parts.append(
-                f'<div style="margin-top:6px;border-left:4px solid {BLACK};background:#f6f8fa;border-radius:3px;'
-                f'padding:2px 8px"><div style="font-weight:600">{esc(r.jid)} received ({esc(label)}, S→C)</div>'
-                f'{xml_html(r.item.text, direction="S→C")}'
-                f'<div style="border-top:1px dotted {BORDER};font-size:12px">{esc(e.text)}'
-                f'{" (" + citation_links(e.citations) + ")" if e.citations else ""}</div></div>')
-        return box("".join(parts))
-
-    @property
-    def reply_context(self):
-        for r in self.received:
-            if r.item is self.reply:
-                return r.transcript
-        return None
-
-
-def _sentence(e, citation_links) -> str:
-    cites = f" ({citation_links(e.citations)})" if e.citations else ""
-    return f'<div style="font-weight:600;margin:2px 0">{esc(e.text)}{cites}</div>'
-
-
-def _error_condition(item) -> str | None:
-    if item is None or item.type != "error" or item.element is None:
-        return None
-    for child in item.element:
-        if isinstance(child.tag, str) and split_qname(child.tag)[1] == "error":
-            for cond in child:
-                if isinstance(cond.tag, str) and split_qname(cond.tag)[1] != "text":
-                    return split_qname(cond.tag)[1]
-    return None
 
 
 # ====================================================================== the widget
@@ -445,18 +194,9 @@ class Composer(LiveWidget):
         self._update()
         return self
 
-    @property
-    def kind(self) -> str:
-        return self.kind_w.value
-
-    @property
-    def raw_mode(self) -> bool:
-        return self.raw_mode_w.value
-
-    @property
-    def client(self):
-        """The client chosen to send (None when there is none)."""
-        return self.client_w.value
+    kind = widget_value("kind_w", "The stanza kind chosen: message, presence or iq.")
+    raw_mode = widget_value("raw_mode_w", "True when the XML is typed by hand instead of built from the form.")
+    client = widget_value("client_w", "The client chosen to send (None when there is none).")
 
     @property
     def xml(self) -> str:
@@ -507,14 +247,9 @@ class Composer(LiveWidget):
         """What the server will refuse or what may surprise, in plain words (sending is still allowed)."""
         return self.check()[2]
 
-    @property
-    def preview_html(self) -> str:
-        """The preview as shown: highlighted XML, its explanation, problems and warnings."""
-        return self.preview_w.value
-
-    @property
-    def answer_html(self) -> str:
-        return self.answer_w.value
+    preview_html = widget_value("preview_w", "The preview as shown: highlighted XML, its explanation, problems "
+                                             "and warnings.")
+    answer_html = widget_value("answer_w", "What came back after the last send, as shown.")
 
     # ------------------------------------------------------------------ reacting to the form
     def _clients(self) -> list:
@@ -657,8 +392,8 @@ class Composer(LiveWidget):
         reply = None
         while True:
             await asyncio.sleep(0.05)
-            if want_reply and sid and _mentions(client.events[marks[id(client)]:], sid):
-                reply = _find_reply(client, marks[id(client)], kind, sid)
+            if want_reply and sid and mentions(client.events[marks[id(client)]:], sid):
+                reply = find_reply(client, marks[id(client)], kind, sid)
                 if reply is not None:
                     break
             if time.monotonic() >= deadline:
@@ -697,15 +432,3 @@ class Composer(LiveWidget):
     def __repr__(self) -> str:
         client = self.client
         return f"<Composer {self.kind} from {self._label(client) if client else 'no client'}: {self.xml[:60]!r}>"
-
-
-def _mentions(events, sid: str) -> bool:
-    """Did any chunk read since the send mention the id (a cheap test before parsing the transcript)?"""
-    return any(e.get("type") == "data" and sid in e.get("data", "") for e in events)
-
-
-def _find_reply(client, mark: int, kind: str, sid: str):
-    for item in client.transcript.stanzas(kind=kind, id=sid):
-        if item.seq >= mark and str(item.direction) == "S→C" and item.type in ("result", "error"):
-            return item
-    return None

@@ -106,17 +106,10 @@ class StreamConsole(LiveWidget):
         if isinstance(filters, dict):
             conns = filters.get("conns", conns)
             filters = filters.get("kinds")
-        self.source = source
-        self.tail = tail
-        self.throttle = throttle
-        self.expand = expand
-        self.explanations = explanations
-        self.height = height
-        self.renders = 0
-        self._dirty = False
-        self._timer = False
-        self._last_render = 0.0
-        self._feeder_mark = 0
+        self.source, self.tail, self.throttle = source, tail, throttle
+        self.expand, self.explanations, self.height = expand, explanations, height
+        self.renders, self._last_render, self._feeder_mark = 0, 0.0, 0
+        self._dirty = self._timer = False
         self._start_background(getattr(source, "_loop", None))
         self.transcript, self._hide_client_side = self._transcript_of(source)
         self.title = title or ("Live stream console" + (f": {source.jid}" if is_client(source) else ""))

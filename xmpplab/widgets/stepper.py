@@ -48,6 +48,7 @@ from ._base import (
     is_lab,
     messages_html,
     server_side,
+    widget_value,
 )
 
 __all__ = ["StepperWidget"]
@@ -250,14 +251,8 @@ class StepperWidget(LiveWidget):
             return path.graph
         return routing_graph(self.transcript)
 
-    @property
-    def graph_html(self) -> str:
-        return self.graph_w.value
-
-    @property
-    def current_html(self) -> str:
-        """The current item as shown: its XML and explanation."""
-        return self.item_w.value
+    graph_html = widget_value("graph_w", "The routing graph as shown.")
+    current_html = widget_value("item_w", "The current item as shown: its XML and explanation.")
 
     @property
     def header_text(self) -> str:

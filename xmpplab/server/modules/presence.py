@@ -70,6 +70,7 @@ from lxml import etree
 
 from ...errors import error_reply
 from ...jid import JID
+from ...presence_values import clamp_priority
 from ...xml import NS_CLIENT, element, serialize
 from ..c2s import State
 from ..storage import RosterItem
@@ -195,7 +196,7 @@ def _priority(stanza) -> int:
         value = int(text) if text else 0
     except ValueError:
         return 0
-    return max(-128, min(127, value))
+    return clamp_priority(value)
 
 
 class PresenceService:

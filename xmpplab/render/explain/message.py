@@ -1,0 +1,106 @@
+"""Explaining messages (RFC 6121 §5): their type, where they go (bare or full JID, §8.5), and what they carry."""
+
+from __future__ import annotations
+
+from ...ns import NS_CARBONS, NS_CHATSTATES, NS_DELAY, NS_MUC_USER, NS_RECEIPTS
+from ...transcript.model import Direction
+from ...xml import split_qname
+from .. import specs
+from .facts import CHAT_STATES, MESSAGE_TYPES, cite
+from .subject import _recipient, _s2s_prefix, _sender, _Subject
+from .words import _and, _cap, _domain, _is_bare_user, _is_full, _local, _quote, _self, _their, _they, _unique
+
+C2S, S2C = Direction.C2S, Direction.S2C
+
+
+def _message(s: _Subject):
+    mtype = s.get("type") or "normal"
+    body = s.element.findtext(f"{{{s.ns}}}body") if s.element is not None else None
+    subject = s.element.findtext(f"{{{s.ns}}}subject") if s.element is not None else None
+    kind_words = MESSAGE_TYPES.get(mtype, f"message of type {mtype}")
+    sender, to = _sender(s), s.get("to")
+    cites: list = []
+    notes: list[str] = []
+    said = f": {_quote(body)}" if body else ""
+    if subject:
+        said += f" (subject {_quote(subject, 40)})"
+    frm = s.get("from")
+    if s.direction is S2C and not s.s2s:
+        client = s.client
+        if frm and _local(frm) == _local(s.client_jid) and _domain(frm) == _domain(s.client_jid):
+            text = f"{_cap(client)}'s own {mtype} message comes back to {_their(client)} session{said}."
+        elif frm:
+            text = f"The server delivers {sender}'s {kind_words} to {client}{said}."
+        else:
+            text = f"The server sends {client} a {kind_words}{said}."
+    elif mtype == "groupchat":
+        room = to.split("/", 1)[0] if to else "the room"
+        text = f"{_cap(sender)} sends a {kind_words} to the room {room}{said}."
+    else:
+        target = _recipient(s, "the server")
+        if to and _local(to) == _local(s.client_jid) and _domain(to) == _domain(s.client_jid) and not s.s2s:
+            target = _self(sender)
+        text = f"{_s2s_prefix(s)}{_cap(sender)} sends {target} a {kind_words}{said}."
+    # what is inside
+    extras = []
+    for c in s.children():
+        ns, name = split_qname(c.tag)
+        if ns == NS_CHATSTATES:
+            if body:
+                extras.append(f"the chat state '{name}'")
+            cites += cite("chat state")
+        elif ns == NS_RECEIPTS:
+            extras.append("a request for a delivery receipt" if name == "request" else "a delivery receipt")
+            cites += cite("receipt")
+        elif ns == NS_DELAY:
+            stamp = c.get("stamp")
+            extras.append(f"a delay stamp: it was stored while the recipient was offline and sent on later"
+                          f"{f' (stamped {stamp})' if stamp else ''}")
+            cites += cite("delay")
+        elif ns == NS_MUC_USER:
+            extras.append("multi-user chat details")
+            cites += cite("MUC")
+        elif ns == NS_CARBONS:
+            extras.append("a message carbon (a copy of a message sent or received by another of the user's "
+                          "sessions)")
+            cites += cite("carbon")
+        elif ns in (s.ns,) and name in ("body", "subject", "thread"):
+            continue
+        else:
+            known = specs.namespace_xep(ns)
+            if known:
+                extras.append(known[1])
+                cites.append(known[0])
+    state = s.child(NS_CHATSTATES)
+    if not body and state is not None:
+        name = split_qname(state.tag)[1]
+        doing = CHAT_STATES.get(name, f"is in the chat state '{name}'")
+        listener = _recipient(s, "the other side") if s.direction is not S2C else s.client
+        text = (f"{_cap(sender)} tells {listener} that {_they(sender)} {_verb(sender, doing)} (a chat state "
+                f"notification '{name}', no body).")
+    if extras:
+        text += f" It carries {_and(extras)}."
+    # where it goes: bare or full JID (RFC 6121 section 8.5)
+    if mtype == "groupchat":
+        cites = cite("groupchat message") + cites
+    elif mtype in ("chat", "normal", "headline") and s.direction is not S2C and _is_bare_user(to):
+        owner = _local(to)
+        text += (f" It is addressed to the bare JID {to}, so {owner}'s server chooses which of {_their(owner)} "
+                 "sessions get it (the one with the highest priority, or all with a non-negative priority).")
+        cites = cite("message to a bare JID") + cites
+    elif mtype in ("chat", "normal", "headline") and s.direction is not S2C and _is_full(to):
+        text += (f" It is addressed to the full JID {to}: that one session gets it (if it is gone, a chat or normal "
+                 "message is treated as if sent to the bare JID).")
+        cites = cite("message to a full JID") + cites
+    else:
+        cites = cite("message") + cites
+    if mtype == "chat":
+        cites += cite("chat message")
+    return text, _unique(cites), mtype + " message", notes
+
+
+def _verb(name: str, phrase: str) -> str:
+    """'is typing' -> 'are typing' for 'they'."""
+    if _they(name) != "they":
+        return phrase
+    return phrase.replace("is ", "are ", 1).replace("has ", "have ", 1)
