@@ -315,10 +315,7 @@ class C2SSession(StreamConnection):
         self.write(f"<proceed xmlns='{NS_TLS}'/>")
         self.state = State.TLS
         self.prepare_tls()
-        asyncio.get_running_loop().create_task(self._upgrade())
-
-    async def _upgrade(self) -> None:
-        await self.start_tls(self.server.tls_context, server_side=True)
+        self.tasks.start(self.start_tls(self.server.tls_context, server_side=True), "STARTTLS")
 
     def tls_established(self) -> None:
         self.state = State.CONNECTED

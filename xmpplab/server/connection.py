@@ -40,6 +40,7 @@ from ..errors import STREAM_CONDITIONS, StanzaError, error_reply, stream_error
 from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser
 from ..xml import local_name
 from .bucket import TokenBucket
+from .tasks import Tasks
 
 log = logging.getLogger("xmpplab.server")
 
@@ -69,6 +70,8 @@ class StreamConnection(asyncio.Protocol):
     def __init__(self, server):
         self.server = server
         self.conn_id = server.next_conn_id(self.kind if self.role == "receiving" else f"{self.kind}out")
+        self.tasks = Tasks(self.conn_id, server.tasks)  # cancelled when this connection closes (server/tasks.py)
+        self.slots: dict = {}  # the modules' state on this session (server/slots.py)
         limits = server.limits
         self.parser = StreamParser(limits.max_stanza_bytes, limits.max_depth, limits.max_attributes)
         self.transport: asyncio.Transport | None = None
@@ -226,6 +229,7 @@ class StreamConnection(asyncio.Protocol):
         self._drop_flow_state()
         self.closed = True
         self.server.connections.discard(self)
+        self.tasks.cancel()
         self.lost()
         if self.server.recorder is not None:
             self.server.record(self.conn_id, "close", clean=self._closing)
@@ -395,6 +399,7 @@ class StreamConnection(asyncio.Protocol):
                 asyncio.get_running_loop().call_later(self.server.limits.unsent_timeout, self._abort_if_lingering)
         self._drop_flow_state()
         self.closed = True
+        self.tasks.cancel()
         self.lost()
 
     # TLS --------------------------------------------------------------------

@@ -27,6 +27,7 @@ from .events import Hooks
 from .limits import Limits
 from .router import Router
 from .storage import Storage
+from .tasks import Tasks
 from .throttle import Throttle
 
 log = logging.getLogger("xmpplab.server")
@@ -180,6 +181,7 @@ class Server:
         self.storage = Storage(db, writable=True)  # StorageUnavailable: one sentence, before anything starts
         self.accounts = Accounts(self)
         self.hooks = Hooks()
+        self.tasks = Tasks(f"server {hosts[0]}")  # every background task, the sessions' too (server/tasks.py)
         self.router = Router(self)
         self.features: dict[str, set[str]] = {}  # disco features, per host ("*" for all)
         self.components: dict[str, object] = {}  # domain -> handler(event), e.g. the MUC service
@@ -243,9 +245,10 @@ class Server:
         for listener in self._listeners:
             try:
                 await asyncio.wait_for(listener.wait_closed(), 2)
-            except (asyncio.TimeoutError, Exception):
-                pass
+            except asyncio.TimeoutError:
+                log.warning("%s: connections were still open 2 s after the server closed them", self.tasks.owner)
         self._listeners.clear()
+        await self.tasks.stop()  # the sessions' tasks and the server's own: none left pending
         self.hooks.fire("server-stopped", self)
         self.storage.close()
 
