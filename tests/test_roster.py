@@ -117,11 +117,11 @@ async def test_roster_get_answers_with_a_version_and_makes_the_resource_interest
     c = await raw()
     await c.login("juliet@example.com/balcony")
     session = next(iter(server.sessions["juliet@example.com"].values()))
-    assert session.interested is False
+    assert server.roster.interested("juliet@example.com") == []
     await c.send(f"<iq type='get' id='r1'><query xmlns='{ROSTER}'/></iq>")
     same_list(await flush(c), [
         f"<iq type='result' id='r1' to='juliet@example.com/balcony'><query xmlns='{ROSTER}' ver='0'/></iq>"])
-    assert session.interested is True
+    assert server.roster.interested("juliet@example.com") == [session]
 
 
 async def test_roster_of_another_account_is_not_served(raw):

@@ -342,15 +342,15 @@ async def test_offline_delivery_on_a_read_only_database_keeps_the_messages_and_t
     assert bodies == ["m0", "m1", "m2"]
 
 # a bug while reading one connection's input ------------------------------------------------------
-async def test_a_bug_closes_only_that_connection_with_internal_server_error(server, clients, caplog, monkeypatch):
+async def test_a_bug_closes_only_that_connection_with_internal_server_error(server, clients, caplog):
     other = await clients("nurse@example.com/desk")
     c = await clients()
     await c.open_stream()
 
-    def broken(session, iq):
+    def broken(event):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(server.registration, "pre_auth", broken)
+    server.hook("pre-auth/iq/jabber:iq:register:query", broken, priority=10)  # before the registration module
     await c.send("<iq type='get' id='r'><query xmlns='jabber:iq:register'/></iq>")
     err = await c.recv()
     assert err.tag == "{http://etherx.jabber.org/streams}error"

@@ -35,11 +35,11 @@ import time
 from ..errors import error_reply
 from ..jid import JID, InvalidJID
 from ..stream import StreamOpened
-from ..xml import (NS_BIND, NS_CLIENT, NS_REGISTER, NS_REGISTER_FEATURE, NS_SASL, NS_SESSION, NS_STREAM,
-                   NS_TLS, STANZA_KINDS, element, serialize, split_qname, sub)
+from ..xml import NS_BIND, NS_CLIENT, NS_SASL, NS_STREAM, NS_TLS, STANZA_KINDS, element, serialize, split_qname, sub
 from .auth import MECHANISMS, SASLFailure, new_mechanism
 from .addresses import address_key
 from .connection import HOLD_WORK, StreamConnection, fmt_addr, xml_attr
+from .events import AFTER_AUTH, BEFORE_AUTH, BEFORE_TLS, PreAuthEvent, pre_auth_name, stream_features
 from .storage import StorageFault
 
 log = logging.getLogger("xmpplab.server")
@@ -96,12 +96,10 @@ class C2SSession(StreamConnection):
         self.mechanism = None
         self.mechanism_name: str | None = None
         self.sasl_failures = 0
-        # presence state (RFC 6121 section 4): filled by the presence module
+        # presence state (RFC 6121 section 4), which routing reads (8.5.2): filled by the presence module
         self.available = False
         self.priority = 0
         self.presence = None
-        self.interested = False  # has asked for the roster: receives roster pushes
-        self.directed: set = set()
         self.opened_at = time.time()
         self._timer: asyncio.TimerHandle | None = None
         self.limit_key: str | None = None  # the key of server.throttle's counters; None: a local peer, exempt
@@ -270,18 +268,18 @@ class C2SSession(StreamConnection):
                 mechs = sub(features, "mechanisms", ns=NS_SASL)
                 for name in self._mechanisms():
                     sub(mechs, "mechanism", text=name)
-                if self.server.allow_registration:
-                    sub(features, "register", ns=NS_REGISTER_FEATURE)
+            features.extend(self.module_features(BEFORE_TLS if self.tls_first else BEFORE_AUTH))
         elif self.state is State.AUTHENTICATED:
             self.state = State.BIND
             sub(features, "bind", ns=NS_BIND)
-            session = sub(features, "session", ns=NS_SESSION)
-            sub(session, "optional", ns=NS_SESSION)
-            sub(features, "ver", ns="urn:xmpp:features:rosterver")  # RFC 6121 2.6.1: roster versioning
-            sub(features, "sub", ns="urn:xmpp:features:pre-approval")  # RFC 6121 3.4: pre-approval
+            features.extend(self.module_features(AFTER_AUTH))
         else:
             return self.close("policy-violation", "unexpected stream restart")
         self.write(serialize(features))
+
+    def module_features(self, stage: str) -> list:
+        """What the modules offer at ``stage`` (events ``stream-features/<stage>``): registration, roster versions…"""
+        return stream_features(self.server.hooks, stage, self)
 
     def _mechanisms(self) -> list[str]:
         if self.tls_first:
@@ -303,10 +301,9 @@ class C2SSession(StreamConnection):
             return self._sasl_response(el)
         if state is State.BIND and ns == NS_CLIENT and name == "iq":
             return self._bind_iq(el)
-        if state is State.OPEN and ns == NS_CLIENT and name == "iq" and self.server.allow_registration:
-            payload = el[0] if len(el) else None
-            if payload is not None and payload.tag == f"{{{NS_REGISTER}}}query":
-                return self.server.registration.pre_auth(self, el)
+        if state is State.OPEN and ns == NS_CLIENT and self.server.hooks.first(
+                pre_auth_name(el), PreAuthEvent(self.server, self, el)):
+            return  # a module serves it before authentication (events: pre-auth/...), e.g. XEP-0077
         if ns == NS_CLIENT and name in STANZA_KINDS or ns in (NS_TLS, NS_SASL):
             return self.close("not-authorized", f"<{name}/> is not allowed before authentication and resource binding")
         return self.close("unsupported-stanza-type", f"<{name}/> is not understood here")
@@ -318,10 +315,7 @@ class C2SSession(StreamConnection):
         self.write(f"<proceed xmlns='{NS_TLS}'/>")
         self.state = State.TLS
         self.prepare_tls()
-        asyncio.get_running_loop().create_task(self._upgrade())
-
-    async def _upgrade(self) -> None:
-        await self.start_tls(self.server.tls_context, server_side=True)
+        self.tasks.start(self.start_tls(self.server.tls_context, server_side=True), "STARTTLS")
 
     def tls_established(self) -> None:
         self.state = State.CONNECTED

@@ -42,6 +42,7 @@ from ..sockaddr import format_address as fmt_addr
 from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser
 from ..xml import local_name
 from .bucket import TokenBucket
+from .tasks import Tasks
 
 log = logging.getLogger("xmpplab.server")
 
@@ -60,6 +61,8 @@ class StreamConnection(asyncio.Protocol):
     def __init__(self, server):
         self.server = server
         self.conn_id = server.next_conn_id(self.kind if self.role == "receiving" else f"{self.kind}out")
+        self.tasks = Tasks(self.conn_id, server.tasks)  # cancelled when this connection closes (server/tasks.py)
+        self.slots: dict = {}  # the modules' state on this session (server/slots.py)
         limits = server.limits
         self.parser = StreamParser(limits.max_stanza_bytes, limits.max_depth, limits.max_attributes)
         self.transport: asyncio.Transport | None = None
@@ -217,6 +220,7 @@ class StreamConnection(asyncio.Protocol):
         self._drop_flow_state()
         self.closed = True
         self.server.connections.discard(self)
+        self.tasks.cancel()
         self.lost()
         if self.server.recorder is not None:
             self.server.record(self.conn_id, "close", clean=self._closing)
@@ -386,6 +390,7 @@ class StreamConnection(asyncio.Protocol):
                 asyncio.get_running_loop().call_later(self.server.limits.unsent_timeout, self._abort_if_lingering)
         self._drop_flow_state()
         self.closed = True
+        self.tasks.cancel()
         self.lost()
 
     # TLS --------------------------------------------------------------------

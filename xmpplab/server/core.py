@@ -14,7 +14,6 @@ or ``async with Server(["example.com"]) as server: ...``. From a shell:
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import time
 
@@ -25,13 +24,16 @@ from .auth import check_password, make_credentials
 from .c2s import C2SSession, State
 from .events import Hooks
 from .limits import Limits
+from .modules import load as load_modules
 from .router import Router
 from .storage import Storage
+from .tasks import Tasks
 from .throttle import Throttle
 
 log = logging.getLogger("xmpplab.server")
 
-#: Feature modules loaded by default; each is ``xmpplab.server.modules.<name>`` with ``setup(server)``.
+#: Feature modules loaded by default; each is ``xmpplab.server.modules.<name>`` with ``setup(server)``
+#: and, when it needs others, ``requires``; in any order.
 DEFAULT_MODULES = ("session", "roster", "presence", "disco", "ping", "version", "register", "offline", "muc",
                    "adhoc", "admin")
 
@@ -181,8 +183,10 @@ class Server:
         self.storage = Storage(db, writable=True)  # StorageUnavailable: one sentence, before anything starts
         self.accounts = Accounts(self)
         self.hooks = Hooks()
+        self.tasks = Tasks(f"server {hosts[0]}")  # every background task, the sessions' too (server/tasks.py)
+        self.slots: dict = {}  # the modules' state on this server (server/slots.py)
+        self.provided: dict[str, object] = {}  # what modules show notebooks: server.muc, server.roster_item
         self.router = Router(self)
-        self.features: dict[str, set[str]] = {}  # disco features, per host ("*" for all)
         self.components: dict[str, object] = {}  # domain -> handler(event), e.g. the MUC service
         self.connections: set = set()
         self._conn_seq: dict[str, int] = {}
@@ -190,15 +194,12 @@ class Server:
         self.sessions: dict[JID, dict[str, C2SSession]] = {}
         self._pending_iqs: dict[str, object] = {}
         self._listeners: list[asyncio.base_events.Server] = []
-        self.registration = None
         self.requested_s2s_port = s2s_port
         self.s2s_port: int | None = None
         from .s2s import S2SManager
         self.s2s = S2SManager(self, peers)
         self.started_at: float | None = None
-        self.module_names = list(modules)
-        for name_ in self.module_names:
-            importlib.import_module(f"xmpplab.server.modules.{name_}").setup(self)
+        self.module_names = load_modules(self, modules)  # MissingModule: one sentence, before anything starts
 
     # life cycle -------------------------------------------------------------
     async def start(self) -> "Server":
@@ -244,9 +245,10 @@ class Server:
         for listener in self._listeners:
             try:
                 await asyncio.wait_for(listener.wait_closed(), 2)
-            except (asyncio.TimeoutError, Exception):
-                pass
+            except asyncio.TimeoutError:
+                log.warning("%s: connections were still open 2 s after the server closed them", self.tasks.owner)
         self._listeners.clear()
+        await self.tasks.stop()  # the sessions' tasks and the server's own: none left pending
         self.hooks.fire("server-stopped", self)
         self.storage.close()
 
@@ -282,22 +284,25 @@ class Server:
         """Call ``handler(event)`` for the event ``name``; return True from it to claim the stanza."""
         self.hooks.add(name, handler, priority)
 
-    def add_component(self, domain: str, handler, name: str | None = None, parent: str | None = None) -> None:
-        """Serve ``domain`` (e.g. ``conference.example.com``) with ``handler(event)`` for every stanza to it.
-
-        The component is listed in the disco#items of ``parent`` (XEP-0030), the host it belongs to.
-        """
-        domain = JID(domain).domain
-        self.components[domain] = handler
-        if parent is not None and hasattr(self, "disco_items"):
-            self.disco_items.setdefault(parent, []).append((domain, name or domain))
+    def add_component(self, domain: str, handler) -> None:
+        """Serve ``domain`` (e.g. ``conference.example.com``) with ``handler(event)`` for every stanza to it."""
+        self.components[JID(domain).domain] = handler
 
     def add_feature(self, var: str, host: str = "*") -> None:
-        """Advertise a disco#info feature (XEP-0030) on the server's JID."""
-        self.features.setdefault(host, set()).add(var)
+        """Advertise a disco#info feature (XEP-0030) on the server's JID: a ``disco-features/host`` handler."""
+        self.hooks.add("disco-features/host", lambda query: (var,) if host in ("*", query.host) else ())
 
-    def disco_features(self, host: str) -> list[str]:
-        return sorted(self.features.get("*", set()) | self.features.get(host, set()))
+    def provide(self, name: str, value) -> None:
+        """Show a module's state to notebooks and tests as ``server.<name>`` (modules read slots instead)."""
+        if name in self.provided or name in self.__dict__ or hasattr(type(self), name):
+            raise ValueError(f"server.{name} is taken: two modules cannot provide the same name")
+        self.provided[name] = value
+
+    def __getattr__(self, name: str):
+        provided = self.__dict__.get("provided")
+        if provided is not None and name in provided:
+            return provided[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def record(self, conn: str, type_: str, **fields) -> None:
         fields["t"] = time.time()

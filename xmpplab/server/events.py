@@ -18,6 +18,26 @@ a full disk is ``resource-constraint``, RFC 6120 8.3.3), logged in one line
 where it happened; any other exception is a bug, logged with its traceback
 and answered with ``internal-server-error``. Other events (``session-bound``, ``presence-available``,
 ``session-closed``, ``account-removed``) carry other payloads.
+
+Modules also *contribute* through events, so the core names none of them
+(:meth:`Hooks.collect` gathers what every handler returns):
+
+* **Stream features** (RFC 6120 4.3.2), per stage of the negotiation:
+  ``stream-features/before-tls`` (beside a required ``<starttls/>``),
+  ``stream-features/before-auth`` (beside the SASL mechanisms: XEP-0077's
+  ``<register/>``) and ``stream-features/after-auth`` (beside ``<bind/>``:
+  RFC 6121 2.6.1 ``<ver/>``, 3.4 ``<sub/>``). A handler gets the session and
+  returns elements.
+* **Pre-authentication handlers**: what a stream that has not logged in may
+  send, fired as ``pre-auth/iq/jabber:iq:register:query`` (an iq, by payload) or
+  ``pre-auth/message``, ``pre-auth/presence``, with a :class:`PreAuthEvent`.
+  Nothing handled it: the stream is closed with ``<not-authorized/>``.
+* **Service discovery** (XEP-0030 3.1, 4.1): ``disco-identities/host``,
+  ``disco-features/host``, ``disco-items/host`` for the server's address and
+  ``disco-identities/account``, ``disco-features/account`` for an account,
+  with a :class:`DiscoQuery`; handlers return ``(category, type, name)``,
+  feature vars and ``(jid, name)``. ``disco-may-see`` asks whether the asker
+  may learn about an account (the roster answers).
 """
 
 from __future__ import annotations
@@ -27,7 +47,7 @@ import logging
 from dataclasses import dataclass, field
 
 from ..errors import StanzaError, error_reply
-from ..xml import element, local_name
+from ..xml import NS_CLIENT, element, local_name, serialize
 
 log = logging.getLogger("xmpplab.server")
 
@@ -51,6 +71,26 @@ class Hooks:
 
     def names(self) -> list[str]:
         return sorted(n for n, h in self._handlers.items() if h)
+
+    def collect(self, name: str, event) -> list:
+        """Call every handler and gather what each returns (an iterable, or None for nothing)."""
+        found: list = []
+        for _, _, handler in self._handlers.get(name, ()):
+            try:
+                got = handler(event)
+            except Exception:
+                log.exception("hook %s failed in %r; its contribution is left out", name, handler)
+                continue
+            if got is not None:
+                found.extend(got)
+        return found
+
+    def first(self, name: str, event) -> bool:
+        """Call handlers until one returns True, as :meth:`fire`; an exception goes to the caller."""
+        for _, _, handler in self._handlers.get(name, ()):
+            if handler(event):
+                return True
+        return False
 
     def fire(self, name: str, event) -> bool:
         """Call handlers until one returns True; return whether one did."""
@@ -126,3 +166,75 @@ class StanzaEvent:
             reply.set("from", str(self.to) if self.to is not None else self.server.default_domain)
         self.server.send_back(reply, self)
         return reply
+
+
+# contributions -------------------------------------------------------------------
+#: The stages of a client stream's negotiation at which modules offer stream features (RFC 6120 4.3.2).
+BEFORE_TLS, BEFORE_AUTH, AFTER_AUTH = "before-tls", "before-auth", "after-auth"
+STAGES = (BEFORE_TLS, BEFORE_AUTH, AFTER_AUTH)
+
+
+def stream_features(hooks: Hooks, stage: str, session) -> list:
+    """The ``<stream:features/>`` children the modules offer to ``session`` at ``stage``."""
+    if stage not in STAGES:
+        raise ValueError(f"{stage!r} is not a negotiation stage: one of {', '.join(STAGES)}")
+    return hooks.collect(f"stream-features/{stage}", session)
+
+
+def pre_auth_name(stanza) -> str:
+    """``pre-auth/iq/<namespace>:<element>`` for an iq with a payload, else ``pre-auth/<kind>``."""
+    kind = local_name(stanza.tag)
+    payload = next((c for c in stanza if isinstance(c.tag, str)), None)
+    if kind == "iq" and payload is not None:
+        ns, _, name = payload.tag[1:].partition("}") if payload.tag[:1] == "{" else ("", "", payload.tag)
+        return f"pre-auth/iq/{ns}:{name}"
+    return f"pre-auth/{kind}"
+
+
+@dataclass(slots=True)
+class PreAuthEvent:
+    """A stanza on a stream that has not logged in yet (``session.host`` is the domain it opened to)."""
+
+    server: object
+    session: object
+    stanza: object
+
+    @property
+    def payload(self):
+        """The first child element (the query of an iq)."""
+        return next((c for c in self.stanza if isinstance(c.tag, str)), None)
+
+    def send(self, el) -> None:
+        """Write one element on the session's stream (there is no address to route to yet)."""
+        self.session.write(serialize(el, NS_CLIENT))
+
+    def reply(self, *children):
+        """An iq result to the stanza, with ``children``."""
+        reply = element("iq", {"type": "result", "id": self.stanza.get("id")})
+        for child in children:
+            reply.append(child)
+        self.send(reply)
+        return reply
+
+    def error(self, condition: str, text: str | None = None, type: str | None = None):
+        """A stanza error to the stanza (never to an error, RFC 6120 8.3.1)."""
+        if self.stanza.get("type") == "error":
+            return None
+        reply = error_reply(self.stanza, condition, text, type)
+        self.send(reply)
+        return reply
+
+
+@dataclass(slots=True, frozen=True)
+class DiscoQuery:
+    """A disco#info or disco#items request (XEP-0030): about ``jid`` (a host or an account), from ``asker``."""
+
+    server: object
+    jid: object
+    asker: object = None
+    node: str | None = None
+
+    @property
+    def host(self) -> str:
+        """The domain the query is about."""
+        return self.jid.domain

@@ -164,7 +164,7 @@ class S2SIncoming(StreamConnection):
         if ns == NS_TLS and name == "starttls" and not self.secure and self.server.tls_context is not None:
             self.write(f"<proceed xmlns='{NS_TLS}'/>")
             self.prepare_tls()
-            asyncio.get_running_loop().create_task(self.start_tls(self.server.tls_context, server_side=True))
+            self.tasks.start(self.start_tls(self.server.tls_context, server_side=True), "STARTTLS")
         elif ns == NS_SASL and name == "auth" and self.secure and not self.external_done:
             self._external(el)
         elif ns == NS_DIALBACK and name == "result":
@@ -194,7 +194,7 @@ class S2SIncoming(StreamConnection):
             if not ok:
                 self.close("not-authorized", f"{remote} could not prove it is {remote}")
 
-        asyncio.get_running_loop().create_task(check())
+        self.tasks.start(check(), f"dialback check of {remote}")
 
     def _dialback_verify(self, el) -> None:
         """Another server asks whether a key for one of our outgoing streams is really ours."""
@@ -285,7 +285,7 @@ class S2SOutgoing(StreamConnection):
         elif ns == NS_SASL and name == "failure":
             self._authenticate()  # fall back to dialback
         elif ns == NS_TLS and name == "proceed":
-            asyncio.get_running_loop().create_task(self._upgrade())
+            self.tasks.start(self._upgrade(), "STARTTLS")
         elif ns == NS_DIALBACK and name == "result":
             if el.get("type") == "valid":
                 self._ready()
@@ -406,7 +406,7 @@ class S2SManager:
             self.enqueue(waiting, event.stanza, remote)
             return True
         self._connecting[key] = [event.stanza]
-        asyncio.get_running_loop().create_task(self._connect(local, remote))
+        self.server.tasks.start(self._connect(local, remote), f"connect {local} to {remote}")
         return True
 
     async def _connect(self, local: str, remote: str) -> None:

@@ -16,8 +16,8 @@ note or a result form; ``action='cancel'`` ends a session (``status='canceled'``
     S: <iq type='result' ...><command node='...#add-user' sessionid='a1b2' status='executing'>
          <actions execute='complete'><complete/></actions><x xmlns='jabber:x:data' type='form'>…</x></command>
 
-Commands come from other modules (``server.adhoc.add(...)``): :mod:`.admin` adds XEP-0133 service
-administration. Who may run a command is the command's ``allowed(jid)``; by default only the
+Commands come from other modules through the event ``adhoc-commands`` (each handler returns a list
+of :class:`Command`): :mod:`.admin` adds XEP-0133 service administration. Who may run a command is the command's ``allowed(jid)``; by default only the
 server's administrators, ``server.adhoc.admins`` (bare JIDs), may. Anyone else gets ``<forbidden/>``.
 """
 
@@ -31,6 +31,7 @@ from typing import Callable
 from ...errors import StanzaError
 from ...xml import element, sub
 from ..forms import Form, find_form, values
+from ..slots import Slot
 
 NS_COMMANDS = "http://jabber.org/protocol/commands"
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
@@ -73,13 +74,21 @@ class AdhocCommands:
 
     def __init__(self, server):
         self.server = server
-        self.commands: dict[str, Command] = {}
+        self._commands: dict[str, Command] | None = None  # gathered from "adhoc-commands" on first use
+        self._added: dict[str, Command] = {}
         self.admins: set[str] = set()
         self._sessions: dict[str, dict[str, _Session]] = {}  # requester full JID -> sessionid -> session
 
+    @property
+    def commands(self) -> dict[str, Command]:
+        """Every command offered: those the modules contribute (``adhoc-commands``), then :meth:`add`'s."""
+        if self._commands is None:
+            self._commands = {c.node: c for c in self.server.hooks.collect("adhoc-commands", self.server)}
+        return {**self._commands, **self._added}
+
     def add(self, node: str, name: str, run: Callable, allowed: Callable | None = None) -> None:
-        """Offer a command (XEP-0050 §2.2)."""
-        self.commands[node] = Command(node, name, run, allowed)
+        """Offer one more command (XEP-0050 §2.2), from a notebook or a test."""
+        self._added[node] = Command(node, name, run, allowed)
 
     def is_admin(self, jid) -> bool:
         return str(jid.bare if hasattr(jid, "bare") else jid) in self.admins
@@ -203,9 +212,13 @@ class AdhocCommands:
         return True
 
 
+#: The server's commands and administrators (modules that need them say ``requires = ("adhoc",)``).
+COMMANDS: Slot[AdhocCommands] = Slot("ad-hoc commands")
+
+
 def setup(server):
-    registry = AdhocCommands(server)
-    server.adhoc = registry
+    registry = COMMANDS.put(server, AdhocCommands(server))
+    server.provide("adhoc", registry)  # for notebooks, tests and the classroom: server.adhoc.admins
     server.add_feature(NS_COMMANDS)
     server.hook(f"iq-set/host/{NS_COMMANDS}:command", registry.execute)
     server.hook(f"iq-get/host/{NS_DISCO_ITEMS}:query", registry.items, 10)  # before the disco module

@@ -26,7 +26,7 @@ from ...jid import JID, InvalidJID
 from ...xml import element, sub
 from ..auth import make_credentials
 from ..forms import Form
-from .adhoc import Done
+from .adhoc import COMMANDS, Command, Done
 
 NS_ADMIN = "http://jabber.org/protocol/admin"
 
@@ -72,7 +72,7 @@ def _set_password(event, jid: JID, password: str, done: Done) -> Done:
         except StanzaError as exc:
             event.error(exc.condition, exc.text, exc.type)
             return
-        server.adhoc.reply_later(event, done)
+        COMMANDS.of(server).reply_later(event, done)
 
     offload(make_credentials, password, server.scram_iterations, then=store)
     return None  # answered by store()
@@ -212,7 +212,7 @@ def announce(event, fields):
     return Done(f"sent to {len(sessions)} session(s)")
 
 
-COMMANDS = [
+COMMANDS_OFFERED = [
     ("add-user", "Add a User", add_user),
     ("delete-user", "Delete a User", delete_user),
     ("end-user-session", "End User Session", end_user_session),
@@ -224,10 +224,10 @@ COMMANDS = [
 ]
 
 
+requires = ("adhoc",)
+
+
 def setup(server):
-    registry = getattr(server, "adhoc", None)
-    if registry is None:
-        raise RuntimeError("the admin module needs the adhoc module (XEP-0050): load adhoc first")
     server.add_feature(NS_ADMIN)
-    for name, title, run in COMMANDS:
-        registry.add(f"{NS_ADMIN}#{name}", title, run)
+    server.hook("adhoc-commands", lambda server: [Command(f"{NS_ADMIN}#{name}", title, run)
+                                                  for name, title, run in COMMANDS_OFFERED])

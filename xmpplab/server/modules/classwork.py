@@ -32,7 +32,8 @@ from ...errors import StanzaError
 from ...jid import JID
 from ...xml import element, sub
 from ..forms import NS_DATA, Form
-from .adhoc import Done
+from ..slots import Slot
+from .adhoc import COMMANDS, Command, Done
 
 NS_CLASS = "urn:xmpplab:class:0"
 EXERCISE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,15}$")  # "01.2", "final-1"
@@ -86,8 +87,7 @@ class ClassProgress:
         return True
 
     def _tell_teachers(self, event, result: Progress) -> None:
-        admins = getattr(self.server, "adhoc", None)
-        for admin in sorted(admins.admins if admins is not None else ()):
+        for admin in sorted(COMMANDS.of(self.server).admins):
             for session in self.server.resources(JID(admin)):
                 msg = element("message", {"from": event.to.domain, "to": str(session.jid), "type": "headline"})
                 msg.append(result.element())
@@ -190,7 +190,7 @@ class ClassCommands:
 
     def transcript(self, event, fields):
         """A student's recent stream events; a student may ask only for their own (administrators: anyone)."""
-        registry = self.server.adhoc
+        registry = COMMANDS.of(self.server)
         if fields is None:
             if not registry.is_admin(event.from_):
                 return self._transcript_of(str(event.from_.bare))
@@ -228,22 +228,25 @@ class ClassCommands:
         return Done(form=table)
 
 
+requires = ("adhoc",)
+#: The class's progress, and what the class commands read.
+PROGRESS: Slot[ClassProgress] = Slot("class progress")
+CLASS_COMMANDS: Slot[ClassCommands] = Slot("class commands")
+
+
 def setup(server):
-    registry = getattr(server, "adhoc", None)
-    if registry is None:
-        raise RuntimeError("the classwork module needs the adhoc module (XEP-0050): load adhoc first")
-    progress = ClassProgress(server)
-    server.class_progress = progress
+    progress = PROGRESS.put(server, ClassProgress(server))
+    server.provide("class_progress", progress)
     server.add_feature(NS_CLASS)
     server.hook(f"iq-set/host/{NS_CLASS}:progress", progress.report)
-    registry.add(f"{NS_CLASS}#progress", "Class progress", progress.grid)
     recent = RecentStreams()
     server.recorder = _tee(server.recorder, recent)
-    commands = ClassCommands(server, recent)
-    server.class_commands = commands
+    commands = CLASS_COMMANDS.put(server, ClassCommands(server, recent))
     for kind in ("message", "presence", "iq"):
         for where in ("full", "bare", "host", "component", "remote"):
             server.hook(f"pre-{kind}/{where}", commands.routed, 100)
-    registry.add(f"{NS_CLASS}#transcript", "A student's recent streams", commands.transcript,
-                 allowed=lambda reg, jid: True)  # everyone: a student gets only their own
-    registry.add(f"{NS_CLASS}#routing", "Recent routing in the class", commands.routing)
+    server.hook("adhoc-commands", lambda server: [
+        Command(f"{NS_CLASS}#progress", "Class progress", progress.grid),
+        Command(f"{NS_CLASS}#transcript", "A student's recent streams", commands.transcript,
+                allowed=lambda registry, jid: True),  # everyone: a student gets only their own
+        Command(f"{NS_CLASS}#routing", "Recent routing in the class", commands.routing)])

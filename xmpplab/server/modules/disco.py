@@ -6,73 +6,83 @@
            <identity category='server' type='im' name='xmpplab'/>
            <feature var='http://jabber.org/protocol/disco#info'/> ...
 
-Items of the server list its components (the MUC service, when there is
-one); other features add their own with ``server.add_feature(ns)`` and
-``server.disco_items``. An account answers with its identity
-(``account/registered``) to itself and to contacts that see its presence.
+This module answers; the other modules say what goes in the answers through
+events (:mod:`xmpplab.server.events`): ``disco-identities/host``,
+``disco-features/host`` (``server.add_feature(ns)`` is one such handler) and
+``disco-items/host`` (the MUC service lists itself there), and
+``disco-identities/account``, ``disco-features/account`` for an account. An
+account answers (``account/registered``, 4.1) to itself and to those
+``disco-may-see`` allows: contacts that see its presence, says the roster.
 """
 
 from ...errors import StanzaError
 from ...xml import NS_DISCO_INFO, NS_DISCO_ITEMS, element, sub
+from ..events import DiscoQuery
 
 
 def setup(server):
     server.add_feature(NS_DISCO_INFO)
     server.add_feature(NS_DISCO_ITEMS)
-    server.disco_items = {}  # host -> list of (jid, name)
-    server.account_features = {NS_DISCO_INFO, NS_DISCO_ITEMS}
+    server.hook("disco-identities/host", lambda query: [("server", "im", query.server.name)])
+    server.hook("disco-identities/account", lambda query: [("account", "registered", None)])
+    server.hook("disco-features/account", lambda query: [NS_DISCO_INFO, NS_DISCO_ITEMS])
     server.hook(f"iq-get/host/{NS_DISCO_INFO}:query", host_info)
     server.hook(f"iq-get/host/{NS_DISCO_ITEMS}:query", host_items)
     server.hook(f"iq-get/bare/{NS_DISCO_INFO}:query", account_info)
     server.hook(f"iq-get/bare/{NS_DISCO_ITEMS}:query", account_items)
 
 
+def _query(event) -> DiscoQuery:
+    return DiscoQuery(event.server, event.to, event.from_, event.payload.get("node"))
+
+
+def _info(event, about: str, query: DiscoQuery):
+    """A disco#info answer from what the modules contribute: identities first, then features, sorted (3.1)."""
+    hooks = event.server.hooks
+    result = element("query", ns=NS_DISCO_INFO)
+    for category, type_, name in hooks.collect(f"disco-identities/{about}", query):
+        sub(result, "identity", {"category": category, "type": type_, "name": name})
+    for var in sorted(set(hooks.collect(f"disco-features/{about}", query))):
+        sub(result, "feature", {"var": var})
+    return result
+
+
 def host_info(event):
     node = event.payload.get("node")
     if node:
         raise StanzaError("item-not-found", f"no node {node!r} here")
-    query = element("query", ns=NS_DISCO_INFO)
-    sub(query, "identity", {"category": "server", "type": "im", "name": event.server.name})
-    for var in event.server.disco_features(event.to.domain):
-        sub(query, "feature", {"var": var})
-    event.reply(query)
+    event.reply(_info(event, "host", _query(event)))
     return True
 
 
 def host_items(event):
     query = element("query", ns=NS_DISCO_ITEMS)
-    for jid, name in event.server.disco_items.get(event.to.domain, []):
+    for jid, name in event.server.hooks.collect("disco-items/host", _query(event)):
         sub(query, "item", {"jid": jid, "name": name})
     event.reply(query)
     return True
 
 
-def _may_see(event) -> bool:
-    server, owner, asker = event.server, event.to.bare, event.from_
-    if asker is None or asker.bare == owner:
+def _may_see(event, query: DiscoQuery) -> bool:
+    asker = event.from_
+    if asker is None or asker.bare == event.to.bare:
         return True
-    roster = getattr(server, "roster_item", None)
-    item = roster(owner, asker.bare) if roster else None
-    return item is not None and item.subscription in ("from", "both")
+    return event.server.hooks.fire("disco-may-see", query)
 
 
 def account_info(event):
-    if not event.server.user_exists(event.to):
-        raise StanzaError("service-unavailable")
-    if not _may_see(event):
+    query = _query(event)
+    if not event.server.user_exists(event.to) or not _may_see(event, query):
         raise StanzaError("service-unavailable")  # RFC 6121/XEP-0030: don't reveal the account to strangers
-    query = element("query", ns=NS_DISCO_INFO)
-    if event.payload.get("node"):
-        query.set("node", event.payload.get("node"))
-    sub(query, "identity", {"category": "account", "type": "registered"})
-    for var in sorted(getattr(event.server, "account_features", ())):
-        sub(query, "feature", {"var": var})
-    event.reply(query)
+    result = _info(event, "account", query)
+    if query.node:
+        result.set("node", query.node)
+    event.reply(result)
     return True
 
 
 def account_items(event):
-    if not event.server.user_exists(event.to) or not _may_see(event):
+    if not event.server.user_exists(event.to) or not _may_see(event, _query(event)):
         raise StanzaError("service-unavailable")
     query = element("query", ns=NS_DISCO_ITEMS)
     if event.payload.get("node"):

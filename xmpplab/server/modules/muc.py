@@ -15,24 +15,37 @@ first to enter creates it and owns it::
 
 The service lives in :mod:`xmpplab.server.muc` (rooms, occupants, messages,
 admin and owner use cases, disco); this module plugs it into the server: one component per host, listed in
-the host's disco#items as "Chatrooms". Presence sent to a room is directed
-presence (RFC 6121 4.6), which the presence module tracks, so an occupant
+the host's disco#items as "Chatrooms" (the ``disco-items/host`` event), and the service's own events
+(``muc/…``, see :mod:`xmpplab.server.muc.handlers`) hooked on the server like any other. Presence sent
+to a room is directed presence (RFC 6121 4.6), which the presence module tracks, so an occupant
 whose client goes away leaves its rooms (XEP-0045 7.14, RFC 6121 4.6.3).
 
-``server.muc`` maps each service domain to its
+The slot :data:`SERVICES` (``server.muc`` in a notebook) maps each service domain to its
 :class:`~xmpplab.server.muc.MUCService`; ``server.muc["conference.example.com"]["garden@conference.example.com"]``
 is a room.
 """
 
-from ..muc import MUCService
+from ..muc import MUCService, handlers
+from ..slots import Slot
+
+requires = ("presence",)  # an occupant whose client goes away leaves its rooms (4.6.3)
+
+#: The MUC services of a server: service domain -> MUCService.
+SERVICES: Slot[dict] = Slot("muc services")
 
 
 def setup(server):
-    server.muc = {}
+    services = SERVICES.put(server, {})
+    server.provide("muc", services)
+    handlers.setup(server)
+    parents = {}
     for host in server.hosts:
         domain = f"conference.{host}"
         if domain in server.hosts or domain in server.components:
             continue
         service = MUCService(server, domain)
-        server.muc[domain] = service
-        server.add_component(domain, service, name="Chatrooms", parent=host)
+        services[domain] = service
+        parents[domain] = host
+        server.add_component(domain, service)
+    server.hook("disco-items/host", lambda query: [(domain, services[domain].name)
+                                                   for domain, host in parents.items() if host == query.host])

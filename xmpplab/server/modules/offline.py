@@ -20,6 +20,8 @@ log = logging.getLogger("xmpplab.server")
 
 MAX_PER_USER = 1000
 
+requires = ("presence",)  # it fires presence-available, when the messages are delivered
+
 
 def setup(server):
     server.add_feature(NS_OFFLINE)

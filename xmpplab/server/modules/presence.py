@@ -73,7 +73,12 @@ from ...jid import JID
 from ...presence_values import clamp_priority
 from ...xml import NS_CLIENT, element, serialize
 from ..c2s import State
+from ..events import AFTER_AUTH
+from ..slots import Slot
 from ..storage import RosterItem
+from .roster import ROSTER
+
+requires = ("roster",)
 
 log = logging.getLogger("xmpplab.server")
 
@@ -88,6 +93,11 @@ ACK_SUBSCRIBE_WITH_UNAVAILABLE = True
 #: to the requester (state "Both"), so both ends end up with fresh presence. A probe from a
 #: subscribed user is always legitimate (4.3); it repeats presence the user may already have.
 PROBE_AFTER_APPROVAL = True
+
+NS_PRE_APPROVAL = "urn:xmpp:features:pre-approval"
+#: The service, per server; per session, the JIDs that got directed presence from it (4.6.3).
+PRESENCE: Slot["PresenceService"] = Slot("presence")
+DIRECTED: Slot[set] = Slot("presence: directed to", set)
 
 #: The names RFC 6121 Appendix A uses for the nine defined states.
 STATE_NAMES = {
@@ -200,7 +210,7 @@ def _priority(stanza) -> int:
 
 
 class PresenceService:
-    """Presence and subscriptions for every domain of one server (``server.presence``)."""
+    """Presence and subscriptions for every domain of one server (:data:`PRESENCE`; ``server.presence``)."""
 
     def __init__(self, server):
         self.server = server
@@ -209,7 +219,7 @@ class PresenceService:
 
     @property
     def roster(self):
-        return self.server.roster
+        return ROSTER.of(self.server)
 
     # helpers ---------------------------------------------------------------
     def route(self, stanza) -> None:
@@ -316,10 +326,12 @@ class PresenceService:
                     covered.add(item.contact)
                     self.route(_with(presence, to=item.contact))
         # 4.6.3 / 4.5.2: and to everyone who got directed presence from this resource.
-        for jid in sorted(session.directed):
+        directed = DIRECTED.get(session)
+        for jid in sorted(directed or ()):
             if str(JID(jid).bare) not in covered:
                 self.route(_with(presence, to=jid))
-        session.directed.clear()
+        if directed:
+            directed.clear()
 
     def track_directed(self, session, to: JID, ptype) -> None:
         """4.6.3: remember directed available presence to entities not subscribed to the user."""
@@ -327,9 +339,9 @@ class PresenceService:
         if to.bare == owner or subscribed_from(self.roster.get(owner, to.bare)):
             return
         if ptype is None:
-            session.directed.add(str(to))
-        else:
-            session.directed.discard(str(to))
+            DIRECTED.of(session).add(str(to))
+        elif DIRECTED.get(session):
+            DIRECTED.get(session).discard(str(to))
 
     def outbound_subscription(self, session, stanza, ptype: str, to: JID) -> None:
         """The user's server: 3.1.2, 3.1.5, 3.2.2, 3.3.2 and 3.4, per Appendix A.2."""
@@ -478,7 +490,7 @@ class PresenceService:
     # life cycle --------------------------------------------------------------
     def session_closed(self, session) -> bool:
         """4.5.2: a stream that ends without unavailable presence is treated as if it had sent it."""
-        if session.jid is None or not (session.available or session.directed):
+        if session.jid is None or not (session.available or DIRECTED.get(session)):
             return False
         self.unavailable(session, element("presence", {"type": "unavailable", "from": session.jid_str}))
         return False
@@ -512,8 +524,9 @@ class PresenceService:
 
 
 def setup(server):
-    service = PresenceService(server)
-    server.presence = service
+    service = PRESENCE.put(server, PresenceService(server))
+    server.provide("presence", service)
+    server.hook(f"stream-features/{AFTER_AUTH}", lambda session: [element("sub", ns=NS_PRE_APPROVAL)])  # 3.4
     for where in ("bare", "full", "host", "remote", "component"):
         server.hook(f"pre-presence/{where}", service.outbound)
     server.hook("presence/bare", service.inbound_bare)

@@ -1,8 +1,10 @@
 """XEP-0077 In-Band Registration: create an account from the client, change its password, cancel it.
 
 Off unless the server is started with ``register=True`` (``xmpplab serve --register``).
-Before authentication (registration)::
+The stream features before authentication say so (XEP-0077 section 4), and
+the iqs of this namespace are served before authentication (registration)::
 
+    S: <stream:features><mechanisms …/><register xmlns='http://jabber.org/features/iq-register'/></stream:features>
     C: <iq type='get' id='r1'><query xmlns='jabber:iq:register'/></iq>
     S: <iq type='result' id='r1'><query xmlns='jabber:iq:register'>
          <instructions>…</instructions><username/><password/></query></iq>
@@ -18,25 +20,34 @@ import math
 
 from ...errors import StanzaError, error_reply
 from ...jid import JID, InvalidJID
-from ...xml import NS_CLIENT, NS_REGISTER, element, serialize, sub
+from ...xml import NS_REGISTER, NS_REGISTER_FEATURE, element, sub
 from ..auth import make_credentials
+from ..events import BEFORE_AUTH
 
 INSTRUCTIONS = "Choose a username and password for use with this service."
 
 
 def setup(server):
-    server.registration = Registration(server)
+    registration = Registration(server)
     if server.allow_registration:
         server.add_feature(NS_REGISTER)
-    server.hook(f"iq-get/self/{NS_REGISTER}:query", server.registration.get_registered)
-    server.hook(f"iq-set/self/{NS_REGISTER}:query", server.registration.change)
-    server.hook(f"iq-get/host/{NS_REGISTER}:query", server.registration.get_registered)
-    server.hook(f"iq-set/host/{NS_REGISTER}:query", server.registration.change)
+    server.hook(f"stream-features/{BEFORE_AUTH}", registration.feature)
+    server.hook(f"pre-auth/iq/{NS_REGISTER}:query", registration.pre_auth)
+    server.hook(f"iq-get/self/{NS_REGISTER}:query", registration.get_registered)
+    server.hook(f"iq-set/self/{NS_REGISTER}:query", registration.change)
+    server.hook(f"iq-get/host/{NS_REGISTER}:query", registration.get_registered)
+    server.hook(f"iq-set/host/{NS_REGISTER}:query", registration.change)
 
 
 class Registration:
+    """XEP-0077 on one server: the stream feature, registration before login, and the account's own iqs."""
+
     def __init__(self, server):
         self.server = server
+
+    def feature(self, session):
+        """XEP-0077 4: ``<register/>`` among the stream features, when registration is on."""
+        return [element("register", ns=NS_REGISTER_FEATURE)] if self.server.allow_registration else ()
 
     def _form(self):
         query = element("query", ns=NS_REGISTER)
@@ -45,18 +56,20 @@ class Registration:
         sub(query, "password")
         return query
 
-    def pre_auth(self, session, iq) -> None:
-        """An in-band registration iq on a stream that has not authenticated yet."""
-        def answer(el):
-            session.write(serialize(el, NS_CLIENT))
+    def pre_auth(self, event) -> bool:
+        """An in-band registration iq on a stream that has not authenticated yet (XEP-0077 3.1)."""
+        if not self.server.allow_registration:
+            return False  # the stream is closed with <not-authorized/>, as for any stanza before login
+        if event.stanza.get("type") == "get":
+            event.reply(self._form())
+        elif event.stanza.get("type") == "set":
+            self._register(event)
+        return True  # a result or an error: nothing to answer
 
-        query = iq[0]
-        if iq.get("type") == "get":
-            result = element("iq", {"type": "result", "id": iq.get("id")})
-            result.append(self._form())
-            return answer(result)
-        if iq.get("type") != "set":
-            return None
+    def _register(self, event) -> None:
+        """XEP-0077 3.1: create the account, its password hashed off the event loop."""
+        session, iq, answer = event.session, event.stanza, event.send
+        query = event.payload
         username = (query.findtext(f"{{{NS_REGISTER}}}username") or "").strip()
         password = query.findtext(f"{{{NS_REGISTER}}}password") or ""
         if query.find(f"{{{NS_REGISTER}}}remove") is not None:

@@ -47,7 +47,11 @@ An item that is not in the roster is <item-not-found/> (2.5.3).
 
 Pushes carry no 'from' (2.1.6 allows none, or the account's bare JID).
 The presence module changes subscription states through :class:`Roster`
-(``server.roster``), which pushes whenever what the roster shows changed.
+(the slot :data:`ROSTER`; ``server.roster`` in a notebook), which pushes
+whenever what the roster shows changed. The stream features after
+authentication offer roster versioning (2.6.1)::
+
+    S: <stream:features><bind …/><ver xmlns='urn:xmpp:features:rosterver'/></stream:features>
 """
 
 from __future__ import annotations
@@ -58,10 +62,17 @@ from types import SimpleNamespace
 from ...errors import StanzaError
 from ...jid import JID, InvalidJID
 from ...xml import NS_ROSTER, element, sub
+from ..events import AFTER_AUTH
+from ..slots import Slot
 from ..storage import RosterItem
 
 #: The longest name or group we keep, in characters (2.3.3: "a server-configured limit").
 MAX_TEXT = 1023
+NS_ROSTER_VERSIONING = "urn:xmpp:features:rosterver"
+
+#: The rosters of the server's accounts; and, per session, whether it asked for the roster (2.1.6).
+ROSTER: Slot["Roster"] = Slot("roster")
+INTERESTED: Slot[bool] = Slot("roster: interested resource", bool)
 
 
 def _key(jid) -> str:
@@ -138,7 +149,7 @@ class Roster:
 
     def interested(self, owner) -> list:
         """The resources that requested the roster (2.1.6)."""
-        return [s for s in self.server.resources(JID(_key(owner))) if s.interested]
+        return [s for s in self.server.resources(JID(_key(owner))) if INTERESTED.get(s)]
 
     # writing -------------------------------------------------------------
     def save(self, owner, item: RosterItem, force_push: bool = False, stored=None) -> bool:
@@ -192,21 +203,29 @@ class Roster:
 
 
 def setup(server):
-    roster = Roster(server)
-    server.roster = roster
-    server.roster_item = roster.item
+    roster = ROSTER.put(server, Roster(server))
+    server.provide("roster", roster)
+    server.provide("roster_item", roster.item)
     server.add_feature(NS_ROSTER)
+    server.hook(f"stream-features/{AFTER_AUTH}", lambda session: [element("ver", ns=NS_ROSTER_VERSIONING)])
+    server.hook("disco-may-see", may_see)
     server.hook(f"iq-get/self/{NS_ROSTER}:query", roster_get)
     server.hook(f"iq-set/self/{NS_ROSTER}:query", roster_set)
+
+
+def may_see(query) -> bool:
+    """XEP-0030 with RFC 6121: a contact subscribed to the account's presence (from/both) may discover it."""
+    item = ROSTER.of(query.server).item(query.jid.bare, query.asker.bare)
+    return item is not None and item.subscription in ("from", "both")
 
 
 def roster_get(event):
     """2.1.3 / 2.2 / 2.6.3: answer with the roster (or an empty result when ``ver`` is current)."""
     server, session = event.server, event.origin
     owner = event.from_.bare
-    roster = server.roster
+    roster = ROSTER.of(server)
     if session is not None:
-        session.interested = True  # 2.1.6: it requested the roster
+        INTERESTED.put(session, True)  # 2.1.6: it requested the roster
     current = roster.version(owner)
     if event.payload.get("ver") == current:
         event.reply()  # 2.6.3: nothing changed since the version the client has
@@ -243,7 +262,7 @@ def roster_set(event):
     contact = str(jid)
     if jid == owner:
         raise StanzaError("not-allowed", "an account is not a contact of itself")
-    roster = server.roster
+    roster = ROSTER.of(server)
     if el.get("subscription") == "remove":
         old = roster.get(owner, contact)
         if old is None or not old.in_roster:

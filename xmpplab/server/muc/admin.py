@@ -28,7 +28,6 @@ from __future__ import annotations
 from ...errors import StanzaError
 from ...jid import JID, InvalidJID
 from ...xml import element, sub
-from .handlers import on
 from .model import AFFILIATIONS, NS_ADMIN, NS_USER, ROLES, affiliation_rank, role_rank
 from .room import Notice
 
@@ -37,9 +36,9 @@ def _items(event):
     return [c for c in event.payload if isinstance(c.tag, str) and c.tag == f"{{{NS_ADMIN}}}item"]
 
 
-@on(f"iq-get/room/{NS_ADMIN}:query")
-def admin_get(service, room, event):
+def admin_get(event):
     """9.5, 10.5, 10.8: affiliation lists (admins and owners); 8.5, 9.8: role lists (moderators)."""
+    room = event.room
     items = _items(event)
     if len(items) != 1:
         raise StanzaError("bad-request", "ask for one list: <item affiliation='member'/> or <item role='moderator'/>")
@@ -76,9 +75,9 @@ def admin_get(service, room, event):
     event.reply(query)
 
 
-@on(f"iq-set/room/{NS_ADMIN}:query")
-def admin_set(service, room, event):
+def admin_set(event):
     """Role and affiliation changes; every item is checked before any is applied."""
+    room = event.room
     items = _items(event)
     if not items:
         raise StanzaError("bad-request", "the query has no <item/>")
@@ -228,3 +227,9 @@ def _moderator_view_changed(room, occupant, prev_role) -> None:
         return
     for real in list(occupant.sessions):
         room.send_occupants_to(real, occupant)
+
+
+def setup(server):
+    """Hook this part's handlers on the server's events (``muc/…``, see :mod:`.handlers`)."""
+    server.hook(f"muc/iq-get/room/{NS_ADMIN}:query", admin_get)
+    server.hook(f"muc/iq-set/room/{NS_ADMIN}:query", admin_set)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from ...errors import StanzaError
 from ...xml import NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, element, sub
-from .handlers import on
 from .model import NS_DATA, NS_MUC, NS_ROOMINFO, NS_STABLE_ID
 
 RESERVED_NICK_NODE = "x-roomuser-item"  # 7.12
@@ -32,9 +31,9 @@ def room_features(room) -> list[str]:
             "muc_persistent" if c.persistent else "muc_temporary"]
 
 
-@on(f"iq-get/service/{NS_DISCO_INFO}:query")
-def service_info(service, room, event):
+def service_info(event):
     """6.2: identity conference/text and the muc feature."""
+    service = event.service
     node = event.payload.get("node")
     if node:
         raise StanzaError("item-not-found", f"no node {node!r} here")
@@ -45,9 +44,9 @@ def service_info(service, room, event):
     event.reply(query)
 
 
-@on(f"iq-get/service/{NS_DISCO_ITEMS}:query")
-def service_items(service, room, event):
+def service_items(event):
     """6.3: the public rooms (not hidden ones, nor those still locked, which do not officially exist)."""
+    service = event.service
     if event.payload.get("node"):
         raise StanzaError("item-not-found", f"no node {event.payload.get('node')!r} here")
     query = element("query", ns=NS_DISCO_ITEMS)
@@ -57,9 +56,9 @@ def service_items(service, room, event):
     event.reply(query)
 
 
-@on(f"iq-get/room/{NS_DISCO_INFO}:query")
-def room_info(service, room, event):
+def room_info(event):
     """6.4: identity, features and room information; 7.12: the asker's reserved nickname."""
+    room = event.room
     node = event.payload.get("node")
     query = element("query", ns=NS_DISCO_INFO)
     if node == RESERVED_NICK_NODE:
@@ -85,13 +84,21 @@ def room_info(service, room, event):
     event.reply(query)
 
 
-@on(f"iq-get/room/{NS_DISCO_ITEMS}:query")
-def room_items(service, room, event):
+def room_items(event):
     """6.5: the occupant list is private by default: an empty list."""
     event.reply(element("query", ns=NS_DISCO_ITEMS))
 
 
-@on(f"iq-get/service/{NS_PING}:ping", f"iq-get/room/{NS_PING}:ping")
-def pong(service, room, event):
+def pong(event):
     """XEP-0199 ping (XEP-0410 pings the room to check it is still there)."""
     event.reply()
+
+
+def setup(server):
+    """Hook this part's handlers on the server's events (``muc/…``, see :mod:`.handlers`)."""
+    server.hook(f"muc/iq-get/service/{NS_DISCO_INFO}:query", service_info)
+    server.hook(f"muc/iq-get/service/{NS_DISCO_ITEMS}:query", service_items)
+    server.hook(f"muc/iq-get/room/{NS_DISCO_INFO}:query", room_info)
+    server.hook(f"muc/iq-get/room/{NS_DISCO_ITEMS}:query", room_items)
+    server.hook(f"muc/iq-get/service/{NS_PING}:ping", pong)
+    server.hook(f"muc/iq-get/room/{NS_PING}:ping", pong)

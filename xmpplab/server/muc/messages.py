@@ -22,7 +22,6 @@ import uuid
 from ...errors import StanzaError
 from ...jid import JID, InvalidJID
 from ...xml import NS_DELAY, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, element, sub
-from .handlers import on
 from .model import NS_CONFERENCE, NS_USER, affiliation_rank, role_rank
 from .occupants import KICKABLE, error_condition, error_removal
 from .room import without_muc
@@ -32,8 +31,8 @@ _iq_ids = itertools.count(1)
 SERVER_ANSWERS = ("vcard-temp", "urn:ietf:params:xml:ns:vcard-4.0", "http://jabber.org/protocol/pubsub")
 
 
-@on("message/room")
-def message_to_room(service, room, event):
+def message_to_room(event):
+    room = event.room
     mtype = event.stanza.get("type") or "normal"
     if mtype == "groupchat":
         return groupchat(room, event)
@@ -92,9 +91,9 @@ def change_subject(room, sender, stanza, text: str) -> None:
     room.save()
 
 
-@on("message/occupant")
-def private_message(service, room, event):
+def private_message(event):
     """7.5: a message to room/nick goes to that occupant's real JID(s), from the sender's occupant JID."""
+    room = event.room
     stanza = event.stanza
     mtype = stanza.get("type") or "normal"
     sender = room.occupant_of(event.from_)
@@ -173,14 +172,14 @@ def decline(room, event, payload) -> None:
         room.send(msg)
 
 
-@on("iq/occupant")
-def iq_to_occupant(service, room, event):
+def iq_to_occupant(event):
     """17.4: iqs through occupant JIDs, without revealing either side's real JID.
 
     A get or set from an occupant is passed to the target's primary session from the
     sender's occupant JID with a new id; the answer is passed back. A ping to one's own
     occupant JID is answered by the room (XEP-0410 MUC self-ping).
     """
+    room = event.room
     stanza = event.stanza
     stype = stanza.get("type")
     if stype in ("result", "error"):
@@ -219,3 +218,10 @@ def iq_to_occupant(service, room, event):
     fwd.set("from", room.occupant_jid(sender.nick))
     fwd.set("to", to)
     room.send(fwd)
+
+
+def setup(server):
+    """Hook this part's handlers on the server's events (``muc/…``, see :mod:`.handlers`)."""
+    server.hook("muc/message/room", message_to_room)
+    server.hook("muc/message/occupant", private_message)
+    server.hook("muc/iq/occupant", iq_to_occupant)

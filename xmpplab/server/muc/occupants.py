@@ -26,7 +26,6 @@ from __future__ import annotations
 from ...errors import StanzaError
 from ...jid import JID
 from ...xml import element, sub
-from .handlers import on
 from .model import NS_MUC, NS_USER, Occupant, affiliation_rank
 from .room import Notice, without_muc
 
@@ -51,8 +50,8 @@ def error_condition(stanza) -> tuple[str | None, str | None]:
     return condition, text
 
 
-@on("presence/occupant")
-def presence_to_occupant(service, room, event):
+def presence_to_occupant(event):
+    service, room = event.service, event.room
     ptype = event.stanza.get("type")
     if ptype is None:
         return available(service, room, event)
@@ -69,16 +68,16 @@ def presence_to_occupant(service, room, event):
     raise StanzaError("bad-request", f"a room does not take presence of type '{ptype}'")
 
 
-@on("presence/room")
-def presence_to_room(service, room, event):
+def presence_to_room(event):
     """A presence to the room's bare JID: from an occupant, as if sent to its nick (Prosody does so)."""
+    room = event.room
     occupant = room.occupant_of(event.from_) if room is not None else None
     if occupant is None:
         if event.stanza.get("type") is None:
             raise StanzaError("jid-malformed", "to enter a room, send presence to room@service/nickname (7.2.1)")
         return None
     event.to = JID(room.occupant_jid(occupant.nick))
-    return presence_to_occupant(service, room, event)
+    return presence_to_occupant(event)
 
 
 def check_nick(nick: str) -> None:
@@ -274,3 +273,9 @@ def probe(room, event) -> None:
     sub(x, "item", {"affiliation": room.affiliation(owner), "role": "none", "nick": nick,
                     "jid": owner if room.sees_jids(prober) else None})
     room.send(p)
+
+
+def setup(server):
+    """Hook this part's handlers on the server's events (``muc/…``, see :mod:`.handlers`)."""
+    server.hook("muc/presence/occupant", presence_to_occupant)
+    server.hook("muc/presence/room", presence_to_room)

@@ -21,7 +21,6 @@ from __future__ import annotations
 from ...errors import StanzaError
 from ...jid import JID, InvalidJID
 from ...xml import element, sub
-from .handlers import on
 from .model import ALLOW_PM, NS_DATA, NS_OWNER, NS_ROOMCONFIG, NS_USER, WHOIS, affiliation_rank
 from .room import Notice
 
@@ -51,9 +50,9 @@ def _owner_only(room, event) -> None:
         raise StanzaError("forbidden", "only the room's owners may do this (10)")
 
 
-@on(f"iq-get/room/{NS_OWNER}:query")
-def get_config(service, room, event):
+def get_config(event):
     """10.1.3, 10.2: the configuration form, with the current values."""
+    room = event.room
     _owner_only(room, event)
     query = element("query", ns=NS_OWNER)
     form = sub(query, "x", {"type": "form"}, ns=NS_DATA)
@@ -73,8 +72,8 @@ def get_config(service, room, event):
     event.reply(query)
 
 
-@on(f"iq-set/room/{NS_OWNER}:query")
-def set_config(service, room, event):
+def set_config(event):
+    service, room = event.service, event.room
     _owner_only(room, event)
     children = [c for c in event.payload if isinstance(c.tag, str)]
     if len(children) != 1:
@@ -192,3 +191,8 @@ def destroy(service, room, event, request) -> None:
     service.forget(room)
     event.reply()
 
+
+def setup(server):
+    """Hook this part's handlers on the server's events (``muc/…``, see :mod:`.handlers`)."""
+    server.hook(f"muc/iq-get/room/{NS_OWNER}:query", get_config)
+    server.hook(f"muc/iq-set/room/{NS_OWNER}:query", set_config)

@@ -2,7 +2,7 @@
 
 The server hands the service every stanza addressed to its domain, from
 local clients, from the server itself and from federation. The service finds
-the room, names the event (:mod:`.handlers`) and calls its handler; a
+the room, names the event (:mod:`.handlers`) and fires it on the server's hooks; a
 :class:`~xmpplab.errors.StanzaError` becomes the error reply, ``by`` the room
 (and for presence with the ``<x xmlns='http://jabber.org/protocol/muc'/>``
 the XEP's examples carry)::
@@ -24,9 +24,7 @@ import logging
 from ...errors import StanzaError, error_reply
 from ...jid import JID
 from ...xml import element
-from . import admin, disco, messages, occupants  # noqa: F401  (they register their handlers)
-from . import owner as _owner  # noqa: F401
-from .handlers import HANDLERS, event_name
+from .handlers import PREFIX, MUCEvent, event_name
 from .model import NS_MUC, Affiliation, RoomConfig
 from .room import Room
 
@@ -109,21 +107,23 @@ class MUCService:
         to = event.to
         target = "service" if to.local is None else ("room" if to.resource is None else "occupant")
         stype = event.stanza.get("type")
+        hooks = self.server.hooks
         name = event_name(event.kind, target, stype, event.payload)
-        handler = HANDLERS.get(name) or HANDLERS.get(f"{event.kind}/{target}")
+        if not hooks.has(name):
+            name = f"{PREFIX}{event.kind}/{target}"
         room = self.rooms.get(str(to.bare)) if target != "service" else None
         try:
             if room is None and target != "service" and event.kind != "presence":
                 raise StanzaError("item-not-found", f"there is no room {to.bare} (7.2.11, 17.2)")
-            if handler is None:
+            if not hooks.has(name):
                 self.unhandled(event, target)
                 return
-            handler(self, room, event)
         except StanzaError as exc:
             self.error(event, exc.condition, exc.text, exc.type)
-        except Exception:
-            log.exception("the MUC service failed on %s", name)
-            self.error(event, "internal-server-error")
+            return
+        # a StanzaError from the handler becomes MUCEvent.error, a bug internal-server-error (Hooks.fire)
+        hooks.fire(name, MUCEvent(event.server, event.stanza, event.kind, event.from_, event.to, event.origin,
+                                  event.extra, service=self, room=room))
 
     def unhandled(self, event, target: str) -> None:
         """RFC 6120 8.4: an iq nobody serves; messages to the service itself; presence is dropped."""
