@@ -1,0 +1,118 @@
+"""The teacher's tools over XMPP only (xmpplab.classroom.Teacher): against a class server, and the
+XEP-0133 parts against a real Prosody (mod_admin_adhoc)."""
+
+import pytest
+
+from tests.peers import INSTALL_HINT, need_program
+from xmpplab.classroom import prepare_class, read_csv
+from xmpplab.classroom.teacher import Teacher, progress_of
+from xmpplab.client import Client, IqError
+from xmpplab.server import Server
+from xmpplab.server.core import DEFAULT_MODULES
+from xmpplab.testing.prosody import ProsodyServer, prosody_path
+
+DOMAIN = "class.example"
+
+
+@pytest.fixture
+async def school(tmp_path):
+    """A class server with 3 students; yields (server, passwords by bare JID, connect(jid))."""
+    server = await Server([DOMAIN], modules=(*DEFAULT_MODULES, "classwork")).start()
+    prepare_class(server, DOMAIN, 3, tmp_path / "class.csv")
+    passwords = {str(a.jid): a.password for a in read_csv(tmp_path / "class.csv")}
+    clients = []
+
+    async def connect(jid):
+        c = await Client.connect(jid, passwords[jid.partition("/")[0]], host="127.0.0.1", port=server.port,
+                                 verify_tls=False)
+        clients.append(c)
+        return c
+
+    try:
+        yield server, passwords, connect
+    finally:
+        for c in clients:
+            await c.disconnect()
+        await server.stop()
+
+
+async def test_the_teacher_sees_who_is_online_and_announces(school):
+    server, passwords, connect = school
+    teacher = Teacher(await connect(f"teacher@{DOMAIN}/dashboard"))
+    s1 = await connect(f"student01@{DOMAIN}/laptop")
+    await connect(f"student02@{DOMAIN}/phone")
+    assert await teacher.online() == [f"student01@{DOMAIN}/laptop", f"student02@{DOMAIN}/phone",
+                                      f"teacher@{DOMAIN}/dashboard"]
+    assert await teacher.online_count() == 3 and await teacher.registered_count() == 4
+    done = await teacher.announce("Back at ten.", subject="Break")
+    assert done.status == "completed"
+    msg = await s1.next("message", predicate=lambda m: m["type"] == "headline")
+    assert msg["body"] == "Back at ten." and msg["subject"] == "Break"
+
+
+async def test_the_teacher_resets_a_password_and_a_student_may_not(school):
+    server, passwords, connect = school
+    teacher = Teacher(await connect(f"teacher@{DOMAIN}/dashboard"))
+    await teacher.reset_password(f"student03@{DOMAIN}", "lost-and-found")
+    c = await Client.connect(f"student03@{DOMAIN}/laptop", "lost-and-found", host="127.0.0.1", port=server.port,
+                             verify_tls=False)
+    await c.disconnect()
+    student = Teacher(await connect(f"student01@{DOMAIN}/laptop"))
+    with pytest.raises(IqError) as refused:
+        await student.reset_password(f"student02@{DOMAIN}", "mine-now")
+    assert refused.value.condition == "forbidden"
+
+
+async def test_progress_routing_and_a_transcript_reach_the_teacher(school):
+    server, passwords, connect = school
+    teacher_client = await connect(f"teacher@{DOMAIN}/dashboard")
+    teacher = Teacher(teacher_client)
+    s1, s2 = await connect(f"student01@{DOMAIN}/laptop"), await connect(f"student02@{DOMAIN}/laptop")
+    await s1.iq(f"<iq type='set' to='{DOMAIN}'><progress xmlns='urn:xmpplab:class:0' chapter='01' "
+                "exercise='01.2' passed='true' attempts='2'/></iq>")
+    live = await teacher_client.next("message", predicate=lambda m: progress_of(m) is not None)
+    assert progress_of(live) == {"student": f"student01@{DOMAIN}", "exercise": "01.2", "chapter": "01",
+                                 "passed": True, "attempts": 2}
+    assert await teacher.progress() == [progress_of(live)]
+    await s1.send_message(f"student02@{DOMAIN}/laptop", "psst")
+    await s2.next("message")
+    assert {"from": f"student01@{DOMAIN}/laptop", "to": f"student02@{DOMAIN}/laptop", "kind": "message",
+            "count": 1} in await teacher.routing()
+    transcript = await teacher.transcript(f"student01@{DOMAIN}")
+    assert any("psst" in (s.element.findtext("{jabber:client}body") or "")
+               for s in transcript.stanzas(kind="message"))
+
+
+@pytest.mark.peer
+async def test_the_xep_0133_commands_work_against_prosody():
+    need_program("prosody", prosody_path() is not None, f"apt-get install prosody, or run {INSTALL_HINT}")
+    prosody = ProsodyServer(domains=["example.com"], extra_modules=("adhoc", "admin_adhoc", "announce"),
+                            extra_config='admins = { "teacher@example.com" }')
+    prosody.start()
+    try:
+        for user in ("teacher", "student01"):
+            await prosody.aregister(user, "example.com", "secret")
+        client = await Client.connect("teacher@example.com/dashboard", "secret", host=prosody.host,
+                                      port=prosody.port, verify_tls=False)
+        student = await Client.connect("student01@example.com/laptop", "secret", host=prosody.host,
+                                       port=prosody.port, verify_tls=False)
+        try:
+            teacher = Teacher(client)
+            nodes = {node for node, _ in await teacher.commands()}
+            assert "http://jabber.org/protocol/admin#add-user" in nodes
+            online = await teacher.online()
+            assert any(j.startswith("student01@example.com") for j in online), online
+            await teacher.add_user("student02@example.com", "pw2")
+            c = await Client.connect("student02@example.com/laptop", "pw2", host=prosody.host, port=prosody.port,
+                                     verify_tls=False)
+            await c.disconnect()
+            await teacher.reset_password("student02@example.com", "pw3")
+            done = await teacher.announce("Back at ten.")
+            assert done.status == "completed"
+            msg = await student.next("message")
+            assert msg["body"] == "Back at ten."
+        finally:
+            await client.disconnect()
+            await student.disconnect()
+    finally:
+        prosody.stop()
