@@ -116,3 +116,40 @@ async def test_the_xep_0133_commands_work_against_prosody():
             await student.disconnect()
     finally:
         prosody.stop()
+
+
+async def test_the_dashboard_shows_the_class_and_acts_through_xmpp(school):
+    from xmpplab.widgets import Dashboard
+    server, passwords, connect = school
+    teacher = Teacher(await connect(f"teacher@{DOMAIN}/dashboard"))
+    s1, s2 = await connect(f"student01@{DOMAIN}/laptop"), await connect(f"student02@{DOMAIN}/phone")
+    dash = Dashboard(teacher, interval=3600)  # refreshed by hand below, not by the clock
+    try:
+        await s1.send_message(f"student02@{DOMAIN}/phone", "psst")
+        await s2.next("message")
+        await dash.refresh()
+        assert "student01@class.example" in dash.online_html.value and "laptop" in dash.online_html.value
+        assert list(dash.student.options) == [f"student01@{DOMAIN}", f"student02@{DOMAIN}"]
+        assert "student02@class.example/phone" in dash.routing_html.value
+        # a check reported by a student appears in the grid without a refresh (live headline)
+        await s1.iq(f"<iq type='set' to='{DOMAIN}'><progress xmlns='urn:xmpplab:class:0' chapter='01' "
+                    "exercise='01.2' passed='true' attempts='2'/></iq>")
+        await teacher.client.next("message", predicate=lambda m: progress_of(m) is not None)
+        assert dash.progress[(f"student01@{DOMAIN}", "01.2")]["passed"] is True
+        assert "01.2" in dash.progress_html.value and "✓" in dash.progress_html.value
+        # actions
+        dash.student.value = f"student01@{DOMAIN}"
+        await dash.load_transcript()
+        assert "psst" in dash.transcript_html.value
+        dash.announcement.value = "Back at ten."
+        await dash.announce()
+        assert (await s2.next("message", predicate=lambda m: m["type"] == "headline"))["body"] == "Back at ten."
+        dash.student.value = f"student02@{DOMAIN}"
+        dash.new_password.value = "fresh-one"
+        await dash.reset_password()
+        c = await Client.connect(f"student02@{DOMAIN}/again", "fresh-one", host="127.0.0.1", port=server.port,
+                                 verify_tls=False)
+        await c.disconnect()
+    finally:
+        dash.close()
+    assert dash.closed

@@ -24,9 +24,10 @@ _EXPORTS = {
     "StreamConsole": "console",
     "StepperWidget": "stepper",
     "RosterBoard": "board",
+    "Dashboard": "dashboard",
 }
 
-__all__ = ["Answer", "Composer", "RosterBoard", "StepperWidget", "StreamConsole", "check_stanza"]
+__all__ = ["Answer", "Composer", "Dashboard", "RosterBoard", "StepperWidget", "StreamConsole", "check_stanza"]
 
 
 def __getattr__(name: str):
