@@ -350,3 +350,33 @@ async def test_xmpplab_serve_http_port_serves_browser_clients_and_records_them(t
             await proc.wait()
     [conn] = Transcript.load(record).connections.values()
     assert conn.transport == "websocket" and conn.jid == "juliet@example.com/cli" and conn.tls
+
+
+async def test_a_websocket_client_that_does_not_read_is_closed_with_policy_violation():
+    import socket
+
+    from xmpplab.server.limits import KiB
+    from xmpplab.server.storage import RosterItem
+
+    events = []
+    server = await start(limits=Limits(max_unsent_bytes=64 * KiB, unsent_timeout=1.0), recorder=events.append)
+    for i in range(1000):  # a roster answer of about 50 KB
+        server.storage.put_item("romeo@example.net", RosterItem(contact=f"contact{i:05}@example.com"))
+    closed = asyncio.Event()
+    server.hook("session-closed", lambda session: closed.set())
+    try:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # what it does not read stays in the server
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.http_port))
+        client = await WsClient.connect(f"ws://127.0.0.1:{server.http_port}/xmpp-websocket", sock=sock,
+                                        max_queue=1)  # the client library stops reading once one is queued
+        await client.login("romeo@example.net")
+        for i in range(200):  # 10 MB of answers that are never read
+            await client.send(f"<iq xmlns='jabber:client' type='get' id='r{i}'><query xmlns='jabber:iq:roster'/></iq>")
+        await asyncio.wait_for(closed.wait(), 30)
+        sent = "".join(e["data"] for e in events if e["type"] == "data" and e["dir"] == "out")
+        assert "<policy-violation" in sent  # RFC 6120 4.9.3.14, as over TCP
+        client.ws.transport.abort()
+    finally:
+        await server.stop()
