@@ -46,6 +46,12 @@ async def plain():
         await server.stop()
 
 
+async def until(condition) -> None:
+    """Wait until ``condition()`` holds: the server sees a connection go once its loop reads the FIN."""
+    while not condition():
+        await asyncio.sleep(0.01)
+
+
 def tag(el) -> str:
     return el if isinstance(el, str) else el.tag
 
@@ -227,6 +233,26 @@ async def test_connections_per_address_count_websocket_and_tcp_together():
         await expect_error_and_close(third, "policy-violation")
         await first.close()
         await tcp.close()
+    finally:
+        await server.stop()
+
+
+async def test_idle_http_connections_count_as_not_logged_in():
+    server = await start(limits=Limits(limit_local=True, unauthenticated_per_address=2))
+    try:
+        idle = [await asyncio.open_connection("127.0.0.1", server.http_port) for _ in range(2)]
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.http_port)
+        assert await asyncio.wait_for(reader.read(), 5) == b""  # the third is closed at once
+        writer.close()
+        for _, w in idle:
+            w.close()
+            await w.wait_closed()
+        await asyncio.wait_for(until(lambda: not server.throttle.unauthenticated.count("127.0.0.1")), 5)
+        client = await WsClient.open(server)  # room again; an upgraded connection is counted by its session
+        header, features = await client.open_stream()
+        assert features.tag == f"{{{NS_STREAM}}}features"
+        assert server.throttle.unauthenticated.count("127.0.0.1") == 1
+        await client.close()
     finally:
         await server.stop()
 

@@ -30,6 +30,9 @@ closed with ``<policy-violation/>``.
 
 Messages larger than ``Limits.max_stanza_bytes`` are refused by the WebSocket
 layer itself (close code 1009, "message too big", RFC 6455 section 7.4.1).
+Where the per-address limits apply, an HTTP connection counts as one that has
+not logged in (``Limits.unauthenticated_per_address``) until its session takes
+over the counting; one over that limit is closed at once.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from . import http
+from .addresses import address_key
 from .c2s import C2SSession
 from .ws_framing import Framing
 
@@ -109,6 +113,7 @@ class HttpConnection(asyncio.Protocol):
         self.secure = False
         self._fragments: list[bytes] | None = None  # a message that arrives in several frames (RFC 6455 5.4)
         self._timer: asyncio.TimerHandle | None = None
+        self._counted: str | None = None  # the address key counted in throttle.unauthenticated meanwhile
 
     @property
     def closing(self) -> bool:
@@ -119,6 +124,17 @@ class HttpConnection(asyncio.Protocol):
     def connection_made(self, transport) -> None:
         self.tcp = transport
         self.secure = transport.get_extra_info("ssl_object") is not None
+        peer = transport.get_extra_info("peername")
+        if self.server.limits.applies_to(peer):
+            # Until it is a WebSocket with a session (which counts itself), a connection counts as one that
+            # has not logged in: a flood of idle HTTP connections is bounded like one of idle XMPP ones.
+            unauthenticated = self.server.throttle.unauthenticated
+            key = address_key(peer)
+            if unauthenticated.full(key):
+                log.info("http: %s refused: too many connections from it that have not logged in", key)
+                return transport.close()
+            unauthenticated.add(key)
+            self._counted = key
         self.listener.pending.add(self)
         timeout = self.server.limits.negotiation_timeout
         if timeout:  # a connection that never completes its request does not stay forever
@@ -137,6 +153,7 @@ class HttpConnection(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         self.listener.pending.discard(self)
+        self._uncount()
         self._cancel_timer()
         if self.session is not None:
             self.session.connection_lost(exc)
@@ -169,6 +186,7 @@ class HttpConnection(asyncio.Protocol):
         if response.status_code != 101:
             return
         self._cancel_timer()
+        self._uncount()
         self.listener.pending.discard(self)
         session = C2SSession(self.server)
         session.transport_kind = "websocket"
@@ -250,6 +268,11 @@ class HttpConnection(asyncio.Protocol):
         self._timer = None
         if self.tcp is not None and not self.tcp.is_closing():
             self.tcp.abort()
+
+    def _uncount(self) -> None:
+        if self._counted is not None:
+            self.server.throttle.unauthenticated.remove(self._counted)
+            self._counted = None
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
