@@ -333,6 +333,33 @@ async def test_other_paths_are_not_found(plain):
     assert response.startswith(b"HTTP/1.1 404")
 
 
+def test_framing_cuts_a_restart_in_the_middle_of_one_write_into_messages():
+    from xmpplab.server.ws_framing import Framing
+
+    header = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/"
+              "streams' from='example.com' id='{}' version='1.0' xml:lang='en'>")
+    framing = Framing()
+    first = framing.outgoing((header.format("a") + "<stream:features/>").encode())
+    assert first == [f'<open xmlns="{NS_FRAMING}" from="example.com" id="a" version="1.0" xml:lang="en"/>',
+                     f'<stream:features xmlns:stream="{NS_STREAM}"/>']
+    # SASL success and the restarted stream's header left in one write (RFC 6120 6.4.6, RFC 7395 3.7)
+    second = framing.outgoing((f"<success xmlns='{NS_SASL}'/>" + header.format("b") + "<stream:features/>").encode())
+    assert second == [f'<success xmlns="{NS_SASL}"/>',
+                      f'<open xmlns="{NS_FRAMING}" from="example.com" id="b" version="1.0" xml:lang="en"/>',
+                      f'<stream:features xmlns:stream="{NS_STREAM}"/>']
+
+
+def test_framing_turns_open_into_a_stream_header_with_its_attributes():
+    from xmpplab.server.ws_framing import Framing
+
+    header = Framing().incoming("<?xml version='1.0'?> <open xmlns='urn:ietf:params:xml:ns:xmpp-framing' "
+                                "to='example.com' version='1.0' xml:lang='fr' id='x&apos;y'/>")
+    assert header == (b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+                      b"to='example.com' id='x&apos;y' version='1.0' xml:lang='fr'>")
+    assert Framing().incoming("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>") == b"</stream:stream>"
+    assert Framing().incoming(" ") == b""  # whitespace: nothing for the session
+
+
 def test_the_framing_examples_in_the_docstrings_hold():
     import doctest
 
