@@ -34,6 +34,7 @@ import pytest
 
 PEERS_DIR = Path(__file__).resolve().parent / "peers"
 NODE_CLIENT_SCRIPT = PEERS_DIR / "xmpp_client.mjs"
+STANZA_CLIENT_SCRIPT = PEERS_DIR / "stanza_client.mjs"
 REQUIRE_PEERS_ENV = "XMPPLAB_REQUIRE_PEERS"
 INSTALL_HINT = ".ci/install-peers"
 
@@ -61,6 +62,17 @@ def node_client_available() -> bool:
     """Node is on PATH and `npm ci` has been run in tests/peers."""
     package = PEERS_DIR / "node_modules" / "@xmpp" / "client" / "package.json"
     return node_path() is not None and package.is_file()
+
+
+def node_package_available(name: str) -> bool:
+    """Node is on PATH and the npm package ``name`` is installed in tests/peers (``npm ci``)."""
+    return node_path() is not None and (PEERS_DIR / "node_modules" / name / "package.json").is_file()
+
+
+def need_node_package(name: str) -> None:
+    """Skip (or under XMPPLAB_REQUIRE_PEERS=1, fail) unless the npm package ``name`` is installed."""
+    need_program(f"node with {name}", node_package_available(name),
+                 f"Node >= 20.10, then `npm ci` in tests/peers, or run {INSTALL_HINT}")
 
 
 def sendxmpp_path() -> str | None:
@@ -117,12 +129,13 @@ class PeerResult:
         return f"{' '.join(argv)}: {state}\nstdout:\n{self.stdout}\nstderr:\n{self.errors}"
 
 
-def node_client_argv(*, host: str, port: int, domain: str, username: str,
-                     password: str, resource: str | None = None,
+def node_client_argv(*, domain: str, username: str, password: str, host: str | None = None,
+                     port: int | None = None, resource: str | None = None,
                      send_to: str | None = None, body: str | None = None,
-                     expect_from: str | None = None, timeout: float = 10.0) -> list[str]:
-    argv = [node_path() or "node", str(NODE_CLIENT_SCRIPT),
-            "--service", f"xmpp://{_host_for_url(host)}:{port}", "--domain", domain,
+                     expect_from: str | None = None, timeout: float = 10.0,
+                     service: str | None = None, script: Path = NODE_CLIENT_SCRIPT) -> list[str]:
+    service = service or f"xmpp://{_host_for_url(host)}:{port}"
+    argv = [node_path() or "node", str(script), "--service", service, "--domain", domain,
             "--username", username, "--password", password, "--timeout", str(timeout)]
     if resource:
         argv += ["--resource", resource]
@@ -143,6 +156,16 @@ async def run_node_client(*, timeout: float = 10.0, **options) -> PeerResult:
     """
     env = dict(os.environ, NODE_TLS_REJECT_UNAUTHORIZED="0", NODE_NO_WARNINGS="1")
     argv = node_client_argv(timeout=timeout, **options)
+    return await _run(argv, timeout=timeout + 10, env=env)
+
+
+async def run_stanza_client(*, service: str, timeout: float = 10.0, **options) -> PeerResult:
+    """Run tests/peers/stanza_client.mjs (StanzaJS over WebSocket); options as node_client_argv.
+
+    ``service`` is the WebSocket URL (``ws://127.0.0.1:PORT/xmpp-websocket``).
+    """
+    env = dict(os.environ, NODE_TLS_REJECT_UNAUTHORIZED="0", NODE_NO_WARNINGS="1")
+    argv = node_client_argv(timeout=timeout, service=service, script=STANZA_CLIENT_SCRIPT, **options)
     return await _run(argv, timeout=timeout + 10, env=env)
 
 

@@ -14,51 +14,14 @@
 //   {"event":"error","message":...}
 // Exit status: 0 success, 1 error or timeout, 2 bad arguments.
 
-import { parseArgs } from "node:util";
 import { client, xml } from "@xmpp/client";
+import { emit, fail, isFrom, parseOptions } from "./peer_cli.mjs";
 
 // Node reads this at each TLS connect (@xmpp/starttls passes no TLS options);
 // it prints a one-line "makes TLS connections insecure" warning on stderr.
 process.env.NODE_TLS_REJECT_UNAUTHORIZED ??= "0";
 
-const emit = (event, fields = {}) =>
-  process.stdout.write(JSON.stringify({ event, ...fields }) + "\n");
-
-function fail(message, code = 1) {
-  emit("error", { message });
-  process.exit(code);
-}
-
-let args;
-try {
-  ({ values: args } = parseArgs({
-    options: {
-      service: { type: "string" },
-      domain: { type: "string" },
-      username: { type: "string" },
-      password: { type: "string" },
-      resource: { type: "string" },
-      "send-to": { type: "string" },
-      body: { type: "string", default: "hello from @xmpp/client" },
-      "expect-from": { type: "string" },
-      timeout: { type: "string", default: "10" },
-    },
-  }));
-} catch (err) {
-  fail(err.message, 2);
-}
-for (const name of ["service", "domain", "username", "password"]) {
-  if (!args[name]) fail(`missing --${name}`, 2);
-}
-const timeout = Number(args.timeout);
-if (!(timeout > 0)) fail(`bad --timeout ${args.timeout}`, 2);
-
-const timer = setTimeout(() => {
-  const what = args["expect-from"]
-    ? `no message from ${args["expect-from"]}`
-    : "not finished";
-  fail(`timeout after ${timeout}s: ${what}`);
-}, timeout * 1000);
+const [args, timer] = parseOptions({ body: "hello from @xmpp/client" });
 
 const xmpp = client({
   service: args.service,
@@ -80,8 +43,7 @@ xmpp.on("stanza", (stanza) => {
   const from = stanza.attrs.from ?? "";
   const type = stanza.attrs.type ?? "normal";
   emit("message", { from, to: stanza.attrs.to, type, body: stanza.getChildText("body") });
-  if (expectFrom && type !== "error" &&
-      (from === expectFrom || from.split("/")[0] === expectFrom)) {
+  if (expectFrom && type !== "error" && isFrom(from, expectFrom)) {
     gotExpected();
   }
 });

@@ -34,6 +34,8 @@ def add_parser(cmds) -> None:
     s.add_argument("--peer", action="append", metavar="DOMAIN=HOST:PORT",
                    help="where the server for DOMAIN listens for servers (repeatable), e.g. "
                         "server2.com=127.0.0.1:5270; no DNS is used")
+    from ..server.http import add_arguments as add_http_arguments
+    add_http_arguments(s)
     _add_limit_flags(s)
 
 
@@ -118,7 +120,8 @@ def run(args) -> int:
     try:
         server = Server(domains, host=args.host, port=args.port, db=args.db, register=args.register,
                         recorder=recorder, tls=not args.no_tls, require_tls=args.require_tls,
-                        s2s_port=args.s2s_port, peers=peers, limits=_limits_from(args))
+                        s2s_port=args.s2s_port, peers=peers, limits=_limits_from(args),
+                        http_port=args.http_port)
     except (ValueError, StorageUnavailable) as exc:  # the latter: a --db that cannot be opened or written
         raise CLIError(str(exc)) from None
     except Exception as exc:  # sqlite3 errors on a bad --db path and the like
@@ -146,6 +149,9 @@ async def _serve_forever(server, args) -> int:
     print(f"  storage: {store}", flush=True)
     if server.s2s_port is not None:
         print(f"  servers connect to {host} port {server.s2s_port} (federation, dialback)", flush=True)
+    from ..server.http import describe
+    if (line := describe(server)) is not None:
+        print(line, flush=True)
     for domain, (peer_host, peer_port) in server.s2s.peers.items():
         print(f"  the server for {domain} is at {peer_host}:{peer_port}", flush=True)
     if args.record:

@@ -289,7 +289,7 @@ def _clock(conn, item: Item) -> str:
 def connection_header_text(conn) -> str:
     if conn is None:
         return "items"
-    parts = [conn.id, conn.kind]
+    parts = [conn.id, conn.kind] + (["WebSocket"] if getattr(conn, "transport", "tcp") == "websocket" else [])
     if conn.client or conn.server:
         parts.append(f"{conn.client or '?'} → {conn.server or '?'}")
     parts += [p for p in (conn.jid, conn.tls, conn.mechanism) if p]

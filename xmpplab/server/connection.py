@@ -57,6 +57,7 @@ class StreamConnection(asyncio.Protocol):
 
     kind = "c2s"
     role = "receiving"  # the server's role in the stream: it accepted the connection
+    transport_kind = "tcp"  # or "websocket" (RFC 7395, server/websocket.py): recorded when not "tcp"
 
     def __init__(self, server):
         self.server = server
@@ -119,8 +120,9 @@ class StreamConnection(asyncio.Protocol):
         self.server.connections.add(self)
         if self.server.recorder is not None:
             sock = transport.get_extra_info("sockname")
+            extra = {"transport": self.transport_kind} if self.transport_kind != "tcp" else {}
             self.server.record(self.conn_id, "open", peer=fmt_addr(self.peer), local=fmt_addr(sock),
-                               kind=self.kind, role=self.role)
+                               kind=self.kind, role=self.role, **extra)
         self.opened()
 
     def data_received(self, data: bytes):

@@ -126,6 +126,9 @@ class Server:
 
     Peers that are not local get TLS first (only STARTTLS is offered before it); ``require_tls`` asks the
     same of local peers. ``tls=False`` is allowed only when every ``host`` is loopback.
+
+    ``http_port`` also serves XMPP over WebSocket (RFC 7395) and XEP-0156 discovery for browser
+    clients (:mod:`~xmpplab.server.websocket`): ``wss://`` while TLS is on, ``ws://`` without it.
     """
 
     def __init__(self, domains=("example.com",), *, host: str | list[str] = "127.0.0.1", port: int = 0,
@@ -134,7 +137,7 @@ class Server:
                  scram_iterations: int = 4096, name: str = "xmpplab", version: str = __version__,
                  tls_cert: str | None = None, tls_key: str | None = None, negotiation_timeout: float | None = None,
                  s2s_port: int | None = None, peers: dict | None = None, conn_prefix: str = "",
-                 tls_ca: str | None = None, limits: Limits | None = None):
+                 tls_ca: str | None = None, limits: Limits | None = None, http_port: int | None = None):
         if isinstance(domains, str):
             domains = [domains]
         hosts = []
@@ -149,7 +152,7 @@ class Server:
                 hosts.append(j.domain)
         if not hosts:
             raise ValueError("give at least one domain to serve, e.g. example.com")
-        for what, value in (("port", port), ("s2s port", s2s_port)):
+        for what, value in (("port", port), ("s2s port", s2s_port), ("HTTP port", http_port)):
             if value is not None and (not isinstance(value, int) or not 0 <= value <= 65535):
                 raise ValueError(f"the {what} must be a number from 0 to 65535, not {value!r}")
         if not tls and not only_loopback(host):
@@ -196,6 +199,8 @@ class Server:
         self._listeners: list[asyncio.base_events.Server] = []
         self.requested_s2s_port = s2s_port
         self.s2s_port: int | None = None
+        self.requested_http_port = http_port  # XMPP over WebSocket (RFC 7395), see server/websocket.py
+        self.http_port: int | None = None
         from .s2s import S2SManager
         self.s2s = S2SManager(self, peers)
         self.started_at: float | None = None
@@ -231,6 +236,17 @@ class Server:
                                          f"{self.requested_s2s_port}: {exc.strerror}") from None
             self._listeners.append(s2s)
             self.s2s_port = s2s.sockets[0].getsockname()[1]
+        if self.requested_http_port is not None:
+            from .websocket import listen
+            try:
+                web = await listen(self, self.bind_host, self.requested_http_port)
+            except OSError:
+                for other in self._listeners:
+                    other.close()
+                self._listeners.clear()
+                raise
+            self._listeners.append(web)
+            self.http_port = web.port
         self.started_at = time.time()
         self.hooks.fire("server-started", self)
         return self

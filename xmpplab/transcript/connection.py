@@ -142,6 +142,11 @@ class Connection(Query):
         return self.labels.get(direction) or DEFAULT_LABELS.get(self.kind, DEFAULT_LABELS["c2s"])[direction]
 
     @property
+    def transport(self) -> str:
+        """``tcp``, or ``websocket`` for XMPP over WebSocket (RFC 7395): the recorder's ``transport`` field."""
+        return self.extra.get("transport", "tcp")
+
+    @property
     def duration(self) -> float | None:
         if self.opened is None:
             return None
@@ -161,6 +166,7 @@ class Connection(Query):
         if self.opened and self.opened > 86400 * 365:  # a recording, not an import numbered 0, 1, 2...
             started = " at " + datetime.datetime.fromtimestamp(self.opened, datetime.UTC).strftime(
                 "%Y-%m-%d %H:%M:%S UTC")
-        return (f"<Connection {self.id} {self.kind} {ends}{' ' if facts else ''}{' '.join(facts)}: "
+        kind = self.kind if self.transport == "tcp" else f"{self.kind} over {self.transport}"
+        return (f"<Connection {self.id} {kind} {ends}{' ' if facts else ''}{' '.join(facts)}: "
                 f"{self.chunk_count} chunk{'' if self.chunk_count == 1 else 's'} ({counts[Direction.C2S]} C→S, {counts[Direction.S2C]} S→C), "
                 f"{state}{started}>")

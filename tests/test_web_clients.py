@@ -1,0 +1,165 @@
+"""Web XMPP clients nobody here wrote, over the server's WebSocket endpoint (RFC 7395), talking to a TCP client.
+
+- StanzaJS 12 (npm ``stanza``) from Node: it has no TCP transport, only WebSocket, as in a browser. Over
+  ``wss://`` (the server's TLS, self-signed: not verified by the script).
+- Converse.js 14 (npm ``converse.js``) in headless Chromium (Debian's), driven by the playwright Python
+  package: its ``dist/`` is served from a local HTTP server of its own, so the page's origin differs from
+  the WebSocket's (a cross-origin handshake). Over ``wss://`` too (Chromium told to accept the
+  self-signed certificate).
+
+On the other side is a TCP client: xmpplab's own (slixmpp), logged in with STARTTLS.
+They skip with the reason when Node, the npm packages (``.ci/install-peers``), Chromium or playwright are
+missing, and fail instead under ``XMPPLAB_REQUIRE_PEERS=1``.
+"""
+
+import asyncio
+import functools
+import http.server
+import json
+import threading
+
+import pytest
+
+from tests.browser.jupyter import CHROMIUM_FLAGS, chromium_path, have_playwright
+from tests.peers import PEERS_DIR, need_node_package, need_program, run_stanza_client
+from tests.ws_support import ws_url
+from xmpplab.client import Client
+from xmpplab.server import Server
+
+pytestmark = [pytest.mark.peer, pytest.mark.timeout(180)]
+
+
+async def start(tls: bool) -> Server:
+    server = await Server(["example.com", "example.net"], tls=tls, http_port=0, recorder=[].append).start()
+    for user in ("juliet@example.com", "romeo@example.net"):
+        server.accounts.add(user, "secret")
+    return server
+
+
+async def test_stanzajs_over_wss_exchanges_messages_with_a_tcp_client():
+    need_node_package("stanza")
+    server = await start(tls=True)
+    events = []
+    server.recorder = events.append
+    juliet = await Client.connect("juliet@example.com/balcony", "secret", host="127.0.0.1", port=server.port,
+                                  verify_tls=False)
+    try:
+        # romeo (StanzaJS, WebSocket) writes first; juliet (TCP) answers; romeo waits for her answer
+        peer = asyncio.create_task(run_stanza_client(
+            service=ws_url(server), domain="example.net", username="romeo", password="secret", resource="web",
+            send_to="juliet@example.com/balcony", body="hello from StanzaJS", expect_from="juliet@example.com",
+            timeout=20))
+        got = await juliet.next("message", timeout=25)
+        assert got["body"] == "hello from StanzaJS"
+        assert str(got["from"]) == "romeo@example.net/web"
+        await juliet.send_message(str(got["from"]), "hello, StanzaJS")
+        result = await peer
+        assert result.returncode == 0, result.describe()
+        assert result.event("online")["jid"] == "romeo@example.net/web"
+        assert any(e.get("body") == "hello, StanzaJS" for e in result.events if e["event"] == "message"), \
+            result.describe()
+    finally:
+        await juliet.disconnect()
+        await server.stop()
+    # the recording says which connection was the WebSocket one, and what StanzaJS negotiated over it
+    web = [e for e in events if e["type"] == "open" and e.get("transport") == "websocket"]
+    assert len(web) == 1
+    assert any(e["type"] == "tls" and e["conn"] == web[0]["conn"] for e in events)  # wss counts as TLS
+
+
+CONVERSE_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>xmpplab: Converse.js</title>
+<link rel="stylesheet" href="/dist/converse.min.css">
+<script type="module" src="/dist/converse.min.js"></script></head>
+<body><script type="module">
+window.xmpplab = {connected: false, errors: []};
+converse.plugins.add("xmpplab-probe", {
+  initialize() {
+    const api = this._converse.api;
+    window.xmpplab.api = api;
+    api.listen.on("connected", () => { window.xmpplab.connected = true; });
+  }
+});
+converse.initialize(Object.assign(%s, {whitelisted_plugins: ["xmpplab-probe"]}));
+</script></body></html>
+"""
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def converse_site(tmp_path):
+    """A page running Converse.js, served with its ``dist/`` from 127.0.0.1 on a port of its own."""
+    need_node_package("converse.js")
+    dist = PEERS_DIR / "node_modules" / "converse.js" / "dist"
+    (tmp_path / "dist").symlink_to(dist)
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(tmp_path)))
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+
+    def page(settings: dict) -> str:
+        (tmp_path / "index.html").write_text(CONVERSE_PAGE % json.dumps(settings))
+        return f"http://127.0.0.1:{site.server_address[1]}/index.html"
+
+    try:
+        yield page
+    finally:
+        site.shutdown()
+        site.server_close()
+        thread.join(5)
+
+
+async def test_converse_in_chromium_over_websocket_exchanges_messages_with_a_tcp_client(converse_site):
+    need_program("chromium", chromium_path() is not None, "apt-get install chromium (or .ci/install-peers)")
+    need_program("playwright (the Python package)", have_playwright(), "pip install -e '.[test]'")
+    from playwright.async_api import async_playwright, expect
+
+    server = await start(tls=True)
+    juliet = await Client.connect("juliet@example.com/balcony", "secret", host="127.0.0.1", port=server.port,
+                                  verify_tls=False)
+    url = converse_site({
+        "websocket_url": ws_url(server), "discover_connection_methods": False, "jid": "romeo@example.net",
+        "password": "secret", "auto_login": True, "auto_reconnect": False, "persistent_store": "sessionStorage",
+        "view_mode": "fullscreen", "assets_path": "/dist/", "i18n": "en", "play_sounds": False,
+        "loglevel": "warn", "enable_smacks": False, "show_controlbox_by_default": True,
+    })
+    try:
+        async with async_playwright() as p:
+            # wss:// with the test server's self-signed certificate
+            browser = await p.chromium.launch(executable_path=chromium_path(), headless=True,
+                                              args=[*CHROMIUM_FLAGS, "--ignore-certificate-errors"])
+            try:
+                page = await browser.new_page()
+                page.set_default_timeout(30_000)
+                logs = []  # what the page said, for the assertion messages
+                page.on("console", lambda m: logs.append(f"{m.type}: {m.text}"))
+                page.on("pageerror", lambda e: logs.append(f"page error: {e}"))
+                await page.goto(url)
+                try:
+                    await page.wait_for_function("window.xmpplab.connected === true")
+                except Exception as exc:
+                    raise AssertionError(f"Converse.js did not connect: {exc}\n" + "\n".join(logs[-40:])) from None
+                # PITFALLS.md: api.chats.create() waits forever for a JID that is not a contact
+                await page.evaluate("""async () => {
+                    const api = window.xmpplab.api;
+                    await api.contacts.add({jid: "juliet@example.com", name: "Juliet"}, true, false);
+                    await api.chats.open("juliet@example.com");
+                }""")
+                textarea = page.locator("textarea.chat-textarea")
+                await textarea.fill("hello from Converse.js")
+                await textarea.press("Enter")
+                # chat states (XEP-0085, no body) come first: wait for the one with a body
+                got = await juliet.next("message", timeout=30, predicate=lambda m: m["body"])
+                assert got["body"] == "hello from Converse.js"
+                assert str(got["from"]).startswith("romeo@example.net/")
+                await juliet.send_message("romeo@example.net", "hello, Converse.js")
+                await expect(page.locator(".chat-msg__text", has_text="hello, Converse.js")).to_be_visible(
+                    timeout=30_000)
+            finally:
+                await browser.close()
+    finally:
+        await juliet.disconnect()
+        await server.stop()
