@@ -31,6 +31,12 @@ def add_arguments(p: argparse.ArgumentParser, port_type=int) -> None:
                    help="address to listen on (default 127.0.0.1: only this machine; give the laptop's "
                         "address on the school network for a class, e.g. 192.168.1.20)")
     p.add_argument("--port", type=port_type, default=5222, help="client port (default 5222)")
+    p.add_argument("--http-port", type=port_type, metavar="PORT",
+                   help="also serve a chat page for browsers (Converse.js) and XMPP over WebSocket on this "
+                        "port: students open https://HOST:PORT/")
+    p.add_argument("--converse", metavar="DIR_OR_URL",
+                   help="where the chat page takes Converse.js's files: its dist folder (served by this "
+                        "server, for a school without internet) or a URL (default: the Converse CDN)")
     p.add_argument("--accounts", default="classroom-accounts.csv", metavar="FILE",
                    help="the class list: jid,password,role (default classroom-accounts.csv)")
     p.add_argument("--handout", metavar="FILE",
@@ -68,9 +74,18 @@ async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print
                              "passwords must not cross the network in clear")
     if not Path(args.db).resolve().parent.is_dir():
         raise ClassroomError(f"the folder of --db {args.db} does not exist")
+    modules = CLASS_MODULES
+    if args.http_port is not None:
+        from ..server.modules.webchat import WebChat
+        try:
+            modules = (*modules, WebChat(args.converse, title=f"Class {domain}"))
+        except ValueError as exc:
+            raise ClassroomError(f"--converse: {exc}") from None
+    elif args.converse:
+        raise ClassroomError("--converse needs --http-port: the chat page is served on that port")
     try:
         server = Server([domain], host=args.host, port=args.port, db=args.db, register=args.register,
-                        tls=not args.no_tls, limits=limits, modules=CLASS_MODULES)
+                        tls=not args.no_tls, limits=limits, modules=modules, http_port=args.http_port)
     except (ValueError, StorageUnavailable) as exc:
         raise ClassroomError(str(exc)) from None
     every = max(1, students // 20)
@@ -89,7 +104,8 @@ async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print
         host, port = server.address
         fingerprint = certificate_fingerprint(server)
         page = write_handout(handout_path(args), setup.accounts, host=host, port=port, domain=domain,
-                             fingerprint=fingerprint)
+                             fingerprint=fingerprint, http_port=server.http_port)
+        setup.http_port = server.http_port
         _report(out, setup, host, port, fingerprint, page, args)
         if stop is None:
             return 0
@@ -107,6 +123,10 @@ def _report(out, setup, host, port, fingerprint, page, args) -> None:
         f"registration {'on' if args.register else 'off'}", flush=True)
     if fingerprint:
         out(f"  certificate SHA-256 fingerprint: {fingerprint}", flush=True)
+    if setup.http_port is not None:
+        scheme = "http" if args.no_tls else "https"
+        out(f"  browsers: {scheme}://{host}:{setup.http_port}/ (a chat page; XMPP over WebSocket at "
+            f"/xmpp-websocket)", flush=True)
     out(f"  class list ({kept} passwords, mode 0600): {setup.accounts_file}", flush=True)
     out(f"  handout to print: {page}", flush=True)
     if setup.room is not None:

@@ -31,6 +31,7 @@ class ClassSetup:
     created: int = 0          # accounts made now (the others were in the database already)
     reused_list: bool = False  # the class list on disk was this class's: its passwords were kept
     admins: list[JID] = field(default_factory=list)
+    http_port: int | None = None  # the chat page and WebSocket port, once the server listens
 
     @property
     def teacher(self) -> Account:

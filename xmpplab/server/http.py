@@ -19,6 +19,7 @@ served by the XMPP server itself.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
 #: Where the WebSocket endpoint is (the path Prosody and ejabberd use too).
@@ -44,6 +45,20 @@ def host_meta_xrd(url: str) -> str:
 def host_meta_json(url: str) -> str:
     """The JSON form of the same document (XEP-0156 section 3.2, RFC 6415 appendix A)."""
     return json.dumps({"links": [{"rel": REL_WEBSOCKET, "href": url}]}, indent=2) + "\n"
+
+
+@dataclass
+class HttpRequest:
+    """A plain HTTP request on the server's HTTP port, for the ``http-request`` event.
+
+    A module that serves ``path`` sets ``response`` to ``(status, headers, body)`` and returns True.
+    """
+
+    method: str
+    path: str
+    host: str  # the Host header: what the browser used to reach us
+    secure: bool
+    response: tuple[int, dict, bytes] | None = None
 
 
 def respond(method: str, path: str, host: str, secure: bool) -> tuple[int, dict, bytes]:

@@ -178,8 +178,11 @@ class HttpConnection(asyncio.Protocol):
     def _request(self, request: Request) -> None:
         host = request.headers.get("Host") or f"{self.server.address[0]}:{self.listener.port}"
         if request.path.partition("?")[0] != http.WEBSOCKET_PATH:
-            status, headers, body = http.respond(getattr(request, "method", "GET"), request.path, host,
-                                                 self.secure)
+            page = http.HttpRequest(getattr(request, "method", "GET"), request.path, host, self.secure)
+            if self.server.hooks.first("http-request", page):  # a module serves this path (a chat page, say)
+                status, headers, body = page.response
+            else:
+                status, headers, body = http.respond(page.method, page.path, host, self.secure)
             return self.ws.send_response(Response(status, HTTPStatus(status).phrase, _headers(headers, body), body))
         response = self.ws.accept(request)
         self.ws.send_response(response)
