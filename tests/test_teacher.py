@@ -153,3 +153,39 @@ async def test_the_dashboard_shows_the_class_and_acts_through_xmpp(school):
     finally:
         dash.close()
     assert dash.closed
+
+
+async def test_a_notebook_joins_the_class_and_its_checks_reach_the_teacher(school, monkeypatch):
+    from xmpplab.classroom import join_class
+    from xmpplab.course import check
+    server, passwords, connect = school
+    teacher = await connect(f"teacher@{DOMAIN}/dashboard")
+    monkeypatch.setenv("XMPPLAB_SERVER", f"127.0.0.1:{server.port}")
+    monkeypatch.setenv("XMPPLAB_ACCOUNT", f"student03@{DOMAIN}")
+    asked = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or passwords[f"student03@{DOMAIN}"])
+    me = await join_class()
+    again = await join_class()  # the password is asked once per kernel
+    assert asked == [f"Password for student03@{DOMAIN}: "]
+    try:
+        assert not check("06.2", "<presence to='nurse@example.com' type='unsubscribe'/>")
+        first = progress_of(await teacher.next("message", predicate=lambda m: progress_of(m) is not None))
+        assert check("06.2", "<presence to='nurse@example.com' type='unsubscribed'/>")
+        second = progress_of(await teacher.next("message", predicate=lambda m: progress_of(m) is not None))
+        assert first["student"] == second["student"] == f"student03@{DOMAIN}"
+        assert (first["exercise"], first["chapter"], first["passed"]) == ("06.2", "06", False)
+        assert second["passed"] is True and second["attempts"] == first["attempts"] + 1
+        # only the verdict travels: never the answer
+        sent = "".join(e["data"] for c in (me, again) for e in c.events if e["type"] == "data" and e["dir"] == "out")
+        assert "<progress" in sent and "nurse@example.com" not in sent
+    finally:
+        await me.disconnect()
+        await again.disconnect()
+
+
+async def test_join_class_without_a_server_says_how_in_one_sentence(monkeypatch):
+    from xmpplab.classroom import ClassroomError, join_class
+    monkeypatch.delenv("XMPPLAB_SERVER", raising=False)
+    monkeypatch.delenv("XMPPLAB_ACCOUNT", raising=False)
+    with pytest.raises(ClassroomError, match="set XMPPLAB_SERVER and XMPPLAB_ACCOUNT"):
+        await join_class()

@@ -23,12 +23,15 @@ from __future__ import annotations
 import asyncio
 import html
 import inspect
+import logging
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from ..jid import JID, InvalidJID
 from ..xml import NS_CLIENT, XMLInputError, parse_fragment, split_qname
+
+log = logging.getLogger("xmpplab.course")
 
 __all__ = ["Checker", "Exercise", "Result", "acheck", "body_of", "check", "exercise", "exercises", "hint",
            "settle"]
@@ -139,13 +142,39 @@ def _get(id: str) -> Exercise:
         raise ValueError(f"there is no exercise {id!r}; the exercises are {known}") from None
 
 
+#: Called with (exercise id, result, attempts) after every check: a class connection reports it to the
+#: teacher (xmpplab.classroom.student). Attempts count the checks of that exercise in this kernel.
+_WATCHERS: list = []
+_ATTEMPTS: dict[str, int] = {}
+
+
+def watch_checks(callback) -> None:
+    """Call ``callback(exercise_id, result, attempts)`` after each check (at most once per callback)."""
+    if callback not in _WATCHERS:
+        _WATCHERS.append(callback)
+
+
+def unwatch_checks(callback) -> None:
+    """Stop calling ``callback`` after checks."""
+    if callback in _WATCHERS:
+        _WATCHERS.remove(callback)
+
+
 def _finish(ex: Exercise, outcome) -> Result:
     if isinstance(outcome, Result):
         outcome.exercise = ex.id
-        return outcome
-    if isinstance(outcome, Checker):
-        return outcome.result(ex.id)
-    raise TypeError(f"the check of exercise {ex.id} returned {outcome!r}, not a Result")
+        result = outcome
+    elif isinstance(outcome, Checker):
+        result = outcome.result(ex.id)
+    else:
+        raise TypeError(f"the check of exercise {ex.id} returned {outcome!r}, not a Result")
+    _ATTEMPTS[ex.id] = _ATTEMPTS.get(ex.id, 0) + 1
+    for callback in list(_WATCHERS):
+        try:
+            callback(ex.id, result, _ATTEMPTS[ex.id])
+        except Exception as exc:  # a report that cannot be sent never spoils the learner's check
+            log.warning("reporting the check of %s failed: %s", ex.id, exc)
+    return result
 
 
 def check(id: str, answer=None, **context) -> Result:
