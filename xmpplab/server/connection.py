@@ -56,10 +56,6 @@ def fmt_addr(addr) -> str | None:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def xml_attr(value: str) -> str:
-    return value.replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;")
-
-
 class StreamConnection(asyncio.Protocol):
     """One TCP connection carrying a pair of XML streams."""
 
