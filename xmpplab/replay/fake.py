@@ -317,12 +317,15 @@ class FakeSession(Policy):
     # the negotiator's Policy: any domain, this fake's mechanisms and accounts
     @property
     def default_domain(self) -> str:
+        """The fake's domain (used only when a header names none)."""
         return self.fake.domain
 
     def sasl_mechanisms(self):
+        """The fake's mechanisms (:attr:`FakeServer.mechanisms`)."""
         return self.fake.mechanisms
 
     def sasl_mechanism(self, name: str, host: str):
+        """PLAIN letting anyone in, or checking the fake's accounts; SCRAM for those accounts."""
         if name == "PLAIN":
             return _AnyPlain() if self.fake.accept_any_password else Plain(self._lookup, host)
         return Scram(name, self._lookup)

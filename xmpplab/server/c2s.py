@@ -90,6 +90,7 @@ class C2SSession(StreamConnection, Policy):
 
     # StreamConnection hooks ---------------------------------------------------
     def opened(self) -> None:
+        """The connection is up: whether TLS comes first, the per-address limits, the negotiation timer."""
         self.neg.tls_available = self.server.tls_context is not None
         self.neg.tls_required = not self.loopback or self.server.require_tls
         if self.server.limits.applies_to(self.peer):
@@ -123,18 +124,22 @@ class C2SSession(StreamConnection, Policy):
             getattr(self.server.throttle, name).remove(self.limit_key)
 
     def stream_opened(self, ev: StreamOpened) -> None:
+        """A stream header (the first, or a restart): the negotiator answers it."""
         self._do(self.neg.stream_opened(ev))
 
     def element(self, el) -> None:
+        """An element at depth 1: to the router once bound, else to the negotiator."""
         if self.neg.state is State.READY:
             self.server.router.from_client(self, el)
         else:
             self._do(self.neg.element(el))
 
     def tls_established(self) -> None:
+        """STARTTLS is done; the client restarts the stream (RFC 6120 5.4.3.3)."""
         self._do(self.neg.tls_established())
 
     def lost(self) -> None:
+        """The connection is gone: stop the timer, uncount it, tell the server."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -144,6 +149,7 @@ class C2SSession(StreamConnection, Policy):
         self.server.session_closed(self)
 
     def send_error_header(self) -> None:
+        """Our stream header, before a stream error when none was sent yet."""
         self.write(self.neg.error_header())
         self.stream_id = self.neg.stream_id
 
@@ -187,15 +193,19 @@ class C2SSession(StreamConnection, Policy):
 
     @property
     def default_domain(self) -> str:
+        """The domain of headers that name none the server serves."""
         return self.server.default_domain
 
     def serves_domain(self, domain: str) -> bool:
+        """Whether ``domain`` is one of the server's hosts."""
         return domain in self.server.hosts
 
     def sasl_mechanisms(self):
+        """SCRAM-SHA-256, SCRAM-SHA-1, PLAIN (:mod:`xmpplab.sasl`)."""
         return MECHANISMS
 
     def sasl_mechanism(self, name: str, host: str):
+        """A mechanism checking against the server's stored SCRAM keys."""
         return new_mechanism(name, self._lookup, host)
 
     def stream_features(self, stage: State) -> list:
@@ -206,10 +216,12 @@ class C2SSession(StreamConnection, Policy):
                 element("sub", ns="urn:xmpp:features:pre-approval")]  # RFC 6121 3.4: pre-approval
 
     def accepts_pre_auth(self, iq) -> bool:
+        """In-band registration (XEP-0077) before authentication, when the server allows it."""
         payload = iq[0] if len(iq) else None
         return self.server.allow_registration and payload is not None and payload.tag == f"{{{NS_REGISTER}}}query"
 
     def login_wait(self) -> float:
+        """How long this address must wait after too many failed logins (``throttle.auth_failures``)."""
         return self.server.throttle.auth_failures.wait(self.limit_key) if self.limit_key is not None else 0
 
     def _lookup(self, username: str):
@@ -246,6 +258,11 @@ class C2SSession(StreamConnection, Policy):
         self.server.hooks.fire("session-bound", self)
 
     # work off the event loop ----------------------------------------------------
+    @property
+    def hashing(self) -> bool:
+        """Work for this connection runs off the event loop (password hashing); its input waits meanwhile."""
+        return bool(self._holds & HOLD_WORK) and not self.closed
+
     def offload(self, func, *args, then) -> None:
         """Run ``func(*args)`` (password hashing) in a thread, then ``then(result)`` back on the loop.
 
