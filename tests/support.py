@@ -1,13 +1,14 @@
-"""Test clients: a raw XML client built on xmpplab's own stream core, and a thin slixmpp wrapper."""
+"""Test clients: a raw XML client built on xmpplab's own stream core and negotiator, and a thin slixmpp wrapper."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import collections
 import ssl
 
 from lxml import etree
 
+from xmpplab.negotiation import ClientNegotiator, Failed, Ready, Restart, Send, Stanza, StartTLS
 from xmpplab.stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser, StreamViolation
 from xmpplab.xml import parse_fragment, serialize
 
@@ -83,38 +84,51 @@ class RawClient:
         return await self.recv()
 
     async def starttls(self, to: str = "example.com"):
+        """Send <starttls/>, expect <proceed/>, do the handshake (the stream is not reopened)."""
         await self.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
         proceed = await self.recv()
         assert etree.QName(proceed).localname == "proceed", proceed
+        await self._tls_handshake(to)
+
+    async def _tls_handshake(self, to: str) -> None:
         self._task.cancel()
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # let the reading task end before the transport changes under it
         await self.writer.start_tls(insecure_context(), server_hostname=to)
         self.parser.reset()
         self.events = asyncio.Queue()
         self._task = asyncio.get_running_loop().create_task(self._read())
 
     async def login(self, jid: str, password: str = "secret", resource: str | None = "test", tls: bool = False):
-        """Open the stream, authenticate with PLAIN (loopback), restart, bind. Returns the bound JID."""
+        """Open the stream, (STARTTLS,) authenticate with PLAIN, restart, bind: xmpplab's ClientNegotiator
+        does the steps. Returns the bound JID."""
         local, _, domain = jid.partition("@")
         domain, _, res = domain.partition("/")
-        resource = res or resource
-        await self.open_stream(domain)
-        if tls:
-            await self.starttls(domain)
-            await self.open_stream(domain)
-        token = base64.b64encode(f"\0{local}\0{password}".encode()).decode()
-        await self.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{token}</auth>")
-        reply = await self.recv()
-        if etree.QName(reply).localname != "success":
-            raise AssertionError(f"login failed: {serialize(reply)}")
-        self.parser.reset()
-        await self.open_stream(domain)
-        res_xml = f"<resource>{resource}</resource>" if resource else ""
-        await self.send(f"<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>{res_xml}</bind></iq>")
-        result = await self.recv()
-        self.jid = result.findtext(".//{urn:ietf:params:xml:ns:xmpp-bind}jid")
-        assert self.jid, serialize(result)
-        return self.jid
+        neg = ClientNegotiator(domain, user=local, password=password, mechanisms=("PLAIN",), resource=res or resource,
+                               tls="required" if tls else "none")
+        actions, aside = collections.deque(neg.start()), []
+        while True:
+            while actions:
+                action = actions.popleft()
+                if isinstance(action, Send):
+                    await self.send(action.data)
+                elif isinstance(action, Restart):
+                    self.parser.reset()
+                elif isinstance(action, StartTLS):
+                    await self._tls_handshake(domain)
+                    actions.extend(neg.tls_established())
+                elif isinstance(action, Stanza):
+                    aside.append(action.element)  # not part of the negotiation: left for recv()
+                elif isinstance(action, Failed):
+                    raise AssertionError(f"login failed: {action.reason}")
+                elif isinstance(action, Ready):
+                    for el in aside:
+                        self.events.put_nowait(el)
+                    self.jid = action.jid
+                    return self.jid
+            got = await self.recv()
+            if isinstance(got, str):
+                raise AssertionError(f"login failed: {got}")
+            actions.extend(neg.element(got))
 
     async def request(self, xml: str, timeout: float = 5.0):
         """Send an iq and return the answer with the same id (other stanzas are kept for recv)."""

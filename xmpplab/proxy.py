@@ -16,7 +16,7 @@ man-in-the-middle on purpose, in the open: when the client sends
 server's ``<proceed/>``, does the TLS handshake with the server as a client,
 then forwards ``<proceed/>`` and does the TLS handshake with the client as a
 server, **with its own self-signed certificate** for the domain the client
-asked for (:func:`xmpplab.server.tls.server_context`; its SHA-256
+asked for (:func:`xmpplab.certs.server_context`; its SHA-256
 fingerprint is logged). The client must accept that certificate, as it
 would for the lab's own server: that is the price of seeing the stream. From
 then on the proxy holds the plaintext of both legs and records it.
@@ -185,7 +185,7 @@ class RecordingProxy:
 
 
 def _make_server_context(domain: str, cert: str | None, key: str | None) -> tuple[ssl.SSLContext, str]:
-    from .server.tls import certificate_file, server_context
+    from .certs import certificate_file, server_context
 
     ctx = server_context([domain], cert, key)
     pem = Path(cert) if cert else certificate_file([domain])

@@ -11,11 +11,13 @@ library's idea of it::
     answer = await c.request("<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>")
     await c.close()
 
-Login is RFC 6120 in order: open the stream (section 4.2), STARTTLS when the
-server offers it and ``tls`` wants it (section 5), SASL with the first of
-``mechanisms`` the server offers (section 6: SCRAM-SHA-256 and SCRAM-SHA-1 by
-``scramp``, RFC 5802 and RFC 7677; PLAIN, RFC 4616), the stream restart, and
-resource binding (section 7). After binding, every element the server sends
+Login is RFC 6120 in order, as the sans-IO
+:class:`~xmpplab.negotiation.ClientNegotiator` walks it (this class only
+carries its bytes and does the TLS handshake): open the stream (section 4.2),
+STARTTLS when the server offers it and ``tls`` wants it (section 5), SASL with
+the first of ``mechanisms`` the server offers (section 6: SCRAM-SHA-256 and
+SCRAM-SHA-1 by ``scramp``, RFC 5802 and RFC 7677; PLAIN, RFC 4616), the stream
+restart, and resource binding (section 7). After binding, every element the server sends
 waits in an inbox, in order: :meth:`RawClient.recv` takes the next one and
 :meth:`RawClient.request` takes the answer to an iq by its id, leaving the
 others where they are.
@@ -34,7 +36,6 @@ Errors are one sentence each: :class:`LoginError` ("SASL failed: not-authorized"
 from __future__ import annotations
 
 import asyncio
-import base64
 import codecs
 import collections
 import itertools
@@ -43,20 +44,16 @@ import time
 from collections.abc import Callable
 from typing import Self
 
-from scramp import ScramClient, ScramException
-
-from .escape import escape_text as _escape
 from .jid import JID, InvalidJID
+from .negotiation import (MECHANISMS, Authenticated, ClientNegotiator, Failed, Ready, Restart, Send, StartTLS,
+                          error_condition, stream_error_text)
+from .negotiation.client import TLS_MODES
 from .sockaddr import format_address as _fmt_addr
 from .stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser, StreamViolation
-from .xml import (NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION, NS_STANZAS, NS_STREAM, NS_STREAMS, NS_TLS, parse_fragment,
-                  qname, serialize, split_qname)
+from .xml import NS_CLIENT, parse_fragment, qname, serialize, split_qname
 
-__all__ = ["MECHANISMS", "LoginError", "RawClient", "RawClientError", "RecvTimeout", "StreamEnded"]
-
-#: The SASL mechanisms this client speaks, strongest first.
-MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN")
-TLS_MODES = ("starttls", "required", "none")
+__all__ = ["MECHANISMS", "LoginError", "RawClient", "RawClientError", "RecvTimeout", "StreamEnded",
+           "error_condition", "stream_error_text"]
 
 _conn_numbers = itertools.count(1)
 
@@ -81,51 +78,6 @@ class RecvTimeout(RawClientError, TimeoutError):
     """Nothing that was awaited arrived in time."""
 
 
-def stream_error_text(el) -> str:
-    """``host-unknown: this server does not serve example.org`` for a ``<stream:error>`` element."""
-    condition, text = "undefined-condition", None
-    for child in el:
-        if not isinstance(child.tag, str):
-            continue
-        ns, name = split_qname(child.tag)
-        if ns == NS_STREAMS and name == "text":
-            text = (child.text or "").strip() or None
-        elif ns == NS_STREAMS:
-            condition = name
-    return condition + (f": {text}" if text else "")
-
-
-def error_condition(el, ns: str = NS_STANZAS) -> str:
-    """The defined condition inside an ``<error/>`` or SASL ``<failure/>``, with its text if any."""
-    container = el.find(qname(NS_CLIENT, "error")) if ns == NS_STANZAS else el
-    if container is None:
-        return "no <error/> element"
-    condition, text = None, None
-    for child in container:
-        if not isinstance(child.tag, str):
-            continue
-        child_ns, name = split_qname(child.tag)
-        if child_ns == ns and name == "text":
-            text = (child.text or "").strip() or None
-        elif child_ns == ns and condition is None:
-            condition = name
-    return (condition or "undefined-condition") + (f" ({text})" if text else "")
-
-
-def _b64(data: bytes | str) -> str:
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return base64.b64encode(data).decode("ascii") if data else "="
-
-
-def _unb64(el) -> str:
-    text = (el.text or "").strip()
-    if text in ("", "="):
-        return ""
-    try:
-        return base64.b64decode(text, validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        raise LoginError(f"SASL failed: the server sent data that is not base64 UTF-8: {text[:40]!r}") from None
 
 
 def _name(el) -> str:
@@ -343,47 +295,40 @@ class RawClient:
             raise LoginError(f"{jid!r} has no user part: log in as user@domain")
         resource = resource or j.resource
         domain = self.domain or j.domain
+        neg = ClientNegotiator(domain, user=j.local, password=password, mechanisms=mechanisms, resource=resource,
+                               tls=self.tls, sender=str(j.bare))
+        actions = collections.deque(neg.start())
         try:
-            features = await self._open_stream(domain, timeout)
-            starttls = features.find(qname(NS_TLS, "starttls"))
-            if starttls is not None and self.tls != "none":
-                await self._starttls(domain, timeout)
-                features = await self._open_stream(domain, timeout, sender=str(j.bare))
-            elif self.tls == "required":
-                raise LoginError(f"{domain} does not offer STARTTLS and tls='required'")
-            elif starttls is not None and starttls.find(qname(NS_TLS, "required")) is not None:
-                raise LoginError(f"{domain} requires STARTTLS and tls='none'")
-            await self._authenticate(features, j, password, mechanisms, timeout)
-            features = await self._open_stream(domain, timeout, sender=str(j.bare) if self.tls_version else None)
-            bound = await self._bind(features, resource, timeout)
+            while True:
+                while actions:
+                    action = actions.popleft()
+                    kind = type(action)
+                    if kind is Send:
+                        await self.send(action.data)
+                    elif kind is Restart:
+                        self._parser.reset()
+                    elif kind is StartTLS:
+                        await self._starttls(domain, timeout)
+                        actions.extend(neg.tls_established())
+                    elif kind is Authenticated:
+                        self.mechanism = action.mechanism
+                        self._record("auth", mechanism=action.mechanism, user=str(j.bare))
+                    elif kind is Failed:
+                        raise LoginError(action.reason)
+                    elif kind is Ready:
+                        self.jid = action.jid
+                        self._record("bound", jid=action.jid)
+                        return action.jid
+                el = await self._take(neg.expects, timeout, neg.waiting)
+                actions.extend(neg.element(el))
+                self.features = neg.features
         except StreamEnded as exc:
             raise LoginError(f"the stream ended during login: {exc.reason}") from None
         except RecvTimeout as exc:
             raise LoginError(f"login timed out: {exc}") from None
-        self.jid = bound
-        self._record("bound", jid=bound)
-        return bound
-
-    async def _open_stream(self, domain: str, timeout: float, sender: str | None = None):
-        """Send a stream header (RFC 6120 4.2) and return the server's features."""
-        self._parser.reset()
-        attrs = f" from='{sender}'" if sender else ""
-        await self.send(f"<?xml version='1.0'?><stream:stream xmlns='{NS_CLIENT}' xmlns:stream='{NS_STREAM}' "
-                        f"to='{domain}'{attrs} version='1.0' xml:lang='en'>")
-        el = await self._take(lambda el: True, timeout, "stream features")
-        if _is(el, NS_STREAM, "error"):
-            raise LoginError(f"the server refused the stream: {stream_error_text(el)}")
-        if not _is(el, NS_STREAM, "features"):
-            raise LoginError(f"expected <stream:features/>, got <{_name(el)}/>")
-        self.features = el
-        return el
 
     async def _starttls(self, domain: str, timeout: float) -> None:
-        """RFC 6120 section 5.4: <starttls/>, <proceed/>, the TLS handshake, a new stream."""
-        await self.send(f"<starttls xmlns='{NS_TLS}'/>")
-        answer = await self._take(lambda el: True, timeout, "an answer to <starttls/>")
-        if not _is(answer, NS_TLS, "proceed"):
-            raise LoginError(f"STARTTLS failed: the server answered <{_name(answer)}/>")
+        """RFC 6120 section 5.4.3: the TLS handshake, after <proceed/>."""
         ctx = ssl.create_default_context()
         if not self.verify_tls:
             ctx.check_hostname = False
@@ -397,80 +342,6 @@ class RawClient:
         self.tls_version = ssl_object.version() if ssl_object else "TLS"
         cipher = ssl_object.cipher() if ssl_object else None
         self._record("tls", version=self.tls_version, cipher=cipher[0] if cipher else None)
-
-    async def _authenticate(self, features, j: JID, password: str, mechanisms, timeout: float) -> None:
-        """RFC 6120 section 6: pick a mechanism, run it, expect <success/>."""
-        mech_el = features.find(qname(NS_SASL, "mechanisms"))
-        offered = [(m.text or "").strip() for m in mech_el] if mech_el is not None else []
-        wanted = [m.upper() for m in mechanisms]
-        chosen = next((m for m in wanted if m in offered), None)
-        if chosen is None:
-            raise LoginError(f"SASL failed: the server offers {', '.join(offered) or 'no mechanism'}, "
-                             f"none of {', '.join(wanted)}")
-        if chosen == "PLAIN":
-            token = _b64("\0" + j.local + "\0" + password)  # RFC 4616: no authzid, authcid, password
-            await self.send(f"<auth xmlns='{NS_SASL}' mechanism='PLAIN'>{token}</auth>")
-            answer = await self._sasl_answer(timeout)
-            if not _is(answer, NS_SASL, "success"):
-                raise LoginError(f"SASL failed: the server answered <{_name(answer)}/> to PLAIN")
-        else:
-            await self._scram(chosen, j.local, password, timeout)
-        self.mechanism = chosen
-        self._record("auth", mechanism=chosen, user=str(j.bare))
-
-    async def _sasl_answer(self, timeout: float):
-        answer = await self._take(lambda el: True, timeout, "an answer to SASL")
-        if _is(answer, NS_SASL, "failure"):
-            raise LoginError(f"SASL failed: {error_condition(answer, NS_SASL)}")
-        if _is(answer, NS_STREAM, "error"):
-            raise LoginError(f"the server closed the stream during SASL: {stream_error_text(answer)}")
-        return answer
-
-    async def _scram(self, mechanism: str, username: str, password: str, timeout: float) -> None:
-        """RFC 5802: client-first, server-first, client-final, server-final (in <success/>, RFC 6120 6.3.10)."""
-        scram = ScramClient([mechanism], username, password)
-        await self.send(f"<auth xmlns='{NS_SASL}' mechanism='{mechanism}'>{_b64(scram.get_client_first())}</auth>")
-        challenge = await self._sasl_answer(timeout)
-        if not _is(challenge, NS_SASL, "challenge"):
-            raise LoginError(f"SASL failed: expected a SCRAM challenge, got <{_name(challenge)}/>")
-        try:
-            scram.set_server_first(_unb64(challenge))
-            client_final = scram.get_client_final()
-        except ScramException as exc:
-            raise LoginError(f"SASL failed: the server's SCRAM challenge is not valid ({exc})") from None
-        await self.send(f"<response xmlns='{NS_SASL}'>{_b64(client_final)}</response>")
-        answer = await self._sasl_answer(timeout)
-        if _is(answer, NS_SASL, "challenge"):  # server-final as a challenge (older servers): answer empty
-            server_final = _unb64(answer)
-            await self.send(f"<response xmlns='{NS_SASL}'/>")
-            answer = await self._sasl_answer(timeout)
-        else:
-            server_final = _unb64(answer)
-        if not _is(answer, NS_SASL, "success"):
-            raise LoginError(f"SASL failed: expected <success/>, got <{_name(answer)}/>")
-        try:
-            scram.set_server_final(server_final)
-        except ScramException as exc:
-            raise LoginError(f"SASL failed: the server's SCRAM signature does not check out ({exc})") from None
-
-    async def _bind(self, features, resource: str | None, timeout: float) -> str:
-        """RFC 6120 section 7, then the legacy session (RFC 3921) only when it is not optional."""
-        if features.find(qname(NS_BIND, "bind")) is None:
-            raise LoginError("the server offers no resource binding after authentication")
-        res = f"<resource>{_escape(resource)}</resource>" if resource else ""
-        answer = await self.request(f"<iq type='set' id='bind-1'><bind xmlns='{NS_BIND}'>{res}</bind></iq>", timeout)
-        if answer.get("type") != "result":
-            raise LoginError(f"resource binding failed: {error_condition(answer)}")
-        bound = answer.findtext(f"{qname(NS_BIND, 'bind')}/{qname(NS_BIND, 'jid')}")
-        if not bound:
-            raise LoginError("resource binding failed: the result has no <jid/>")
-        session = features.find(qname(NS_SESSION, "session"))
-        if session is not None and session.find(qname(NS_SESSION, "optional")) is None:
-            answer = await self.request(f"<iq type='set' id='session-1'><session xmlns='{NS_SESSION}'/></iq>",
-                                        timeout)
-            if answer.get("type") != "result":
-                raise LoginError(f"session establishment failed: {error_condition(answer)}")
-        return bound.strip()
 
     # --- closing -------------------------------------------------------------------------
     async def close(self, timeout: float = 2.0) -> None:

@@ -41,6 +41,11 @@ from .ns import (  # noqa: F401
 STANZA_KINDS = ("message", "presence", "iq")
 
 
+def xml_attr(value: str) -> str:
+    """Escape text for an attribute in single quotes (or for character data)."""
+    return value.replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;")
+
+
 def qname(ns: str, name: str) -> str:
     """Clark notation ``{ns}name`` as lxml uses it."""
     return f"{{{ns}}}{name}"

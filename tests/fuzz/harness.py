@@ -308,7 +308,7 @@ async def _idle(limit: float = 2.0, session=None) -> None:
         await asyncio.sleep(0)
     while True:
         others = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
-        hashing = session is not None and getattr(session, "_held", None) is not None and not session.closed
+        hashing = session is not None and session.hashing
         if not others and not hashing:
             break
         if time.monotonic() > deadline:

@@ -1,12 +1,13 @@
-"""The stream negotiation state machine, drawn from the table the server runs on.
+"""The stream negotiation state machine, drawn from the table the negotiators run on.
 
-:data:`xmpplab.server.c2s.TRANSITIONS` is the negotiation as data
-(``(from, trigger, to)``, RFC 6120 sections 4 to 7); this draws it, with one
-state highlighted::
+:data:`xmpplab.negotiation.TRANSITIONS` is the negotiation as data (rows
+that unpack as ``(from, trigger, to)``, RFC 6120 sections 4 to 7), the one
+table the server, the fake server and the raw client move along; this draws
+it, with one state highlighted::
 
     state_machine()                          # the table alone
     state_machine("sasl")                    # a state by name (or a State)
-    state_machine(session)                   # a live C2SSession: its .state now
+    state_machine(session)                   # anything with a .state (a C2SSession): that state, read once
     state_machine(t["c2s-1"])                # a recorded connection: the last state it reached,
                                              # and the transitions it took, in order
     state_machine(client)                    # a Client: its recorded connection
@@ -34,7 +35,7 @@ CURRENT_FILL = "#ffd54f"
 
 
 def _table():
-    from ..server.c2s import TRANSITIONS, State
+    from ..negotiation.table import TRANSITIONS, State
     return State, TRANSITIONS
 
 

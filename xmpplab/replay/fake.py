@@ -8,11 +8,12 @@
         await juliet.roster()          # the roster of the recording
     fake.sessions[0].log               # what the client sent and what was played to it
 
-Negotiation is live, as a client expects it (RFC 6120 sections 4 to 7): the
-stream header, STARTTLS with the fake's own self-signed certificate (the
-client must accept it), SASL (PLAIN accepting any password by default;
-SCRAM-SHA-256 and SCRAM-SHA-1 too for the ``accounts`` given, by
-:mod:`xmpplab.server.auth`), and binding the resource the client asks for
+Negotiation is live, as a client expects it (RFC 6120 sections 4 to 7), by
+the same :class:`~xmpplab.negotiation.ServerNegotiator` the lab server runs:
+the stream header, STARTTLS with the fake's own self-signed certificate (the
+client must accept it; :mod:`xmpplab.certs`), SASL (PLAIN accepting any
+password by default; SCRAM-SHA-256 and SCRAM-SHA-1 too for the ``accounts``
+given, by :mod:`xmpplab.sasl`), and binding the resource the client asks for
 (else the recorded one). The fake serves whatever domain the client names.
 
 Then the recording plays (:mod:`.exchanges`): what the server sent
@@ -28,8 +29,6 @@ session's log and get nothing.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import codecs
 import collections
 import itertools
@@ -38,11 +37,13 @@ import secrets
 import ssl
 import time
 
+from ..negotiation import (Authenticated, Bind, Close, Hash, Policy, Restart, SASLFailed, Send, ServerNegotiator,
+                           StartTLS, State)
+from ..sasl import Plain, SASLFailure, Scram, make_credentials
+from ..stream import StanzaReceived, StreamClosed, StreamParser, StreamViolation
+from ..xml import NS_CLIENT, NS_SESSION, NS_STANZAS, element, serialize, split_qname, sub
 from ..escape import escape_attr as _esc
-from ..server.auth import Plain, SASLFailure, Scram, make_credentials
 from ..sockaddr import format_address as _fmt
-from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser, StreamViolation
-from ..xml import NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION, NS_STANZAS, NS_STREAM, NS_TLS, serialize, split_qname
 from .exchanges import (IdMap, JidMap, describe_item, load_source, pick_connection, recorded_jid, session_items,
                         shape, split_exchanges)
 
@@ -102,7 +103,7 @@ class FakeServer:
         if self._listener is not None:
             return self
         if self.tls:
-            from ..server.tls import server_context
+            from ..certs import server_context
             self._tls_context = await asyncio.get_running_loop().run_in_executor(
                 None, server_context, [self.domain], self.cert, None)
         try:
@@ -170,7 +171,7 @@ class _AnyPlain:
             raise SASLFailure("malformed-request", "PLAIN credentials are not UTF-8") from None
 
 
-class FakeSession:
+class FakeSession(Policy):
     """One client of a :class:`FakeServer`: its live negotiation, then the recording played to it.
 
     ``log`` says, in order, what the client sent and what was played; ``unmatched`` holds
@@ -192,6 +193,7 @@ class FakeSession:
         self._events: collections.deque = collections.deque()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._creds: dict = {}
+        self._neg: ServerNegotiator | None = None  # made when the client connects (_negotiate)
         peer, local = writer.get_extra_info("peername"), writer.get_extra_info("sockname")
         self._record("open", peer=_fmt(peer), local=_fmt(local), kind="c2s", role="receiving",
                      replaying=fake.connection.id)
@@ -259,44 +261,52 @@ class FakeSession:
             self.abort()
             self._record("close", clean=self.ended == "the client closed its stream")
 
-    # --- negotiation (RFC 6120 sections 4 to 7) ----------------------------------------------------
+    # --- negotiation (RFC 6120 sections 4 to 7), by the shared negotiator ----------------------------------
     async def _negotiate(self) -> None:
-        secure = authenticated = False
-        while True:
+        self._neg = ServerNegotiator(self, tls_available=self.fake.tls)
+        while self._neg.state is not State.READY:
             event = await self._event()
-            if not isinstance(event, StreamOpened):
-                self._stream_error("not-well-formed" if isinstance(event, StreamViolation) else "invalid-xml",
-                                   "expected a stream header")
-            to = (event.attrs.get("to") or "").strip()
-            if to and "@" not in to and "/" not in to:
-                self.domain = to
-            self._write(f"<?xml version='1.0'?><stream:stream xmlns='{NS_CLIENT}' xmlns:stream='{NS_STREAM}' "
-                        f"from='{_esc(self.domain)}' id='{secrets.token_hex(8)}' version='1.0' xml:lang='en'>")
-            if authenticated:
-                self._write(f"<stream:features><bind xmlns='{NS_BIND}'/><session xmlns='{NS_SESSION}'>"
-                            "<optional/></session></stream:features>")
-                await self._bind()
-                return
-            offer = f"<starttls xmlns='{NS_TLS}'/>" if self.fake.tls and not secure else ""
-            mechs = "".join(f"<mechanism>{m}</mechanism>" for m in self.fake.mechanisms)
-            self._write(f"<stream:features>{offer}<mechanisms xmlns='{NS_SASL}'>{mechs}</mechanisms>"
-                        "</stream:features>")
-            while True:
-                el = await self._element()
-                ns, name = split_qname(el.tag)
-                if ns == NS_TLS and name == "starttls" and offer:
-                    await self._starttls()
-                    secure = True
-                    break
-                if ns == NS_SASL and name == "auth":
-                    if await self._sasl(el):
-                        authenticated = True
-                        break
-                    continue
-                self._stream_error("not-authorized", f"<{name}/> before authentication")
+            if isinstance(event, StreamClosed):
+                self._write("</stream:stream>")
+                raise _Closed("the client closed its stream")
+            await self._perform(self._neg.receive(event))
+
+    async def _perform(self, actions: list) -> None:
+        """Do what the negotiator asks, in order."""
+        for action in actions:
+            kind = type(action)
+            if kind is Send:
+                self._write(action.data)
+            elif kind is Close:
+                if self._neg.stream_id is None:
+                    self._write(self._neg.error_header())
+                if action.condition is None:
+                    self._write("</stream:stream>")
+                    raise _Closed("the fake server closed the stream")
+                self._stream_error(action.condition, action.text)
+            elif kind is StartTLS:
+                await self._starttls()
+                await self._perform(self._neg.tls_established())
+            elif kind is Restart:
+                self._parser.reset()
+            elif kind is Hash:
+                result = await asyncio.get_running_loop().run_in_executor(None, action.func, *action.args)
+                await self._perform(self._neg.hashed(result))
+            elif kind is SASLFailed:
+                self._note(f"SASL failed: {action.condition}")
+            elif kind is Authenticated:
+                self.username, self.domain = action.username, self._neg.host
+                self._record("auth", mechanism=action.mechanism, user=f"{action.username}@{self.domain}")
+                self._note(f"SASL {action.mechanism}: {action.username}@{self.domain} logged in")
+            elif kind is Bind:
+                recorded = self.fake.recorded_jid or ""
+                resource = action.resource or recorded.partition("/")[2] or f"fake-{secrets.token_hex(4)}"
+                self.jid = f"{self.username}@{self.domain}/{resource}"
+                await self._perform(self._neg.bound(action.iq, self.jid))
+                self._record("bound", jid=self.jid)
+                self._note(f"bound {self.jid}")
 
     async def _starttls(self) -> None:
-        self._write(f"<proceed xmlns='{NS_TLS}'/>")
         await self.writer.drain()
         await self.writer.start_tls(self.fake._tls_context, ssl_handshake_timeout=10)
         self._parser.reset()
@@ -306,9 +316,28 @@ class FakeSession:
                      cipher=(ssl_object.cipher() or [None])[0] if ssl_object else None)
         self._note("STARTTLS: TLS with the fake server's own certificate")
 
-    def _mechanism(self, name: str):
+    # the negotiator's Policy: any domain, this fake's mechanisms and accounts
+    @property
+    def default_domain(self) -> str:
+        """The fake's domain (used only when a header names none)."""
+        return self.fake.domain
+
+    def stream_features(self, stage: str) -> list:
+        """After authentication, RFC 3921's session, optional (as the server's session module offers it)."""
+        if stage != "after-auth":
+            return []
+        session = element("session", ns=NS_SESSION)
+        sub(session, "optional", ns=NS_SESSION)
+        return [session]
+
+    def sasl_mechanisms(self):
+        """The fake's mechanisms (:attr:`FakeServer.mechanisms`)."""
+        return self.fake.mechanisms
+
+    def sasl_mechanism(self, name: str, host: str):
+        """PLAIN letting anyone in, or checking the fake's accounts; SCRAM for those accounts."""
         if name == "PLAIN":
-            return _AnyPlain() if self.fake.accept_any_password else Plain(self._lookup, self.domain)
+            return _AnyPlain() if self.fake.accept_any_password else Plain(self._lookup, host)
         return Scram(name, self._lookup)
 
     def _lookup(self, username: str):
@@ -318,61 +347,6 @@ class FakeSession:
         if username not in self._creds:
             self._creds[username] = make_credentials(password)
         return self._creds[username]
-
-    async def _sasl(self, el) -> bool:
-        name = el.get("mechanism", "")
-        if name not in self.fake.mechanisms:
-            self._sasl_failure("invalid-mechanism")
-            return False
-        mechanism = self._mechanism(name)
-        while True:
-            text = (el.text or "").strip()
-            if not text and name != "PLAIN" and split_qname(el.tag)[1] == "auth":
-                self._write(f"<challenge xmlns='{NS_SASL}'/>")  # RFC 6120 6.4.2: ask for the initial response
-                el = await self._element()
-                continue
-            if split_qname(el.tag)[1] == "abort":
-                self._sasl_failure("aborted")
-                return False
-            try:
-                data = b"" if text == "=" else base64.b64decode(text, validate=True)
-                challenge, done, username = mechanism.step(data)
-            except (binascii.Error, ValueError):
-                self._sasl_failure("incorrect-encoding")
-                return False
-            except SASLFailure as exc:
-                self._sasl_failure(exc.condition)
-                return False
-            payload = base64.b64encode(challenge).decode() if challenge else ""
-            if done:
-                self.username = username
-                self._write(f"<success xmlns='{NS_SASL}'>{payload}</success>")
-                self._parser.reset()
-                self._record("auth", mechanism=name, user=f"{username}@{self.domain}")
-                self._note(f"SASL {name}: {username}@{self.domain} logged in")
-                return True
-            self._write(f"<challenge xmlns='{NS_SASL}'>{payload or '='}</challenge>")
-            el = await self._element()
-
-    def _sasl_failure(self, condition: str) -> None:
-        self._write(f"<failure xmlns='{NS_SASL}'><{condition}/></failure>")
-        self._note(f"SASL failed: {condition}")
-
-    async def _bind(self) -> None:
-        while True:
-            el = await self._element()
-            bind = el.find(f"{{{NS_BIND}}}bind")
-            if split_qname(el.tag)[1] != "iq" or el.get("type") != "set" or bind is None:
-                self._stream_error("not-authorized", "bind a resource first")
-            wanted = (bind.findtext(f"{{{NS_BIND}}}resource") or "").strip()
-            recorded = self.fake.recorded_jid or ""
-            resource = wanted or recorded.partition("/")[2] or f"fake-{secrets.token_hex(4)}"
-            self.jid = f"{self.username}@{self.domain}/{resource}"
-            self._write(f"<iq type='result' id='{_esc(el.get('id') or '')}'><bind xmlns='{NS_BIND}'>"
-                        f"<jid>{_esc(self.jid)}</jid></bind></iq>")
-            self._record("bound", jid=self.jid)
-            self._note(f"bound {self.jid}")
-            return
 
     # --- the recording ---------------------------------------------------------------------------
     async def _play(self) -> None:

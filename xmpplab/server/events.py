@@ -169,9 +169,9 @@ class StanzaEvent:
 
 
 # contributions -------------------------------------------------------------------
-#: The stages of a client stream's negotiation at which modules offer stream features (RFC 6120 4.3.2).
-BEFORE_TLS, BEFORE_AUTH, AFTER_AUTH = "before-tls", "before-auth", "after-auth"
-STAGES = (BEFORE_TLS, BEFORE_AUTH, AFTER_AUTH)
+#: The stages of a client stream's negotiation at which modules offer stream features (RFC 6120 4.3.2),
+#: as the negotiator (xmpplab.negotiation) asks for them.
+from ..negotiation.server import AFTER_AUTH, BEFORE_AUTH, BEFORE_TLS, STAGES  # noqa: E402, F401 (re-exported)
 
 
 def stream_features(hooks: Hooks, stage: str, session) -> list:

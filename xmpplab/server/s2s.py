@@ -46,10 +46,11 @@ from lxml import etree
 
 from ..errors import error_reply
 from ..jid import JID, InvalidJID
+from ..negotiation import stream_header
 from ..xml import (NS_CLIENT, NS_DIALBACK, NS_DIALBACK_FEATURE, NS_SASL, NS_SERVER, NS_STREAM, NS_TLS,
-                   STANZA_KINDS, element, serialize, split_qname, sub, to_namespace)
+                   STANZA_KINDS, element, serialize, split_qname, sub, to_namespace, xml_attr)
+from .connection import StreamConnection
 from .addresses import address_key
-from .connection import StreamConnection, xml_attr
 
 log = logging.getLogger("xmpplab.server")
 
@@ -63,10 +64,8 @@ def dialback_key(secret: bytes, receiving: str, originating: str, stream_id: str
     return hmac.new(key, f"{receiving} {originating} {stream_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def _header(from_: str, to: str, stream_id: str | None = None) -> str:
-    sid = f" id='{stream_id}'" if stream_id else ""
-    return (f"<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='{NS_STREAM}' "
-            f"xmlns:db='{NS_DIALBACK}' from='{xml_attr(from_)}' to='{xml_attr(to)}'{sid} version='1.0'>")
+def _header(from_: str, to: str | None, stream_id: str | None = None) -> str:
+    return stream_header(NS_SERVER, from_=from_, stream_id=stream_id, to=to, xmlns_db=NS_DIALBACK, lang=None)
 
 
 def _domain(value: str | None) -> str | None:
@@ -95,7 +94,7 @@ class S2SIncoming(StreamConnection):
 
     def send_error_header(self) -> None:
         self.stream_id = secrets.token_hex(8)
-        self.write(_header(self.local or self.server.default_domain, "", self.stream_id).replace(" to=''", ""))
+        self.write(_header(self.local or self.server.default_domain, None, self.stream_id))
 
     def opened(self) -> None:
         """Count the connection against its address, as a client's (``Limits.connections_per_address``)."""

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..errors import StanzaError
+from ..sasl import Credentials
 
 log = logging.getLogger("xmpplab.server")
 
@@ -71,15 +72,6 @@ CREATE TABLE IF NOT EXISTS muc_affiliations ( -- owners, admins, members and out
 
 #: A write that shows whether the database can be written (when it was last checked).
 CHECK = "INSERT OR REPLACE INTO meta VALUES ('checked', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
-
-
-@dataclass
-class Credentials:
-    """SCRAM keys for one account (RFC 5802 section 3), per hash."""
-
-    iterations: int
-    sha1: tuple[bytes, bytes, bytes]  # salt, stored key, server key
-    sha256: tuple[bytes, bytes, bytes]
 
 
 @dataclass

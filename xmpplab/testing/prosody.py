@@ -47,7 +47,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -363,33 +362,37 @@ async def register_in_band(host: str, port: int, domain: str, user: str,
     Raises :class:`RegistrationError` (with ``condition``, e.g.
     ``"conflict"`` when the user exists) if the server refuses.
     """
-    reader, writer = await asyncio.open_connection(host, port)
-    parser = ET.XMLPullParser(events=("start", "end"))
-    depth = 0
+    from ..negotiation import ClientNegotiator, Failed, Ready, Send
+    from ..stream import StanzaReceived, StreamOpened, StreamParser
+    from ..xml import serialize
 
-    async def next_top_level() -> ET.Element:
+    reader, writer = await asyncio.open_connection(host, port)
+    parser = StreamParser(max_stanza_bytes=16 * 1024 * 1024)
+    negotiator = ClientNegotiator(domain, tls="none")  # no credentials: it stops at the first features
+    arrived: list = []
+
+    async def next_top_level():
         """Read until the next complete child element of <stream:stream>."""
-        nonlocal depth
-        while True:
-            for event, element in parser.read_events():
-                if event == "start":
-                    depth += 1
-                else:
-                    depth -= 1
-                    if depth == 1:
-                        return element
+        while not arrived:
             data = await reader.read(65536)
             if not data:
                 raise RegistrationError(f"{host}:{port} closed the stream")
-            parser.feed(data)
+            for event in parser.feed(data):
+                if isinstance(event, StanzaReceived):
+                    arrived.append(event.element)
+                elif not isinstance(event, StreamOpened):  # the stream closed, or broke the XML rules
+                    raise RegistrationError(f"{host}:{port} ended the stream: {event}")
+        return arrived.pop(0)
 
     try:
-        writer.write(
-            f"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-            f"xmlns:stream='{STREAM_NS}' to='{_xml_escape(domain)}' version='1.0'>".encode())
-        element = await next_top_level()
-        if element.tag == f"{{{STREAM_NS}}}error":
-            raise RegistrationError(f"stream error: {ET.tostring(element, 'unicode')}")
+        actions = negotiator.start()  # the stream header, then (on the features) Ready
+        while not any(isinstance(action, Ready) for action in actions):
+            for action in actions:
+                if isinstance(action, Send):
+                    writer.write(action.data.encode())
+                elif isinstance(action, Failed):
+                    raise RegistrationError(action.reason)
+            actions = negotiator.element(await next_top_level())
         writer.write(
             "<iq type='set' id='reg1'><query xmlns='jabber:iq:register'>"
             f"<username>{_xml_escape(user)}</username>"
@@ -400,7 +403,7 @@ async def register_in_band(host: str, port: int, domain: str, user: str,
             if element.tag.endswith("}iq") and element.get("id") == "reg1":
                 break
             if element.tag == f"{{{STREAM_NS}}}error":
-                raise RegistrationError(f"stream error: {ET.tostring(element, 'unicode')}")
+                raise RegistrationError(f"stream error: {serialize(element, None)}")
         if element.get("type") != "result":
             condition = None
             error = element.find("{jabber:client}error")
