@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import ssl
 
 from lxml import etree
@@ -73,7 +74,7 @@ class RawClient:
     async def expect_nothing(self, timeout: float = 0.3) -> None:
         try:
             got = await asyncio.wait_for(self.events.get(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return
         raise AssertionError(f"expected nothing, got {got if isinstance(got, str) else serialize(got)}")
 
@@ -110,7 +111,8 @@ class RawClient:
         self.parser.reset()
         await self.open_stream(domain)
         res_xml = f"<resource>{resource}</resource>" if resource else ""
-        await self.send(f"<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>{res_xml}</bind></iq>")
+        await self.send(f"<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>{res_xml}</bind>"
+                        "</iq>")
         result = await self.recv()
         self.jid = result.findtext(".//{urn:ietf:params:xml:ns:xmpp-bind}jid")
         assert self.jid, serialize(result)
@@ -159,10 +161,8 @@ class SlixClient:
     async def close(self):
         if self.xmpp.transport is not None:
             self.xmpp.disconnect()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.xmpp.disconnected, 5)
-            except (asyncio.TimeoutError, Exception):
-                pass
 
 
 async def slix_client(port: int, jid: str, password: str = "secret", presence: bool = True,
