@@ -102,7 +102,7 @@ async def serve_without_tls() -> dict:
     try:
         stderr = await asyncio.wait_for(proc.stderr.read(), 30)
         return {"no_tls_rc": await proc.wait(), "no_tls_stderr": stderr.decode()}
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         await proc.wait()
         return {"no_tls_rc": None, "no_tls_stderr": "it kept serving"}
@@ -129,7 +129,7 @@ async def main() -> dict:
             server.send_signal(signal.SIGINT)
             try:
                 await asyncio.wait_for(server.wait(), 10)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 server.kill()
                 await server.wait()
     result["serve_stderr"] = (await server.stderr.read()).decode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import ssl
 
 from lxml import etree
@@ -74,7 +75,7 @@ class RawClient:
     async def expect_nothing(self, timeout: float = 0.3) -> None:
         try:
             got = await asyncio.wait_for(self.events.get(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return
         raise AssertionError(f"expected nothing, got {got if isinstance(got, str) else serialize(got)}")
 
@@ -173,10 +174,8 @@ class SlixClient:
     async def close(self):
         if self.xmpp.transport is not None:
             self.xmpp.disconnect()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.xmpp.disconnected, 5)
-            except (asyncio.TimeoutError, Exception):
-                pass
 
 
 async def slix_client(port: int, jid: str, password: str = "secret", presence: bool = True,

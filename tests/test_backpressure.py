@@ -23,7 +23,7 @@ from lxml import etree
 
 from tests.support import RawClient
 from xmpplab.server import Server
-from xmpplab.server.limits import KiB, MiB, Limits
+from xmpplab.server.limits import KiB, Limits, MiB
 from xmpplab.server.storage import RosterItem
 
 PING = "<iq type='get' id='{id}' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>"
@@ -102,7 +102,7 @@ async def until_closed(conn, watch, bound: int, deadline: float = 30.0) -> int:
         largest = max(largest, watch(conn))
         assert largest <= bound, f"{largest} bytes wait for a peer that does not read (cap {CAP})"
         assert time.monotonic() < t_end, "the peer that does not read was never closed"
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the clock is the subject: the largest backlog over time, sampled
     return largest
 
 
@@ -179,7 +179,7 @@ async def test_one_read_with_many_requests_stops_at_the_cap_and_resumes_in_order
         c.writer.write("".join(ROSTER_GET.format(n=i) for i in range(1000)).encode())
         await c.writer.drain()
         # The server stops before the thousand answers (10 MB) are queued.
-        for _ in range(100):
+        for _ in range(100):  # the clock is the subject: the backlog sampled for a second while nobody reads
             largest = max(largest, unsent(conn))
             await asyncio.sleep(0.01)
         assert largest <= 64 * KiB + 12 * KiB
@@ -228,7 +228,7 @@ async def test_stanzas_for_a_client_that_does_not_read_are_refused_then_it_is_cl
                 sender.writer.write("".join(message.format(n=n + i) for i in range(50)).encode())
                 n += 50
                 await sender.writer.drain()
-                await asyncio.sleep(0)
+                await asyncio.sleep(0)  # not a clock wait: one turn of the loop, so the server reads in between
 
         flooding = asyncio.get_running_loop().create_task(flood())
         try:

@@ -3,40 +3,12 @@
 import asyncio
 
 import pytest
-from lxml import etree
 
-from xmpplab.xml import serialize
+from tests.support_stanzas import assert_still_serving, condition, stream_error_after
+from tests.support_wait import until
 
 HEADER = ("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
           "to='example.com' version='1.0'>")
-
-
-def condition(el):
-    """The condition of a <stream:error/> or a stanza's <error/>."""
-    assert not isinstance(el, str), el
-    err = el if etree.QName(el).localname == "error" else el.find("{jabber:client}error")
-    assert err is not None, serialize(el)
-    return etree.QName(err[0]).localname
-
-
-async def assert_still_serving(raw):
-    c = await raw()
-    await c.login("nurse@example.com/check")
-    pong = await c.request("<iq type='get' id='alive' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>")
-    assert pong.get("type") == "result"
-
-
-async def stream_error_after(raw, data: bytes | str, login: bool = False):
-    c = await raw()
-    if login:
-        await c.login("juliet@example.com/balcony")
-    else:
-        await c.open_stream()
-    await c.send(data)
-    err = await c.recv()
-    closed = await c.recv()
-    assert closed in ("</stream:stream>", "EOF")
-    return condition(err)
 
 
 @pytest.mark.parametrize("data, expected", [
@@ -140,10 +112,7 @@ async def test_disconnect_mid_stanza_cleans_up(raw, server):
     assert server.session_for(__import__("xmpplab").JID("juliet@example.com/balcony")) is not None
     await c.send("<message to='romeo@example.net'><body>half a mess")
     c.writer.transport.abort()
-    for _ in range(50):
-        if not server.sessions:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: not server.sessions, server, what="the aborted session removed")
     assert server.sessions == {}
     await assert_still_serving(raw)
 
@@ -162,10 +131,7 @@ async def test_many_connections_opening_and_closing_at_once(server, raw):
         writer.close()
 
     await asyncio.gather(*(one(i) for i in range(300)))
-    for _ in range(100):
-        if not server.connections:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: not server.connections, server, what="all 300 connections closed on the server")
     assert len(server.connections) == 0
     await assert_still_serving(raw)
 

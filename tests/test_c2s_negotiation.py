@@ -46,7 +46,7 @@ async def test_wrong_password_is_not_authorized_and_retries_are_limited(raw):
     c = await raw()
     await c.open_stream()
     token = base64.b64encode(b"\0juliet\0wrong").decode()
-    for attempt in range(3):
+    for _attempt in range(3):
         await c.send(f"<auth xmlns='{NS_SASL}' mechanism='PLAIN'>{token}</auth>")
         failure = await c.recv()
         assert name(failure) == "failure" and name(failure[0]) == "not-authorized"

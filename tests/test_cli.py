@@ -97,8 +97,9 @@ async def _start_serve(*args):
 
 
 async def test_two_separately_started_servers_federate():
-    from tests.support import RawClient
     import socket
+
+    from tests.support import RawClient
 
     ports = []
     for _ in range(2):
@@ -166,11 +167,12 @@ async def test_lab_opens_the_course_in_jupyterlab():
                 body = await asyncio.get_running_loop().run_in_executor(None, fetch)
                 break
             except OSError:
+                # JupyterLab is another process with no event to wait on but its HTTP answer: poll it
                 await asyncio.sleep(0.3)
         assert '"name": "00-welcome.ipynb"' in body or '"name":"00-welcome.ipynb"' in body
     finally:
         proc.send_signal(signal.SIGINT)
         try:
             await asyncio.wait_for(proc.wait(), 20)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()

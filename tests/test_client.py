@@ -1,12 +1,12 @@
 """The recording Client against the loopback server: login, each helper, raw XML, and the recording itself."""
 
-import asyncio
 from types import SimpleNamespace
 
 import pytest
 from lxml import etree
 
 from tests.support import RawClient
+from tests.support_wait import round_trip, until
 from xmpplab.client import (
     Client,
     ClientError,
@@ -84,7 +84,8 @@ async def test_recording_is_the_exact_text_both_ways_also_after_starttls(rec):
     await romeo.next("message")
     await juliet.disconnect()
     await romeo.disconnect()
-    await asyncio.sleep(0.05)
+    # the server has read both streams to their end (the clients' side ends with disconnect())
+    await until(lambda: not rec.server.connections, rec.server, what="the server's connections closed")
     for client in (juliet, romeo):
         mine = streams(rec.events, client.conn)
         theirs = streams(rec.events, server_side(rec.events, client.conn))
@@ -216,7 +217,7 @@ async def test_subscription_requests_wait_for_the_learner(rec):
     romeo = await rec.connect("romeo@example.net/orchard")
     await juliet.subscribe("romeo@example.net")
     await romeo.next("presence", predicate=lambda p: p["type"] == "subscribe")
-    await asyncio.sleep(0.2)
+    await round_trip(romeo)  # an automatic 'subscribed' from romeo's client would have been processed by now
     assert [(i.subscription, i.ask) for i in await juliet.roster()] == [("none", "subscribe")]
 
 

@@ -7,6 +7,7 @@ import pytest
 from lxml import etree
 
 from tests.support import RawClient
+from tests.support_wait import until
 from xmpplab.server import Server
 from xmpplab.server.s2s import dialback_key
 from xmpplab.xml import serialize
@@ -82,11 +83,9 @@ async def test_subscription_across_servers(federation):
         req = await next_of(b, "presence")
     assert req.get("from") == "user1@server1.com"
     await b.send("<presence to='user1@server1.com' type='subscribed'/>")
-    for _ in range(50):
-        item = s1.roster_item("user1@server1.com", "user2@server2.com")
-        if item and item.subscription == "to":
-            break
-        await asyncio.sleep(0.05)
+    # server1 updates user1's roster when the 'subscribed' arrives over s2s (RFC 6121 3.1.5)
+    await until(lambda: getattr(s1.roster_item("user1@server1.com", "user2@server2.com"), "subscription", None) == "to",
+                s1, what="user1's roster item at 'to'")
     assert s1.roster_item("user1@server1.com", "user2@server2.com").subscription == "to"
     # user2's available presence now reaches user1 across the federation.
     while True:

@@ -11,7 +11,6 @@ runs each target for N seconds from a random seed instead. Longer runs: docs/fuz
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys

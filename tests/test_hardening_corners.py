@@ -3,7 +3,7 @@
 import pytest
 
 from tests.support import HEADER, RawClient
-from tests.test_bad_input import assert_still_serving, condition, stream_error_after
+from tests.support_stanzas import assert_still_serving, condition, stream_error_after
 from xmpplab.server import Server
 from xmpplab.server.limits import Limits
 

@@ -1,10 +1,17 @@
 """A namespace-ill-formed groupchat message reaches no occupant and never enters the room's history."""
 
+import pytest
 from lxml import etree
 
-from tests.test_hardening_relay import BAD_ATTRIBUTE, BAD_CHILD, refused
-from tests.test_muc import MUC, ROOM, enter, garden, server  # noqa: F401  (server: the MUC-enabled fixture)
-from tests.test_roster import flush, online
+from tests.support_muc import MUC, ROOM, enter, garden, muc_server
+from tests.support_stanzas import BAD_ATTRIBUTE, BAD_CHILD, flush, online, refused
+
+
+@pytest.fixture
+async def server():
+    """The shared fixture's server, with MUC (tests/support_muc.py)."""
+    async with muc_server() as srv:
+        yield srv
 
 
 def messages(stanzas) -> list:

@@ -13,18 +13,15 @@ import logging
 import pytest
 from lxml import etree
 
-from tests.test_bad_input import assert_still_serving, condition, stream_error_after
-from tests.test_roster import flush, online
-
-BAD_CHILD = "<message to='{to}' type='chat' id='bad'><body>x</body><foo:bar/></message>"
-BAD_ATTRIBUTE = "<message to='{to}' type='chat' id='bad' foo:y='1'><body>x</body></message>"
-
-
-async def refused(c, data: str) -> None:
-    """``c`` sends ``data`` and its stream ends with <not-well-formed/>."""
-    await c.send(data)
-    assert condition(await c.recv()) == "not-well-formed"
-    assert await c.recv() in ("</stream:stream>", "EOF")
+from tests.support_stanzas import (
+    BAD_ATTRIBUTE,
+    BAD_CHILD,
+    assert_still_serving,
+    flush,
+    online,
+    refused,
+    stream_error_after,
+)
 
 
 def bodies(stanzas) -> list:

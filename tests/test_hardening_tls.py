@@ -11,6 +11,7 @@ import struct
 
 import pytest
 
+from tests.support_wait import until
 from xmpplab.server import Server
 
 HEADER = (b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
@@ -51,8 +52,5 @@ async def test_an_old_tls_hello_gets_a_protocol_version_alert(version):
         # an alert record in the client's version: fatal (2), protocol_version (70)
         assert alert == bytes([0x15, 0x03, version & 0xFF, 0x00, 0x02, 0x02, 0x46])
         writer.close()  # what a client does after a fatal alert
-        for _ in range(100):
-            if not srv.connections:
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: not srv.connections, srv, what="the connection closed on the server")
         assert not srv.connections

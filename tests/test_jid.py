@@ -401,7 +401,7 @@ def test_equality_with_strings():
     j = JID("juliet@example.com/balcony")
     assert j == "juliet@example.com/balcony"
     assert j == "JULIET@Example.com./balcony"
-    assert "juliet@example.com/balcony" == j
+    assert "juliet@example.com/balcony" == j  # noqa: SIM300 - the string on the left is the point
     assert j != "juliet@example.com/Balcony"
     assert j != "juliet@example.com"
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.support_wait import round_trip
 from xmpplab.client import ConnectError
 from xmpplab.lab import Lab, SyncLab, run, running_labs
 
@@ -154,19 +155,12 @@ async def test_record_false_keeps_no_events():
 
 
 async def test_transcript_of_the_lab():
-    module = pytest.importorskip("xmpplab.transcript", reason="xmpplab.transcript is not there yet")
-    if not hasattr(module, "Transcript"):
-        pytest.skip("xmpplab.transcript has no Transcript yet")
     async with Lab.start() as lab:
         juliet = await lab.connect("juliet@example.com/balcony")
         transcript = lab.transcript
         await juliet.send_message("romeo@example.net", "late")
-        await asyncio.sleep(0.1)
-        connections = transcript.connections
-        if isinstance(connections, dict):
-            connections = list(connections.values())
-        mine = [c for c in connections if getattr(c, "id", c) == juliet.conn]
-        assert mine, f"{juliet.conn} is not among {connections}"
+        await round_trip(juliet)  # the server has taken the message: both ends of it are recorded
+        assert juliet.conn in transcript.connections, f"{juliet.conn} is not among {list(transcript.connections)}"
         assert "late" in "".join(e["data"] for e in lab.events if e["conn"] == juliet.conn and e["type"] == "data")
         assert lab.transcript is transcript   # kept up to date, not rebuilt
         assert list(transcript.items(conn=juliet.conn))

@@ -105,7 +105,8 @@ async def test_a_module_shows_in_service_discovery(hello_server):
         await c.login("juliet@example.com/balcony")
         info = await c.request(f"<iq type='get' id='d1' to='example.com'><query xmlns='{NS_DISCO_INFO}'/></iq>")
         query = info.find(f"{{{NS_DISCO_INFO}}}query")
-        identities = [(i.get("category"), i.get("type"), i.get("name")) for i in query.iter(f"{{{NS_DISCO_INFO}}}identity")]
+        identities = [(i.get("category"), i.get("type"), i.get("name"))
+                      for i in query.iter(f"{{{NS_DISCO_INFO}}}identity")]
         assert identities == [("server", "im", "xmpplab"), ("hello", "text", "Hello from example.com")]
         features = [f.get("var") for f in query.iter(f"{{{NS_DISCO_INFO}}}feature")]
         assert NS_HELLO in features and "urn:xmpp:ping" in features and features == sorted(features)
@@ -149,5 +150,6 @@ async def test_the_order_of_modules_does_not_matter():
 
 
 def test_an_unknown_module_is_one_sentence():
-    with pytest.raises(MissingModule, match=r"^there is no server module 'pubsub' \(no xmpplab.server.modules.pubsub\)$"):
+    with pytest.raises(MissingModule,
+                       match=r"^there is no server module 'pubsub' \(no xmpplab.server.modules.pubsub\)$"):
         Server(["example.com"], modules=(*DEFAULT_MODULES, "pubsub"))

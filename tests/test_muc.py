@@ -3,8 +3,8 @@
 Raw XML clients show the exact stanzas where they matter (status codes, the
 order of presences, who sees whose real JID); slixmpp's XEP-0045 plugin
 plays a real client for the everyday flows. The helpers (``online``,
-``flush``, ``same``, ``same_list``) are those of test_roster.py: a value or
-text of ``*`` matches anything.
+``flush``, ``same``, ``same_list``) are in tests/support_stanzas.py: a value or
+text of ``*`` matches anything; the room helpers (``garden``, ``enter``) in tests/support_muc.py.
 """
 
 import asyncio
@@ -13,56 +13,36 @@ import pytest
 from slixmpp.exceptions import IqError, PresenceError
 
 from tests.support import RawClient, slix_client
-from tests.test_roster import error_of, flush, online, same, same_list
+from tests.support_muc import (
+    ADMIN,
+    MODULES,
+    MUC,
+    OWNER,
+    ROOM,
+    SERVICE,
+    USER,
+    B,
+    J,
+    N,
+    R,
+    accept_instant,
+    enter,
+    garden,
+    muc_server,
+)
+from tests.support_stanzas import error_of, flush, online, same, same_list
+from tests.support_wait import until
 from xmpplab.server import Server
-from xmpplab.server.core import DEFAULT_MODULES
 
-MODULES = DEFAULT_MODULES if "muc" in DEFAULT_MODULES else DEFAULT_MODULES + ("muc",)
-SERVICE = "conference.example.com"
-ROOM = f"garden@{SERVICE}"
-J, R, N, B = "juliet@example.com/balcony", "romeo@example.net/orchard", "nurse@example.com/desk", \
-    "benvolio@example.net/square"
-MUC, USER, ADMIN, OWNER = ("http://jabber.org/protocol/muc", "http://jabber.org/protocol/muc#user",
-                           "http://jabber.org/protocol/muc#admin", "http://jabber.org/protocol/muc#owner")
 TEXT = "<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas' xml:lang='en'>*</text>"
 SLIX_PLUGINS = ("xep_0030", "xep_0199", "xep_0045")
 
 
 @pytest.fixture
 async def server():
-    """The shared fixture's server (example.com, example.net; juliet, romeo, nurse, benvolio), with MUC."""
-    srv = Server(["example.com", "example.net"], register=True, recorder=[].append, modules=MODULES)
-    await srv.start()
-    for user in ("juliet@example.com", "romeo@example.net", "nurse@example.com", "benvolio@example.net"):
-        srv.accounts.add(user, "secret")
-    try:
+    """The shared fixture's server, with MUC (tests/support_muc.py)."""
+    async with muc_server() as srv:
         yield srv
-    finally:
-        await srv.stop()
-
-
-async def enter(c, nick: str, room: str = ROOM, x: str = f"<x xmlns='{MUC}'/>") -> list:
-    """Send the join presence (7.2.1) and return everything it brought."""
-    await c.send(f"<presence to='{room}/{nick}'>{x}</presence>")
-    return await flush(c)
-
-
-async def accept_instant(c, room: str = ROOM) -> None:
-    """10.1.2: accept the default configuration, which unlocks the room."""
-    reply = await c.request(f"<iq type='set' id='inst' to='{room}'><query xmlns='{OWNER}'>"
-                            "<x xmlns='jabber:x:data' type='submit'/></query></iq>")
-    same(reply, f"<iq type='result' id='inst' from='{room}' to='*'/>")
-
-
-async def garden(raw):
-    """Juliet creates the garden (an instant room) and Romeo joins it; both transcripts are read."""
-    juliet = await online(raw, J)
-    romeo = await online(raw, R)
-    await enter(juliet, "juliet")
-    await accept_instant(juliet)
-    await enter(romeo, "romeo")
-    await flush(juliet)
-    return juliet, romeo
 
 
 async def slix(server, jid):
@@ -310,10 +290,7 @@ async def test_a_closed_stream_or_a_broadcast_unavailable_leaves_the_room(raw, s
            f"<item affiliation='none' jid='{N}' role='none'/></x></presence>"
     same_list(await flush(juliet), [gone])
     await romeo.close()                                                    # 7.14: the user's server leaves for him
-    for _ in range(50):
-        if "romeo" not in server.muc[SERVICE][ROOM].occupants:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: "romeo" not in server.muc[SERVICE][ROOM].occupants, server, what="romeo out of the room")
     same_list(await flush(juliet), [f"<presence from='{ROOM}/romeo' to='{J}' type='unavailable'>"
                                     f"<x xmlns='{USER}'><item affiliation='none' jid='{R}' role='none'/></x>"
                                     "</presence>"])
@@ -326,8 +303,10 @@ async def test_private_messages_go_through_occupant_jids(raw, server):
     same_list(await flush(juliet), [f"<message from='{ROOM}/romeo' to='{J}' type='chat' id='p1'>"
                                     f"<body>Wherefore?</body><x xmlns='{USER}'/></message>"])
     for stanza, expected in (
-            (f"<message to='{ROOM}/juliet' type='groupchat' id='p2'><body>x</body></message>", ("modify", "bad-request")),
-            (f"<message to='{ROOM}/tybalt' type='chat' id='p3'><body>x</body></message>", ("cancel", "item-not-found"))):
+            (f"<message to='{ROOM}/juliet' type='groupchat' id='p2'><body>x</body></message>",
+             ("modify", "bad-request")),
+            (f"<message to='{ROOM}/tybalt' type='chat' id='p3'><body>x</body></message>",
+             ("cancel", "item-not-found"))):
         await romeo.send(stanza)
         [reply] = await flush(romeo)
         assert error_of(reply) == expected
@@ -552,8 +531,8 @@ async def test_three_slixmpp_users_chat_in_a_room(server):
         await jm.set_role(ROOM, "romeo", "none", reason="Banished")
         presence = await asyncio.wait_for(kicked, 5)
         assert presence["type"] == "unavailable" and presence["muc"]["status_codes"] == {110, 307}
-        await asyncio.sleep(0.1)
-        assert sorted(jm.get_roster(ROOM)) == ["juliet", "nurse"]
+        # Juliet's client drops him from its list when his unavailable presence reaches her
+        await until(lambda: sorted(jm.get_roster(ROOM)) == ["juliet", "nurse"], juliet, what="juliet's occupant list")
         # the nurse leaves
         left = asyncio.get_running_loop().create_future()
         juliet.add_event_handler(f"muc::{ROOM}::got_offline", lambda p: left.done() or left.set_result(p))

@@ -7,9 +7,27 @@ import pytest
 from tests import peers
 
 
-def test_need_program_passes_when_found(monkeypatch):
-    monkeypatch.setenv(peers.REQUIRE_PEERS_ENV, "1")
-    peers.need_program("sendxmpp", True, "apt-get install sendxmpp")
+def outcome(call) -> str:
+    """What pytest reports for a test that makes this call: "runs on", "skipped" or "failed"."""
+    try:
+        call()
+    except pytest.skip.Exception:
+        return "skipped"
+    except pytest.fail.Exception:
+        return "failed"
+    return "runs on"
+
+
+@pytest.mark.parametrize("found, required, expected", [
+    (True, "1", "runs on"), (True, None, "runs on"),     # found: the peer test runs, required or not
+    (False, None, "skipped"), (False, "1", "failed"),    # missing: skipped, unless CI requires it
+])
+def test_need_program_outcomes(monkeypatch, found, required, expected):
+    if required is None:
+        monkeypatch.delenv(peers.REQUIRE_PEERS_ENV, raising=False)
+    else:
+        monkeypatch.setenv(peers.REQUIRE_PEERS_ENV, required)
+    assert outcome(lambda: peers.need_program("sendxmpp", found, "apt-get install sendxmpp")) == expected
 
 
 def test_need_program_skips_when_missing(monkeypatch):

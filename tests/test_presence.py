@@ -4,7 +4,9 @@ to the bare JID go. Raw XML transcripts, and slixmpp as a real client."""
 
 import asyncio
 
-from tests.test_roster import error_of, flush, online, put_state, same, same_list
+from tests.support_roster import put_state
+from tests.support_stanzas import error_of, flush, online, same, same_list
+from tests.support_wait import gone, until
 from xmpplab.jid import JID
 
 J, R, N = "juliet@example.com", "romeo@example.net", "nurse@example.com"
@@ -24,7 +26,8 @@ async def test_initial_presence_is_broadcast_and_contacts_are_probed(raw, server
     await juliet.send("<presence><status>On the balcony</status><priority>1</priority></presence>")
     same_list(await flush(juliet), [
         # 4.2.2: to all her available resources, this one included
-        f"<presence from='{J}/balcony' to='{J}/balcony'><status>On the balcony</status><priority>1</priority></presence>",
+        f"<presence from='{J}/balcony' to='{J}/balcony'><status>On the balcony</status><priority>1</priority>"
+        "</presence>",
         # 4.3.2: his server answers the probe with his last presence
         f"<presence from='{R}/orchard' to='{J}'><show>chat</show><status>In the orchard</status></presence>"])
     # 4.2.2: to the contacts subscribed to her (from/both); the probe itself is not delivered to him.
@@ -88,8 +91,10 @@ async def test_unavailable_presence_is_broadcast(raw, server):
         await flush(c)
     await balcony.send("<presence type='unavailable'><status>Good night</status></presence>")
     bye = "<status>Good night</status>"
-    same_list(await flush(balcony), [f"<presence from='{J}/balcony' to='{J}/balcony' type='unavailable'>{bye}</presence>"])
-    same_list(await flush(chamber), [f"<presence from='{J}/balcony' to='{J}/chamber' type='unavailable'>{bye}</presence>"])
+    same_list(await flush(balcony),
+              [f"<presence from='{J}/balcony' to='{J}/balcony' type='unavailable'>{bye}</presence>"])
+    same_list(await flush(chamber),
+              [f"<presence from='{J}/balcony' to='{J}/chamber' type='unavailable'>{bye}</presence>"])
     same_list(await flush(romeo), [f"<presence from='{J}/balcony' to='{R}' type='unavailable'>{bye}</presence>"])
     # Unavailable resources get no more presence, and no messages to the bare JID.
     await romeo.send("<presence><show>xa</show></presence>")
@@ -109,14 +114,14 @@ async def test_closing_the_stream_without_unavailable_presence(raw, server):
     await flush(juliet)
     await flush(romeo), await flush(nurse)
     juliet.writer.transport.abort()    # the connection just drops
-    await asyncio.sleep(0.1)
+    await until(gone(server, f"{J}/balcony"), server, what="juliet's dropped session closed")
     same_list(await flush(romeo), [f"<presence from='{J}/balcony' to='{R}' type='unavailable'/>"])
     same_list(await flush(nurse), [f"<presence from='{J}/balcony' to='{N}/desk' type='unavailable'/>"])
     # A clean close without unavailable presence counts the same.
     chamber = await online(raw, f"{J}/chamber")
     await flush(romeo)
     await chamber.send("</stream:stream>")
-    await asyncio.sleep(0.1)
+    await until(gone(server, f"{J}/chamber"), server, what="juliet's closed session ended")
     same_list(await flush(romeo), [f"<presence from='{J}/chamber' to='{R}' type='unavailable'/>"])
 
 
@@ -132,7 +137,8 @@ async def test_directed_presence_and_the_unavailable_that_follows(raw, server):
     await juliet.send("<presence to='benvolio@example.net'/>")
     await juliet.send(f"<presence to='{R}'><status>Just for you</status></presence>")  # he is subscribed anyway
     await flush(juliet)
-    same_list(await flush(nurse), [f"<presence from='{J}/balcony' to='{N}/desk'><status>Hello nurse</status></presence>"])
+    same_list(await flush(nurse),
+              [f"<presence from='{J}/balcony' to='{N}/desk'><status>Hello nurse</status></presence>"])
     same_list(await flush(benvolio), [f"<presence from='{J}/balcony' to='benvolio@example.net'/>"])
     same_list(await flush(romeo), [f"<presence from='{J}/balcony' to='{R}'><status>Just for you</status></presence>"])
     # Later broadcast presence does not go to directed-presence targets (4.6.3) ...
@@ -157,7 +163,7 @@ async def test_directed_unavailable_ends_directed_presence(raw, server):
     await flush(juliet)
     assert len(await flush(nurse)) == 2
     await juliet.close()
-    await asyncio.sleep(0.1)
+    await until(gone(server, f"{J}/balcony"), server, what="juliet's session closed")
     assert await flush(nurse) == []
 
 
@@ -231,11 +237,8 @@ async def test_presence_with_slixmpp(server, slix):
                 return p
 
     await presence_from(romeo, f"{J}/balcony")
-    for _ in range(50):  # the answer to her probe
-        if "orchard" in juliet.client_roster[R].resources:
-            break
-        await asyncio.sleep(0.05)
-    assert "orchard" in juliet.client_roster[R].resources
+    # the answer to her probe
+    await until(lambda: "orchard" in juliet.client_roster[R].resources, juliet, what="romeo's resource seen")
     juliet.send_presence(pshow="away", pstatus="At the window")
     p = await presence_from(romeo, f"{J}/balcony", "away")
     assert p["status"] == "At the window"

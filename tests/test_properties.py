@@ -20,6 +20,7 @@ failing (XPASS) once its fix is merged; then remove the mark (and the name from
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import string
@@ -217,7 +218,7 @@ def streams(draw):
 def cut(data: bytes, points) -> list[bytes]:
     points = sorted({p % (len(data) + 1) for p in points})
     edges = [0, *points, len(data)]
-    return [data[a:b] for a, b in zip(edges, edges[1:])]
+    return [data[a:b] for a, b in itertools.pairwise(edges)]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -371,7 +372,8 @@ LABEL = st.one_of(st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=
                   st.sampled_from(["exämple", "EXAMPLE", "xn--exmple-cua", "münchen", "中国", "xn--", "a--b", "-a"]),
                   st.text(PART_CHARS, min_size=1, max_size=6))
 DOMAIN = st.one_of(st.lists(LABEL, min_size=1, max_size=3).map(".".join),
-                   st.sampled_from(["example.com.", "127.0.0.1", "[::1]", "[2001:DB8::1]", "[::1", "1.2.3", "a..b", ""]))
+                   st.sampled_from(["example.com.", "127.0.0.1", "[::1]", "[2001:DB8::1]", "[::1", "1.2.3", "a..b",
+                                    ""]))
 JID_TEXT = st.one_of(
     st.tuples(st.one_of(st.none(), PART), DOMAIN, st.one_of(st.none(), PART)).map(
         lambda t: (f"{t[0]}@" if t[0] is not None else "") + t[1] + (f"/{t[2]}" if t[2] is not None else "")),

@@ -17,6 +17,7 @@ import sys
 import pytest
 
 from tests.peers import need_program
+from tests.support_wait import until
 from xmpplab.client import Client
 from xmpplab.server import Server
 from xmpplab.testing.prosody import ProsodyServer, free_port, prosody_path
@@ -94,15 +95,11 @@ async def test_messages_and_subscriptions_both_ways_with_prosody(pair):
     await romeo.subscribe(f"juliet@{LAB}")
     await juliet.next("presence", timeout=15, predicate=lambda p: p.get("type") == "subscribe")
     await juliet.approve(f"romeo@{PROSODY}")
-    for _ in range(100):
-        item = lab.roster_item(f"juliet@{LAB}", f"romeo@{PROSODY}")
-        if item is not None and item.subscription == "both":
-            break
-        await asyncio.sleep(0.1)
-    assert lab.roster_item(f"juliet@{LAB}", f"romeo@{PROSODY}").subscription == "both"
-    for _ in range(100):  # and Prosody agrees, once juliet's approval has crossed over
-        roster = {str(i.jid): i for i in await romeo.roster()}
-        if roster.get(f"juliet@{LAB}") is not None and roster[f"juliet@{LAB}"].subscription == "both":
-            break
-        await asyncio.sleep(0.1)
+    await until(lambda: getattr(lab.roster_item(f"juliet@{LAB}", f"romeo@{PROSODY}"), "subscription", None) == "both",
+                lab, timeout=15, what="juliet's roster item for romeo at 'both' on the lab server")
+    # Prosody agrees once juliet's approval has crossed over: the lab sends her 'subscribed', then her
+    # presence (RFC 6121 3.1.5); Prosody updates romeo's roster on the first and delivers the second to him
+    await romeo.next("presence", timeout=15,
+                     predicate=lambda p: p.get("from") == f"juliet@{LAB}/balcony" and p.xml.get("type") is None)
+    roster = {str(i.jid): i for i in await romeo.roster()}
     assert roster[f"juliet@{LAB}"].subscription == "both"

@@ -1,9 +1,8 @@
 """The recording proxy: any client, any server, both streams recorded in plaintext, STARTTLS included."""
 
-import asyncio
-
 import pytest
 
+from tests.support_wait import until
 from xmpplab.client import Client
 from xmpplab.proxy import RecordingProxy
 from xmpplab.rawclient import LoginError, RawClient
@@ -32,7 +31,7 @@ async def test_starttls_session_through_the_proxy_is_recorded_in_plaintext(upstr
         await juliet.send_message("juliet@example.com/balcony", "Wherefore art thou?")
         assert (await juliet.next("message"))["body"] == "Wherefore art thou?"
         await juliet.disconnect()
-        await asyncio.sleep(0.05)
+        await until(lambda: not proxy.connections, proxy, what="the proxied connection closed")
         assert "0 connections" in repr(proxy)
 
     t = Transcript.from_events(recorder.events, recorded_by="xmpplab proxy")
@@ -64,12 +63,12 @@ async def test_plaintext_upstream_is_forwarded_and_recorded(upstream, tmp_path):
 
     path = tmp_path / "proxy.jsonl"
     with JsonlRecorder(path, recorded_by="xmpplab proxy") as recorder:
-        async with RecordingProxy("127.0.0.1", 0, "127.0.0.1", upstream.port, recorder) as proxy:
-            async with await RawClient.connect("127.0.0.1", proxy.port, tls="none") as romeo:
-                assert await romeo.login("juliet@example.com", "secret", mechanisms=["PLAIN"]) == \
-                    "juliet@example.com/" + romeo.jid.partition("/")[2]
-                pong = await romeo.request("<iq type='get' id='p1' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>")
-                assert pong.get("type") == "result"
+        async with RecordingProxy("127.0.0.1", 0, "127.0.0.1", upstream.port, recorder) as proxy, \
+                await RawClient.connect("127.0.0.1", proxy.port, tls="none") as romeo:
+            assert await romeo.login("juliet@example.com", "secret", mechanisms=["PLAIN"]) == \
+                "juliet@example.com/" + romeo.jid.partition("/")[2]
+            pong = await romeo.request("<iq type='get' id='p1' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>")
+            assert pong.get("type") == "result"
 
     t = Transcript.load(path)
     conn = t.connections["proxy-1"]
@@ -88,7 +87,7 @@ async def test_a_client_that_refuses_the_proxys_certificate_cannot_log_in(upstre
         with pytest.raises(LoginError, match="STARTTLS failed"):
             await client.login("juliet@example.com", "secret")
         await client.close()
-        await asyncio.sleep(0.05)
+        await until(lambda: not proxy.connections, proxy, what="the proxied connection closed")
     assert any("the client refused the proxy's certificate for example.com" in s for s in said), said
     assert not any(e["type"] == "tls" for e in recorder.events)
 

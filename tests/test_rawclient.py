@@ -5,6 +5,7 @@ import asyncio
 import pytest
 from lxml import etree
 
+from tests.support_wait import until
 from xmpplab.rawclient import LoginError, RawClient, RawClientError, RecvTimeout, StreamEnded
 from xmpplab.recording import MemoryRecorder
 from xmpplab.server import Server
@@ -108,7 +109,8 @@ async def test_request_returns_the_answer_and_keeps_the_rest_in_order(lab):
         await c.login("juliet@localhost/balcony", "secret")
         await c.send("<presence/>")
         await c.send("<message to='juliet@localhost/balcony'><body>one</body></message>")
-        await asyncio.sleep(0.1)
+        # a ping round trip: both arrive before the pong, and wait in the inbox
+        await c.request("<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
         answer = await c.request("<iq type='get' id='v1' to='localhost'><query xmlns='jabber:iq:version'/></iq>")
         assert answer.get("id") == "v1" and answer.get("type") == "result"
         first, second = await c.recv(), await c.recv()
@@ -138,7 +140,8 @@ async def test_stream_end_after_a_stream_error(lab):
     with pytest.raises(StreamEnded, match="the server closed the stream"):
         await c.recv(5)
     assert c.ended == "the server closed the stream"
-    await asyncio.sleep(0.1)  # the server closes the connection after its stream
+    # the server closes the connection after its stream
+    await until(lambda: ", closed: " in repr(c), c, what="the connection closed")
     with pytest.raises(StreamEnded, match="the connection is closed"):
         await c.send("<presence/>")
     await c.close()
@@ -177,7 +180,8 @@ async def test_repr_says_who_where_and_how(lab):
     assert repr(c) == f"<RawClient not logged in on 127.0.0.1:{lab.port}, open>"
     await c.login("juliet@localhost/balcony", "secret", mechanisms=("PLAIN",))
     await c.send("<presence/>")
-    await asyncio.sleep(0.1)
+    # a ping round trip: the echo of her presence arrives before the pong
+    await c.request("<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
     assert repr(c).startswith(f"<RawClient juliet@localhost/balcony on 127.0.0.1:{lab.port} (TLSv1.")
     assert repr(c).endswith("PLAIN), open, 1 unread>")
     assert serialize(c.unread[0]).startswith("<presence")

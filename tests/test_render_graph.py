@@ -1,7 +1,6 @@
 """Routing graphs: the model built from a live Lab and from transcripts, the path of one stanza,
 DOT, and what the notebook shows with and without a Graphviz renderer."""
 
-import asyncio
 import os
 import re
 import stat
@@ -9,13 +8,12 @@ import stat
 import pytest
 from lxml import etree
 
+from tests.support_recordings import T0, federation_events
+from tests.support_wait import round_trip
 from xmpplab.lab import Lab
 from xmpplab.render import graphviz_backend as gv
 from xmpplab.render.graph import Hop, RoutingGraph, routing_graph, stanza_path
 from xmpplab.transcript import Transcript
-
-STREAM = "xmlns:stream='http://etherx.jabber.org/streams'"
-T0 = 1_790_000_000.0
 
 needs_dot = pytest.mark.skipif(gv.find_renderer() is None,
                                reason=f"no Graphviz renderer: {gv.why_no_renderer()}")
@@ -27,60 +25,6 @@ def fresh_backend():
     gv.reset()
     yield
     gv.reset()
-
-
-# ---------------------------------------------------------------------- a federated recording
-def c2s_open(conn, t, peer, local, domain, jid):
-    """A server's recording of a client logging in (negotiation shortened to the headers and the bind)."""
-    return [
-        {"t": t, "conn": conn, "type": "open", "peer": peer, "local": local, "kind": "c2s", "role": "receiving"},
-        {"t": t, "conn": conn, "type": "data", "dir": "in",
-         "data": f"<?xml version='1.0'?><stream:stream xmlns='jabber:client' {STREAM} to='{domain}' version='1.0'>"},
-        {"t": t, "conn": conn, "type": "data", "dir": "out",
-         "data": f"<?xml version='1.0'?><stream:stream xmlns='jabber:client' {STREAM} from='{domain}' id='s-{conn}' "
-                 "version='1.0'><stream:features/>"},
-        {"t": t, "conn": conn, "type": "bound", "jid": jid},
-    ]
-
-
-def s2s_open(conn, t, role, peer, local):
-    """One end's recording of server1.com's stream to server2.com."""
-    initiating = role == "initiating"
-    head_out = f"<stream:stream xmlns='jabber:server' {STREAM} from='server1.com' to='server2.com' version='1.0'>"
-    head_back = (f"<stream:stream xmlns='jabber:server' {STREAM} from='server2.com' to='server1.com' id='x1' "
-                 "version='1.0'>")
-    return [
-        {"t": t, "conn": conn, "type": "open", "peer": peer, "local": local, "kind": "s2s", "role": role},
-        {"t": t, "conn": conn, "type": "data", "dir": "out" if initiating else "in", "data": head_out},
-        {"t": t, "conn": conn, "type": "data", "dir": "in" if initiating else "out", "data": head_back},
-    ]
-
-
-MESSAGE = "<message{frm} to='{to}' id='{id}' type='chat'><body>{body}</body></message>"
-
-
-def federation_events(to="user2@server2.com", resources=("phone1",), msg_id="m1", body="hi"):
-    """user1@server1.com/pc sends a chat message to user2 on server2.com, recorded by both servers:
-    server1's c2s-1 (the client) and s2sout-1 (its end of the s2s stream), server2's s2s-1 (the other
-    end of that stream) and one c2s connection per connected resource of user2."""
-    ev = []
-    ev += c2s_open("c2s-1", T0, "10.0.0.5:40000", "10.0.1.1:5222", "server1.com", "user1@server1.com/pc")
-    for n, res in enumerate(resources):
-        ev += c2s_open(f"c2s-{n + 2}", T0 + 0.1 * (n + 1), f"10.0.0.{9 + n}:4100{n}", "10.0.2.2:5222",
-                       "server2.com", f"user2@server2.com/{res}")
-    ev += s2s_open("s2sout-1", T0 + 1, "initiating", "10.0.2.2:5269", "10.0.1.1:50000")
-    ev += s2s_open("s2s-1", T0 + 1, "receiving", "10.0.1.1:50000", "10.0.2.2:5269")
-    frm = " from='user1@server1.com/pc'"
-    sent = MESSAGE.format(frm="", to=to, id=msg_id, body=body) if msg_id else \
-        f"<message to='{to}' type='chat'><body>{body}</body></message>"
-    relayed = MESSAGE.format(frm=frm, to=to, id=msg_id, body=body) if msg_id else \
-        f"<message from='user1@server1.com/pc' to='{to}' type='chat'><body>{body}</body></message>"
-    ev.append({"t": T0 + 2, "conn": "c2s-1", "type": "data", "dir": "in", "data": sent})
-    ev.append({"t": T0 + 2.01, "conn": "s2sout-1", "type": "data", "dir": "out", "data": relayed})
-    ev.append({"t": T0 + 2.02, "conn": "s2s-1", "type": "data", "dir": "in", "data": relayed})
-    for n, _res in enumerate(resources):
-        ev.append({"t": T0 + 2.03 + n / 100, "conn": f"c2s-{n + 2}", "type": "data", "dir": "out", "data": relayed})
-    return ev
 
 
 @pytest.fixture
@@ -217,16 +161,6 @@ def attrs_of(dot_line: str) -> dict:
 
 
 # ---------------------------------------------------------------------- a live Lab
-async def eventually(check, timeout=5.0):
-    """Wait until ``check()`` is true (the server answers in its own time)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"still false after {timeout} s")
-        await asyncio.sleep(0.02)
-
-
 async def test_lab_graph_resources_and_subscriptions():
     async with Lab.start(replace=False) as lab:
         balcony = await lab.connect("juliet@example.com/balcony")
@@ -269,7 +203,8 @@ async def test_lab_graph_resources_and_subscriptions():
         await romeo.approve("juliet@example.com")
         both = {("romeo@example.net", "juliet@example.com", "subscribed"),
                 ("juliet@example.com", "romeo@example.net", "subscribed")}
-        await eventually(lambda: routing_graph(lab).subscriptions() == both)
+        await round_trip(romeo)  # the server has processed his approval
+        assert routing_graph(lab).subscriptions() == both
 
         # the path of a message through the Lab: one server serves both domains
         await balcony.send_message("romeo@example.net", "Art thou not Romeo?")
@@ -293,7 +228,6 @@ async def test_lab_graph_resources_and_subscriptions():
         assert "nurse@example.com" not in routing_graph(lab, offline=False).nodes
         text = routing_graph(lab).text()
         assert "\n  nurse@example.com  offline\n" in text and "(elsewhere)" not in text
-        await asyncio.sleep(0)
 
 
 def test_routing_graph_refuses_other_things():
@@ -362,7 +296,9 @@ def test_graphviz_draws_svg_inline_and_png(federation):
     assert "<svg" in page and "<?xml" not in page and "<!DOCTYPE" not in page
     assert 'id="graph0"' not in page  # ids made unique on the page
     assert g.png()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert gv.render_svg(g.dot()) is svg or gv.render_svg(g.dot()) == svg  # cached
+    hits = gv._render_cached.cache_info().hits
+    assert gv.render_svg(g.dot()) == svg
+    assert gv._render_cached.cache_info().hits == hits + 1  # drawn once, then taken from the cache
 
 
 @needs_dot

@@ -2,7 +2,7 @@
 
 from lxml import etree
 
-from tests.test_render_graph import federation_events
+from tests.support_recordings import federation_events
 from xmpplab.render.sequence import describe_item, sequence_chart
 from xmpplab.transcript import Transcript
 

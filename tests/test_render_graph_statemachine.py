@@ -26,7 +26,7 @@ def test_drawn_from_the_servers_table():
     dot = sm.dot()
     edges = re.findall(r'^\s*"(\w+)" -> "(\w+)" \[label="([^"]*)"', dot, re.MULTILINE)
     assert [(a, b) for a, b, _ in edges] == [(a.value, b.value) for a, _, b in TRANSITIONS]
-    for (_, _, label), (_, trigger, _) in zip(edges, TRANSITIONS):
+    for (_, _, label), (_, trigger, _) in zip(edges, TRANSITIONS, strict=True):
         assert label.replace("\\n", " ") == trigger
     assert set(node_lines(dot)) - {"__start"} == {s.value for s in State}
     assert "(current)" not in dot

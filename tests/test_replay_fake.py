@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.test_replay_redrive import record_session
+from tests.support_recordings import record_session
 from xmpplab.client import Client
 from xmpplab.rawclient import LoginError, RawClient
 from xmpplab.recording import MemoryRecorder
@@ -37,18 +37,17 @@ async def test_a_client_gets_the_recorded_roster_and_message(recording):
 
 
 async def test_answers_carry_the_clients_ids_and_unknown_requests_get_an_error(recording):
-    async with FakeServer(recording, recording.juliet) as fake:
-        async with await RawClient.connect("127.0.0.1", fake.port) as c:
-            assert await c.login("juliet@example.com/balcony", "whatever") == "juliet@example.com/balcony"
-            roster = await c.request("<iq type='get' id='mine-1'><query xmlns='jabber:iq:roster'/></iq>")
-            assert roster.get("id") == "mine-1" and roster.get("type") == "result"
-            assert roster.find("{jabber:iq:roster}query/{jabber:iq:roster}item").get("jid") == "romeo@example.net"
-            # The recording paired Romeo's message with the roster request: it follows the answer.
-            assert (await c.recv()).findtext("{jabber:client}body") == "Art thou not Juliet?"
-            ping = await c.request("<iq type='get' id='mine-2' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>")
-            assert ping.get("type") == "error"
-            assert ping.find("{jabber:client}error/{urn:ietf:params:xml:ns:xmpp-stanzas}service-unavailable") \
-                is not None
+    async with FakeServer(recording, recording.juliet) as fake, await RawClient.connect("127.0.0.1", fake.port) as c:
+        assert await c.login("juliet@example.com/balcony", "whatever") == "juliet@example.com/balcony"
+        roster = await c.request("<iq type='get' id='mine-1'><query xmlns='jabber:iq:roster'/></iq>")
+        assert roster.get("id") == "mine-1" and roster.get("type") == "result"
+        assert roster.find("{jabber:iq:roster}query/{jabber:iq:roster}item").get("jid") == "romeo@example.net"
+        # The recording paired Romeo's message with the roster request: it follows the answer.
+        assert (await c.recv()).findtext("{jabber:client}body") == "Art thou not Juliet?"
+        ping = await c.request("<iq type='get' id='mine-2' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>")
+        assert ping.get("type") == "error"
+        assert ping.find("{jabber:client}error/{urn:ietf:params:xml:ns:xmpp-stanzas}service-unavailable") \
+            is not None
     assert "urn:xmpp:ping: not in the recording, answered service-unavailable" in "\n".join(fake.sessions[0].log)
     assert len(fake.sessions[0].unmatched) == 1
 

@@ -1,11 +1,10 @@
 """Re-driving a recording against a live server: negotiation redone live, ids and JIDs remapped, answers diffed."""
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
-from xmpplab.client import Client
+from tests.support_recordings import USERS, record_session
 from xmpplab.rawclient import LoginError, RawClient
 from xmpplab.recording import MemoryRecorder
 from xmpplab.replay import Status, redrive
@@ -14,7 +13,6 @@ from xmpplab.transcript import Transcript, TranscriptError
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_streams"
 JULIET = SAMPLES / "juliet-login-starttls-scram.jsonl"
-USERS = ("juliet@example.com", "romeo@example.net", "nurse@example.com")
 QUIET = 0.1  # seconds of silence that end an exchange (the loopback server answers in microseconds)
 
 
@@ -24,32 +22,6 @@ async def server():
         for user in USERS:
             srv.accounts.add(user, "secret")
         yield srv
-
-
-async def record_session() -> Transcript:
-    """Juliet (slixmpp) logs in, has Romeo in her roster, fetches it, and Romeo writes to her: the server's recording."""
-    recorder = MemoryRecorder()
-    async with Server(["example.com", "example.net"], recorder=recorder) as srv:
-        for user in USERS:
-            srv.accounts.add(user, "secret")
-        setup = await Client.connect("juliet@example.com/setup", "secret", host="127.0.0.1", port=srv.port,
-                                     verify_tls=False, presence=False)
-        await setup.iq("<iq type='set'><query xmlns='jabber:iq:roster'>"
-                       "<item jid='romeo@example.net' name='Romeo'><group>Montague</group></item></query></iq>")
-        await setup.disconnect()
-        juliet = await Client.connect("juliet@example.com/balcony", "secret", host="127.0.0.1", port=srv.port,
-                                      verify_tls=False)
-        romeo = await Client.connect("romeo@example.net/orchard", "secret", host="127.0.0.1", port=srv.port,
-                                     verify_tls=False)
-        await juliet.roster()
-        await romeo.send_message("juliet@example.com/balcony", "Art thou not Juliet?")
-        await juliet.next("message", predicate=lambda m: m["body"])
-        for c in (juliet, romeo):
-            await c.disconnect()
-        await asyncio.sleep(0.05)
-    t = Transcript.from_events(recorder.events)
-    t.juliet = next(c.id for c in t.connections.values() if c.jid == "juliet@example.com/balcony")
-    return t
 
 
 async def test_the_sample_session_gets_the_same_answers_from_the_lab_server(server):

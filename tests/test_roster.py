@@ -2,114 +2,14 @@
 
 Read as transcripts: a client sends XML, the test lists the stanzas each client got, in order, and
 compares them with the expected XML structurally (element names, namespaces, attributes and
-children; an attribute value or text of ``*`` matches anything). The helpers here are shared
-with test_presence.py and test_subscriptions.py.
+children; an attribute value or text of ``*`` matches anything): see tests/support_stanzas.py.
 """
 
 import asyncio
-import itertools
 
-from lxml import etree
-
-from xmpplab.server.storage import RosterItem
-from xmpplab.xml import parse_fragment, serialize
-
-ROSTER = "jabber:iq:roster"
-_ids = itertools.count(1)
-
-
-# helpers ------------------------------------------------------------------------
-def _show(el) -> str:
-    return el if isinstance(el, str) else serialize(el)
-
-
-def _compare(got, exp, where: str) -> None:
-    if isinstance(got, str) or got.tag != exp.tag:
-        raise AssertionError(f"{where}: expected {serialize(exp)}\n   got {_show(got)}")
-    ga, ea = dict(got.attrib), dict(exp.attrib)
-    for key, value in ea.items():
-        if value == "*" and key in ga:
-            ga[key] = "*"
-    if ga != ea:
-        raise AssertionError(f"{where}: attributes differ: expected {sorted(ea.items())}, "
-                             f"got {sorted(ga.items())}\n   in {_show(got)}")
-    gc = [c for c in got if isinstance(c.tag, str)]
-    ec = [c for c in exp if isinstance(c.tag, str)]
-    if len(gc) != len(ec):
-        raise AssertionError(f"{where}: expected {serialize(exp)}\n   got {_show(got)}")
-    for i, (g, e) in enumerate(zip(gc, ec)):
-        _compare(g, e, f"{where}/{etree.QName(e).localname}[{i}]")
-    etext = (exp.text or "").strip()
-    if etext != "*" and (got.text or "").strip() != etext:
-        raise AssertionError(f"{where}: text {got.text!r} != {exp.text!r} in {_show(got)}")
-
-
-def same(got, expected: str) -> None:
-    """Assert that the element ``got`` is structurally the XML ``expected``."""
-    exp = parse_fragment(expected)
-    _compare(got, exp, etree.QName(exp).localname)
-
-
-def same_list(got: list, expected: list[str]) -> None:
-    """Assert that a transcript (a list of received elements) is exactly ``expected``, in order."""
-    if len(got) != len(expected):
-        listing = "\n".join("   " + _show(g) for g in got)
-        raise AssertionError(f"expected {len(expected)} stanzas, got {len(got)}:\n{listing}")
-    for i, (g, e) in enumerate(zip(got, expected)):
-        exp = parse_fragment(e)
-        _compare(g, exp, f"stanza {i + 1}")
-
-
-async def flush(c) -> list:
-    """Everything the server has sent ``c`` so far, in order (a ping round trip marks 'so far')."""
-    pid = f"sync-{next(_ids)}"
-    domain = c.jid.split("@")[1].split("/")[0]
-    await c.send(f"<iq type='get' id='{pid}' to='{domain}'><ping xmlns='urn:xmpp:ping'/></iq>")
-    got = []
-    while True:
-        el = await c.recv()
-        if not isinstance(el, str) and el.get("id") == pid:
-            return got
-        if isinstance(el, str):
-            raise AssertionError(f"the stream ended: {el} (after {[_show(g) for g in got]})")
-        got.append(el)
-
-
-async def online(raw, jid: str, *, roster: bool = True, presence: str | None = "<presence/>"):
-    """A raw client, logged in, that asked for its roster (an interested resource) and sent
-    initial presence; whatever that brought is read and dropped."""
-    c = await raw()
-    await c.login(jid)
-    if roster:
-        await c.send(f"<iq type='get' id='roster-{next(_ids)}'><query xmlns='{ROSTER}'/></iq>")
-    if presence:
-        await c.send(presence)
-    await flush(c)
-    return c
-
-
-def put_state(server, owner: str, contact: str, state: str, **kw) -> None:
-    """Store an Appendix A state (``none+out+in`` …) for ``contact`` in ``owner``'s roster."""
-    parts = state.split("+")
-    server.storage.put_item(owner, RosterItem(contact, subscription=parts[0], ask="out" in parts,
-                                              pending_in="in" in parts, **kw))
-    if "in" in parts:
-        server.storage.put_subscription_request(
-            owner, contact, f"<presence xmlns='jabber:client' from='{contact}' to='{owner}' type='subscribe'/>")
-
-
-def error_of(el) -> tuple[str, str]:
-    err = el.find("{jabber:client}error")
-    assert err is not None, _show(el)
-    return err.get("type"), etree.QName(err[0]).localname
-
-
-def state(server, owner: str, contact: str):
-    """(subscription, ask, pending_in, approved, in_roster) as stored, or None."""
-    item = server.roster.get(owner, contact)
-    if item is None:
-        return None
-    return item.subscription, item.ask, item.pending_in, item.approved, item.in_roster
+from tests.support_roster import state
+from tests.support_stanzas import ROSTER, error_of, flush, online, same_list, show
+from tests.support_wait import until
 
 
 # roster get ------------------------------------------------------------------------
@@ -207,7 +107,7 @@ async def test_roster_set_errors(raw, server):
     for i, (body, expected) in enumerate(cases):
         await c.send(f"<iq type='set' id='e{i}'><query xmlns='{ROSTER}'>{body}</query></iq>")
         got = await flush(c)
-        assert len(got) == 1, [_show(g) for g in got]  # the error only: no push
+        assert len(got) == 1, [show(g) for g in got]  # the error only: no push
         assert got[0].get("id") == f"e{i}" and got[0].get("type") == "error"
         assert error_of(got[0]) == expected, body
     assert server.roster.items("juliet@example.com") == []
@@ -265,8 +165,5 @@ async def test_roster_with_slixmpp(slix):
     updated.clear()
     await juliet.del_roster_item("romeo@example.net")
     await asyncio.wait_for(updated.wait(), 5)
-    for _ in range(50):
-        if "romeo@example.net" not in chamber.client_roster.keys():
-            break
-        await asyncio.sleep(0.05)
-    assert "romeo@example.net" not in chamber.client_roster.keys()
+    # the push with subscription='remove' reaches the other resource too
+    await until(lambda: "romeo@example.net" not in chamber.client_roster, chamber, what="romeo gone from chamber")

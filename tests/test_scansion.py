@@ -14,9 +14,24 @@ import pytest
 from tests.peers import INSTALL_HINT, need_program
 from xmpplab.rawclient import RawClient
 from xmpplab.recording import MemoryRecorder
-from xmpplab.scansion import (ANY, Action, Script, ScriptError, Status, UnknownVariable, compare, expand,
-                              expand_element, load_script, matches, parse_script, parse_xml, run_script,
-                              script_from_recording, summary_table)
+from xmpplab.scansion import (
+    ANY,
+    Action,
+    Script,
+    ScriptError,
+    Status,
+    UnknownVariable,
+    compare,
+    expand,
+    expand_element,
+    load_script,
+    matches,
+    parse_script,
+    parse_xml,
+    run_script,
+    script_from_recording,
+    summary_table,
+)
 from xmpplab.server import Server
 from xmpplab.transcript import Transcript
 
@@ -220,7 +235,8 @@ def test_wildcards():
     assert diffs("<iq id='{scansion:any}'/>", "<iq/>") == ["iq: attribute id is missing (expected '{scansion:any}')"]
     assert matches(x("<message><body>{scansion:any}</body></message>"), x("<message><body>whatever</body></message>"))
     # inside a longer value it stands for any run of characters (an xmpplab extension)
-    assert matches(x("<presence from='room@muc.localhost/{scansion:any}'/>"), x("<presence from='room@muc.localhost/x'/>"))
+    assert matches(x("<presence from='room@muc.localhost/{scansion:any}'/>"),
+                   x("<presence from='room@muc.localhost/x'/>"))
     assert not matches(x("<presence from='room@muc.localhost/{scansion:any}'/>"), x("<presence from='other@x/y'/>"))
 
 
@@ -229,7 +245,8 @@ def test_variables_are_expanded_before_matching():
     assert expand("${Juliet's phone's JID}/mobile", variables) == "juliet@localhost/mobile"
     expected = expand_element(x("<message from=\"${Romeo's full JID}\"><body>${Romeo's full JID}</body></message>"),
                               variables)
-    assert matches(expected, x("<message from='romeo@localhost/orchard'><body>romeo@localhost/orchard</body></message>"))
+    assert matches(expected,
+                   x("<message from='romeo@localhost/orchard'><body>romeo@localhost/orchard</body></message>"))
     with pytest.raises(UnknownVariable, match=r"\$\{Tybalt's JID\} has no value here"):
         expand("${Tybalt's JID}", variables)
 
@@ -407,7 +424,8 @@ async def converse(port: int, recorder=None):
         await c.send("<presence/>")
         await c.recv()
     await romeo.request("<iq type='get' id='roster1'><query xmlns='jabber:iq:roster'/></iq>")
-    await romeo.send("<iq type='set' id='add1'><query xmlns='jabber:iq:roster'><item jid='juliet@localhost'/></query></iq>")
+    await romeo.send("<iq type='set' id='add1'><query xmlns='jabber:iq:roster'>"
+                     "<item jid='juliet@localhost'/></query></iq>")
     await romeo.recv()
     await romeo.recv()
     await romeo.send("<presence to='juliet@localhost' type='subscribe'/>")

@@ -415,9 +415,8 @@ def unwritable_file(path):
 
 def test_a_server_on_an_unwritable_database_refuses_to_start_in_one_sentence(tmp_path):
     db = tmp_path / "lab.sqlite"
-    with unwritable_file(db):
-        with pytest.raises(OSError) as refused:
-            Server(["example.com"], db=str(db))
+    with unwritable_file(db), pytest.raises(OSError) as refused:
+        Server(["example.com"], db=str(db))
     message = str(refused.value)
     assert str(db) in message and "cannot be written" in message and "\n" not in message
 
@@ -491,7 +490,7 @@ async def test_a_real_full_file_system(tmp_path):
             proc.send_signal(signal.SIGINT)
         try:
             await asyncio.wait_for(proc.wait(), 15)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await proc.wait()
     log = (await proc.stderr.read()).decode()

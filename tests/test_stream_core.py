@@ -68,7 +68,8 @@ def test_violations(data, condition):
 def test_size_limit_is_configurable():
     p = StreamParser(max_stanza_bytes=1000)
     p.feed(HEADER)
-    assert p.feed(b"<message><body>" + b"a" * 500 + b"</body></message>")[0].element is not None
+    [under] = p.feed(b"<message><body>" + b"a" * 500 + b"</body></message>")
+    assert isinstance(under, StanzaReceived) and under.element.findtext("{*}body") == "a" * 500
     events = p.feed(b"<message><body>" + b"a" * 1500)
     assert events[-1].condition == "policy-violation"
 

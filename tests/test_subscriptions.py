@@ -5,11 +5,11 @@ Transcripts in raw XML where the exact stanzas and their order matter, slixmpp w
 client library should simply work.
 """
 
-import asyncio
-
 import pytest
 
-from tests.test_roster import ROSTER, error_of, flush, online, put_state, same, same_list, state
+from tests.support_roster import put_state, state
+from tests.support_stanzas import ROSTER, error_of, flush, online, same, same_list
+from tests.support_wait import gone, until
 
 NICK = "http://jabber.org/protocol/nick"
 J, R = "juliet@example.com", "romeo@example.net"
@@ -84,12 +84,10 @@ async def test_handshake_between_slixmpp_clients(slix):
     await juliet.get_roster()
     await romeo.get_roster()
     romeo.send_presence(pto=J, ptype="subscribe")
-    for _ in range(100):
-        if J in romeo.client_roster.keys() and romeo.client_roster[J]["subscription"] == "both" and \
-                R in juliet.client_roster.keys() and juliet.client_roster[R]["subscription"] == "both" and \
-                "balcony" in romeo.client_roster[J].resources and "orchard" in juliet.client_roster[R].resources:
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: J in romeo.client_roster and romeo.client_roster[J]["subscription"] == "both" and
+                R in juliet.client_roster and juliet.client_roster[R]["subscription"] == "both" and
+                "balcony" in romeo.client_roster[J].resources and "orchard" in juliet.client_roster[R].resources,
+                juliet, romeo, what="both rosters at 'both', each with the other's resource")
     assert romeo.client_roster[J]["subscription"] == "both" and not romeo.client_roster[J]["pending_out"]
     assert juliet.client_roster[R]["subscription"] == "both"
     assert "balcony" in romeo.client_roster[J].resources and "orchard" in juliet.client_roster[R].resources
@@ -173,7 +171,7 @@ async def test_request_kept_whole_and_redelivered_at_each_login(raw, server):
         # 4.2.2 first (her own presence), then the first request only (the second is not stored).
         same_list(await flush(juliet), [f"<presence from='{J}/{resource}' to='{J}/{resource}'/>", request])
         await juliet.close()
-        await asyncio.sleep(0.05)
+        await until(gone(server, f"{J}/{resource}"), server, what=f"juliet/{resource} logged out")
     juliet = await online(raw, f"{J}/balcony", presence=None)
     await juliet.send(f"<presence to='{R}' type='subscribed'/>")
     await flush(juliet)

@@ -1,6 +1,7 @@
 """The transcript model on real recordings: the parsed view, queries, answers, masking."""
 
 import base64
+import itertools
 from pathlib import Path
 
 import pytest
@@ -216,7 +217,7 @@ def test_wire_text_survives_tricky_but_legal_xml():
     events = [{"t": 1.0, "conn": "c2s-1", "type": "open", "kind": "c2s", "role": "receiving"},
               {"t": 1.0, "conn": "c2s-1", "type": "data", "dir": "in", "data": stream + "  "}]
     events += [{"t": 2.0 + n, "conn": "c2s-1", "type": "data", "dir": "in", "data": stanza[a:b]}
-               for n, (a, b) in enumerate(zip(cuts, cuts[1:]))]
+               for n, (a, b) in enumerate(itertools.pairwise(cuts))]
     t = Transcript.from_events(events)
     message = t.first(kind="message")
     assert message.text == stanza and message.chunks == (1, 5) and message.t == 6.0

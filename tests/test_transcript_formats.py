@@ -94,8 +94,8 @@ def test_rfc6121_text_round_trips_with_its_labels():
     t = Transcript.from_rfc_text(RFC_SUB)
     text = t.to_rfc_text()
     assert "(connection" not in text  # the labels say it all
-    assert re.findall(r"^   (\w\w): ", text, re.MULTILINE) == ["UC", "US", "UC", "US", "CS", "CC", "CS", "CS", "US", "US",
-                                                        "CS", "US"]
+    assert re.findall(r"^   (\w\w): ", text, re.MULTILINE) == ["UC", "US", "UC", "US", "CS", "CC", "CS", "CS",
+                                                        "US", "US", "CS", "US"]
     again = Transcript.from_rfc_text(text)
     assert [(i.conn, i.direction, i.text) for i in again] == [(i.conn, i.direction, i.text) for i in t]
 

@@ -1,7 +1,7 @@
 """Transcripts of a live server: built as events arrive, answers found across connections."""
 
-import asyncio
 
+from tests.support_wait import until
 from xmpplab.transcript import Direction, Transcript
 
 C2S, S2C = Direction.C2S, Direction.S2C
@@ -29,7 +29,7 @@ async def test_the_parsed_view_follows_live_events(server, raw):
     juliet, romeo = await juliet_asks_romeo(raw)
     await juliet.close()
     await romeo.close()
-    await asyncio.sleep(0.2)
+    await until(lambda: not server.connections, server, what="both connections closed on the server")
     assert [c.jid for c in t.connections.values()] == ["juliet@example.com/balcony", "romeo@example.net/orchard"]
     # What the watcher saw, item by item as chunks arrived, is what a fresh parse of all events gives.
     fresh = Transcript.from_events(list(t.events(reveal_credentials=True)))
@@ -85,7 +85,7 @@ async def test_what_serve_record_writes_loads_as_a_transcript(server, raw, tmp_p
         juliet = await raw()
         await juliet.login("juliet@example.com/balcony", tls=True)
         await juliet.close()
-        await asyncio.sleep(0.2)
+        await until(lambda: not server.connections, server, what="the connection closed on the server")
     t = Transcript.load(tmp_path / "rec.jsonl")
     [conn] = t.connections.values()
     assert (conn.jid, conn.tls, conn.mechanism) == ("juliet@example.com/balcony", "TLSv1.3", "PLAIN")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from tests.support_wait import until
 from xmpplab.jid import JID, InvalidJID
 from xmpplab.lab import Lab
 from xmpplab.xml import XMLInputError, parse_fragment
@@ -31,16 +32,6 @@ async def pair(lab):
     await juliet.next("presence")   # each client's own initial presence comes back first (RFC 6121 4.2.2)
     await romeo.next("presence")
     return lab, juliet, romeo
-
-
-async def until(predicate, timeout=3.0):
-    """Wait (letting the loop run) until predicate() is true."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("the condition did not become true in time")
-        await asyncio.sleep(0.02)
 
 
 def same_xml(a: str, b: str) -> bool:
@@ -180,7 +171,7 @@ async def test_composer_send_button_runs_in_the_loop_and_new_clients_appear(lab)
     c.set(kind="iq", to="example.com", payload="urn:xmpp:ping")
     assert c.client is juliet and not c.send_w.disabled
     c.send_w.click()                               # what the browser's click does: a task in the Lab's loop
-    await until(lambda: c.answer is not None)
+    await until(lambda: c.answer is not None, c.answer_w, what="the composer's answer")
     assert c.answer.reply.type == "result" and "last answer: iq result" in c.status_line_w.value
     c.close()
     assert c.closed and not c._bg.tasks
@@ -197,7 +188,7 @@ async def test_console_updates_live_when_a_stanza_flows(pair):
     assert set(console.conns) == {"c2s-1", "c2s-2"}      # the server's side; the clients' copies are hidden
     await juliet.send_message("romeo@example.net", "Wherefore art thou")
     await romeo.next("message")
-    await until(lambda: "Wherefore art thou" in console.html)
+    await until(lambda: "Wherefore art thou" in console.html, console.view_w, what="the console redrawn")
     assert console.renders > before
     console.close()
 
@@ -230,14 +221,15 @@ async def test_console_throttles_and_stops_when_closed(pair):
         await juliet.send_message("romeo@example.net", f"line {n}")
     for _ in range(10):
         await romeo.next("message")
-    await until(lambda: "line 9" in console.html)
+    await until(lambda: "line 9" in console.html, console.view_w, what="the console redrawn")
     assert console.renders - start <= 5            # 20 message items, a few redraws (one per 0.3 s at most)
     console.close()
     renders = console.renders
     await juliet.send_message("romeo@example.net", "after close")
     await romeo.next("message")
-    await asyncio.sleep(0.4)
-    assert console.renders == renders and not lab.transcript._watchers
+    # nothing is left that could redraw it: no watcher on the transcript, no timer, no task
+    assert not lab.transcript._watchers and not console._bg.timers and not console._bg.tasks
+    assert console.renders == renders
 
 
 async def test_console_of_one_client_and_pause(pair):
@@ -249,7 +241,9 @@ async def test_console_of_one_client_and_pause(pair):
     console.pause_w.value = True
     await juliet.send_message("romeo@example.net", "while paused")
     await romeo.next("message")
-    await asyncio.sleep(0.3)
+    # the console has taken the message in from the client's recording, and drawn nothing
+    await until(lambda: any("while paused" in i.text for i in console.transcript.items()), console.transcript,
+                what="the message in the console's transcript")
     assert "while paused" not in console.html
     console.pause_w.value = False
     assert "while paused" in console.html
@@ -325,25 +319,25 @@ async def test_board_shows_subscription_changes_and_presence_live(pair):
     assert board.presence() == {"juliet@example.com/balcony": "available", "romeo@example.net/orchard": "available"}
     assert "no contacts yet" in board.html
     await romeo.subscribe("juliet@example.com")
-    await until(lambda: "none + pending out" in board.rows().__repr__())
+    await until(lambda: "none + pending out" in board.rows().__repr__(), lab, what="the pending subscription")
     rows = {(r["account"], r["contact"]): r for r in board.rows()}
     assert rows["romeo@example.net", "juliet@example.com"]["state"] == "none + pending out"
     assert rows["juliet@example.com", "romeo@example.net"]["state"] == "none + pending in"
-    await until(lambda: "pending out" in board.html)                # redrawn by itself
+    await until(lambda: "pending out" in board.html, board.view_w)   # redrawn by itself
     await juliet.approve("romeo@example.net")
-    await until(lambda: "juliet sees" not in board.html and "romeo sees juliet" in board.html)
+    await until(lambda: "juliet sees" not in board.html and "romeo sees juliet" in board.html, board.view_w)
     rows = {(r["account"], r["contact"]): r for r in board.rows()}
     assert rows["romeo@example.net", "juliet@example.com"]["state"] == "to"
     assert rows["romeo@example.net", "juliet@example.com"]["sees"] is True
     assert rows["juliet@example.com", "romeo@example.net"]["state"] == "from"
     await juliet.send_presence(show="away", status="In the garden")
-    await until(lambda: "In the garden" in board.html)
+    await until(lambda: "In the garden" in board.html, board.view_w)
     assert board.presence()["juliet@example.com/balcony"] == "away: “In the garden”"
     assert rows["romeo@example.net", "juliet@example.com"]["contact_presence"] == "available"
     assert board.rows()[1]["contact_presence"].startswith("away")     # romeo sees juliet away
     await juliet.disconnect()
-    await until(lambda: board.presence().get("juliet@example.com") == "offline")
-    await until(lambda: "○ offline" in board.html)
+    await until(lambda: board.presence().get("juliet@example.com") == "offline", lab, what="juliet offline")
+    await until(lambda: "○ offline" in board.html, board.view_w)
     board.close()
     assert not board._bg.tasks
 
@@ -356,8 +350,9 @@ async def test_board_stops_with_the_lab():
     board = RosterBoard(lab, interval=0.05)
     assert "juliet@example.com" in board.html
     await lab.stop()
-    await until(lambda: "The Lab has stopped" in board.html)
-    await until(lambda: not board._bg.tasks)
+    await until(lambda: "The Lab has stopped" in board.html, board.view_w)
+    await asyncio.wait_for(asyncio.gather(*board._bg.tasks, return_exceptions=True), 5)  # its poller ends
+    assert not board._bg.tasks
     board.close()
 
 

@@ -97,10 +97,8 @@ class LabServer:
         """Stop the kernels of the notebook at ``relpath`` (all kernels when None)."""
         for session in self.api("/api/sessions") or []:
             if relpath is None or session.get("path") == relpath:
-                try:
+                with contextlib.suppress(urllib.error.URLError):
                     self.api(f"/api/sessions/{session['id']}", method="DELETE")
-                except urllib.error.URLError:
-                    pass
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -158,7 +156,7 @@ def start_lab(root: Path, home: Path, timeout: float = 60.0) -> LabServer:
                 stop_lab(server)
                 raise RuntimeError(f"JupyterLab did not answer on port {port} within {timeout:g} s:\n"
                                    f"{server.log_tail()}") from None
-            time.sleep(0.2)
+            time.sleep(0.2)  # another process, with no event to wait on but its HTTP answer: poll it
 
 
 def stop_lab(server: LabServer) -> None:

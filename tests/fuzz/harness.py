@@ -315,7 +315,7 @@ async def _idle(limit: float = 2.0, session=None) -> None:
             raise HarnessFailure(f"tasks still running {limit} s after the input: {others!r}")
         if others:
             await asyncio.wait(others, timeout=0.05)
-        else:
+        else:  # a password hash runs in a thread with no future to await here: give it a millisecond
             await asyncio.sleep(0.001)
     for _ in range(3):
         await asyncio.sleep(0)
