@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from .graph import links
+from .graph.recorded import links
 from .graphviz_backend import Figure
 
 __all__ = ["Arrow", "Participant", "SequenceChart", "describe_item", "sequence_chart"]

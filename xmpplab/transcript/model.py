@@ -17,6 +17,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ..display import Shown
 from ..xml import NS_CLIENT, NS_SERVER, NS_STREAM, NS_STREAMS, STANZA_KINDS, split_qname
 
 
@@ -100,7 +101,7 @@ class Chunk:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Item:
+class Item(Shown):
     """One piece of the parsed view of a connection.
 
     ``text`` is the piece exactly as it crossed the wire (quotes, attribute order and
@@ -234,15 +235,6 @@ class Item:
         if self.masked:
             parts.append("(credentials masked)")
         return " ".join(parts) + ">"
-
-    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
-    def _repr_mimebundle_(self, include=None, exclude=None, **_):
-        from ..render.display import mimebundle
-        return mimebundle(self, include, exclude)
-
-    def _repr_html_(self):
-        from ..render.display import html_for
-        return html_for(self)
 
 
 def classify(element) -> ItemKind:
