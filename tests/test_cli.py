@@ -78,8 +78,8 @@ async def test_serve_prints_where_it_listens_serves_and_stops_on_ctrl_c(tmp_path
     finally:
         if proc.returncode is None:
             proc.kill()
-    from xmpplab.recording import read_jsonl
-    events = list(read_jsonl(record))
+    from xmpplab.transcript import iter_events
+    events = list(iter_events(record))
     assert any(e["type"] == "bound" and e["jid"] == "juliet@example.com/cli" for e in events)
     assert any(e["type"] == "data" and e["dir"] == "in" and "<auth" in e["data"] for e in events)
 

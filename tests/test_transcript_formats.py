@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from xmpplab.transcript import MASK, Direction, Transcript, TranscriptError
-from xmpplab.transcript.streamfile import read_stream_file, write_stream_files
+from xmpplab.transcript import MASK, Direction, Transcript, TranscriptError, read_stream_file
+from xmpplab.transcript.streamfile import write_stream_files
 
 ROOT = Path(__file__).resolve().parent.parent
 RFC_C2S = (ROOT / "sample_streams" / "rfc" / "c2s-negotiation.txt").read_text()

@@ -5,11 +5,27 @@
 JID('juliet@example.com')
 """
 
-__version__ = "0.1.0"
-
-from .jid import JID, InvalidJID  # noqa: E402
+from . import display as _display
+from ._version import __version__
+from .jid import JID, InvalidJID
 
 __all__ = ["JID", "InvalidJID", "Server", "Lab", "SyncLab", "Client", "run", "__version__"]
+
+
+def _load_views() -> None:
+    """The views of addresses, transcript items and transcripts (registered when xmpplab.render is imported)."""
+    from . import render  # noqa: F401
+
+
+def _load_cards() -> None:
+    """The cards of the Lab and its clients (loaded only when one of those is displayed)."""
+    from .render import cards  # noqa: F401
+
+
+# Addresses, transcripts, the client and the Lab know no view: they ask xmpplab.display, which imports
+# these views the first time an object of theirs is shown in a notebook (so `import xmpplab` stays quick).
+_display.add_loader(_load_views)
+_display.add_loader(_load_cards)
 
 
 def __getattr__(name):

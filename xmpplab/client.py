@@ -43,6 +43,7 @@ from lxml import etree
 from slixmpp.exceptions import IqError as SlixIqError
 from slixmpp.exceptions import IqTimeout as SlixIqTimeout
 
+from .display import Shown
 from .errors import STANZA_CONDITIONS, StanzaError
 from .jid import JID
 from .recording_xmpp import RecordingClientXMPP, next_conn_id
@@ -107,7 +108,7 @@ class RosterItem:
         return f"{self.jid}: {self.subscription}{pending}"
 
 
-class Client:
+class Client(Shown):
     """A logged-in XMPP client with helpers a learner can read; make one with :meth:`connect`.
 
     The helpers are coroutines (``await`` them) and each has a timeout that
@@ -299,15 +300,6 @@ class Client:
         extra = f" ({', '.join(secure)})" if secure else ""
         return (f"<xmpplab Client {self.jid} on {where}{extra}, "
                 f"{len(self._inbox)} received stanza{'s' if len(self._inbox) != 1 else ''} waiting>")
-
-    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
-    def _repr_mimebundle_(self, include=None, exclude=None, **_):
-        from .render.display import mimebundle
-        return mimebundle(self, include, exclude)
-
-    def _repr_html_(self):
-        from .render.display import html_for
-        return html_for(self)
 
     # ------------------------------------------------------------------ receiving
     def _arrived(self, stanza):

@@ -87,6 +87,8 @@ import unicodedata
 import idna
 from precis_i18n import get_profile
 
+from .display import Shown
+
 __all__ = ["JID", "InvalidJID", "parse_jid", "is_valid_jid"]
 
 #: Longest allowed local, domain or resource part, in UTF-8 bytes (RFC 7622).
@@ -446,7 +448,7 @@ def _join(local: str | None, domain: str | None, resource: str | None) -> str:
     return text
 
 
-class JID:
+class JID(Shown):
     """An XMPP address, normalised per RFC 7622. Immutable and hashable.
 
     Construct it from text or from parts::
@@ -605,15 +607,6 @@ class JID:
 
     def __hash__(self) -> int:
         return hash(self._str)
-
-    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
-    def _repr_mimebundle_(self, include=None, exclude=None, **_):
-        from .render.display import mimebundle
-        return mimebundle(self, include, exclude)
-
-    def _repr_html_(self):
-        from .render.display import html_for
-        return html_for(self)
 
 
 # --------------------------------------------------------------------------

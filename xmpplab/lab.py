@@ -38,8 +38,10 @@ import logging
 from typing import Self
 
 from .client import Client
+from .display import Shown
 from .jid import JID
 from .server import Server
+from .snapshot import LabSnapshot
 
 log = logging.getLogger("xmpplab.lab")
 
@@ -54,7 +56,7 @@ DEFAULT_PASSWORD = "secret"
 _running: list[Lab] = []
 
 
-class Lab:
+class Lab(Shown):
     """One loopback server for several domains, the clients connected to it, and the recording of it all.
 
     Make one with ``lab = await Lab.start(...)`` (or ``async with Lab.start(...) as lab:``);
@@ -188,6 +190,11 @@ class Lab:
         """The servers of this Lab: one serving every domain, or one per domain when federated."""
         return list(self._servers)
 
+    def snapshot(self) -> LabSnapshot:
+        """What the Lab's servers hold now, as plain immutable data (what the graph, the board and the card draw)."""
+        return LabSnapshot(tuple(server.snapshot() for server in self._servers), running=self.running,
+                           federated=bool(self.federated))
+
     @property
     def domains(self) -> list[str]:
         return [host for server in self._servers for host in server.hosts]
@@ -232,15 +239,6 @@ class Lab:
         if self.replaced:
             text += f"; stopped {len(self.replaced)} earlier Lab{'s' if len(self.replaced) != 1 else ''} first"
         return text + ">"
-
-    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
-    def _repr_mimebundle_(self, include=None, exclude=None, **_):
-        from .render.display import mimebundle
-        return mimebundle(self, include, exclude)
-
-    def _repr_html_(self):
-        from .render.display import html_for
-        return html_for(self)
 
     # ------------------------------------------------------------------ accounts and clients
     def add_account(self, jid, password: str | None = None) -> JID:
@@ -342,7 +340,7 @@ def run(main, /, *args, **lab_options):
     return asyncio.run(with_lab())
 
 
-class SyncLab:
+class SyncLab(Shown):
     """A :class:`Lab` whose methods block, for scripts that are not inside an event loop.
 
     ``SyncLab(...)`` starts at once (same arguments as :meth:`Lab.start`);
@@ -395,17 +393,8 @@ class SyncLab:
     def __repr__(self) -> str:
         return repr(self.lab).replace("<xmpplab Lab", "<xmpplab SyncLab", 1)
 
-    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
-    def _repr_mimebundle_(self, include=None, exclude=None, **_):
-        from .render.display import mimebundle
-        return mimebundle(self, include, exclude)
 
-    def _repr_html_(self):
-        from .render.display import html_for
-        return html_for(self)
-
-
-class SyncClient:
+class SyncClient(Shown):
     """A :class:`~xmpplab.client.Client` whose coroutine methods block (made by :class:`SyncLab`)."""
 
     def __init__(self, owner: SyncLab, client: Client):
@@ -417,15 +406,6 @@ class SyncClient:
 
     def __repr__(self) -> str:
         return repr(self.client).replace("<xmpplab Client", "<xmpplab SyncClient", 1)
-
-    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
-    def _repr_mimebundle_(self, include=None, exclude=None, **_):
-        from .render.display import mimebundle
-        return mimebundle(self, include, exclude)
-
-    def _repr_html_(self):
-        from .render.display import html_for
-        return html_for(self)
 
 
 def _blocking(owner: SyncLab, value):

@@ -16,7 +16,8 @@ A recorder is any callable taking one dict per event. The server calls it with::
 is client to server (C→S); a recording client is the ``initiating`` entity,
 so its ``out`` is C→S. Data is the plaintext above TLS. :class:`JsonlRecorder` streams the
 events to a file as JSON Lines (a header line first), never holding them in
-memory; :class:`MemoryRecorder` keeps them in a list, as the notebooks do.
+memory; :class:`MemoryRecorder` keeps them in a list, as the notebooks do. Reading them back is the
+transcript's job (:func:`xmpplab.transcript.iter_events`): recording sits below transcripts and imports none.
 """
 
 from __future__ import annotations
@@ -94,9 +95,3 @@ class JsonlRecorder:
     def __repr__(self) -> str:
         return f"<JsonlRecorder {self.path}: {self.count} events>"
 
-
-def read_jsonl(path: str | os.PathLike):
-    """Iterate the events of a recording file in constant memory (see :func:`xmpplab.transcript.iter_events`)."""
-    from .transcript import iter_events
-
-    return iter_events(path)

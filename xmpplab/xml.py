@@ -66,6 +66,19 @@ def local_name(tag) -> str:
     return tag.rpartition("}")[2]
 
 
+def child_text(el, name: str) -> str | None:
+    """The text of ``el``'s first child called ``name`` (any namespace), stripped; None when absent or empty.
+
+    ``child_text(presence, "show")`` is ``"away"`` for ``<presence><show>away</show></presence>``.
+    """
+    if el is None:
+        return None
+    for child in el:
+        if isinstance(child.tag, str) and child.tag.rpartition("}")[2] == name:
+            return (child.text or "").strip() or None
+    return None
+
+
 def _nsmap_for(tag: str) -> dict:
     """Declare a tag's namespace as the default one (``<x xmlns='ns'/>``), or as ``stream:``."""
     ns = split_qname(tag)[0]

@@ -17,10 +17,14 @@ nbviewer; the same views exist as plain or ANSI text for the terminal::
 Modules: :mod:`.display` (the display mixin), :mod:`.xmlview` (pretty,
 highlighted XML), :mod:`.explain` (plain-language sentences with their RFC or
 XEP section), :mod:`.stream_view` (the two-column view, paged),
-:mod:`.terminal` (ANSI), :mod:`.objects` (JID, Item, Client, Lab cards),
-:mod:`.page` (standalone HTML), :mod:`.cli` (the ``render`` subcommand).
-Routing graphs and sequence charts live in the ``graph*`` and ``sequence``
-modules and are re-exported here when present.
+:mod:`.summaries` (one-line summaries of items and connections),
+:mod:`.ansi` (a page as terminal rows), :mod:`.terminal` (ANSI, colours
+decided), :mod:`.objects` (how JIDs, items and transcripts show themselves),
+:mod:`.cards` (the Lab's and the Client's cards), :mod:`.page` (standalone
+HTML), :mod:`.cli` (the ``render`` subcommand). Routing graphs (drawn from
+transcripts or server snapshots, never a live server) and sequence charts
+live in the ``graph`` package and the ``sequence`` module and are re-exported
+here when present.
 
 Most attributes are imported on first use. ``explain`` and ``stream_view`` are
 both a module and the function in it: they are imported here, so that
@@ -33,6 +37,7 @@ from __future__ import annotations
 import importlib
 
 from . import explain as _explain_module
+from . import objects as _objects  # noqa: F401 - registers the views of JIDs, items and transcripts
 from . import stream_view as _stream_view_module
 
 # Importing a submodule binds its name in this package: rebind the functions afterwards.
@@ -100,7 +105,8 @@ def __getattr__(name: str):
     return value
 
 
-_SUBMODULES = ("cli", "display", "explain", "objects", "page", "specs", "stream_view", "terminal", "xmlview")
+_SUBMODULES = ("ansi", "cards", "cli", "display", "explain", "objects", "page", "specs", "stream_view", "summaries",
+               "terminal", "xmlview")
 
 
 def __dir__():

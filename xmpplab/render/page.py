@@ -56,7 +56,7 @@ _CSS = f"""
 def render_page(transcript, title: str | None = None, *, explanations: bool = True, max_items: int = MAX_ITEMS,
                 max_bytes: int = MAX_BYTES, figures: bool = True, expand="auto") -> str:
     """A complete standalone HTML document of ``transcript`` (see the module docstring)."""
-    from .. import __version__
+    from .._version import __version__
 
     title = title or transcript.header.get("description") or "XMPP transcript"
     esc = html.escape

@@ -26,7 +26,7 @@ import html
 from dataclasses import dataclass, field
 
 from ..ns import NS_STANZAS, SHORT_NAMES
-from .graph import links
+from .graph.recorded import links
 from .graphviz_backend import Figure
 
 __all__ = ["Arrow", "Participant", "SequenceChart", "describe_item", "sequence_chart"]

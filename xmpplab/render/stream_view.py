@@ -26,17 +26,26 @@ dark JupyterLab themes, in nbconvert output and on nbviewer.
 
 from __future__ import annotations
 
-import datetime
 import html
 import itertools
 import os
 from collections.abc import Iterable
 
-from ..ns import NS_BIND, NS_CLIENT, NS_COMPRESS, NS_SASL, NS_SERVER, NS_TLS, SHORT_NAMES
+from ..ns import NS_COMPRESS, NS_SASL, NS_TLS
 from ..transcript.model import Direction, Item, ItemKind
-from ..xml import split_qname
+from .ansi import render_view
 from .display import Displayable
 from .explain import ExplainContext, Explanation, citation_links, explain
+from .summaries import (  # noqa: F401 - SHORT_NS, short and summary_text are imported from here too
+    SHORT_NS,
+    clock_text,
+    connection_header_text,
+    item_summary,
+    pager_text,
+    short,
+    step_of,
+    summary_text,
+)
 from .xmlview import MAX_CHARS, lines_html, pretty_lines
 
 C2S, S2C = Direction.C2S, Direction.S2C
@@ -54,7 +63,6 @@ BORDER = "#d0d7de"
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 MONO = "font-family:ui-monospace,Menlo,Consolas,monospace"
 
-SHORT_NS = {**SHORT_NAMES, NS_CLIENT: "", NS_SERVER: ""}
 _RESTART_NOTE = {
     f"{{{NS_TLS}}}proceed": "TLS handshake here (not in the transcript: it records the plaintext above TLS); "
                             "both streams restart",
@@ -175,7 +183,6 @@ class StreamView(Displayable):
 
     def text(self, color: bool = False, width: int | None = None, explanations: bool | None = None) -> str:
         """The same page for a terminal (ANSI colours when ``color``)."""
-        from .terminal import render_view
         return render_view(self, color=color, width=width,
                            explanations=self.explanations if explanations is None else explanations)
 
@@ -193,154 +200,6 @@ class StreamView(Displayable):
 def stream_view(source, **options) -> StreamView:
     """The two-column view of a Transcript, Connection, Selection, items, a Client or a Lab (see StreamView)."""
     return StreamView(source, **options)
-
-
-# ------------------------------------------------------------------------------------- summaries
-def short(value: str | None, limit: int = 32) -> str:
-    if value is None:
-        return ""
-    return value if len(value) <= limit else value[:limit - 1] + "…"
-
-
-def item_summary(item: Item) -> tuple[str, list[str]]:
-    """(what it is, [details]) for the one-line summary: ``("iq get", ["roster", "id r1", "to example.com"])``."""
-    kind = item.kind
-    details: list[str] = []
-    if kind is ItemKind.STREAM_OPEN:
-        for key in ("from", "to", "id", "version"):
-            if item.get(key) is not None:
-                details.append(f"{key} {short(item.get(key))}")
-        return "<stream:stream>", details
-    if kind is ItemKind.STREAM_CLOSE:
-        return "</stream:stream>", details
-    if kind in (ItemKind.VIOLATION, ItemKind.NON_XML):
-        return ("not XML" if kind is ItemKind.NON_XML else "refused"), [item.condition or "", short(item.problem, 80)]
-    if kind is ItemKind.STREAM_ERROR:
-        return "stream error", [item.stream_error or "?"]
-    name = item.name or "?"
-    if kind is ItemKind.STANZA:
-        what = f"{name} {item.type}" if item.type else name
-        payload_ns = item.payload_ns
-        if payload_ns and payload_ns != item.ns:
-            label = SHORT_NS.get(payload_ns, payload_ns)
-            if label:
-                details.append(label)
-        if item.type == "error":
-            for c in item.element:
-                if isinstance(c.tag, str) and split_qname(c.tag)[1] == "error":
-                    cond = next((split_qname(g.tag)[1] for g in c if isinstance(g.tag, str)
-                                 and split_qname(g.tag)[1] != "text"), None)
-                    if cond:
-                        details.append(cond)
-        if item.id:
-            details.append(f"id {short(item.id, 14)}")
-        if item.to:
-            details.append(f"to {short(item.to)}")
-        if item.from_:
-            details.append(f"from {short(item.from_)}")
-        if name == "message":
-            body = item.element.findtext(f"{{{item.ns}}}body")
-            if body:
-                details.append(f"“{short(' '.join(body.split()), 40)}”")
-        return what, details
-    # nonza
-    ns = item.ns or ""
-    if ns == NS_SASL and name == "auth" and item.get("mechanism"):
-        details.append(item.get("mechanism"))
-    elif name == "features":
-        feats = [split_qname(c.tag)[1] for c in item.element if isinstance(c.tag, str)]
-        details.append(", ".join(feats) if feats else "none left")
-    if item.masked:
-        details.append("credentials masked")
-    return name, details
-
-
-def step_of(item: Item) -> str | None:
-    """The negotiation step an item is (its label), or None for ordinary stanzas."""
-    if item.kind is ItemKind.STREAM_OPEN:
-        return "stream header"
-    if item.kind is ItemKind.STREAM_CLOSE:
-        return "stream close"
-    if item.kind is ItemKind.STREAM_ERROR:
-        return "stream error"
-    if item.kind is ItemKind.NONZA:
-        ns, name = split_qname(item.element.tag)
-        if name == "features":
-            return "stream features"
-        if ns == NS_TLS:
-            return {"starttls": "STARTTLS", "proceed": "TLS proceed", "failure": "TLS failure"}.get(name, "TLS")
-        if ns == NS_SASL:
-            return f"SASL {name}"
-        return None
-    if item.kind is ItemKind.STANZA and item.payload_ns == NS_BIND:
-        return "resource binding"
-    if item.kind is ItemKind.STANZA and item.payload_ns == "urn:ietf:params:xml:ns:xmpp-session":
-        return "session"
-    return None
-
-
-def _clock(conn, item: Item) -> str:
-    base = getattr(conn, "opened", None)
-    if base is None or base < 86400 * 365:  # RFC examples: times are block numbers
-        return f"step {item.t:g}" if item.t < 86400 * 365 else ""
-    return f"+{item.t - base:.3f}s"
-
-
-def connection_header_text(conn) -> str:
-    if conn is None:
-        return "items"
-    parts = [conn.id, conn.kind] + (["WebSocket"] if getattr(conn, "transport", "tcp") == "websocket" else [])
-    if conn.client or conn.server:
-        parts.append(f"{conn.client or '?'} → {conn.server or '?'}")
-    parts += [p for p in (conn.jid, conn.tls, conn.mechanism) if p]
-    if conn.opened and conn.opened > 86400 * 365:
-        parts.append(datetime.datetime.fromtimestamp(conn.opened, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
-    return " · ".join(parts)
-
-
-def pager_text(view: StreamView, shown: int, capped: bool) -> str:
-    if view.total == 0:
-        return "no items (nothing was recorded yet)"
-    first = view.first_index + 1 if shown else 0
-    last = view.first_index + shown
-    text = f"showing {first:,}–{last:,} of {view.total:,} items"
-    if view.pages > 1:
-        text += f" (page {view.page_number} of {view.pages})"
-    hints = []
-    if capped:
-        limit = f"{view.max_bytes / 1_000_000:g} MB" if view.max_bytes >= 1_000_000 else f"{view.max_bytes:,} bytes"
-        hints.append(f"stopped at about {limit} of HTML to keep the notebook responsive: use a smaller page_size, "
-                     f"e.g. stream_view(t, page_size={max(shown // 2, 10)})")
-    if view.page_number < view.pages:
-        hints.append(f"use view.page({view.page_number + 1}) for the next page, "
-                     "where view = xmpplab.render.stream_view(transcript)")
-    elif view.pages > 1:
-        hints.append("use view.page(1) for the first page")
-    return text + ("; " + "; ".join(hints) if hints else "")
-
-
-def summary_text(view: StreamView, limit: int = 40) -> str:
-    """The text/plain of a view: one line per item (at most ``limit``), then the pager line."""
-    lines = [f"{view.title} — C→S client to server, S→C server to client"]
-    last_conn = object()
-    rows = view.rows()
-    for conn, item, _ in rows[:limit]:
-        if conn is not last_conn:
-            lines.append(f"  {connection_header_text(conn)}")
-            last_conn = conn
-        what, details = item_summary(item)
-        step = step_of(item)
-        pad = "" if item.direction is C2S else "      "
-        line = f"    {_clock(conn, item):>9} {pad}{item.direction}  {what}"
-        if step and step not in what:
-            line += f" [{step}]"
-        if details:
-            line += "  " + " · ".join(d for d in details if d)
-        lines.append(line)
-    if len(rows) > limit:
-        lines.append(f"    … {len(rows) - limit} more on this page (the HTML view or .text() shows them all)")
-    lines.append(pager_text(view, len(rows), False))
-    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------------- HTML
@@ -432,7 +291,7 @@ def render_row(view: StreamView, conn, item: Item, on_page=frozenset()) -> str:
     empty = '<div style="flex:1 1 0;min-width:0"></div>'
     side = f'<div style="flex:1 1 0;min-width:0;padding:2px 4px">{cell}</div>'
     left, right = (side, empty) if item.direction is C2S else (empty, side)
-    clock = html.escape(_clock(conn, item))
+    clock = html.escape(clock_text(conn, item))
     return (f'<div id="{_anchor(view, item)}" style="display:flex;align-items:flex-start;'
             f'border-top:1px solid #eaeef2"><div style="flex:0 0 5.8em;padding:4px 6px;color:{MUTED};{MONO};'
             f'font-size:11px;text-align:right">{clock}<br>#{item.index}</div>{left}{right}</div>')

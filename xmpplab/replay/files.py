@@ -47,8 +47,7 @@ def load_transcript(path) -> Transcript:
         return Transcript.from_rfc_text(Path(path).read_text(encoding="utf-8"))
     if ext == ".log":
         return Transcript.from_slixmpp_log(Path(path))
-    from ..transcript.streamfile import read_stream_file
-    return read_stream_file(Path(path))
+    return Transcript.from_stream_file(Path(path))
 
 
 def convert(source, destination, *, conn=None, side: str = "client", reveal_credentials: bool = False) -> str:

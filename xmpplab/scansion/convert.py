@@ -46,8 +46,8 @@ import datetime
 import os
 
 from ..jid import JID, InvalidJID
-from ..recording import read_jsonl
 from ..stream import StanzaReceived, StreamClosed, StreamParser, StreamViolation
+from ..transcript import iter_events
 from ..xml import NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION, NS_TLS, STANZA_KINDS, qname, split_qname
 from .script import ANY, Action, Character, Script, Step
 
@@ -85,7 +85,7 @@ def script_from_recording(recording, *, names: dict | None = None, password: str
 
 def _events_of(recording) -> tuple[list[dict], str]:
     if isinstance(recording, (str, os.PathLike)):
-        return list(read_jsonl(recording)), "receiving"
+        return list(iter_events(recording)), "receiving"
     if hasattr(recording, "events") and callable(recording.events):  # a Transcript
         return list(recording.events()), getattr(recording, "default_role", "receiving")
     if hasattr(recording, "events"):  # a MemoryRecorder

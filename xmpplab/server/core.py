@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 
-from .. import __version__
+from .._version import __version__
 from ..jid import JID, InvalidJID
 from .addresses import only_loopback
 from .auth import check_password, make_credentials
@@ -26,6 +26,7 @@ from .events import Hooks
 from .limits import Limits
 from .modules import load as load_modules
 from .router import Router
+from .snapshot import take_snapshot
 from .storage import Storage
 from .tasks import Tasks
 from .throttle import Throttle
@@ -294,6 +295,10 @@ class Server:
     @property
     def address(self) -> tuple[str, int | None]:
         return (self.bind_host if isinstance(self.bind_host, str) else self.bind_host[0], self.port)
+
+    def snapshot(self):
+        """What this server holds now, as plain immutable data (:class:`xmpplab.snapshot.ServerSnapshot`)."""
+        return take_snapshot(self)
 
     # extension API --------------------------------------------------------
     def hook(self, name: str, handler, priority: int = 0) -> None:

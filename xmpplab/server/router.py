@@ -11,6 +11,8 @@ an account, or answer ``service-unavailable``.
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 
 from ..errors import StanzaError, error_reply
 from ..jid import JID, InvalidJID
@@ -20,6 +22,8 @@ from .events import StanzaEvent
 log = logging.getLogger("xmpplab.server")
 
 LOWEST = -1000
+#: How many routing decisions the router keeps for :meth:`Server.snapshot` (the most recent ones).
+RECENT_ROUTES = 50
 
 
 def address_kind(to: JID, hosts, components=()) -> str:
@@ -36,6 +40,8 @@ class Router:
 
     def __init__(self, server):
         self.server = server
+        # (t, kind, type, from, to, where, origin conn id) of the latest stanzas routed, for snapshots
+        self.recent: deque[tuple] = deque(maxlen=RECENT_ROUTES)
         hooks = server.hooks
         for kind in ("message", "presence", "iq"):
             for to in ("full", "bare", "self", "host"):
@@ -89,6 +95,7 @@ class Router:
         event = StanzaEvent(self.server, el, kind, session.jid, to, session)
         hooks = self.server.hooks
         if to is None:
+            self._note(event, "self" if kind == "iq" else "bare")
             if hooks.fire(f"pre-{kind}/bare", event):
                 return
             if kind == "presence":
@@ -96,6 +103,7 @@ class Router:
             event.to = session.jid.bare
             return self._local(event, "self" if kind == "iq" else "bare")
         where = address_kind(to, self.server.hosts, self.server.components)
+        self._note(event, "self" if where == "bare" and kind == "iq" and to == session.jid.bare else where)
         if where != "remote" and hooks.fire(f"pre-{kind}/{where}", event):
             return
         if where == "component":
@@ -124,12 +132,19 @@ class Router:
         kind = split_qname(el.tag)[1]
         event = StanzaEvent(self.server, el, kind, frm, to, origin)
         where = address_kind(to, self.server.hosts, self.server.components)
+        self._note(event, where)
         if where == "remote":
             self.server.hooks.fire("route/remote", event)
         elif where == "component":
             self._component(event)
         else:
             self._local(event, where)
+
+    def _note(self, event: StanzaEvent, where: str) -> None:
+        """Keep one routing decision (RFC 6120 section 10) for the snapshot's recent routes."""
+        st = event.stanza
+        self.recent.append((time.time(), event.kind, st.get("type"), st.get("from"), st.get("to"), where,
+                            getattr(event.origin, "conn_id", None)))
 
     def _component(self, event: StanzaEvent) -> None:
         """Hand a stanza to the component serving its domain; its failures become stanza errors."""

@@ -23,11 +23,11 @@ parsed view), :mod:`.wire` (exact source text of each item), :mod:`.mask`
 """
 
 from .connection import Connection
-from .jsonl import iter_events, iter_items, read_header
+from .jsonl import iter_events, read_header
 from .mask import MASK
 from .model import Chunk, Direction, Item, ItemKind, TranscriptError
 from .query import Criteria, Selection
-from .transcript import Transcript
+from .transcript import Transcript, iter_items, read_stream_file
 
 __all__ = [
            "MASK",
@@ -43,4 +43,5 @@ __all__ = [
            "iter_events",
            "iter_items",
            "read_header",
+           "read_stream_file",
 ]

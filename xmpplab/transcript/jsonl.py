@@ -44,8 +44,7 @@ import os
 from collections.abc import Iterator
 
 from ..recording import FORMAT, FORMAT_VERSION
-from .model import Item, TranscriptError
-from .query import Criteria
+from .model import TranscriptError, check_event
 
 
 def _open(path, mode: str, compressed: bool | None = None):
@@ -87,8 +86,6 @@ def iter_events(path: str | os.PathLike, on_error: str = "raise", notes: list | 
     A malformed line raises :class:`TranscriptError` naming the file and line; with
     ``on_error="skip"`` it is skipped and a sentence is appended to ``notes``.
     """
-    from .transcript import check_event
-
     if on_error not in ("raise", "skip"):
         raise TranscriptError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     read_header(path)
@@ -115,22 +112,13 @@ def iter_events(path: str | os.PathLike, on_error: str = "raise", notes: list | 
             yield event
 
 
-def load(path: str | os.PathLike, on_error: str = "raise"):
-    """Read a whole transcript file into a :class:`~xmpplab.transcript.Transcript`.
-
-    The parsed view is built when first asked for. As the file is complete, a connection
-    still in the middle of an element at its end (no close event) is not flagged; one that
-    closed in the middle of an element is.
-    """
-    from .transcript import Transcript
-
-    t = Transcript(read_header(path))
-    for event in iter_events(path, on_error=on_error, notes=t.notes):
+def read_into(transcript, path: str | os.PathLike, on_error: str = "raise") -> None:
+    """Add the events of a transcript file to ``transcript`` (made with the file's :func:`read_header`)."""
+    for event in iter_events(path, on_error=on_error, notes=transcript.notes):
         try:
-            t.add(event)
+            transcript.add(event)
         except TranscriptError as exc:  # pragma: no cover - check_event catches these first
             raise TranscriptError(f"{path}: {exc}") from None
-    return t
 
 
 def save(transcript, path: str | os.PathLike, reveal_credentials: bool = False) -> None:
@@ -144,23 +132,3 @@ def save(transcript, path: str | os.PathLike, reveal_credentials: bool = False) 
         for event in transcript.events(reveal_credentials=reveal_credentials):
             f.write(json.dumps(event, ensure_ascii=False) + "\n")
     os.replace(tmp, path)
-
-
-def iter_items(path: str | os.PathLike, on_error: str = "raise", **criteria) -> Iterator[Item]:
-    """Yield the parsed view of a transcript file, item by item, in constant memory.
-
-    Takes the criteria of :meth:`~xmpplab.transcript.Transcript.items`. Neither chunks
-    nor items are kept, and a connection is forgotten when it closes. Answers
-    (``answer_to``) need the whole transcript: :func:`load` it for those. A ``jid``
-    criterion matches a connection's items from the moment its JID is known.
-    """
-    from .transcript import Transcript
-
-    wanted = Criteria.make(**criteria)
-    t = Transcript(read_header(path), retain=False)
-    for event in iter_events(path, on_error=on_error, notes=t.notes):
-        for item in t.add(event):
-            if wanted.matches(item) and (wanted.jid is None or wanted.wants_connection(t.connections[item.conn])):
-                yield item
-        if event["type"] == "close":
-            t.connections.pop(event["conn"], None)  # forget it: memory stays flat

@@ -17,6 +17,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ..display import Shown
 from ..xml import NS_CLIENT, NS_SERVER, NS_STREAM, NS_STREAMS, STANZA_KINDS, split_qname
 
 
@@ -100,7 +101,7 @@ class Chunk:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Item:
+class Item(Shown):
     """One piece of the parsed view of a connection.
 
     ``text`` is the piece exactly as it crossed the wire (quotes, attribute order and
@@ -235,14 +236,30 @@ class Item:
             parts.append("(credentials masked)")
         return " ".join(parts) + ">"
 
-    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
-    def _repr_mimebundle_(self, include=None, exclude=None, **_):
-        from ..render.display import mimebundle
-        return mimebundle(self, include, exclude)
 
-    def _repr_html_(self):
-        from ..render.display import html_for
-        return html_for(self)
+#: The recording side's role in the stream (RFC 6120 section 4.1: the initiating or the receiving entity).
+ROLES = ("receiving", "initiating")
+
+
+def check_event(event) -> None:
+    """Raise TranscriptError saying what is wrong with an event, if anything."""
+    if not isinstance(event, dict):
+        raise TranscriptError(f"an event is a JSON object, not {type(event).__name__}")
+    for key, kind in (("type", str), ("conn", str)):
+        if not isinstance(event.get(key), kind):
+            raise TranscriptError(f"the event has no {key!r} (a string)" if key not in event
+                                  else f"{key!r} must be a string, not {event[key]!r}")
+    t = event.get("t")
+    if isinstance(t, bool) or not isinstance(t, (int, float)):
+        raise TranscriptError("the event has no 't' (unix time, a number)" if "t" not in event
+                              else f"'t' must be a number (unix time), not {t!r}")
+    if event["type"] == "data":
+        if event.get("dir") not in ("in", "out"):
+            raise TranscriptError(f"a data event needs 'dir': 'in' or 'out', not {event.get('dir')!r}")
+        if not isinstance(event.get("data"), str):
+            raise TranscriptError("a data event needs 'data' (the text, a string)")
+    elif event["type"] == "open" and event.get("role") not in (None, *ROLES):
+        raise TranscriptError(f"'role' must be 'receiving' or 'initiating', not {event['role']!r}")
 
 
 def classify(element) -> ItemKind:

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from ..display import Shown
 from ..xml import STANZA_KINDS, split_qname
 from .model import Direction, Item, ItemKind, TranscriptError
 
@@ -168,7 +169,7 @@ def describe(items: list[Item]) -> str:
     return parts[0] + "; " + ", ".join(kinds)
 
 
-class Query:
+class Query(Shown):
     """The query interface shared by Transcript, Connection and Selection."""
 
     def _iter_items(self, criteria: Criteria) -> Iterator[Item]:  # pragma: no cover - abstract
@@ -214,15 +215,6 @@ class Query:
 
     def __bool__(self) -> bool:
         return True  # a transcript or connection with nothing parsed yet is still there
-
-    # -- display in notebooks: xmpplab.render draws it (text/plain always, HTML styled inline) --
-    def _repr_mimebundle_(self, include=None, exclude=None, **_):
-        from ..render.display import mimebundle
-        return mimebundle(self, include, exclude)
-
-    def _repr_html_(self):
-        from ..render.display import html_for
-        return html_for(self)
 
     # --- answers ----------------------------------------------------------
     def answer_to(self, request: Item) -> Item | None:

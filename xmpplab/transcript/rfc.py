@@ -55,6 +55,7 @@ from __future__ import annotations
 import re
 
 from .model import Direction, ItemKind, TranscriptError
+from .view import looks_like_header
 
 _LABEL = re.compile(r"^(?P<indent>[ \t]*)(?P<label>UC|US|CS|CC|C|S|I|R):(?P<gap>[ \t]?)(?P<rest>.*)$")
 _PAGE_FOOTER = re.compile(r"^\S.*\[Page \d+\]\s*$")
@@ -153,14 +154,12 @@ def _last_paragraph(prose: list[str]) -> list[str]:
     return out
 
 
-def parse_rfc_text(text: str, *, user_domain: str | None = None, contact_domain: str | None = None,
-                   alternatives: str = "skip", recorded_by: str = "RFC example text"):
-    """Read RFC example text into a :class:`~xmpplab.transcript.Transcript` (see the module docstring).
+def add_rfc_text(t, text: str, *, user_domain: str | None = None, contact_domain: str | None = None,
+                 alternatives: str = "skip") -> None:
+    """Add RFC example text to the (empty) transcript ``t`` (see the module docstring).
 
     ``alternatives="keep"`` keeps blocks whose prose calls them an alternative.
     """
-    from .transcript import Transcript
-
     if alternatives not in ("skip", "keep"):
         raise TranscriptError(f"alternatives must be 'skip' or 'keep', not {alternatives!r}")
     blocks, notes = split_blocks(text, alternatives)
@@ -168,7 +167,6 @@ def parse_rfc_text(text: str, *, user_domain: str | None = None, contact_domain:
         raise TranscriptError("no example lines found: blocks start with 'C:', 'S:', 'I:', 'R:', "
                               "'UC:', 'US:', 'CS:' or 'CC:'")
     user_domain, contact_domain = _domains(blocks, user_domain, contact_domain)
-    t = Transcript(recorded_by=recorded_by, role="receiving")
     t.notes.extend(notes)
     first_text: dict[str, str] = {}
     routed = []
@@ -181,7 +179,6 @@ def parse_rfc_text(text: str, *, user_domain: str | None = None, contact_domain:
             conn, direction = _S2S_ROUTES["CS"]
         first_text.setdefault(conn, xml)
         routed.append((float(n), conn, direction, xml))
-    from .view import looks_like_header
     for n, conn, direction, xml in routed:
         if conn not in t.connections:
             kind, c_label, s_label = _CONN_LABELS[conn]
@@ -189,7 +186,6 @@ def parse_rfc_text(text: str, *, user_domain: str | None = None, contact_domain:
                    "headerless": not looks_like_header(first_text[conn]),
                    "labels": {Direction.C2S.value: c_label, Direction.S2C.value: s_label}})
         t.add({"t": n, "conn": conn, "type": "data", "dir": direction.to_recorder("receiving"), "data": xml})
-    return t
 
 
 def _domains(blocks, user_domain, contact_domain):

@@ -113,12 +113,9 @@ def repair_received(data: str, default_ns: str) -> str:
     return data
 
 
-def parse_slixmpp_log(source: str | os.PathLike, *, conn_prefix: str = "c2s"):
-    """Read a slixmpp debug log (its text, or a path) into a :class:`~xmpplab.transcript.Transcript`."""
-    from .transcript import Transcript
-
+def add_slixmpp_log(t, source: str | os.PathLike, *, conn_prefix: str = "c2s") -> None:
+    """Add a slixmpp debug log (its text, or a path) to the (empty) transcript ``t``, recorded by the client."""
     text = source if isinstance(source, str) and "\n" in source else Path(source).read_text(encoding="utf-8")
-    t = Transcript(recorded_by="slixmpp debug log", role="initiating")
     state = {"n": 0, "conn": None, "has_data": False, "sent_header": False, "restart": False,
              "mechanism": None, "closed": False, "default_ns": NS_CLIENT, "clock": -1.0}
     repaired = 0

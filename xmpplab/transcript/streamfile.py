@@ -104,19 +104,27 @@ def write_stream_files(transcript, directory: str | os.PathLike, side: str = "cl
     return paths
 
 
-def read_stream_file(source: str | os.PathLike):
-    """Read a stream file (a path, or its text) back into a one-connection transcript."""
-    from .transcript import Transcript
+def source_text(source: str | os.PathLike) -> str:
+    """The text of a stream file given as text or as a path."""
+    return source if isinstance(source, str) and "\n" in source else Path(source).read_text(encoding="utf-8")
 
-    text = source if isinstance(source, str) and "\n" in source else Path(source).read_text(encoding="utf-8")
-    lines = text.split("\n")
-    m = _TITLE.match(lines[0]) if lines else None
+
+def read_title(text: str) -> tuple[str, str, str]:
+    """(recorded_by, role, connection id) from a stream file's first line; TranscriptError if it is not one."""
+    first = text.split("\n", 1)[0]
+    m = _TITLE.match(first)
     if m is None:
         raise TranscriptError("line 1: not an xmpplab client XML stream file")
     if int(m.group(1)) > VERSION:
         raise TranscriptError(f"this stream file is of version {m.group(1)}; this xmpplab reads version {VERSION}")
-    role, conn_id = _side(m.group(2)), m.group(3)
-    t = Transcript(recorded_by=f"{m.group(2)} stream file", role=role)
+    return f"{m.group(2)} stream file", _side(m.group(2)), m.group(3)
+
+
+def add_stream_file(t, text: str) -> None:
+    """Add the one connection of a stream file to the (empty) transcript ``t``, made with :func:`read_title`'s
+    ``recorded_by`` and ``role``."""
+    _, role, conn_id = read_title(text)
+    lines = text.split("\n")
     t.add({"t": 0.0, "conn": conn_id, "type": "open", "kind": "c2s", "role": role})
     marker, body = None, []
 
@@ -147,4 +155,3 @@ def read_stream_file(source: str | os.PathLike):
     first = next(iter(t.connections.values())).chunks
     if first:
         t.connections[conn_id].opened = first[0].t
-    return t

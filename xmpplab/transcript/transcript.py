@@ -23,11 +23,11 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 
 from ..recording import FORMAT, FORMAT_VERSION
+from . import jsonl, rfc, slixmpp_log, streamfile
 from .connection import Connection
-from .model import Chunk, Direction, Item, TranscriptError
+from .model import ROLES, Chunk, Direction, Item, TranscriptError, check_event
 from .query import Criteria, Query, describe
 
-ROLES = ("receiving", "initiating")
 _OPEN_FIELDS = {"t", "conn", "type", "peer", "local", "kind", "role", "headerless", "labels"}
 _DATA_FIELDS = {"t", "conn", "type", "dir", "data"}
 
@@ -35,27 +35,6 @@ _DATA_FIELDS = {"t", "conn", "type", "dir", "data"}
 def _role_for(recorded_by: str | None) -> str:
     """A recording made by a client is from the initiating side; anything else from the receiving side."""
     return "initiating" if recorded_by and "client" in recorded_by.lower() else "receiving"
-
-
-def check_event(event) -> None:
-    """Raise TranscriptError saying what is wrong with an event, if anything."""
-    if not isinstance(event, dict):
-        raise TranscriptError(f"an event is a JSON object, not {type(event).__name__}")
-    for key, kind in (("type", str), ("conn", str)):
-        if not isinstance(event.get(key), kind):
-            raise TranscriptError(f"the event has no {key!r} (a string)" if key not in event
-                                  else f"{key!r} must be a string, not {event[key]!r}")
-    t = event.get("t")
-    if isinstance(t, bool) or not isinstance(t, (int, float)):
-        raise TranscriptError("the event has no 't' (unix time, a number)" if "t" not in event
-                              else f"'t' must be a number (unix time), not {t!r}")
-    if event["type"] == "data":
-        if event.get("dir") not in ("in", "out"):
-            raise TranscriptError(f"a data event needs 'dir': 'in' or 'out', not {event.get('dir')!r}")
-        if not isinstance(event.get("data"), str):
-            raise TranscriptError("a data event needs 'data' (the text, a string)")
-    elif event["type"] == "open" and event.get("role") not in (None, *ROLES):
-        raise TranscriptError(f"'role' must be 'receiving' or 'initiating', not {event['role']!r}")
 
 
 class Transcript(Query):
@@ -216,38 +195,53 @@ class Transcript(Query):
             raise KeyError(f"no connection {conn_id!r}; there are: {', '.join(self.connections) or 'none'}") from None
 
     # --- files and other formats ------------------------------------------------
+    # Each format module reads into (or writes from) a transcript made here, and imports no Transcript.
     def save(self, path: str | os.PathLike, reveal_credentials: bool = False) -> None:
         """Write JSON Lines (see :mod:`xmpplab.transcript.jsonl`); credentials masked unless asked for."""
-        from .jsonl import save
-        save(self, path, reveal_credentials=reveal_credentials)
+        jsonl.save(self, path, reveal_credentials=reveal_credentials)
 
     @classmethod
     def load(cls, path: str | os.PathLike, on_error: str = "raise") -> Transcript:
-        """Read a JSON Lines transcript (``.jsonl`` or ``.jsonl.gz``)."""
-        from .jsonl import load
-        return load(path, on_error=on_error)
+        """Read a JSON Lines transcript (``.jsonl`` or ``.jsonl.gz``).
+
+        The parsed view is built when first asked for. As the file is complete, a connection
+        still in the middle of an element at its end (no close event) is not flagged; one that
+        closed in the middle of an element is.
+        """
+        t = cls(jsonl.read_header(path))
+        jsonl.read_into(t, path, on_error=on_error)
+        return t
 
     @classmethod
-    def from_rfc_text(cls, text: str, **options) -> Transcript:
+    def from_rfc_text(cls, text: str, *, recorded_by: str = "RFC example text", **options) -> Transcript:
         """Import RFC example text (``C:``/``S:`` lines; see :mod:`xmpplab.transcript.rfc`)."""
-        from .rfc import parse_rfc_text
-        return parse_rfc_text(text, **options)
+        t = cls(recorded_by=recorded_by, role="receiving")
+        rfc.add_rfc_text(t, text, **options)
+        return t
 
     def to_rfc_text(self, **options) -> str:
         """Export in RFC example notation (see :mod:`xmpplab.transcript.rfc`)."""
-        from .rfc import to_rfc_text
-        return to_rfc_text(self, **options)
+        return rfc.to_rfc_text(self, **options)
 
     @classmethod
-    def from_slixmpp_log(cls, text: str, **options) -> Transcript:
+    def from_slixmpp_log(cls, text: str | os.PathLike, **options) -> Transcript:
         """Import a slixmpp debug log (``SEND:``/``RECV:``; see :mod:`xmpplab.transcript.slixmpp_log`)."""
-        from .slixmpp_log import parse_slixmpp_log
-        return parse_slixmpp_log(text, **options)
+        t = cls(recorded_by="slixmpp debug log", role="initiating")
+        slixmpp_log.add_slixmpp_log(t, text, **options)
+        return t
+
+    @classmethod
+    def from_stream_file(cls, source: str | os.PathLike) -> Transcript:
+        """Read a client XML stream file (a path, or its text) into a one-connection transcript."""
+        text = streamfile.source_text(source)
+        recorded_by, role, _ = streamfile.read_title(text)
+        t = cls(recorded_by=recorded_by, role=role)
+        streamfile.add_stream_file(t, text)
+        return t
 
     def to_stream_file(self, conn=None, side: str = "client", reveal_credentials: bool = False) -> str:
         """One endpoint's client XML stream file (see :mod:`xmpplab.transcript.streamfile`)."""
-        from .streamfile import to_stream_file
-        return to_stream_file(self, conn, side=side, reveal_credentials=reveal_credentials)
+        return streamfile.to_stream_file(self, conn, side=side, reveal_credentials=reveal_credentials)
 
     # --- looking at it --------------------------------------------------------
     def summary(self) -> str:
@@ -299,3 +293,26 @@ def _size(chars: int) -> str:
     if chars < 1_000_000:
         return f"{chars / 1000:.1f}k chars"
     return f"{chars / 1_000_000:.1f}M chars"
+
+
+def read_stream_file(source: str | os.PathLike) -> Transcript:
+    """Read a stream file (a path, or its text) back into a one-connection transcript."""
+    return Transcript.from_stream_file(source)
+
+
+def iter_items(path: str | os.PathLike, on_error: str = "raise", **criteria) -> Iterator[Item]:
+    """Yield the parsed view of a transcript file, item by item, in constant memory.
+
+    Takes the criteria of :meth:`~xmpplab.transcript.Transcript.items`. Neither chunks
+    nor items are kept, and a connection is forgotten when it closes. Answers
+    (``answer_to``) need the whole transcript: :meth:`Transcript.load` it for those. A ``jid``
+    criterion matches a connection's items from the moment its JID is known.
+    """
+    wanted = Criteria.make(**criteria)
+    t = Transcript(jsonl.read_header(path), retain=False)
+    for event in jsonl.iter_events(path, on_error=on_error, notes=t.notes):
+        for item in t.add(event):
+            if wanted.matches(item) and (wanted.jid is None or wanted.wants_connection(t.connections[item.conn])):
+                yield item
+        if event["type"] == "close":
+            t.connections.pop(event["conn"], None)  # forget it: memory stays flat

@@ -23,10 +23,11 @@ The same facts from Python::
                         #   "state": "none + pending out", "sees": False, "seen_by": False, ...}]
     board.presence()    # {"juliet@example.com/balcony": "available", "romeo@example.net": "offline"}
 
-The board reads the servers' rosters and sessions a few times a second
-(``interval``) while it is on screen, in the Lab's event loop, and redraws
-only when something changed; it stops when the Lab stops or the board is
-closed (``board.close()``).
+The board takes a snapshot of the servers (``Server.snapshot()``: plain
+immutable data, never the live server) a few times a second (``interval``)
+while it is on screen, in the Lab's event loop, and redraws only when
+something changed; it stops when the Lab stops or the board is closed
+(``board.close()``). Given a snapshot instead of a Lab, it shows that moment.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import asyncio
 import datetime
 
 from ..jid import JID, InvalidJID
+from ..snapshot import LabSnapshot, ServerSnapshot, snapshots_of
 from ._base import (
     AMBER_TEXT,
     BLACK,
@@ -48,7 +50,6 @@ from ._base import (
     W,
     box,
     esc,
-    is_lab,
 )
 
 __all__ = ["RosterBoard", "state_name"]
@@ -85,7 +86,7 @@ def meaning(account: str, contact: str, subscription: str, pending_out: bool, pe
 
 
 class RosterBoard(LiveWidget):
-    """Every account of a Lab (or Server), its roster with subscription states, and presence, kept live.
+    """Every account of a Lab (or Server, or their snapshot), its roster with subscription states, and presence.
 
     ``accounts``: only these bare JIDs (default: every account, and anyone
     online); ``interval``: seconds between two looks at the servers. See the
@@ -110,58 +111,55 @@ class RosterBoard(LiveWidget):
             self.view_w,
         ]
         self.refresh()
-        self._bg.spawn(self._poll())
+        sources = source if isinstance(source, (list, tuple)) else [source]
+        self.live = not all(isinstance(s, (ServerSnapshot, LabSnapshot)) for s in sources)  # a snapshot stays still
+        if self.live:
+            self._bg.spawn(self._poll())
 
     # ------------------------------------------------------------------ the facts
-    @property
-    def servers(self) -> list:
+    def look(self) -> tuple[tuple[ServerSnapshot, ...], bool]:
+        """The servers' snapshots now and whether they are running (a Lab or Server is snapshotted)."""
         src = self.source
-        if is_lab(src):
-            return list(src.servers)
-        if hasattr(src, "hosts") and hasattr(src, "sessions"):
-            return [src]
-        return [s for s in src if hasattr(s, "hosts")]
+        snap = src.snapshot() if callable(getattr(src, "snapshot", None)) else src
+        if isinstance(snap, LabSnapshot):
+            return snap.servers, snap.running
+        servers = snapshots_of(snap)
+        return servers, all(s.running for s in servers)
+
+    @property
+    def servers(self) -> tuple[ServerSnapshot, ...]:
+        """The snapshots of the servers shown, taken now."""
+        return self.look()[0]
 
     @property
     def running(self) -> bool:
-        src = self.source
-        return bool(getattr(src, "running", True))
+        """Whether the Lab (or every server) is still running."""
+        return self.look()[1]
 
-    def _server_of(self, domain: str):
-        return next((s for s in self.servers if domain in s.hosts), None)
+    def _snaps(self, servers) -> tuple[ServerSnapshot, ...]:
+        return self.look()[0] if servers is None else servers
 
-    def accounts(self) -> list[str]:
+    def accounts(self, servers=None) -> list[str]:
         """The bare JIDs shown: every account of every server, and whoever is online."""
-        found: dict[str, None] = {}
-        for server in self.servers:
-            for bare in server.accounts.list():
-                found[bare] = None
-            for bare in list(server.sessions):
-                found[str(bare)] = None
+        found = dict.fromkeys(a.jid for snap in self._snaps(servers) for a in snap.accounts)
         return [a for a in found if self.only is None or a in self.only]
 
-    def resources(self, account: str) -> list[dict]:
+    def resources(self, account: str, servers=None) -> list[dict]:
         """The connected resources of an account with their presence."""
         try:
-            bare = JID(account).bare
+            bare = str(JID(account).bare)
         except InvalidJID:
             return []
-        server = self._server_of(bare.domain)
-        if server is None:
+        snap = next((s for s in self._snaps(servers) if s.serves(bare.rpartition("@")[2])), None)
+        found = snap.account(bare) if snap is not None else None
+        if found is None:
             return []
-        out = []
-        for resource, session in sorted(dict(server.sessions.get(bare, {})).items()):
-            presence = getattr(session, "presence", None)
-            show = _child_text(presence, "show")
-            out.append({"jid": str(getattr(session, "jid", None) or f"{bare}/{resource}"), "resource": resource,
-                        "available": bool(getattr(session, "available", False)), "show": show,
-                        "status": _child_text(presence, "status"),
-                        "priority": getattr(session, "priority", 0)})
-        return out
+        return [{"jid": r.jid, "resource": r.resource, "available": r.available, "show": r.show,
+                 "status": r.status, "priority": r.priority} for r in found.resources]
 
-    def presence_text(self, account: str) -> str:
+    def presence_text(self, account: str, servers=None) -> str:
         """``offline``, ``available``, ``away: In the garden`` (per resource when there are several)."""
-        res = self.resources(account)
+        res = self.resources(account, servers)
         if not res:
             return "offline"
         texts = [_presence_words(r) for r in res]
@@ -169,45 +167,48 @@ class RosterBoard(LiveWidget):
             return texts[0]
         return "; ".join(f"{r['resource']}: {t}" for r, t in zip(res, texts))
 
-    def presence(self) -> dict[str, str]:
+    def presence(self, servers=None) -> dict[str, str]:
         """``{full JID: presence in words}`` for each connected resource, ``{bare JID: "offline"}`` otherwise."""
+        servers = self._snaps(servers)
         out = {}
-        for account in self.accounts():
-            res = self.resources(account)
+        for account in self.accounts(servers):
+            res = self.resources(account, servers)
             if not res:
                 out[account] = "offline"
             for r in res:
                 out[r["jid"]] = _presence_words(r)
         return out
 
-    def rows(self) -> list[dict]:
-        """One dict per (account, contact) pair of every roster, read from the servers now."""
+    def rows(self, servers=None) -> list[dict]:
+        """One dict per (account, contact) pair of every roster, from the servers' snapshots."""
+        servers = self._snaps(servers)
         out = []
-        for account in self.accounts():
-            server = self._server_of(account.partition("@")[2])
-            if server is None:
+        for account in self.accounts(servers):
+            snap = next((s for s in servers if s.serves(account.partition("@")[2])), None)
+            found = snap.account(account) if snap is not None else None
+            if found is None:
                 continue
-            for contact, item in server.storage.get_roster(account).items():
-                if not (item.in_roster or item.pending_in or item.ask):
+            for item in found.roster:
+                if not (item.in_roster or item.pending_in or item.pending_out):
                     continue
-                sub = item.subscription or "none"
-                local = self._server_of(contact.partition("@")[2]) is not None
+                sub, contact = item.subscription, item.contact
+                local = any(s.serves(contact.partition("@")[2]) for s in servers)
                 out.append({
                     "account": account, "contact": contact, "name": item.name, "groups": list(item.groups),
-                    "subscription": sub, "pending_out": bool(item.ask), "pending_in": bool(item.pending_in),
-                    "state": state_name(sub, item.ask, item.pending_in),
+                    "subscription": sub, "pending_out": item.pending_out, "pending_in": item.pending_in,
+                    "state": state_name(sub, item.pending_out, item.pending_in),
                     "sees": sub in ("to", "both"), "seen_by": sub in ("from", "both"),
-                    "in_roster": bool(item.in_roster),
-                    "meaning": meaning(account, contact, sub, item.ask, item.pending_in),
-                    "contact_presence": self.presence_text(contact) if local else "(on another server)",
+                    "in_roster": item.in_roster,
+                    "meaning": meaning(account, contact, sub, item.pending_out, item.pending_in),
+                    "contact_presence": self.presence_text(contact, servers) if local else "(on another server)",
                 })
         return out
 
-    def snapshot(self) -> tuple:
+    def snapshot(self, servers=None) -> tuple:
         """Everything the board shows, as a comparable value (changes mean a redraw)."""
-        return (tuple((a, self.presence_text(a)) for a in self.accounts()),
-                tuple(tuple(sorted((k, str(v)) for k, v in r.items())) for r in self.rows()),
-                self.running)
+        servers = self._snaps(servers)
+        return (tuple((a, self.presence_text(a, servers)) for a in self.accounts(servers)),
+                tuple(tuple(sorted((k, str(v)) for k, v in r.items())) for r in self.rows(servers)))
 
     # ------------------------------------------------------------------ live
     async def _poll(self) -> None:
@@ -230,10 +231,11 @@ class RosterBoard(LiveWidget):
         self.refresh(force=False)
 
     def refresh(self, force: bool = True) -> bool:
-        """Read the servers and redraw if anything changed (always with ``force``); True when redrawn."""
+        """Snapshot the servers and redraw if anything changed (always with ``force``); True when redrawn."""
         if self.closed:
             return False
-        if not self.running:
+        servers, running = self.look()
+        if not running:
             if self._snapshot != "stopped":
                 self._snapshot = "stopped"
                 self.view_w.value = box(f'<span style="color:{MUTED}">The Lab has stopped: no accounts to show. '
@@ -242,11 +244,11 @@ class RosterBoard(LiveWidget):
                 self.changes += 1
                 return True
             return False
-        snap = self.snapshot()
+        snap = self.snapshot(servers)
         if not force and snap == self._snapshot:
             return False
         self._snapshot = snap
-        self.view_w.value = self._render()
+        self.view_w.value = self._render(servers)
         stamp = datetime.datetime.now().strftime("%H:%M:%S")
         self.status_w.value = (f'<span style="{FONT};font-size:12px;color:{MUTED}">live · last change {stamp}'
                                "</span>")
@@ -258,15 +260,15 @@ class RosterBoard(LiveWidget):
         return self.view_w.value
 
     # ------------------------------------------------------------------ drawing
-    def _render(self) -> str:
-        accounts = self.accounts()
+    def _render(self, servers) -> str:
+        accounts = self.accounts(servers)
         if not accounts:
             return box(f'<span style="color:{MUTED}">No accounts yet: '
                        "<code>await lab.connect('juliet@example.com/balcony')</code> creates one.</span>")
         rows_by = {}
-        for r in self.rows():
+        for r in self.rows(servers):
             rows_by.setdefault(r["account"], []).append(r)
-        cards = [self._card(a, rows_by.get(a, [])) for a in accounts]
+        cards = [self._card(a, rows_by.get(a, []), servers) for a in accounts]
         legend = (f'<div style="color:{MUTED};font-size:12px;margin-top:4px">States as in RFC 6121 Appendix A: '
                   "<b>to</b>: the account sees the contact's presence; <b>from</b>: the contact sees the "
                   "account's; <b>both</b>; <b>none</b>. <b>pending out</b>: the account asked and has no answer "
@@ -274,8 +276,8 @@ class RosterBoard(LiveWidget):
         return (f'<div style="{FONT};font-size:13px;display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start">'
                 f'{"".join(cards)}</div>{legend}')
 
-    def _card(self, account: str, rows: list[dict]) -> str:
-        res = self.resources(account)
+    def _card(self, account: str, rows: list[dict], servers) -> str:
+        res = self.resources(account, servers)
         if res:
             badges = " ".join(_badge(r) for r in res)
         else:
@@ -306,16 +308,8 @@ class RosterBoard(LiveWidget):
         return box(head + table, extra="flex:1 1 26em;min-width:20em")
 
     def __repr__(self) -> str:
-        return f"<RosterBoard {len(self.accounts())} accounts, {len(self.rows())} roster items>"
-
-
-def _child_text(el, name: str) -> str | None:
-    if el is None:
-        return None
-    for child in el:
-        if isinstance(child.tag, str) and child.tag.rpartition("}")[2] == name:
-            return (child.text or "").strip() or None
-    return None
+        servers = self.look()[0]
+        return f"<RosterBoard {len(self.accounts(servers))} accounts, {len(self.rows(servers))} roster items>"
 
 
 def _presence_words(r: dict) -> str:
