@@ -605,7 +605,7 @@ def loops(servers: dict) -> set[str]:
 
 
 #: Sections of RESULTS.md that other harnesses write; run.py keeps them.
-OTHER_SECTIONS = ("## 10,000 connections", "## Soak", "## Profile", "## Rendering", "## Course")
+OTHER_SECTIONS = ("## 10,000 connections", "## Soak", "## Classroom", "## Profile", "## Rendering", "## Course")
 
 
 def keep_sections(path: Path, headings=OTHER_SECTIONS, skip: str | None = None) -> list[str]:

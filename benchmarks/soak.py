@@ -118,13 +118,13 @@ class SoakClient:
 
     @property
     def jid(self) -> str:
-        return f"s{self.index}@{self.soak.domain}/{RESOURCE}"
+        return f"{self.soak.name(self.index)}@{self.soak.domain}/{RESOURCE}"
 
     async def login(self) -> None:
         opts = self.soak.opts
         self.conn = await loadgen.login(opts.host, self.soak.port, self.soak.domain,
-                                        f"s{self.index}", PASSWORD, RESOURCE, timeout=60,
-                                        tls=self.soak.tls_context)
+                                        self.soak.name(self.index), self.soak.password(self.index), RESOURCE,
+                                        timeout=60, tls=self.soak.tls_context)
         self.alive = True
         self.conn.send("<presence/>")
 
@@ -184,7 +184,7 @@ class SoakClient:
 
     async def join(self, create: bool) -> None:
         room = self.soak.room
-        self.conn.send(f"<presence to='{room}/s{self.index}'><x xmlns='{MUC_NS}'>"
+        self.conn.send(f"<presence to='{room}/{self.soak.name(self.index)}'><x xmlns='{MUC_NS}'>"
                        "<history maxstanzas='0'/></x></presence>")
         await asyncio.wait_for(self.joined.wait(), 30)
         if create:   # XEP-0045 10.1.2: accept the default configuration (an instant room)
@@ -199,7 +199,7 @@ class SoakClient:
         others = [k for k in range(soak.opts.clients) if k != self.index]
         while self.alive and time.monotonic() < stop_at:
             ident = f"{self.index}-{self.sent}"
-            body = f"soak {ident} from s{self.index}"
+            body = f"soak {ident} from {soak.name(self.index)}"
             if rng.random() < soak.opts.room_share:
                 for k in range(soak.opts.clients):
                     soak.book.expect(k, ident)
@@ -210,7 +210,7 @@ class SoakClient:
                 k = rng.choice(others)
                 soak.book.expect(k, ident)
                 soak.book.sent_chat += 1
-                self.conn.send(f"<message to='s{k}@{soak.domain}/{RESOURCE}' type='chat' "
+                self.conn.send(f"<message to='{soak.name(k)}@{soak.domain}/{RESOURCE}' type='chat' "
                                f"id='{ident}'><body>{body}</body></message>")
             self.sent += 1
             next_at += 1.0
@@ -235,10 +235,28 @@ class Soak:
         self.port = 0
         self.samples: list[tuple[float, int]] = []     # (seconds since sending began, RSS)
 
+    #: What the server prints once it listens.
+    ready_text = "clients connect to"
+    #: Whether the first client creates the room (an instant room); a class's room exists already.
+    create_room = True
+
+    def name(self, index: int) -> str:
+        """The account (local part) of client ``index``."""
+        return f"s{index}"
+
+    def password(self, index: int) -> str:
+        """The password of client ``index``."""
+        return PASSWORD
+
+    def extra(self, started: float, stop_at: float) -> list:
+        """More coroutines to run while the clients send (none here; the classroom adds its teacher)."""
+        return []
+
     def fail(self, index: int, what: str) -> None:
-        self.failures.append(f"s{index}: {what}")
+        who = self.name(index) if index >= 0 else "teacher"
+        self.failures.append(f"{who}: {what}")
         if len(self.failures) <= 10:
-            print(f"  FAILURE s{index}: {what}", flush=True)
+            print(f"  FAILURE {who}: {what}", flush=True)
 
     # the server ---------------------------------------------------------------------
     def server_command(self) -> list[str]:
@@ -261,7 +279,7 @@ class Soak:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.process.poll() is None:
             try:   # the server prints its address once it listens
-                if "clients connect to" in self.log_file.read_text(errors="replace"):
+                if self.ready_text in self.log_file.read_text(errors="replace"):
                     return
             except OSError:
                 pass
@@ -313,7 +331,7 @@ class Soak:
             print(f"  {len(live)} clients logged in over STARTTLS in {out['login_s']:.1f} s",
                   flush=True)
             if live:
-                await live[0].join(create=True)
+                await live[0].join(create=self.create_room)
                 for first in range(1, len(live), opts.batch):
                     await asyncio.gather(*(c.join(create=False)
                                            for c in live[first:first + opts.batch]))
@@ -324,7 +342,7 @@ class Soak:
             stop_at = started + duration
             sampler = asyncio.create_task(self.sample_rss(started, stop_at + 0.5))
             cpu0 = self.server_cpu()
-            await asyncio.gather(*(c.chatter(stop_at) for c in live))
+            await asyncio.gather(*(c.chatter(stop_at) for c in live), *self.extra(started, stop_at))
             out["server_cpu_percent"] = 100.0 * (self.server_cpu() - cpu0) / duration
             try:
                 await asyncio.wait_for(self.book.drained.wait(), opts.drain)
@@ -407,8 +425,9 @@ def report(opts, soak: Soak, out: dict) -> tuple[str, bool]:
     return "\n".join(lines) + "\n", ok
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def build_parser(description: str = __doc__.split("\n\n")[0]) -> argparse.ArgumentParser:
+    """The soak's options (the classroom benchmark adds its own)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--minutes", type=float, default=10.0, help="how long clients send (10)")
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--room-share", type=float, default=0.1,
@@ -430,6 +449,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md")
     parser.add_argument("--json", type=Path, default=BENCH_DIR / "soak.json")
+    return parser
+
+
+def parse_args(argv=None, parser: argparse.ArgumentParser | None = None) -> argparse.Namespace:
+    parser = parser or build_parser()
     opts = parser.parse_args(argv)
     if opts.warmup is None:
         opts.warmup = min(60.0, opts.minutes * 15.0)
