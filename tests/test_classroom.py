@@ -266,3 +266,25 @@ async def test_the_teacher_and_admins_administer_the_class_and_students_may_not(
         await teacher.close()
         await student.close()
     assert server.adhoc.admins == {f"teacher@{DOMAIN}", f"helper@{DOMAIN}"}
+
+
+async def test_a_class_behind_one_address_is_not_refused_by_the_connection_limit(tmp_path):
+    """A whole class (and its teacher) from one address, as behind a school's NAT: with the per-address
+    limits applied (--limit-loopback), the classroom raises the connection limit to fit the class."""
+    proc, said = await start_classroom(tmp_path, "--students", "110", "--limit-loopback")
+    try:
+        port = int(said.split("on 127.0.0.1:")[1].split()[0])
+        listed = rows(tmp_path / "class.csv")
+        clients = []
+        try:
+            for row in listed[:106]:  # more than the default of 100 per address
+                c = await RawClient.open(port)
+                clients.append(c)
+                await c.login(f"{row['jid']}/laptop", row["password"], tls=True)
+            assert len(clients) == 106
+        finally:
+            for c in clients:
+                await c.close()
+    finally:
+        if proc.returncode is None:
+            await stop(proc)

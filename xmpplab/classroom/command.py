@@ -74,6 +74,9 @@ async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print
                              "passwords must not cross the network in clear")
     if not Path(args.db).resolve().parent.is_dir():
         raise ClassroomError(f"the folder of --db {args.db} does not exist")
+    if limits is not None and getattr(args, "connections_per_address", None) is None:
+        # a class behind one address (a school's NAT): each student may have a notebook and a browser open
+        limits = limits.replace(connections_per_address=max(limits.connections_per_address, 2 * students + 10))
     modules = CLASS_MODULES
     if args.http_port is not None:
         from ..server.modules.webchat import WebChat
