@@ -69,15 +69,18 @@ def _qr_svg(text: str) -> str:
 
 
 def _card(account: Account, host: str, port: int, fingerprint: str | None, http_port: int | None,
-          domain: str) -> str:
+          domain: str, classmate: str) -> str:
     jid, pw = html.escape(str(account.jid)), html.escape(account.password)
     tls = "verify_tls=False" if fingerprint else "starttls=False"
     notebook = (f"me = await xmpplab.Client.connect(\"{jid}\", getpass(), host=\"{html.escape(host)}\", "
                 f"port={port}, {tls})")
     profanity = f"/connect {jid} server {html.escape(host)} port {port}"
+    sendxmpp = (f"echo hello | go-sendxmpp{' -n' if fingerprint else ''} -u {jid} -p '{pw}' "
+                f"-j {html.escape(host)}:{port} {html.escape(classmate)}")
     rows = [("Notebook", f"<code>from getpass import getpass</code><br><code>{notebook}</code>"),
             ("Terminal (profanity)", f"<code>{profanity}</code>, then type the password" +
-             (" and <code>/tls allow</code>" if fingerprint else ""))]
+             (" and <code>/tls allow</code>" if fingerprint else "")),
+            ("One message from a shell (go-sendxmpp)", f"<code>{sendxmpp}</code>")]
     if http_port:
         scheme = "https" if fingerprint else "http"
         rows.append(("Browser", f"<code>{scheme}://{html.escape(host)}:{http_port}/</code>"))
@@ -96,7 +99,12 @@ def render_handout(accounts: list[Account], *, host: str, port: int, domain: str
     shown = [a for a in accounts if include_teacher or a.role == "student"]
     fp = (f"<p class='fp'>Server certificate (SHA-256): {html.escape(fingerprint)}</p>" if fingerprint else
           "<p class='fp'>This server runs without TLS: use it only on a network you trust.</p>")
-    cards = "".join(_card(a, host, port, fingerprint, http_port, domain) for a in shown)
+    students = [a for a in accounts if a.role == "student"]
+    # a first message goes to the next student on the list (the last one's to the first), else to the room
+    nxt = {str(a.jid): str(students[(k + 1) % len(students)].jid) for k, a in enumerate(students)} \
+        if len(students) > 1 else {}
+    cards = "".join(_card(a, host, port, fingerprint, http_port, domain,
+                          nxt.get(str(a.jid), f"class@conference.{domain}")) for a in shown)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>XMPP class {html.escape(domain)}"
             f"</title><style>{CSS}</style></head><body><h1>XMPP class: {html.escape(domain)}</h1>"
             f"<p class='intro'>Server {html.escape(host)}, port {port}. Print this page and cut along the lines: "
