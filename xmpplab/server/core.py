@@ -208,7 +208,7 @@ class Server:
         self.module_names = load_modules(self, modules)  # MissingModule: one sentence, before anything starts
 
     # life cycle -------------------------------------------------------------
-    async def start(self) -> "Server":
+    async def start(self) -> Server:
         """Listen (on an ephemeral port when ``port=0``); return self once connections are accepted."""
         if self._listeners:
             return self
@@ -262,14 +262,14 @@ class Server:
         for listener in self._listeners:
             try:
                 await asyncio.wait_for(listener.wait_closed(), 2)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("%s: connections were still open 2 s after the server closed them", self.tasks.owner)
         self._listeners.clear()
         await self.tasks.stop()  # the sessions' tasks and the server's own: none left pending
         self.hooks.fire("server-stopped", self)
         self.storage.close()
 
-    async def __aenter__(self) -> "Server":
+    async def __aenter__(self) -> Server:
         return await self.start()
 
     async def __aexit__(self, *exc) -> None:

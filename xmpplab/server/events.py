@@ -87,10 +87,7 @@ class Hooks:
 
     def first(self, name: str, event) -> bool:
         """Call handlers until one returns True, as :meth:`fire`; an exception goes to the caller."""
-        for _, _, handler in self._handlers.get(name, ()):
-            if handler(event):
-                return True
-        return False
+        return any(handler(event) for _, _, handler in self._handlers.get(name, ()))
 
     def fire(self, name: str, event) -> bool:
         """Call handlers until one returns True; return whether one did."""

@@ -28,7 +28,8 @@ SASL EXTERNAL after STARTTLS and the initiating one uses it instead of
 dialback (RFC 6120 6.3.4 and 13.7.2)::
 
     server2.com → server1.com   <stream:features><mechanisms><mechanism>EXTERNAL</mechanism>…
-    server1.com → server2.com   <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>c2VydmVyMS5jb20=</auth>
+    server1.com → server2.com   <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>
+                                  c2VydmVyMS5jb20=</auth>   (base64 of server1.com)
     server2.com → server1.com   <success/>   (both sides restart the stream; stanzas may flow)
 """
 
@@ -47,10 +48,24 @@ from lxml import etree
 from ..errors import error_reply
 from ..jid import JID, InvalidJID
 from ..negotiation import stream_header
-from ..xml import (NS_CLIENT, NS_DIALBACK, NS_DIALBACK_FEATURE, NS_SASL, NS_SERVER, NS_STREAM, NS_TLS,
-                   STANZA_KINDS, element, serialize, split_qname, sub, to_namespace, xml_attr)
-from .connection import StreamConnection
+from ..xml import (
+    NS_CLIENT,
+    NS_DIALBACK,
+    NS_DIALBACK_FEATURE,
+    NS_SASL,
+    NS_SERVER,
+    NS_STREAM,
+    NS_TLS,
+    STANZA_KINDS,
+    element,
+    serialize,
+    split_qname,
+    sub,
+    to_namespace,
+    xml_attr,
+)
 from .addresses import address_key
+from .connection import StreamConnection
 
 log = logging.getLogger("xmpplab.server")
 
@@ -415,7 +430,7 @@ class S2SManager:
         try:
             _, conn = await asyncio.wait_for(
                 loop.create_connection(lambda: S2SOutgoing(self.server, local, remote), host, port), CONNECT_TIMEOUT)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             for stanza in self._connecting.pop(key, []):
                 self.bounce(stanza, "remote-server-timeout", f"{remote} cannot be reached at {host}:{port}: "
                                                              f"{getattr(exc, 'strerror', None) or 'timed out'}")
@@ -436,7 +451,7 @@ class S2SManager:
                 lambda: S2SOutgoing(self.server, receiving, originating, (stream_id, key, answer)), host, port),
                 CONNECT_TIMEOUT)
             return await asyncio.wait_for(answer, VERIFY_TIMEOUT)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             return False
 
     def forget(self, conn: S2SOutgoing) -> None:

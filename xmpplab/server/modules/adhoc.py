@@ -17,16 +17,17 @@ note or a result form; ``action='cancel'`` ends a session (``status='canceled'``
          <actions execute='complete'><complete/></actions><x xmlns='jabber:x:data' type='form'>…</x></command>
 
 Commands come from other modules through the event ``adhoc-commands`` (each handler returns a list
-of :class:`Command`): :mod:`.admin` adds XEP-0133 service administration. Who may run a command is the command's ``allowed(jid)``; by default only the
-server's administrators, ``server.adhoc.admins`` (bare JIDs), may. Anyone else gets ``<forbidden/>``.
+of :class:`Command`): :mod:`.admin` adds XEP-0133 service administration. Who may run a command is
+the command's ``allowed(jid)``; by default only the server's administrators, ``server.adhoc.admins``
+(bare JIDs), may. Anyone else gets ``<forbidden/>``.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ...errors import StanzaError
 from ...xml import element, sub

@@ -96,7 +96,7 @@ PROBE_AFTER_APPROVAL = True
 
 NS_PRE_APPROVAL = "urn:xmpp:features:pre-approval"
 #: The service, per server; per session, the JIDs that got directed presence from it (4.6.3).
-PRESENCE: Slot["PresenceService"] = Slot("presence")
+PRESENCE: Slot[PresenceService] = Slot("presence")
 DIRECTED: Slot[set] = Slot("presence: directed to", set)
 
 #: The names RFC 6121 Appendix A uses for the nine defined states.

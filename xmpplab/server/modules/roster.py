@@ -71,7 +71,7 @@ MAX_TEXT = 1023
 NS_ROSTER_VERSIONING = "urn:xmpp:features:rosterver"
 
 #: The rosters of the server's accounts; and, per session, whether it asked for the roster (2.1.6).
-ROSTER: Slot["Roster"] = Slot("roster")
+ROSTER: Slot[Roster] = Slot("roster")
 INTERESTED: Slot[bool] = Slot("roster: interested resource", bool)
 
 

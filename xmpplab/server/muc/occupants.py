@@ -11,7 +11,9 @@ Entering a room that does not exist creates it (10.1)::
            <status code='110'/>                                           (this is you, 7.2.2)
          </x>
        </presence>
-    S: <message from='garden@conference.example.com' type='groupchat' to='romeo@example.net/orchard'><subject/></message>
+    S: <message from='garden@conference.example.com' type='groupchat' to='romeo@example.net/orchard'>
+         <subject/>
+       </message>
 
 A joining session gets, in this order (7.1): the presence of everyone
 already there, its own presence (status 110), the discussion history
