@@ -91,6 +91,7 @@ class C2SSession(StreamConnection, Policy):
 
     @state.setter
     def state(self, value: State) -> None:
+        """Set the negotiation state (it lives in the negotiator, ``self.neg``)."""
         self.neg.state = value
 
     @property

@@ -108,6 +108,7 @@ class Limits:
         return self.limit_local or not self.is_local(addr)
 
     def replace(self, **changes) -> Limits:
+        """A copy with some limits changed; the new values are checked like the old."""
         return replace(self, **changes)
 
     def describe(self) -> list[tuple[str, str, str]]:
