@@ -92,9 +92,11 @@ class AdhocCommands:
         self._added[node] = Command(node, name, run, allowed)
 
     def is_admin(self, jid) -> bool:
+        """Whether the JID's bare JID is one of the server's administrators."""
         return str(jid.bare if hasattr(jid, "bare") else jid) in self.admins
 
     def may_run(self, command: Command, jid) -> bool:
+        """Whether ``jid`` may run the command: its own ``allowed`` says, else administrators only."""
         if jid is None:
             return False
         if command.allowed is not None:
@@ -218,6 +220,7 @@ COMMANDS: Slot[AdhocCommands] = Slot("ad-hoc commands")
 
 
 def setup(server):
+    """Answer XEP-0050 commands at the server's JID and list them in disco (before the disco module does)."""
     registry = COMMANDS.put(server, AdhocCommands(server))
     server.provide("adhoc", registry)  # for notebooks, tests and the classroom: server.adhoc.admins
     server.add_feature(NS_COMMANDS)

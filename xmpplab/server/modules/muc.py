@@ -36,6 +36,7 @@ SERVICES: Slot[dict] = Slot("muc services")
 
 
 def setup(server):
+    """Start one MUC service at ``conference.<host>`` for each host and list it in the host's disco#items."""
     services = SERVICES.put(server, {})
     server.provide("muc", services)
     handlers.setup(server)

@@ -24,12 +24,14 @@ requires = ("presence",)  # it fires presence-available, when the messages are d
 
 
 def setup(server):
+    """Keep messages for offline accounts and deliver them at the next available presence (XEP-0160)."""
     server.add_feature(NS_OFFLINE)
     server.hook("message/offline", store)
     server.hook("presence-available", deliver, priority=-10)
 
 
 def store(event):
+    """Keep a normal or chat message for an account with no available resource (XEP-0160 3); False for others."""
     server = event.server
     stanza = event.stanza
     mtype = stanza.get("type") or "normal"
