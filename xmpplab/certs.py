@@ -25,6 +25,8 @@ log = logging.getLogger("xmpplab.server")  # its messages are about the server's
 
 
 def cache_dir() -> Path:
+    """Where test certificates are kept: ``$XMPPLAB_CACHE/tls``, else ``$XDG_CACHE_HOME/xmpplab/tls``
+    (``~/.cache/xmpplab/tls`` when neither is set)."""
     base = os.environ.get("XMPPLAB_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "xmpplab")
     return Path(base) / "tls"

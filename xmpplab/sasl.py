@@ -93,6 +93,7 @@ class Plain:
         self.domain = domain
 
     def step(self, data: bytes):
+        """Check the one PLAIN message on the spot (the password hash runs here): ``(None, True, username)``."""
         check = self.slow_step(data)
         return check.resume(check.func(*check.args))
 
@@ -140,6 +141,7 @@ class Scram:
         return salt, stored_key, server_key, creds.iterations
 
     def step(self, data: bytes):
+        """One SCRAM step (RFC 5802 section 5): the server-first, then the server-final message with done set."""
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
