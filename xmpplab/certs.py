@@ -25,6 +25,8 @@ log = logging.getLogger("xmpplab.server")  # its messages are about the server's
 
 
 def cache_dir() -> Path:
+    """Where test certificates are kept: ``$XMPPLAB_CACHE/tls``, else ``$XDG_CACHE_HOME/xmpplab/tls``
+    (``~/.cache/xmpplab/tls`` when neither is set)."""
     base = os.environ.get("XMPPLAB_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "xmpplab")
     return Path(base) / "tls"
@@ -66,7 +68,7 @@ def lab_ca(directory: Path | None = None) -> Path:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "xmpplab lab CA (loopback only)")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=3650))
@@ -102,7 +104,7 @@ def certificate_file(domains: list[str] | tuple[str, ...], directory: Path | Non
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME,
                                             "xmpplab (lab CA)" if ca else "xmpplab (self-signed)")])
     alt = [x509.DNSName(n) for n in names] + [x509.DNSName(f"*.{n}") for n in names]
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     if ca:
         signer, ca_cert = _load_pem(Path(ca))
         issuer = ca_cert.subject

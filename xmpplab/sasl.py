@@ -21,13 +21,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from scramp import ScramException, ScramMechanism
 
 from .errors import StanzaError
-
 
 ITERATIONS = 4096
 MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN")
@@ -94,6 +93,7 @@ class Plain:
         self.domain = domain
 
     def step(self, data: bytes):
+        """Check the one PLAIN message on the spot (the password hash runs here): ``(None, True, username)``."""
         check = self.slow_step(data)
         return check.resume(check.func(*check.args))
 
@@ -141,6 +141,7 @@ class Scram:
         return salt, stored_key, server_key, creds.iterations
 
     def step(self, data: bytes):
+        """One SCRAM step (RFC 5802 section 5): the server-first, then the server-final message with done set."""
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -149,9 +150,8 @@ class Scram:
             if self._stage == 0:
                 if not text:
                     raise SASLFailure("malformed-request", "the SCRAM client-first message is missing")
-                if text.startswith(("p=", "y,", "p,")) or ",a=" in text.split("n=")[0]:
-                    if text.startswith("p"):
-                        raise SASLFailure("malformed-request", "channel binding is not supported")
+                if text.startswith("p") and (text.startswith(("p=", "y,", "p,")) or ",a=" in text.split("n=")[0]):
+                    raise SASLFailure("malformed-request", "channel binding is not supported")
                 self._server.set_client_first(text)
                 self._stage = 1
                 return self._server.get_server_first().encode(), False, None

@@ -32,8 +32,20 @@ the tests and the state-machine diagram (:mod:`xmpplab.render.statemachine`)
 all use these, over any transport that delivers parser events.
 """
 
-from .actions import (Authenticated, Bind, Close, Failed, Hash, PreAuth, Ready, Restart, SASLFailed, Send, Stanza,
-                      StartTLS)
+from .actions import (
+    Authenticated,
+    Bind,
+    Close,
+    Failed,
+    Hash,
+    PreAuth,
+    Ready,
+    Restart,
+    SASLFailed,
+    Send,
+    Stanza,
+    StartTLS,
+)
 from .client import MECHANISMS, ClientNegotiator, error_condition, stream_error_text
 from .server import ENCRYPTION_REQUIRED, MAX_SASL_FAILURES, NO_TLS, Policy, ServerNegotiator, stream_header
 from .table import TRANSITIONS, BadTransition, State, Transition, allows, next_state

@@ -9,8 +9,8 @@ handshake starts, ``<success/>`` before the parser is reset.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True, slots=True)

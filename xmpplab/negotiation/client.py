@@ -29,8 +29,7 @@ import base64
 from scramp import ScramClient, ScramException
 
 from ..stream import StanzaReceived, StreamClosed, StreamOpened
-from ..xml import (NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION, NS_STANZAS, NS_STREAM, NS_STREAMS, NS_TLS, qname,
-                   split_qname)
+from ..xml import NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION, NS_STANZAS, NS_STREAM, NS_STREAMS, NS_TLS, qname, split_qname
 from .actions import Authenticated, Failed, Ready, Restart, Send, Stanza, StartTLS
 from .server import stream_header
 from .table import State, next_state

@@ -32,9 +32,20 @@ from ..errors import StanzaError, error_reply
 from ..jid import JID, InvalidJID
 from ..sasl import SASLFailure
 from ..stream import StanzaReceived, StreamClosed, StreamOpened
-from ..xml import (NS_BIND, NS_CLIENT, NS_SASL, NS_STREAM, NS_TLS, STANZA_KINDS, element, serialize,
-                   split_qname, sub, xml_attr)
-from .actions import (Authenticated, Bind, Close, Hash, PreAuth, Restart, SASLFailed, Send, Stanza, StartTLS)
+from ..xml import (
+    NS_BIND,
+    NS_CLIENT,
+    NS_SASL,
+    NS_STREAM,
+    NS_TLS,
+    STANZA_KINDS,
+    element,
+    serialize,
+    split_qname,
+    sub,
+    xml_attr,
+)
+from .actions import Authenticated, Bind, Close, Hash, PreAuth, Restart, SASLFailed, Send, Stanza, StartTLS
 from .table import State, next_state
 
 MAX_SASL_FAILURES = 3

@@ -1,6 +1,6 @@
 """The loopback XMPP server. See :class:`Server`."""
 
-from .core import DEFAULT_MODULES, Accounts, Server
 from ..errors import StanzaError
+from .core import DEFAULT_MODULES, Accounts, Server
 
 __all__ = ["Server", "Accounts", "StanzaError", "DEFAULT_MODULES"]

@@ -31,14 +31,30 @@ import secrets
 import time
 
 from ..jid import JID, InvalidJID
-from ..negotiation import (ENCRYPTION_REQUIRED, MAX_SASL_FAILURES, NO_TLS, TRANSITIONS, Authenticated, Bind, Close,
-                           Hash, Policy, PreAuth, Restart, SASLFailed, Send, ServerNegotiator, StartTLS, State)
+from ..negotiation import (
+    ENCRYPTION_REQUIRED,
+    MAX_SASL_FAILURES,
+    NO_TLS,
+    TRANSITIONS,
+    Authenticated,
+    Bind,
+    Close,
+    Hash,
+    Policy,
+    PreAuth,
+    Restart,
+    SASLFailed,
+    Send,
+    ServerNegotiator,
+    StartTLS,
+    State,
+)
 from ..sasl import MECHANISMS, new_mechanism
 from ..stream import StreamOpened
 from ..xml import NS_CLIENT, serialize
 from .addresses import address_key
-from .events import PreAuthEvent, pre_auth_name, stream_features
 from .connection import HOLD_WORK, StreamConnection, fmt_addr
+from .events import PreAuthEvent, pre_auth_name, stream_features
 
 log = logging.getLogger("xmpplab.server")
 
@@ -75,6 +91,7 @@ class C2SSession(StreamConnection, Policy):
 
     @state.setter
     def state(self, value: State) -> None:
+        """Set the negotiation state (it lives in the negotiator, ``self.neg``)."""
         self.neg.state = value
 
     @property

@@ -92,9 +92,11 @@ class StreamConnection(asyncio.Protocol):
 
     # to be provided by subclasses -------------------------------------------
     def stream_opened(self, event: StreamOpened) -> None:
+        """The peer's stream header arrived (RFC 6120 4.2): the subclass answers it."""
         raise NotImplementedError
 
     def element(self, el) -> None:
+        """A top-level element of the peer's stream arrived (RFC 6120 4.1): the subclass handles it."""
         raise NotImplementedError
 
     def opened(self) -> None:
@@ -111,6 +113,7 @@ class StreamConnection(asyncio.Protocol):
 
     # asyncio.Protocol -----------------------------------------------------
     def connection_made(self, transport):
+        """A peer connected: note its address and limits, record the connection, call :meth:`opened`."""
         self.transport = transport
         self.peer = transport.get_extra_info("peername")
         self.loopback = self.server.is_local(self.peer)
@@ -126,6 +129,7 @@ class StreamConnection(asyncio.Protocol):
         self.opened()
 
     def data_received(self, data: bytes):
+        """Bytes from the peer: record them, keep to the rate limit, and feed them to the parser."""
         if self.server.recorder is not None:
             self.server.record(self.conn_id, "data", dir="in", data=self._decoder.decode(data))
         if self.closed:
@@ -215,10 +219,12 @@ class StreamConnection(asyncio.Protocol):
         self.close(condition)
 
     def eof_received(self):
+        """The peer half-closed the connection: close ours too."""
         self.close(abort=True)
         return False
 
     def connection_lost(self, exc):
+        """The connection is gone: forget it, cancel its tasks, call :meth:`lost`, record the close."""
         self._drop_flow_state()
         self.closed = True
         self.server.connections.discard(self)

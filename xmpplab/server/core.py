@@ -86,15 +86,18 @@ class Accounts:
         return removed
 
     def exists(self, jid, domain: str | None = None) -> bool:
+        """Whether the account exists (``jid`` is ``user@domain``, or a local part with ``domain``)."""
         local, host = self._split(jid, domain)
         return self._server.storage.account_exists(host, local)
 
     def check(self, jid, password: str, domain: str | None = None) -> bool:
+        """Whether ``password`` is the account's password (checked against the stored SCRAM keys)."""
         local, host = self._split(jid, domain)
         creds = self._server.storage.get_account(host, local)
         return creds is not None and check_password(creds, password)
 
     def list(self, domain: str | None = None) -> list[str]:
+        """The accounts' bare JIDs as strings, of one domain or of all."""
         return self._server.storage.list_accounts(domain)
 
     def __iter__(self):
@@ -208,7 +211,7 @@ class Server:
         self.module_names = load_modules(self, modules)  # MissingModule: one sentence, before anything starts
 
     # life cycle -------------------------------------------------------------
-    async def start(self) -> "Server":
+    async def start(self) -> Server:
         """Listen (on an ephemeral port when ``port=0``); return self once connections are accepted."""
         if self._listeners:
             return self
@@ -262,14 +265,14 @@ class Server:
         for listener in self._listeners:
             try:
                 await asyncio.wait_for(listener.wait_closed(), 2)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("%s: connections were still open 2 s after the server closed them", self.tasks.owner)
         self._listeners.clear()
         await self.tasks.stop()  # the sessions' tasks and the server's own: none left pending
         self.hooks.fire("server-stopped", self)
         self.storage.close()
 
-    async def __aenter__(self) -> "Server":
+    async def __aenter__(self) -> Server:
         return await self.start()
 
     async def __aexit__(self, *exc) -> None:
@@ -277,6 +280,7 @@ class Server:
 
     @property
     def max_stanza_bytes(self) -> int:
+        """The largest stanza a peer may send (``limits.max_stanza_bytes``)."""
         return self.limits.max_stanza_bytes
 
     @property
@@ -290,10 +294,12 @@ class Server:
 
     @property
     def running(self) -> bool:
+        """Whether the server is listening."""
         return bool(self._listeners)
 
     @property
     def address(self) -> tuple[str, int | None]:
+        """The first listening address and the port, as ``(host, port)``."""
         return (self.bind_host if isinstance(self.bind_host, str) else self.bind_host[0], self.port)
 
     def snapshot(self):
@@ -326,6 +332,7 @@ class Server:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def record(self, conn: str, type_: str, **fields) -> None:
+        """Pass one event to the ``recorder`` with its time and connection id; a failing recorder is switched off."""
         fields["t"] = time.time()
         fields["conn"] = conn
         fields["type"] = type_
@@ -352,6 +359,7 @@ class Server:
         return jid
 
     def session_closed(self, session) -> None:
+        """Forget a bound resource when its session ends and fire ``session-closed`` (once per session)."""
         jid = session.jid
         if jid is None or getattr(session, "_unregistered", False):
             return
@@ -376,6 +384,7 @@ class Server:
         return list(resources.values()) if resources else []
 
     def user_exists(self, jid: JID) -> bool:
+        """Whether the bare JID is an account of a local host, or has a session right now."""
         bare = jid.bare
         if bare in self.sessions:
             return True
@@ -388,6 +397,7 @@ class Server:
         self.router.route(stanza)
 
     def send_back(self, reply, event) -> None:
+        """Send a reply to the event's sender: on its own stream when it is a ready client, else through the router."""
         origin = event.origin
         if origin is not None and getattr(origin, "state", None) is State.READY and \
                 reply.get("to") in (None, origin.jid_str, str(origin.jid.bare)):
@@ -403,6 +413,7 @@ class Server:
         self.route(iq)
 
     def iq_response(self, event) -> None:
+        """Hand a result or error to the callback :meth:`send_iq` left for its id."""
         callback = self._pending_iqs.pop(event.stanza.get("id"), None)
         if callback is not None:
             callback(event)

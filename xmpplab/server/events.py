@@ -60,16 +60,20 @@ class Hooks:
         self._seq = 0
 
     def add(self, name: str, handler, priority: int = 0) -> None:
+        """Add a handler for the event ``name``; equal priorities run in the order they were added."""
         self._seq += 1
         bisect.insort(self._handlers.setdefault(name, []), (-priority, self._seq, handler))
 
     def remove(self, name: str, handler) -> None:
+        """Remove a handler from the event ``name`` (nothing happens when it is not there)."""
         self._handlers[name] = [h for h in self._handlers.get(name, []) if h[2] is not handler]
 
     def has(self, name: str) -> bool:
+        """Whether the event ``name`` has at least one handler."""
         return bool(self._handlers.get(name))
 
     def names(self) -> list[str]:
+        """The names of the events that have handlers, sorted."""
         return sorted(n for n, h in self._handlers.items() if h)
 
     def collect(self, name: str, event) -> list:
@@ -87,10 +91,7 @@ class Hooks:
 
     def first(self, name: str, event) -> bool:
         """Call handlers until one returns True, as :meth:`fire`; an exception goes to the caller."""
-        for _, _, handler in self._handlers.get(name, ()):
-            if handler(event):
-                return True
-        return False
+        return any(handler(event) for _, _, handler in self._handlers.get(name, ()))
 
     def fire(self, name: str, event) -> bool:
         """Call handlers until one returns True; return whether one did."""
@@ -134,6 +135,7 @@ class StanzaEvent:
 
     @property
     def type(self) -> str | None:
+        """The stanza's ``type`` attribute, or None."""
         return self.stanza.get("type")
 
     @property

@@ -88,9 +88,9 @@ class Limits:
                     raise ValueError(f"local_networks: {exc}") from None
                 object.__setattr__(self, "local_networks", tuple(str(n) for n in parsed))
                 object.__setattr__(self, "_networks", parsed)
-            elif f.type in ("int", "float"):
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                    raise ValueError(f"the limit {f.name} must be a positive number, not {value!r}")
+            elif f.type in ("int", "float") and (
+                    isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+                raise ValueError(f"the limit {f.name} must be a positive number, not {value!r}")
 
     def is_local(self, addr) -> bool:
         """Whether a peer address (``(host, port, ...)`` or a host string) is in :attr:`local_networks`."""
@@ -107,7 +107,8 @@ class Limits:
         """Whether the per-address limits apply to this peer."""
         return self.limit_local or not self.is_local(addr)
 
-    def replace(self, **changes) -> "Limits":
+    def replace(self, **changes) -> Limits:
+        """A copy with some limits changed; the new values are checked like the old."""
         return replace(self, **changes)
 
     def describe(self) -> list[tuple[str, str, str]]:

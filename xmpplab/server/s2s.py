@@ -28,7 +28,8 @@ SASL EXTERNAL after STARTTLS and the initiating one uses it instead of
 dialback (RFC 6120 6.3.4 and 13.7.2)::
 
     server2.com → server1.com   <stream:features><mechanisms><mechanism>EXTERNAL</mechanism>…
-    server1.com → server2.com   <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>c2VydmVyMS5jb20=</auth>
+    server1.com → server2.com   <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>
+                                  c2VydmVyMS5jb20=</auth>   (base64 of server1.com)
     server2.com → server1.com   <success/>   (both sides restart the stream; stanzas may flow)
 """
 
@@ -47,10 +48,24 @@ from lxml import etree
 from ..errors import error_reply
 from ..jid import JID, InvalidJID
 from ..negotiation import stream_header
-from ..xml import (NS_CLIENT, NS_DIALBACK, NS_DIALBACK_FEATURE, NS_SASL, NS_SERVER, NS_STREAM, NS_TLS,
-                   STANZA_KINDS, element, serialize, split_qname, sub, to_namespace, xml_attr)
-from .connection import StreamConnection
+from ..xml import (
+    NS_CLIENT,
+    NS_DIALBACK,
+    NS_DIALBACK_FEATURE,
+    NS_SASL,
+    NS_SERVER,
+    NS_STREAM,
+    NS_TLS,
+    STANZA_KINDS,
+    element,
+    serialize,
+    split_qname,
+    sub,
+    to_namespace,
+    xml_attr,
+)
 from .addresses import address_key
+from .connection import StreamConnection
 
 log = logging.getLogger("xmpplab.server")
 
@@ -93,6 +108,7 @@ class S2SIncoming(StreamConnection):
         self.limit_key: str | None = None  # the address counted in throttle.connections
 
     def send_error_header(self) -> None:
+        """Send our stream header, so that a stream error can follow it (RFC 6120 4.9.1.1)."""
         self.stream_id = secrets.token_hex(8)
         self.write(_header(self.local or self.server.default_domain, None, self.stream_id))
 
@@ -109,11 +125,13 @@ class S2SIncoming(StreamConnection):
         connections.add(key)
 
     def lost(self) -> None:
+        """Stop counting the connection against its address."""
         if self.limit_key is not None:
             self.server.throttle.connections.remove(self.limit_key)
             self.limit_key = None
 
     def stream_opened(self, ev) -> None:
+        """Answer the peer's header and offer STARTTLS, SASL EXTERNAL or dialback (RFC 6120 4.3, XEP-0220)."""
         to = _domain(ev.attrs.get("to"))
         self.stream_id = secrets.token_hex(8)
         self.write(_header(to or self.server.default_domain, ev.attrs.get("from", ""), self.stream_id))
@@ -159,6 +177,7 @@ class S2SIncoming(StreamConnection):
         self.parser.reset()  # the initiating server restarts the stream
 
     def element(self, el) -> None:
+        """Handle STARTTLS, SASL EXTERNAL, dialback requests and the stanzas of validated domains."""
         ns, name = split_qname(el.tag)
         if ns == NS_TLS and name == "starttls" and not self.secure and self.server.tls_context is not None:
             self.write(f"<proceed xmlns='{NS_TLS}'/>")
@@ -224,6 +243,7 @@ class S2SIncoming(StreamConnection):
 
     @property
     def local_domain(self) -> str | None:
+        """Our domain, as the peer's stream header named it."""
         return self.local
 
     @property
@@ -253,6 +273,7 @@ class S2SOutgoing(StreamConnection):
         self.ready = asyncio.get_running_loop().create_future()
 
     def opened(self) -> None:
+        """Send our stream header as soon as the TCP connection is up."""
         self._send_header()
 
     def _send_header(self) -> None:
@@ -260,11 +281,13 @@ class S2SOutgoing(StreamConnection):
         self.write(_header(self.local, self.remote))
 
     def stream_opened(self, ev) -> None:
+        """Keep the stream id the peer gave (dialback keys use it); the stream must be jabber:server."""
         self.remote_stream_id = ev.attrs.get("id")
         if ev.default_ns != NS_SERVER:
             self.close("invalid-namespace", "expected a jabber:server stream")
 
     def element(self, el) -> None:
+        """Go through the peer's features: STARTTLS, then SASL EXTERNAL or dialback (XEP-0220 2.1)."""
         ns, name = split_qname(el.tag)
         if ns == NS_STREAM and name == "features":
             mechanisms = [m.text for m in el.iter(f"{{{NS_SASL}}}mechanism")]
@@ -321,6 +344,7 @@ class S2SOutgoing(StreamConnection):
         self.write(f"<db:result from='{self.local}' to='{self.remote}'>{key}</db:result>")
 
     def send(self, stanza) -> None:
+        """Send a stanza once the stream is authenticated; queue it until then."""
         if self.authenticated and not self.closed:
             if self.accepts(stanza):
                 self.write(serialize(stanza, NS_SERVER))
@@ -337,15 +361,18 @@ class S2SOutgoing(StreamConnection):
             self.server.s2s.bounce(stanza, condition, text)
 
     def lost(self) -> None:
+        """Forget the connection and bounce the stanzas still queued on it."""
         self.server.s2s.forget(self)
         self._give_up("remote-server-timeout", f"the connection to {self.remote} was lost")
 
     @property
     def local_domain(self) -> str:
+        """The domain we send from."""
         return self.local
 
     @property
     def remote_domain(self) -> str:
+        """The domain we send to."""
         return self.remote
 
     def __repr__(self) -> str:
@@ -390,6 +417,7 @@ class S2SManager:
         self.peers[JID(domain).domain] = (host, int(port))
 
     def route(self, event) -> bool:
+        """Send a stanza to a remote domain, connecting first when needed; False when the domain has no known peer."""
         remote = event.to.domain
         if self.peer(remote) is None:
             return False  # the default handler answers remote-server-not-found
@@ -415,7 +443,7 @@ class S2SManager:
         try:
             _, conn = await asyncio.wait_for(
                 loop.create_connection(lambda: S2SOutgoing(self.server, local, remote), host, port), CONNECT_TIMEOUT)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             for stanza in self._connecting.pop(key, []):
                 self.bounce(stanza, "remote-server-timeout", f"{remote} cannot be reached at {host}:{port}: "
                                                              f"{getattr(exc, 'strerror', None) or 'timed out'}")
@@ -436,10 +464,11 @@ class S2SManager:
                 lambda: S2SOutgoing(self.server, receiving, originating, (stream_id, key, answer)), host, port),
                 CONNECT_TIMEOUT)
             return await asyncio.wait_for(answer, VERIFY_TIMEOUT)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             return False
 
     def forget(self, conn: S2SOutgoing) -> None:
+        """Drop a closed outgoing connection, so the next stanza opens a new one."""
         key = (conn.local, conn.remote)
         if self.outgoing.get(key) is conn:
             del self.outgoing[key]
@@ -462,6 +491,7 @@ class S2SManager:
         self.server.route(reply)
 
     def close_all(self) -> None:
+        """Close every outgoing connection (the server is stopping)."""
         for conn in list(self.outgoing.values()):
             conn.close()
         self.outgoing.clear()

@@ -17,7 +17,8 @@ value on first use; one without raises :class:`LookupError` naming the slot.
 
 from __future__ import annotations
 
-from typing import Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 

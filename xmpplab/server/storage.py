@@ -190,6 +190,7 @@ class Storage:
             raise StorageUnavailable(f"the database {self.path} cannot be written ({why})") from None
 
     def close(self) -> None:
+        """Close the database."""
         self._db.close()
 
     def _exec(self, sql: str, args=()):
@@ -217,12 +218,14 @@ class Storage:
 
     # accounts -------------------------------------------------------------
     def put_account(self, domain: str, username: str, creds: Credentials) -> None:
+        """Store an account's SCRAM keys (never its password), replacing those it had."""
         self._exec(
             "INSERT OR REPLACE INTO accounts (domain, username, iterations, sha1_salt, sha1_stored_key,"
             " sha1_server_key, sha256_salt, sha256_stored_key, sha256_server_key) VALUES (?,?,?,?,?,?,?,?,?)",
             (domain, username, creds.iterations, *creds.sha1, *creds.sha256))
 
     def get_account(self, domain: str, username: str) -> Credentials | None:
+        """The account's SCRAM keys, or None when there is no such account."""
         row = self._exec(
             "SELECT iterations, sha1_salt, sha1_stored_key, sha1_server_key, sha256_salt, sha256_stored_key,"
             " sha256_server_key FROM accounts WHERE domain=? AND username=?", (domain, username)).fetchone()
@@ -231,10 +234,12 @@ class Storage:
         return Credentials(row[0], tuple(row[1:4]), tuple(row[4:7]))
 
     def account_exists(self, domain: str, username: str) -> bool:
+        """Whether the account exists."""
         return self._exec("SELECT 1 FROM accounts WHERE domain=? AND username=?",
                           (domain, username)).fetchone() is not None
 
     def delete_account(self, domain: str, username: str) -> bool:
+        """Delete an account with its roster, requests, offline messages; return whether it existed."""
         bare = f"{username}@{domain}"
         with self._transaction():
             cur = self._db.execute("DELETE FROM accounts WHERE domain=? AND username=?", (domain, username))
@@ -246,6 +251,7 @@ class Storage:
         return cur.rowcount > 0
 
     def list_accounts(self, domain: str | None = None) -> list[str]:
+        """The accounts as ``user@domain`` strings, of one domain or of all, sorted."""
         if domain:
             rows = self._exec("SELECT username, domain FROM accounts WHERE domain=? ORDER BY username", (domain,))
         else:
@@ -254,12 +260,14 @@ class Storage:
 
     # roster ---------------------------------------------------------------
     def get_roster(self, owner: str) -> dict[str, RosterItem]:
+        """The owner's roster items by contact JID (RFC 6121 2.1)."""
         rows = self._exec("SELECT contact, name, subscription, ask, pending_in, approved, in_roster, groups"
                           " FROM roster WHERE owner=? ORDER BY contact", (owner,))
         return {r[0]: RosterItem(r[0], r[1], r[2], bool(r[3]), bool(r[4]), bool(r[5]), bool(r[6]),
                                  json.loads(r[7])) for r in rows}
 
     def get_item(self, owner: str, contact: str) -> RosterItem | None:
+        """One roster item, or None."""
         r = self._exec("SELECT contact, name, subscription, ask, pending_in, approved, in_roster, groups"
                        " FROM roster WHERE owner=? AND contact=?", (owner, contact)).fetchone()
         if r is None:
@@ -267,37 +275,45 @@ class Storage:
         return RosterItem(r[0], r[1], r[2], bool(r[3]), bool(r[4]), bool(r[5]), bool(r[6]), json.loads(r[7]))
 
     def put_item(self, owner: str, item: RosterItem) -> None:
+        """Add or replace one roster item."""
         self._exec("INSERT OR REPLACE INTO roster (owner, contact, name, subscription, ask, pending_in, approved,"
                    " in_roster, groups) VALUES (?,?,?,?,?,?,?,?,?)",
                    (owner, item.contact, item.name, item.subscription, int(item.ask), int(item.pending_in),
                     int(item.approved), int(item.in_roster), json.dumps(item.groups)))
 
     def delete_item(self, owner: str, contact: str) -> None:
+        """Remove one roster item."""
         self._exec("DELETE FROM roster WHERE owner=? AND contact=?", (owner, contact))
 
     def bump_roster_version(self, owner: str) -> int:
+        """Count one more change to the owner's roster and return the new version (RFC 6121 2.6)."""
         with self._transaction():
             self._db.execute("INSERT INTO roster_version VALUES (?, 1) ON CONFLICT(owner)"
                              " DO UPDATE SET version = version + 1", (owner,))
             return self._db.execute("SELECT version FROM roster_version WHERE owner=?", (owner,)).fetchone()[0]
 
     def roster_version(self, owner: str) -> int:
+        """The owner's roster version (0 before any change)."""
         row = self._exec("SELECT version FROM roster_version WHERE owner=?", (owner,)).fetchone()
         return row[0] if row else 0
 
     # subscription requests (RFC 6121 section 3.1.3: kept whole, redelivered at login) ----
     def put_subscription_request(self, owner: str, contact: str, stanza: str) -> None:
+        """Keep a subscription request until the owner answers it (RFC 6121 3.1.3)."""
         self._exec("INSERT OR REPLACE INTO subscription_requests VALUES (?,?,?)", (owner, contact, stanza))
 
     def delete_subscription_request(self, owner: str, contact: str) -> None:
+        """Forget a subscription request (it was answered or cancelled)."""
         self._exec("DELETE FROM subscription_requests WHERE owner=? AND contact=?", (owner, contact))
 
     def subscription_requests(self, owner: str) -> list[tuple[str, str]]:
+        """The requests waiting for ``owner``, oldest first: (contact, stanza)."""
         return list(self._exec("SELECT contact, stanza FROM subscription_requests WHERE owner=? ORDER BY rowid",
                                (owner,)))
 
     # offline messages (XEP-0160) --------------------------------------------
     def store_offline(self, owner: str, stanza: str, stamp: str) -> None:
+        """Keep a message for ``owner`` to deliver at the next login (XEP-0160)."""
         self._exec("INSERT INTO offline (owner, stanza, stamp) VALUES (?,?,?)", (owner, stanza, stamp))
 
     def offline_messages(self, owner: str) -> list[tuple[int, str, str]]:
@@ -306,9 +322,11 @@ class Storage:
         return self._exec("SELECT id, stanza, stamp FROM offline WHERE owner=? ORDER BY id", (owner,)).fetchall()
 
     def delete_offline(self, owner: str, row_id: int) -> None:
+        """Forget one offline message (it was delivered)."""
         self._exec("DELETE FROM offline WHERE owner=? AND id=?", (owner, row_id))
 
     def count_offline(self, owner: str) -> int:
+        """How many offline messages ``owner`` has waiting."""
         return self._exec("SELECT count(*) FROM offline WHERE owner=?", (owner,)).fetchone()[0]
 
     def __repr__(self) -> str:
@@ -322,6 +340,7 @@ class Storage:
 
     def put_muc_room(self, room: str, config: str, subject: str = "", subject_from: str | None = None,
                      subject_time: float | None = None) -> None:
+        """Store a persistent room's configuration and subject (XEP-0045 10.2)."""
         service = room.partition("@")[2]
         self._exec("INSERT OR REPLACE INTO muc_rooms (room, service, config, subject, subject_from, subject_time)"
                    " VALUES (?,?,?,?,?,?)", (room, service, config, subject, subject_from, subject_time))

@@ -77,12 +77,15 @@ class Concurrent:
         self._counts: dict[str, int] = {}
 
     def full(self, key: str) -> bool:
+        """Whether the address already has ``limit`` things open."""
         return self._counts.get(key, 0) >= self.limit
 
     def add(self, key: str) -> None:
+        """Count one more for the address."""
         self._counts[key] = self._counts.get(key, 0) + 1
 
     def remove(self, key: str) -> None:
+        """Count one less for the address."""
         left = self._counts.get(key, 0) - 1
         if left > 0:
             self._counts[key] = left
@@ -90,6 +93,7 @@ class Concurrent:
             self._counts.pop(key, None)
 
     def count(self, key: str) -> int:
+        """How many the address has open."""
         return self._counts.get(key, 0)
 
     def __len__(self) -> int:

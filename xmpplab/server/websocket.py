@@ -71,6 +71,7 @@ class WebSocketTransport(asyncio.Transport):
         self._conn.send_stream(bytes(data))
 
     def is_closing(self) -> bool:
+        """Whether the WebSocket is closing (no more messages can be sent)."""
         return self._conn.closing
 
     def close(self) -> None:
@@ -78,24 +79,31 @@ class WebSocketTransport(asyncio.Transport):
         self._conn.close_websocket()
 
     def abort(self) -> None:
+        """Drop the TCP connection at once, without a closing handshake."""
         self._conn.tcp.abort()
 
     def pause_reading(self) -> None:
+        """Stop reading from the TCP connection (flow control of the session)."""
         self._conn.tcp.pause_reading()
 
     def resume_reading(self) -> None:
+        """Read from the TCP connection again."""
         self._conn.tcp.resume_reading()
 
     def is_reading(self) -> bool:
+        """Whether the TCP connection is being read."""
         return self._conn.tcp.is_reading()
 
     def get_write_buffer_size(self) -> int:
+        """Bytes waiting in the TCP connection's buffer (the session's output cap counts them)."""
         return self._conn.tcp.get_write_buffer_size()
 
     def can_write_eof(self) -> bool:
+        """False: a WebSocket ends with a closing handshake, not a half-close."""
         return False
 
     def get_extra_info(self, name, default=None):
+        """The TCP connection's extra info (peer name, socket, TLS object)."""
         return self._conn.tcp.get_extra_info(name, default)
 
 
@@ -122,6 +130,7 @@ class HttpConnection(asyncio.Protocol):
 
     # asyncio.Protocol --------------------------------------------------------------------
     def connection_made(self, transport) -> None:
+        """A browser connected: count it against its address until it has a session."""
         self.tcp = transport
         self.secure = transport.get_extra_info("ssl_object") is not None
         peer = transport.get_extra_info("peername")
@@ -141,10 +150,12 @@ class HttpConnection(asyncio.Protocol):
             self._timer = asyncio.get_running_loop().call_later(timeout, self._timed_out)
 
     def data_received(self, data: bytes) -> None:
+        """Feed the bytes to the WebSocket protocol and handle the requests and frames it finds."""
         self.ws.receive_data(data)
         self._handle(self.ws.events_received())
 
     def eof_received(self):
+        """The peer half-closed: send what is left, then tell the session."""
         self.ws.receive_eof()
         self._flush()
         if self.session is not None:
@@ -152,6 +163,7 @@ class HttpConnection(asyncio.Protocol):
         return False
 
     def connection_lost(self, exc) -> None:
+        """The connection is gone: stop counting it and tell the session."""
         self.listener.pending.discard(self)
         self._uncount()
         self._cancel_timer()
@@ -159,10 +171,12 @@ class HttpConnection(asyncio.Protocol):
             self.session.connection_lost(exc)
 
     def pause_writing(self) -> None:
+        """The TCP buffer is full: the session stops writing (flow control)."""
         if self.session is not None:
             self.session.pause_writing()
 
     def resume_writing(self) -> None:
+        """The TCP buffer drained: the session may write again."""
         if self.session is not None:
             self.session.resume_writing()
 
@@ -308,10 +322,12 @@ class HttpListener:
 
     @property
     def sockets(self):
+        """The listening sockets."""
         return self._listener.sockets
 
     @property
     def port(self) -> int:
+        """The port the HTTP listener is bound to (useful with ``http_port=0``)."""
         return self._listener.sockets[0].getsockname()[1]
 
     def close(self) -> None:
@@ -324,6 +340,7 @@ class HttpListener:
         self.pending.clear()
 
     async def wait_closed(self) -> None:
+        """Wait until the listener is closed."""
         await self._listener.wait_closed()
 
 

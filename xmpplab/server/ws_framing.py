@@ -40,8 +40,16 @@ import re
 
 from lxml import etree
 
-from ..stream import (DEFAULT_MAX_ATTRIBUTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_STANZA_BYTES, StanzaReceived,
-                      StreamClosed, StreamOpened, StreamParser, StreamViolation)
+from ..stream import (
+    DEFAULT_MAX_ATTRIBUTES,
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_STANZA_BYTES,
+    StanzaReceived,
+    StreamClosed,
+    StreamOpened,
+    StreamParser,
+    StreamViolation,
+)
 from ..xml import NS_CLIENT, NS_STREAM, NS_XML
 
 log = logging.getLogger("xmpplab.server")

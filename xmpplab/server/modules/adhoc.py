@@ -17,16 +17,17 @@ note or a result form; ``action='cancel'`` ends a session (``status='canceled'``
          <actions execute='complete'><complete/></actions><x xmlns='jabber:x:data' type='form'>…</x></command>
 
 Commands come from other modules through the event ``adhoc-commands`` (each handler returns a list
-of :class:`Command`): :mod:`.admin` adds XEP-0133 service administration. Who may run a command is the command's ``allowed(jid)``; by default only the
-server's administrators, ``server.adhoc.admins`` (bare JIDs), may. Anyone else gets ``<forbidden/>``.
+of :class:`Command`): :mod:`.admin` adds XEP-0133 service administration. Who may run a command is
+the command's ``allowed(jid)``; by default only the server's administrators, ``server.adhoc.admins``
+(bare JIDs), may. Anyone else gets ``<forbidden/>``.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ...errors import StanzaError
 from ...xml import element, sub
@@ -91,9 +92,11 @@ class AdhocCommands:
         self._added[node] = Command(node, name, run, allowed)
 
     def is_admin(self, jid) -> bool:
+        """Whether the JID's bare JID is one of the server's administrators."""
         return str(jid.bare if hasattr(jid, "bare") else jid) in self.admins
 
     def may_run(self, command: Command, jid) -> bool:
+        """Whether ``jid`` may run the command: its own ``allowed`` says, else administrators only."""
         if jid is None:
             return False
         if command.allowed is not None:
@@ -217,6 +220,7 @@ COMMANDS: Slot[AdhocCommands] = Slot("ad-hoc commands")
 
 
 def setup(server):
+    """Answer XEP-0050 commands at the server's JID and list them in disco (before the disco module does)."""
     registry = COMMANDS.put(server, AdhocCommands(server))
     server.provide("adhoc", registry)  # for notebooks, tests and the classroom: server.adhoc.admins
     server.add_feature(NS_COMMANDS)

@@ -228,6 +228,7 @@ requires = ("adhoc",)
 
 
 def setup(server):
+    """Offer the XEP-0133 service administration commands through the ad-hoc module."""
     server.add_feature(NS_ADMIN)
     server.hook("adhoc-commands", lambda server: [Command(f"{NS_ADMIN}#{name}", title, run)
                                                   for name, title, run in COMMANDS_OFFERED])

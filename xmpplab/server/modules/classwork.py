@@ -54,6 +54,7 @@ class Progress:
     time: float
 
     def element(self):
+        """The ``<progress/>`` element this report is sent as, with the student's JID."""
         el = element("progress", {"chapter": self.chapter, "exercise": self.exercise,
                                   "passed": "true" if self.passed else "false", "attempts": self.attempts,
                                   "student": self.student}, ns=NS_CLASS)
@@ -116,9 +117,11 @@ class TableForm:
         self.title, self.columns, self.rows = title, columns, []
 
     def item(self, **values) -> None:
+        """Add one row (values by field var)."""
         self.rows.append(values)
 
     def element(self, type: str = "result"):
+        """The form as ``<x xmlns='jabber:x:data'/>``: the reported columns, then one item per row."""
         x = element("x", {"type": type}, ns=NS_DATA)
         sub(x, "title", text=self.title)
         reported = sub(x, "reported")
@@ -162,6 +165,7 @@ class RecentStreams:
             self.size[account] -= kept.popleft()[0]
 
     def of(self, account: str) -> list[dict]:
+        """The recorded events of an account's connections, oldest first."""
         return [e for _, e in self.events.get(account, ())]
 
 
@@ -235,6 +239,7 @@ CLASS_COMMANDS: Slot[ClassCommands] = Slot("class commands")
 
 
 def setup(server):
+    """Take progress reports, keep recent streams, and offer the class's ad-hoc commands."""
     progress = PROGRESS.put(server, ClassProgress(server))
     server.provide("class_progress", progress)
     server.add_feature(NS_CLASS)

@@ -21,6 +21,7 @@ from ..events import DiscoQuery
 
 
 def setup(server):
+    """Answer disco#info and disco#items (XEP-0030) for the server and for accounts."""
     server.add_feature(NS_DISCO_INFO)
     server.add_feature(NS_DISCO_ITEMS)
     server.hook("disco-identities/host", lambda query: [("server", "im", query.server.name)])
@@ -48,6 +49,7 @@ def _info(event, about: str, query: DiscoQuery):
 
 
 def host_info(event):
+    """disco#info of the server (XEP-0030 3.1): what the modules' events contribute."""
     node = event.payload.get("node")
     if node:
         raise StanzaError("item-not-found", f"no node {node!r} here")
@@ -56,6 +58,7 @@ def host_info(event):
 
 
 def host_items(event):
+    """disco#items of the server (XEP-0030 4.1): what the modules' events contribute (components, say)."""
     query = element("query", ns=NS_DISCO_ITEMS)
     for jid, name in event.server.hooks.collect("disco-items/host", _query(event)):
         sub(query, "item", {"jid": jid, "name": name})
@@ -71,6 +74,7 @@ def _may_see(event, query: DiscoQuery) -> bool:
 
 
 def account_info(event):
+    """disco#info of an account (XEP-0030 3.1), only to those who may see it (``disco-may-see``: the roster)."""
     query = _query(event)
     if not event.server.user_exists(event.to) or not _may_see(event, query):
         raise StanzaError("service-unavailable")  # RFC 6121/XEP-0030: don't reveal the account to strangers
@@ -82,6 +86,7 @@ def account_info(event):
 
 
 def account_items(event):
+    """disco#items of an account: none, and only to those who may see it (XEP-0030 4.1)."""
     if not event.server.user_exists(event.to) or not _may_see(event, _query(event)):
         raise StanzaError("service-unavailable")
     query = element("query", ns=NS_DISCO_ITEMS)

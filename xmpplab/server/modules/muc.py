@@ -8,7 +8,8 @@ first to enter creates it and owns it::
          <x xmlns='http://jabber.org/protocol/muc#user'>
            <status code='201'/><item affiliation='owner' jid='romeo@example.com/orchard' role='moderator'/>
            <status code='110'/></x></presence>
-    S: <message from='garden@conference.example.com' to='romeo@example.com/orchard' type='groupchat'><subject/></message>
+    S: <message from='garden@conference.example.com' to='romeo@example.com/orchard' type='groupchat'>
+         <subject/></message>
     C: <iq type='set' to='garden@conference.example.com' id='c1'>
          <query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>
     S: <iq type='result' id='c1' from='garden@conference.example.com' to='romeo@example.com/orchard'/>
@@ -35,6 +36,7 @@ SERVICES: Slot[dict] = Slot("muc services")
 
 
 def setup(server):
+    """Start one MUC service at ``conference.<host>`` for each host and list it in the host's disco#items."""
     services = SERVICES.put(server, {})
     server.provide("muc", services)
     handlers.setup(server)

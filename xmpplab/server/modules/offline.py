@@ -24,25 +24,27 @@ requires = ("presence",)  # it fires presence-available, when the messages are d
 
 
 def setup(server):
+    """Keep messages for offline accounts and deliver them at the next available presence (XEP-0160)."""
     server.add_feature(NS_OFFLINE)
     server.hook("message/offline", store)
     server.hook("presence-available", deliver, priority=-10)
 
 
 def store(event):
+    """Keep a normal or chat message for an account with no available resource (XEP-0160 3); False for others."""
     server = event.server
     stanza = event.stanza
     mtype = stanza.get("type") or "normal"
     if mtype not in ("normal", "chat"):
         return False
     # XEP-0334 no-store hints are respected.
-    if stanza.find("{urn:xmpp:hints}no-store") is not None or stanza.find("{urn:xmpp:hints}no-permanent-store") is not None:
+    if any(stanza.find(f"{{urn:xmpp:hints}}{hint}") is not None for hint in ("no-store", "no-permanent-store")):
         return False
     owner = str(event.to.bare)
     if server.storage.count_offline(owner) >= MAX_PER_USER:
         event.error("service-unavailable", "the recipient's offline storage is full")
         return True
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     server.storage.store_offline(owner, serialize(stanza, None), stamp)
     return True
 

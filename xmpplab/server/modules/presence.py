@@ -96,7 +96,7 @@ PROBE_AFTER_APPROVAL = True
 
 NS_PRE_APPROVAL = "urn:xmpp:features:pre-approval"
 #: The service, per server; per session, the JIDs that got directed presence from it (4.6.3).
-PRESENCE: Slot["PresenceService"] = Slot("presence")
+PRESENCE: Slot[PresenceService] = Slot("presence")
 DIRECTED: Slot[set] = Slot("presence: directed to", set)
 
 #: The names RFC 6121 Appendix A uses for the nine defined states.
@@ -165,6 +165,7 @@ def state_of(item: RosterItem | None) -> str:
 
 
 def set_state(item: RosterItem, state: str) -> RosterItem:
+    """Set an item's subscription fields from an Appendix A state such as ``none+out+in``; return the item."""
     parts = state.split("+")
     item.subscription = parts[0]
     item.ask = "out" in parts
@@ -219,13 +220,16 @@ class PresenceService:
 
     @property
     def roster(self):
+        """The roster module's service (read when an event arrives, never at setup)."""
         return ROSTER.of(self.server)
 
     # helpers ---------------------------------------------------------------
     def route(self, stanza) -> None:
+        """Route a stanza the presence service generated."""
         self.server.route(stanza)
 
     def available_resources(self, bare) -> list:
+        """The sessions of an account that have sent available presence."""
         return [s for s in self.server.resources(bare) if s.available]
 
     def _row(self, owner, contact) -> RosterItem:
@@ -250,6 +254,7 @@ class PresenceService:
 
     # outbound: stanzas from a local client (pre-presence/*) ------------------
     def outbound(self, event) -> bool:
+        """Presence a client sends (RFC 6121 4.2, 4.6, 3.1): broadcast, directed, or a subscription."""
         session = event.origin
         if session is None or session.jid is None:
             return False
@@ -401,6 +406,7 @@ class PresenceService:
 
     # inbound: stanzas arriving for a local account (presence/bare, presence/full) ---
     def inbound_bare(self, event) -> bool:
+        """Presence to a bare JID (RFC 6121 4.3, 3.1.3, 8.5.2): subscriptions, probes, delivery."""
         stanza = event.stanza
         ptype = stanza.get("type")
         if event.from_ is None:
@@ -420,6 +426,7 @@ class PresenceService:
         return ptype not in (None, "unavailable")  # 8.5.2.1.2: the router delivers to all available resources
 
     def inbound_full(self, event) -> bool:
+        """Presence to a full JID: subscriptions and probes go to the bare JID (3.1.3); the router delivers the rest."""
         ptype = event.stanza.get("type")
         if ptype in SUBSCRIPTION_TYPES or ptype == "probe":
             return self.inbound_bare(event)  # 3.1.3: treated as addressed to the bare JID
@@ -524,6 +531,7 @@ class PresenceService:
 
 
 def setup(server):
+    """Handle presence and subscriptions (RFC 6121 3 and 4) and offer pre-approval (3.4)."""
     service = PRESENCE.put(server, PresenceService(server))
     server.provide("presence", service)
     server.hook(f"stream-features/{AFTER_AUTH}", lambda session: [element("sub", ns=NS_PRE_APPROVAL)])  # 3.4

@@ -28,6 +28,7 @@ INSTRUCTIONS = "Choose a username and password for use with this service."
 
 
 def setup(server):
+    """In-band registration (XEP-0077): before login when ``allow_registration`` is on, and for the logged-in user."""
     registration = Registration(server)
     if server.allow_registration:
         server.add_feature(NS_REGISTER)

@@ -71,7 +71,7 @@ MAX_TEXT = 1023
 NS_ROSTER_VERSIONING = "urn:xmpp:features:rosterver"
 
 #: The rosters of the server's accounts; and, per session, whether it asked for the roster (2.1.6).
-ROSTER: Slot["Roster"] = Slot("roster")
+ROSTER: Slot[Roster] = Slot("roster")
 INTERESTED: Slot[bool] = Slot("roster: interested resource", bool)
 
 
@@ -124,6 +124,7 @@ class Roster:
 
     @property
     def storage(self):
+        """The server's storage, where the rosters live."""
         return self.server.storage
 
     # reading -------------------------------------------------------------
@@ -145,6 +146,7 @@ class Roster:
         return list(self.storage.get_roster(_key(owner)).values())
 
     def version(self, owner) -> str:
+        """The owner's roster version as the ``ver`` attribute shows it (RFC 6121 2.6)."""
         return str(self.storage.roster_version(_key(owner)))
 
     def interested(self, owner) -> list:
@@ -203,6 +205,7 @@ class Roster:
 
 
 def setup(server):
+    """Serve roster get and set (RFC 6121 2.1), roster versioning (2.6) and who may see an account."""
     roster = ROSTER.put(server, Roster(server))
     server.provide("roster", roster)
     server.provide("roster_item", roster.item)

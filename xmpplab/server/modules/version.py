@@ -9,11 +9,13 @@ from ...xml import NS_VERSION, element, sub
 
 
 def setup(server):
+    """Answer software version requests to the server (XEP-0092)."""
     server.add_feature(NS_VERSION)
     server.hook(f"iq-get/host/{NS_VERSION}:query", version)
 
 
 def version(event):
+    """The server's name and version."""
     query = element("query", ns=NS_VERSION)
     sub(query, "name", text=event.server.name)
     sub(query, "version", text=event.server.version)

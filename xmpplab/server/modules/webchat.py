@@ -57,10 +57,12 @@ class WebChat:
         return f"<WebChat assets {self.folder or self.url}>"
 
     def setup(self, server) -> None:
+        """Serve the chat page and Converse's files on the HTTP port."""
         self.server = server
         server.hook("http-request", self.serve)
 
     def page(self, request: HttpRequest) -> str:
+        """The HTML page that starts Converse.js on this server's WebSocket endpoint."""
         domain = self.server.default_domain
         settings = {
             "websocket_url": websocket_url(request.host, request.secure),
@@ -73,6 +75,7 @@ class WebChat:
         return PAGE.format(title=self.title, assets=self.url, settings=json.dumps(settings))
 
     def serve(self, request: HttpRequest) -> bool:
+        """Answer GET or HEAD for the page and Converse's files; False for any other path."""
         path = request.path.partition("?")[0]
         if request.method not in ("GET", "HEAD") or path == WEBSOCKET_PATH:
             return False

@@ -12,8 +12,7 @@ One file per part of the XEP:
 * :mod:`.service`   the component: finds the room, dispatches, stores persistent rooms
 """
 
-from .model import (AFFILIATIONS, NS_ADMIN, NS_MUC, NS_OWNER, NS_USER, ROLES, STATUS, Affiliation, Occupant,
-                    RoomConfig)
+from .model import AFFILIATIONS, NS_ADMIN, NS_MUC, NS_OWNER, NS_USER, ROLES, STATUS, Affiliation, Occupant, RoomConfig
 from .room import Room
 from .service import LOCK_SECONDS, MUCService
 

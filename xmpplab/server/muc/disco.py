@@ -21,6 +21,7 @@ RESERVED_NICK_NODE = "x-roomuser-item"  # 7.12
 
 
 def room_features(room) -> list[str]:
+    """The disco#info features of a room, from its configuration (6.4)."""
     c = room.config
     return [NS_MUC, NS_STABLE_ID,
             "muc_public" if c.public else "muc_hidden",

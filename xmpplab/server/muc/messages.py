@@ -32,6 +32,7 @@ SERVER_ANSWERS = ("vcard-temp", "urn:ietf:params:xml:ns:vcard-4.0", "http://jabb
 
 
 def message_to_room(event):
+    """A message to the room's bare JID: groupchat (7.4), invitations (7.8), declines, errors (18.1.2)."""
     room = event.room
     mtype = event.stanza.get("type") or "normal"
     if mtype == "groupchat":

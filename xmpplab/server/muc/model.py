@@ -78,15 +78,18 @@ class RoomConfig:
     history_length: int = 20           # muc#maxhistoryfetch
 
     def to_json(self) -> str:
+        """The configuration as JSON, for storage of a persistent room."""
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> RoomConfig:
+        """A configuration from stored JSON; fields this version does not know are left out."""
         data = json.loads(text)
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def copy(self) -> RoomConfig:
+        """A copy that can be changed without changing this one."""
         return copy.deepcopy(self)
 
 
@@ -121,6 +124,7 @@ class Occupant:
 
     @property
     def presence(self):
+        """The primary session's last presence (None when no session is left)."""
         return self.sessions[self.jid] if self.sessions else None
 
     def __repr__(self) -> str:
@@ -128,8 +132,10 @@ class Occupant:
 
 
 def role_rank(role: str | None) -> int:
+    """A role as a number, to compare roles (``None`` is ``none``)."""
     return ROLES[role or "none"]
 
 
 def affiliation_rank(affiliation: str | None) -> int:
+    """An affiliation as a number, to compare them (``None`` is ``none``; outcast is lowest)."""
     return AFFILIATIONS[affiliation or "none"]

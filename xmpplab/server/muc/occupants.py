@@ -11,7 +11,9 @@ Entering a room that does not exist creates it (10.1)::
            <status code='110'/>                                           (this is you, 7.2.2)
          </x>
        </presence>
-    S: <message from='garden@conference.example.com' type='groupchat' to='romeo@example.net/orchard'><subject/></message>
+    S: <message from='garden@conference.example.com' type='groupchat' to='romeo@example.net/orchard'>
+         <subject/>
+       </message>
 
 A joining session gets, in this order (7.1): the presence of everyone
 already there, its own presence (status 110), the discussion history
@@ -35,6 +37,7 @@ KICKABLE = {"gone", "internal-server-error", "item-not-found", "jid-malformed", 
 
 
 def error_condition(stanza) -> tuple[str | None, str | None]:
+    """The defined condition and the text of an error stanza, or None for each that is missing."""
     err = stanza.find("{jabber:client}error")
     if err is None:
         return None, None
@@ -51,6 +54,7 @@ def error_condition(stanza) -> tuple[str | None, str | None]:
 
 
 def presence_to_occupant(event):
+    """Presence to an occupant JID: enter (7.2), change (7.6, 7.7), exit (7.14), probe (17.3), error (11.1)."""
     service, room = event.service, event.room
     ptype = event.stanza.get("type")
     if ptype is None:
@@ -87,6 +91,7 @@ def check_nick(nick: str) -> None:
 
 
 def available(service, room, event):
+    """Available presence to an occupant JID: enter the room (creating it, 10.1), or change nick or status."""
     stanza, real, nick = event.stanza, str(event.from_), event.to.resource
     muc_x = stanza.find(f"{{{NS_MUC}}}x")
     occupant = room.occupant_of(real) if room is not None else None

@@ -73,6 +73,7 @@ def get_config(event):
 
 
 def set_config(event):
+    """An owner's set to muc#owner: submit or cancel the configuration form (10.2), or destroy the room (10.9)."""
     service, room = event.service, event.room
     _owner_only(room, event)
     children = [c for c in event.payload if isinstance(c.tag, str)]

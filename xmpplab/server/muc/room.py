@@ -41,6 +41,7 @@ def stamp(t: float) -> str:
 
 
 def parse_stamp(text: str) -> float | None:
+    """A XEP-0082 DateTime as seconds since the epoch, or None when it cannot be read."""
     try:
         return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except (ValueError, AttributeError):
@@ -105,12 +106,15 @@ class Room:
         return bool(self.locked_until)
 
     def unlock(self) -> None:
+        """Let everyone in: the owner configured the room or accepted the defaults (10.1.2, 10.1.3)."""
         self.locked_until = 0.0
 
     def occupant_jid(self, nick: str) -> str:
+        """The occupant JID of a nick: ``room@service/nick``."""
         return f"{self.jid}/{nick}"
 
     def occupant_of(self, real) -> Occupant | None:
+        """The occupant a real full JID is in the room as, or None."""
         return self.by_real.get(str(real))
 
     def affiliation(self, jid) -> str:
@@ -123,6 +127,7 @@ class Room:
         return aff.affiliation
 
     def reserved_nick(self, bare) -> str | None:
+        """The nick reserved for a bare JID through its affiliation (9.3), or None."""
         aff = self.affiliations.get(str(bare))
         return aff.nick if aff is not None else None
 
@@ -163,6 +168,7 @@ class Room:
 
     # sending ---------------------------------------------------------------------
     def send(self, stanza) -> None:
+        """Route a stanza from the room."""
         self.server.route(stanza)
 
     def send_to_occupant(self, occupant: Occupant, stanza) -> None:
@@ -173,6 +179,7 @@ class Room:
             self.send(el)
 
     def broadcast(self, stanza, only=None) -> None:
+        """Send a stanza to every session of every occupant, or of those ``only(occupant)`` accepts."""
         for occupant in list(self.occupants.values()):
             if only is None or only(occupant):
                 self.send_to_occupant(occupant, stanza)
@@ -222,6 +229,7 @@ class Room:
         return p
 
     def view_for(self, viewer: Occupant, occupant: Occupant) -> str:
+        """How much ``viewer`` sees of ``occupant``'s presence: ``full``, ``self`` or ``anon`` (7.2.3, 7.2.4)."""
         if self.sees_jids(viewer):
             return "full"
         return "self" if viewer.bare == occupant.bare else "anon"
@@ -281,11 +289,13 @@ class Room:
             self.tell_others(occupant, base, notice, jids=jids, prev_role=prev_role)
 
     def attach(self, occupant: Occupant) -> None:
+        """Add an occupant under its nick and its real JIDs."""
         self.occupants[occupant.nick] = occupant
         for real in occupant.sessions:
             self.by_real[real] = occupant
 
     def detach(self, occupant: Occupant) -> None:
+        """Remove an occupant (only if it is still the one under its nick and real JIDs)."""
         if self.occupants.get(occupant.nick) is occupant:
             del self.occupants[occupant.nick]
         for real in occupant.sessions:
@@ -311,6 +321,7 @@ class Room:
         return msg.find("{jabber:client}body") is not None
 
     def add_history(self, msg, when: float | None = None) -> None:
+        """Keep a copy of a groupchat message, with a delay from the room, for those who join later (7.2.13)."""
         if self.config.history_length <= 0:
             self.history.clear()
             return
@@ -361,6 +372,7 @@ class Room:
         return msg
 
     def send_subject(self, real: str) -> None:
+        """Send the subject to one real JID (the last thing a joining session gets, 7.2.15)."""
         msg = self.subject_message()
         msg.set("to", real)
         self.send(msg)
@@ -368,6 +380,7 @@ class Room:
     # affiliations and roles ------------------------------------------------------------
     def set_affiliation(self, bare: str, affiliation: str, *, nick: str | None = None,
                         reason: str | None = None) -> None:
+        """Give a bare JID an affiliation (``none`` removes it); a reserved nick is kept unless banned."""
         if affiliation == "none":
             self.affiliations.pop(bare, None)
         else:
@@ -376,10 +389,13 @@ class Room:
             self.affiliations[bare] = Affiliation(affiliation, nick or keep_nick, reason)
 
     def occupants_of(self, bare: str) -> list[Occupant]:
+        """The occupants a bare JID is in the room as."""
         return [o for o in self.occupants.values() if str(o.bare) == bare]
 
     def outranks(self, actor_aff: str, target_aff: str) -> bool:
+        """Whether an actor's affiliation is at least the target's (admin use cases, 9 and 10)."""
         return affiliation_rank(actor_aff) >= affiliation_rank(target_aff)
 
     def can_speak(self, occupant: Occupant | None) -> bool:
+        """Whether the occupant may send groupchat messages: a participant or more (5.1.1, 7.4)."""
         return occupant is not None and role_rank(occupant.role) >= role_rank("participant")

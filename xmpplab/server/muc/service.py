@@ -56,6 +56,7 @@ class MUCService:
         return self.rooms[str(JID(str(jid)).bare)]
 
     def get(self, jid) -> Room | None:
+        """The room at this JID (bare), or None."""
         return self.rooms.get(str(JID(str(jid)).bare))
 
     # rooms --------------------------------------------------------------------
@@ -75,6 +76,7 @@ class MUCService:
         self.server.storage.delete_muc_room(str(room.jid))
 
     def save(self, room: Room) -> None:
+        """Store a persistent room with its affiliations; a room that is no longer persistent is forgotten."""
         storage = self.server.storage
         key = str(room.jid)
         if self.rooms.get(key) is not room:
@@ -87,6 +89,7 @@ class MUCService:
                                            for jid, a in sorted(room.affiliations.items())])
 
     def load(self) -> None:
+        """Read the stored rooms of this service (once, at start); one that cannot be read is logged and skipped."""
         storage = self.server.storage
         for key, config, subject, subject_from, subject_time in storage.muc_rooms(self.domain):
             try:
