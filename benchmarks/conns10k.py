@@ -43,8 +43,17 @@ import time
 from pathlib import Path
 
 import run
-from run import (BENCH_DIR, EjabberdUnderTest, Loadgen, ProsodyUnderTest, ServerUnderTest,
-                 XmpplabUnderTest, common_args, register_accounts, split)
+from run import (
+    BENCH_DIR,
+    EjabberdUnderTest,
+    Loadgen,
+    ProsodyUnderTest,
+    ServerUnderTest,
+    XmpplabUnderTest,
+    common_args,
+    register_accounts,
+    split,
+)
 
 MAX_KB = 20.0          # kB RSS per idle authenticated connection, at most
 MAX_P99_MS = 5.0       # p99 ping round trip while the connections are held, under
@@ -244,7 +253,7 @@ async def main_async(opts) -> int:
         print(f"{name}:", flush=True)
         try:
             entries[name] = await bench_one(server, opts)
-        except (RuntimeError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, RuntimeError, OSError) as exc:
             print(f"  {name}: FAILED: {exc}", flush=True)
             entries[name] = f"failed: {str(exc).splitlines()[0][:200]}"
     wall = time.monotonic() - started

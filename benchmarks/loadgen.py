@@ -210,7 +210,7 @@ class XmppConnection(asyncio.Protocol):
                     await self.waiter
                 else:
                     await asyncio.wait_for(self.waiter, timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise XmppError(f"no answer from the server within {timeout} s") from None
             finally:
                 self.waiter = None

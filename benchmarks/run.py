@@ -58,10 +58,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path.insert(0, str(REPO))
 
-from xmpplab.testing.prosody import (  # noqa: E402
-    ProsodyError, ProsodyServer, free_port, prosody_path, prosody_version)
-from xmpplab.testing.ejabberd import (  # noqa: E402
-    EjabberdError, EjabberdServer, ejabberd_path, ejabberd_version)
+from xmpplab.testing.ejabberd import EjabberdError, EjabberdServer, ejabberd_path, ejabberd_version  # noqa: E402
+from xmpplab.testing.prosody import ProsodyError, ProsodyServer, free_port, prosody_path, prosody_version  # noqa: E402
 
 LOADGEN = BENCH_DIR / "loadgen.py"
 DOMAIN = "example.com"
@@ -565,7 +563,7 @@ def machine_info() -> dict:
     except importlib.metadata.PackageNotFoundError:
         scramp_version = "?"
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": os.cpu_count(), "cpu": model,
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "kernel": platform.release(), "python": platform.python_version(),

@@ -53,9 +53,8 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import psutil
-
 import loadgen
+import psutil
 from conns10k import raise_open_files, replace_section
 from run import BENCH_DIR, REPO, free_port, machine_info
 
@@ -107,7 +106,7 @@ class Book:
 class SoakClient:
     """One logged-in client: reads everything the server sends, sends once a second."""
 
-    def __init__(self, index: int, soak: "Soak") -> None:
+    def __init__(self, index: int, soak: Soak) -> None:
         self.index = index
         self.soak = soak
         self.conn: loadgen.XmppConnection | None = None
@@ -328,7 +327,7 @@ class Soak:
             out["server_cpu_percent"] = 100.0 * (self.server_cpu() - cpu0) / duration
             try:
                 await asyncio.wait_for(self.book.drained.wait(), opts.drain)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             await sampler
             out["alive_at_end"] = sum(c.alive for c in clients)
@@ -444,7 +443,7 @@ async def main_async(opts) -> int:
     print(f"soak: {opts.clients} clients, {opts.minutes:g} minutes", flush=True)
     try:
         out = await soak.run()
-    except (RuntimeError, OSError, loadgen.XmppError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, RuntimeError, OSError, loadgen.XmppError) as exc:
         print(f"soak FAILED: {exc}", flush=True)
         print(soak.log_text()[-2000:], flush=True)
         return 1

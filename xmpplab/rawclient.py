@@ -45,8 +45,18 @@ from collections.abc import Callable
 from typing import Self
 
 from .jid import JID, InvalidJID
-from .negotiation import (MECHANISMS, Authenticated, ClientNegotiator, Failed, Ready, Restart, Send, StartTLS,
-                          error_condition, stream_error_text)
+from .negotiation import (
+    MECHANISMS,
+    Authenticated,
+    ClientNegotiator,
+    Failed,
+    Ready,
+    Restart,
+    Send,
+    StartTLS,
+    error_condition,
+    stream_error_text,
+)
 from .negotiation.client import TLS_MODES
 from .sockaddr import format_address as _fmt_addr
 from .stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser, StreamViolation

@@ -34,7 +34,7 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def header(recorded_by: str, **extra) -> dict:
-    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     return {"format": FORMAT, "version": FORMAT_VERSION, "recorded_by": recorded_by, "started": now, **extra}
 
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..jid import JID
-from .accounts import (Account, ClassroomError, check_count, check_domain, new_class, read_csv, same_class,
-                       write_csv)
+from .accounts import Account, ClassroomError, check_count, check_domain, new_class, read_csv, same_class, write_csv
 
 ROOM_NAME = "class"
 MAX_ROSTER_ALL = 500  # --roster all makes n*(n-1) roster items: 250,000 at 500 students

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from ..jid import JID, InvalidJID
 from .core import Checker, body_of, exercise, settle
 

@@ -37,15 +37,35 @@ import secrets
 import ssl
 import time
 
-from ..negotiation import (Authenticated, Bind, Close, Hash, Policy, Restart, SASLFailed, Send, ServerNegotiator,
-                           StartTLS, State)
+from ..escape import escape_attr as _esc
+from ..negotiation import (
+    Authenticated,
+    Bind,
+    Close,
+    Hash,
+    Policy,
+    Restart,
+    SASLFailed,
+    Send,
+    ServerNegotiator,
+    StartTLS,
+    State,
+)
 from ..sasl import Plain, SASLFailure, Scram, make_credentials
+from ..sockaddr import format_address as _fmt
 from ..stream import StanzaReceived, StreamClosed, StreamParser, StreamViolation
 from ..xml import NS_CLIENT, NS_SESSION, NS_STANZAS, element, serialize, split_qname, sub
-from ..escape import escape_attr as _esc
-from ..sockaddr import format_address as _fmt
-from .exchanges import (IdMap, JidMap, describe_item, load_source, pick_connection, recorded_jid, session_items,
-                        shape, split_exchanges)
+from .exchanges import (
+    IdMap,
+    JidMap,
+    describe_item,
+    load_source,
+    pick_connection,
+    recorded_jid,
+    session_items,
+    shape,
+    split_exchanges,
+)
 
 log = logging.getLogger("xmpplab.replay")
 

@@ -40,9 +40,22 @@ from ..rawclient import RawClient, RecvTimeout, StreamEnded
 from ..recording import MemoryRecorder
 from ..transcript import Item, Transcript, TranscriptError
 from ..xml import NS_CLIENT, serialize, split_qname
-from .exchanges import (DEFAULT_IGNORE, IdMap, JidMap, canonical, describe_item, differences, load_source,
-                        normalize, pick_connection, recorded_jid, session_items, shape, split_exchanges,
-                        xml_diff)
+from .exchanges import (
+    DEFAULT_IGNORE,
+    IdMap,
+    JidMap,
+    canonical,
+    describe_item,
+    differences,
+    load_source,
+    normalize,
+    pick_connection,
+    recorded_jid,
+    session_items,
+    shape,
+    split_exchanges,
+    xml_diff,
+)
 
 LAB_PASSWORD = "secret"
 

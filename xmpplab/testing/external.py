@@ -73,7 +73,7 @@ def write_self_signed_cert(domains: Sequence[str], key_file: Path, cert_file: Pa
     for domain in domains:
         alt_names.append(x509.DNSName(domain))
         alt_names.append(x509.DNSName("*." + domain))
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
