@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import os
 import re
 import shutil
@@ -126,10 +127,8 @@ async def profile(opts) -> str:
     finally:
         server.stop()
         raw.unlink(missing_ok=True)
-        try:
+        with contextlib.suppress(OSError):
             raw.parent.rmdir()
-        except OSError:
-            pass
 
 
 def main(argv=None) -> int:

@@ -58,6 +58,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path.insert(0, str(REPO))
 
+import contextlib
+
 from xmpplab.testing.ejabberd import EjabberdError, EjabberdServer, ejabberd_path, ejabberd_version  # noqa: E402
 from xmpplab.testing.prosody import ProsodyError, ProsodyServer, free_port, prosody_path, prosody_version  # noqa: E402
 
@@ -117,10 +119,8 @@ class ServerUnderTest:
         """Resident memory in bytes (server plus children)."""
         total = 0
         for proc in self.processes():
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 total += proc.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
         return total
 
     def cpu(self) -> float:
@@ -271,10 +271,8 @@ class XmpplabUnderTest(ServerUnderTest):
                 process.wait()
         for path in self.workdir.glob("*"):
             path.unlink(missing_ok=True)
-        try:
+        with contextlib.suppress(OSError):
             self.workdir.rmdir()
-        except OSError:
-            pass
 
 
 # ----------------------------------------------------------------- loadgen

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -325,10 +326,8 @@ class Soak:
             cpu0 = self.server_cpu()
             await asyncio.gather(*(c.chatter(stop_at) for c in live))
             out["server_cpu_percent"] = 100.0 * (self.server_cpu() - cpu0) / duration
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.book.drained.wait(), opts.drain)
-            except TimeoutError:
-                pass
             await sampler
             out["alive_at_end"] = sum(c.alive for c in clients)
             self.closing = True

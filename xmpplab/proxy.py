@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -136,10 +137,8 @@ class RecordingProxy:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._listener is not None:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._listener.wait_closed(), 2)
-            except TimeoutError:
-                pass
             self._listener = None
 
     async def __aenter__(self) -> RecordingProxy:
@@ -284,10 +283,8 @@ class ProxiedConnection:
         for writer in (self.client_writer, self.upstream_writer):
             if writer is None:
                 continue
-            try:
+            with contextlib.suppress(TimeoutError, ConnectionError, OSError, ssl.SSLError):
                 await asyncio.wait_for(writer.wait_closed(), 1)
-            except (TimeoutError, ConnectionError, OSError, ssl.SSLError):
-                pass
         clean = all(t.rstrip().endswith("</stream:stream>") for t in self._tail.values())
         self.proxy.record(self.conn_id, "close", clean=clean)
 

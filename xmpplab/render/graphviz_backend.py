@@ -34,6 +34,7 @@ inline when there is one, else one sentence saying why (from
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import html
 import itertools
@@ -87,10 +88,8 @@ def _candidates() -> list[tuple[str, str]]:
         found.append((dot, "system dot"))
     names = ("graphviz-pure.exe", "graphviz-pure") if os.name == "nt" else ("graphviz-pure",)
     folders = [Path(sys.executable).parent]
-    try:
+    with contextlib.suppress(KeyError, TypeError):  # pragma: no cover - an unusual install scheme
         folders.append(Path(sysconfig.get_path("scripts")))
-    except (KeyError, TypeError):  # pragma: no cover - an unusual install scheme
-        pass
     for folder in folders:
         for name in names:
             path = folder / name

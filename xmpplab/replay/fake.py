@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import collections
+import contextlib
 import itertools
 import logging
 import secrets
@@ -146,10 +147,8 @@ class FakeServer:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._listener is not None:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._listener.wait_closed(), 2)
-            except TimeoutError:
-                pass
             self._listener = None
 
     async def __aenter__(self) -> FakeServer:
@@ -274,10 +273,8 @@ class FakeSession(Policy):
             self.ended = "the fake server stopped"
         finally:
             self._note(f"ended: {self.ended}")
-            try:
+            with contextlib.suppress(ConnectionError, OSError, ssl.SSLError, RuntimeError):
                 await self.writer.drain()
-            except (ConnectionError, OSError, ssl.SSLError, RuntimeError):
-                pass
             self.abort()
             self._record("close", clean=self.ended == "the client closed its stream")
 

@@ -17,6 +17,7 @@ A subclass says what differs: how to find and spawn the binary
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import os
 import pwd
@@ -391,10 +392,8 @@ class ExternalServer:
                 process.send_signal(signal.SIGTERM)
                 return process.wait(timeout)
             except subprocess.TimeoutExpired:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)   # not reaped yet: the group is still ours
-                except ProcessLookupError:
-                    pass
             except ProcessLookupError:
                 pass
         return process.wait()

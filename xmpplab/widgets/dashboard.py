@@ -20,6 +20,7 @@ The same facts from Python: ``dash.online``, ``dash.progress``, ``dash.routes`` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from ..classroom.teacher import progress_of
 from ._base import BORDER, FONT, GREEN, MONO, MUTED, RED, LiveWidget, W, box, esc, heading
@@ -166,7 +167,5 @@ class Dashboard(LiveWidget):
         return box(f"<div style='{FONT}'><b>Routing</b></div>{svg}", border=BORDER)
 
     def _cleanup(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the client is already gone
             self.teacher.client.xmpp.del_filter("in", self._live)
-        except Exception:  # the client is already gone
-            pass
