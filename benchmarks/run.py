@@ -448,7 +448,7 @@ async def measure_logins(server: ServerUnderTest, opts, cpus) -> dict:
     accounts = split(opts.login_accounts, procs)
     arg_lists, first = [], 0
     for count, concurrency, n_accounts in zip(split(opts.logins, procs),
-                                              split(opts.login_concurrency, procs), accounts):
+                                              split(opts.login_concurrency, procs), accounts, strict=True):
         arg_lists.append(["login", *common_args(server), "--first", str(first),
                           "--accounts", str(n_accounts), "--count", str(count),
                           "--concurrency", str(max(1, concurrency))])

@@ -101,7 +101,7 @@ class Book:
                 self.drained.set()
 
     def lost(self) -> int:
-        return sum(len(e - r) for e, r in zip(self.expected, self.received))
+        return sum(len(e - r) for e, r in zip(self.expected, self.received, strict=True))
 
 
 class SoakClient:
@@ -302,7 +302,7 @@ class Soak:
             for first in range(0, opts.clients, opts.batch):   # a few unauthenticated at a time
                 batch = clients[first:first + opts.batch]
                 results = await asyncio.gather(*(c.login() for c in batch), return_exceptions=True)
-                for client, result in zip(batch, results):
+                for client, result in zip(batch, results, strict=True):
                     if isinstance(result, BaseException):
                         self.fail(client.index, f"login: {result}")
                     else:

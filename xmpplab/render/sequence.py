@@ -165,7 +165,7 @@ class SequenceChart(Figure):
             when = f"+{a.t - t0:.3f}s" if a.t is not None and t0 is not None else ""
             rows.append((str(a.number), when, labels.get(a.src, a.src), labels.get(a.dst, a.dst), a.label))
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
         lines.insert(1, "  " + "  ".join("-" * w for w in widths))
         tail = [f"  … {self.omitted} more not shown"] if self.omitted else []
         return "\n".join(head + lines + tail)

@@ -73,7 +73,7 @@ class StateMachine(Figure):
             mark = "taken" if (a, trigger, b) in taken else ""
             rows.append((_name(a), trigger, _name(b), mark))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        table = ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        table = ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
         table.insert(1, "  " + "  ".join("-" * w for w in widths[:3]))
         lines.extend(table)
         if self.trail:

@@ -177,7 +177,7 @@ class RunResult:
         for r in self.steps:
             rows.append((str(r.number), str(r.step.line or ""), r.step.heading, r.status.value, r.note))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        out = ["  ".join(c.ljust(w) for c, w in zip(row[:4], widths)) + "  " + row[4] for row in rows]
+        out = ["  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4] for row in rows]
         out.insert(1, "  ".join("-" * w for w in widths) + "  ----")
         return "\n".join(line.rstrip() for line in out)
 

@@ -256,7 +256,7 @@ class Transcript(Query):
                          str(c.chunk_count), _size(c.chars[Direction.C2S]), _size(c.chars[Direction.S2C]),
                          str(len(c)), str(c.problems_count), opened, duration))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
         title = f"Transcript recorded by {self.recorded_by or 'unknown'}: {_count(len(self.connections), 'connection')}"
         tail = [f"note: {n}" for n in self.notes]

@@ -165,7 +165,7 @@ class RosterBoard(LiveWidget):
         texts = [_presence_words(r) for r in res]
         if len(res) == 1:
             return texts[0]
-        return "; ".join(f"{r['resource']}: {t}" for r, t in zip(res, texts))
+        return "; ".join(f"{r['resource']}: {t}" for r, t in zip(res, texts, strict=True))
 
     def presence(self, servers=None) -> dict[str, str]:
         """``{full JID: presence in words}`` for each connected resource, ``{bare JID: "offline"}`` otherwise."""
