@@ -49,7 +49,8 @@ def main() -> None:
              "5 minutes for the whole course.", "",
              "| notebook | seconds (with kernel start) | seconds in cells | under a minute |",
              "| --- | ---: | ---: | :---: |"]
-    lines += [f"| {name} | {total:.1f} | {cells:.1f} | {'yes' if total < 60 else 'no'} |" for name, total, cells in rows]
+    lines += [f"| {name} | {total:.1f} | {cells:.1f} | {'yes' if total < 60 else 'no'} |"
+              for name, total, cells in rows]
     lines += [f"| **whole course** | **{whole:.1f}** | {sum(r[2] for r in rows):.1f} | "
               f"{'yes, under 5 minutes' if whole < 300 else 'no: over 5 minutes'} |", ""]
     text = RESULTS.read_text() if RESULTS.exists() else ""

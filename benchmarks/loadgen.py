@@ -775,7 +775,7 @@ def event_loop_runner(choice: str):
             return "uvloop", uvloop.run
         except ImportError:
             if choice == "uvloop":
-                raise SystemExit("--loop uvloop: uvloop is not installed (pip install uvloop)")
+                raise SystemExit("--loop uvloop: uvloop is not installed (pip install uvloop)") from None
     return "asyncio", asyncio.run
 
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import importlib.metadata
 import json
@@ -58,10 +59,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path.insert(0, str(REPO))
 
-import contextlib
-
-from xmpplab.testing.ejabberd import EjabberdError, EjabberdServer, ejabberd_path, ejabberd_version  # noqa: E402
-from xmpplab.testing.prosody import ProsodyError, ProsodyServer, free_port, prosody_path, prosody_version  # noqa: E402
+from xmpplab.testing.ejabberd import EjabberdError, EjabberdServer, ejabberd_path, ejabberd_version  # noqa: E402 - a script: the repository joins sys.path first
+from xmpplab.testing.prosody import ProsodyError, ProsodyServer, free_port, prosody_path, prosody_version  # noqa: E402 - (as above)
 
 LOADGEN = BENCH_DIR / "loadgen.py"
 DOMAIN = "example.com"
@@ -284,7 +283,7 @@ class Loadgen:
         self.args = args
         self.cpu = cpu
         self.proc: asyncio.subprocess.Process | None = None
-        self.stderr = tempfile.TemporaryFile()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the loadgen's stderr for its whole run, read after
         self.ready_info: dict = {}
 
     async def start(self) -> None:

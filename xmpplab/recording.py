@@ -66,7 +66,7 @@ class JsonlRecorder:
     def __init__(self, path: str | os.PathLike, recorded_by: str = "xmpplab server", flush_every: int = 64,
                  **header_fields):
         self.path = os.fspath(path)
-        self._file = open(self.path, "w", encoding="utf-8")
+        self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - open until close(), which closes it
         self._file.write(json.dumps(header(recorded_by, **header_fields)) + "\n")
         self._file.flush()
         self._pending = 0

@@ -64,7 +64,8 @@ class Result:
     def _repr_html_(self) -> str:
         colour = "#1a7f37" if self.ok else "#b35900"
         rows = "".join(
-            f"<li style='list-style:none'>{'✓' if good else '✗'} {html.escape(text)}</li>" for good, text in self.points)
+            f"<li style='list-style:none'>{'✓' if good else '✗'} {html.escape(text)}</li>"
+            for good, text in self.points)
         head = "well done, all correct." if self.ok else "not yet. Here is what to look at:"
         return (f"<div style='border-left:4px solid {colour};padding:4px 10px;margin:4px 0'>"
                 f"<b>Exercise {html.escape(self.exercise)}</b>: {head}<ul style='margin:4px 0;padding-left:8px'>"

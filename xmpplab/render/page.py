@@ -49,7 +49,8 @@ _CSS = f"""
   .note {{ color:{MUTED}; font-size:13px; }}
   footer {{ margin-top:32px; color:{MUTED}; font-size:12px; border-top:1px solid {BORDER}; padding-top:6px; }}
   svg {{ max-width:100%; height:auto; }}
-  @media print {{ details > summary {{ list-style:none; }} div[style*="overflow:auto"] {{ max-height:none !important; }} }}
+  @media print {{ details > summary {{ list-style:none; }}
+                  div[style*="overflow:auto"] {{ max-height:none !important; }} }}
 """
 
 

@@ -94,7 +94,8 @@ def _write_scansion(transcript: Transcript, destination) -> str:
     text = script.to_text()
     _write(destination, text)
     characters = len(getattr(script, "characters", {}) or {})
-    return (f"a scansion script with {characters} character{'' if characters == 1 else 's'}; recordings hold no passwords, so each "
+    return (f"a scansion script with {characters} character{'' if characters == 1 else 's'}; "
+            "recordings hold no passwords, so each "
             f"character has the lab's password {LAB_PASSWORD!r}: edit the [Client] blocks for another server")
 
 

@@ -168,5 +168,6 @@ class Connection(Query):
                 "%Y-%m-%d %H:%M:%S UTC")
         kind = self.kind if self.transport == "tcp" else f"{self.kind} over {self.transport}"
         return (f"<Connection {self.id} {kind} {ends}{' ' if facts else ''}{' '.join(facts)}: "
-                f"{self.chunk_count} chunk{'' if self.chunk_count == 1 else 's'} ({counts[Direction.C2S]} C→S, {counts[Direction.S2C]} S→C), "
+                f"{self.chunk_count} chunk{'' if self.chunk_count == 1 else 's'} "
+                f"({counts[Direction.C2S]} C→S, {counts[Direction.S2C]} S→C), "
                 f"{state}{started}>")

@@ -277,7 +277,8 @@ class Transcript(Query):
             span = " from " + datetime.datetime.fromtimestamp(min(times), datetime.UTC).strftime(
                 "%Y-%m-%d %H:%M:%S UTC")
         problems = sum(c.problems_count for c in self.connections.values() if c.live)
-        return (f"<Transcript recorded by {self.recorded_by or 'unknown'}: {_count(len(self.connections), 'connection')}"
+        return (f"<Transcript recorded by {self.recorded_by or 'unknown'}: "
+                f"{_count(len(self.connections), 'connection')}"
                 f"{' (' + shown + ')' if shown else ''}, {_count(chunks, 'chunk')}, {_size(chars)}{span}"
                 f"{f', {problems} problems' if problems else ''}>")
 

@@ -67,10 +67,8 @@ class Background:
         if self.closed or self.loop is None or self.loop.is_closed():
             coro.close()
             return None
-        if self._in_loop():
-            task = self.loop.create_task(coro)
-        else:  # a comm message handled in another thread: hand the work to the Lab's loop
-            task = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        # A comm message handled in another thread hands the work to the Lab's loop.
+        task = self.loop.create_task(coro) if self._in_loop() else asyncio.run_coroutine_threadsafe(coro, self.loop)
         self.tasks.add(task)
         task.add_done_callback(self._done)
         return task
