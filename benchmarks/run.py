@@ -645,11 +645,18 @@ def write_report(path: Path, info: dict, opts, servers: dict[str, dict | str]) -
     def rcell(r: float | None) -> str:
         return "—" if r is None else f"{r:.2f}x"
 
-    tput = lambda e: e["throughput"]["messages_per_s"]          # noqa: E731
-    logins = lambda e: e["login"]["logins_per_s"]               # noqa: E731
-    memory = lambda e: e["memory"]["kb_per_connection"]          # noqa: E731
-    lost = lambda e: sum(r["lost"] + r["duplicates"] + r["bounced"] + r["misrouted"]  # noqa: E731
-                         for r in e["throughput_rounds"])
+    def tput(e):
+        return e["throughput"]["messages_per_s"]
+
+    def logins(e):
+        return e["login"]["logins_per_s"]
+
+    def memory(e):
+        return e["memory"]["kb_per_connection"]
+
+    def lost(e):
+        return sum(r["lost"] + r["duplicates"] + r["bounced"] + r["misrouted"] for r in e["throughput_rounds"])
+
     metrics = [  # label, getter, format, target vs Prosody, higher is better
         (f"messages/s, {opts.pairs} pairs", tput, ",.0f", TARGET_THROUGHPUT, True),
         ("logins/s (SCRAM-SHA-1, no TLS)", logins, ",.0f", TARGET_LOGINS, True),

@@ -101,7 +101,7 @@ def render_view(view: StreamView, *, color: bool = False, width: int | None = No
         if explanations:
             try:
                 e = explain(item, view.context)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - an explanation must never hide the XML
                 e = None
                 out.append(indent + f"(no explanation: {exc})")
             if e is not None:

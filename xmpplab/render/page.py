@@ -141,7 +141,7 @@ def _figure(module: str, function: str, transcript) -> str:
         fn = getattr(figure, attr, None)
         try:
             value = fn() if callable(fn) else None
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a figure that fails is left out of the page
             value = None
         if value:
             return f'<pre style="white-space:pre-wrap">{html.escape(value)}</pre>'
