@@ -34,6 +34,7 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def header(recorded_by: str, **extra) -> dict:
+    """The first line of a recording: its format, version, who recorded it and when (UTC)."""
     now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     return {"format": FORMAT, "version": FORMAT_VERSION, "recorded_by": recorded_by, "started": now, **extra}
 
@@ -82,6 +83,7 @@ class JsonlRecorder:
             self._pending = 0
 
     def close(self) -> None:
+        """Flush and close the file (closing twice does nothing)."""
         if not self._file.closed:
             self._file.flush()
             self._file.close()

@@ -34,10 +34,12 @@ class ClassSetup:
 
     @property
     def teacher(self) -> Account:
+        """The teacher's account (always the first)."""
         return self.accounts[0]
 
     @property
     def students(self) -> list[Account]:
+        """The students' accounts, in the order of the class list."""
         return [a for a in self.accounts if a.role == "student"]
 
     def __repr__(self) -> str:

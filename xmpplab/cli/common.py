@@ -22,7 +22,8 @@ class CLIError(Exception):
 class Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one sentence, not usage and a message."""
 
-    def error(self, message):  # one sentence instead of usage + message
+    def error(self, message):
+        """Exit with the error in one sentence and a pointer to --help, instead of the usage text."""
         self.exit(2, f"xmpplab: {message} (see '{self.prog} --help')\n")
 
 
