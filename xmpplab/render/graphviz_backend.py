@@ -77,6 +77,7 @@ class Renderer:
 
     @property
     def name(self) -> str:
+        """The file name of the Graphviz program."""
         return Path(self.path).name
 
 
@@ -290,12 +291,15 @@ class Figure(Displayable):
     title = ""
 
     def svg(self) -> str | None:  # pragma: no cover - overridden
+        """The picture as SVG, or None when it cannot be drawn."""
         return None
 
     def text(self) -> str:  # pragma: no cover - overridden
+        """The picture as plain text."""
         return ""
 
     def dot(self) -> str | None:
+        """The picture's Graphviz DOT source, or None when it has none."""
         return None
 
     def _why_not_drawn(self) -> str:

@@ -153,6 +153,7 @@ class SequenceChart(Figure):
 
     # --- text -----------------------------------------------------------
     def text(self) -> str:
+        """The chart as plain text: its participants and one row per arrow."""
         labels = self._labels()
         head = [f"{self.title}: {len(self.arrows)} arrow{'s' if len(self.arrows) != 1 else ''}"]
         named = [f"{p.label} = {p.id}" if p.label != p.id else p.label for p in self.participants]
@@ -172,6 +173,7 @@ class SequenceChart(Figure):
 
     # --- SVG ------------------------------------------------------------
     def svg(self) -> str:
+        """The chart as SVG."""
         return _svg(self)
 
 
