@@ -77,6 +77,7 @@ class StanzaReceived:
 
     @property
     def tag(self) -> str:
+        """The stanza's qualified name, ``{namespace}name``."""
         return self.element.tag
 
 
@@ -131,10 +132,12 @@ class StreamParser:
 
     @property
     def failed(self) -> bool:
+        """True once the stream broke a rule (a violation was reported; the parser reads no more)."""
         return self._failed
 
     @property
     def opened(self) -> bool:
+        """True once the stream header was read."""
         return self._opened
 
     def feed(self, data: bytes | str) -> list[Event]:

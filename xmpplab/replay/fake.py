@@ -117,6 +117,7 @@ class FakeServer:
 
     @property
     def address(self) -> tuple[str, int | None]:
+        """Where the fake server listens: (host, port); the port is None before it starts."""
         return self.host, self.port
 
     async def start(self) -> FakeServer:
@@ -258,10 +259,12 @@ class FakeSession(Policy):
         raise _Closed(f"stream error {condition}" + (f": {text}" if text else ""))
 
     def abort(self) -> None:
+        """Close the connection to the client."""
         if not self.writer.is_closing():
             self.writer.close()
 
     async def run(self) -> None:
+        """Negotiate the stream with the client, then play the recorded server's side; note how it ended."""
         try:
             await self._negotiate()
             await self._play()

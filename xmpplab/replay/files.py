@@ -29,6 +29,7 @@ WRITES = {".jsonl": "an xmpplab recording", ".jsonl.gz": "an xmpplab recording",
 
 
 def extension(path) -> str:
+    """The file's extension in lower case, ``.jsonl.gz`` counted as one."""
     name = os.fspath(path).lower()
     return ".jsonl.gz" if name.endswith(".jsonl.gz") else Path(name).suffix
 

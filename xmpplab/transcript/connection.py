@@ -148,6 +148,7 @@ class Connection(Query):
 
     @property
     def duration(self) -> float | None:
+        """Seconds from opening to closing (or to the last chunk when still open), None if never opened."""
         if self.opened is None:
             return None
         end = self.closed if self.closed is not None else (self.chunks[-1].t if self.chunks else self.opened)
@@ -155,6 +156,7 @@ class Connection(Query):
 
     @property
     def problems_count(self) -> int:
+        """How many items of the connection are problems (text the parser refused, or no XML at all)."""
         return sum(1 for i in self.parsed if i.is_problem)
 
     def __repr__(self) -> str:

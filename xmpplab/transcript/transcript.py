@@ -61,6 +61,7 @@ class Transcript(Query):
 
     @property
     def recorded_by(self) -> str | None:
+        """Who recorded the transcript, from its header."""
         return self.header.get("recorded_by")
 
     # --- building -----------------------------------------------------------
@@ -80,6 +81,7 @@ class Transcript(Query):
         return t
 
     def extend(self, events: Iterable[dict]) -> None:
+        """Add recorder events, one by one (see :meth:`add`)."""
         for event in events:
             self.add(event)
 
