@@ -257,6 +257,7 @@ class RosterBoard(LiveWidget):
 
     @property
     def html(self) -> str:
+        """The board's current HTML."""
         return self.view_w.value
 
     # ------------------------------------------------------------------ drawing

@@ -238,6 +238,7 @@ class StreamConsole(LiveWidget):
 
     @property
     def paused(self) -> bool:
+        """True while the pause button is down."""
         return self.pause_w.value
 
     # ------------------------------------------------------------------ reading

@@ -99,6 +99,7 @@ class Dashboard(LiveWidget):
         self.transcript_html.value = stream_view(transcript)._repr_html_()
 
     async def announce(self) -> None:
+        """Send the announcement typed in the box to every online student (XEP-0133 announce)."""
         text = self.announcement.value.strip()
         if not text:
             self.status.value = box("Write the announcement first.")
@@ -108,6 +109,7 @@ class Dashboard(LiveWidget):
         self.status.value = box(esc(done.note or "sent"))
 
     async def reset_password(self) -> None:
+        """Give the chosen student the new password typed in the box (XEP-0133 change-user-password)."""
         if not self.student.value or not self.new_password.value:
             self.status.value = box("Pick a student and type the new password first.")
             return
@@ -117,6 +119,7 @@ class Dashboard(LiveWidget):
 
     # drawing ---------------------------------------------------------------------------------
     def redraw(self) -> None:
+        """Draw the online, progress and routing panels again."""
         self.online_html.value = self._online_html()
         self.progress_html.value = self._progress_html()
         self.routing_html.value = self._routing_html()
