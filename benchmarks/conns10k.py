@@ -143,6 +143,7 @@ async def bench_one(server: ServerUnderTest, opts) -> dict:
 
 
 def passes(entry: dict) -> bool:
+    """True if a server meets the targets: memory per connection, p99 ping, and every connection alive at the end."""
     return (entry["kb_per_connection"] <= MAX_KB and entry["ping"]["p99_ms"] < MAX_P99_MS
             and entry["alive_at_end"] == entry["connections"])
 
@@ -202,6 +203,7 @@ def replace_section(path: Path, heading: str, text: str) -> None:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """The command line's options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--servers", default="xmpplab,prosody,ejabberd",
                         help="comma-separated: xmpplab, prosody, ejabberd (default all three)")
@@ -228,6 +230,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 async def main_async(opts) -> int:
+    """Measure each server chosen, then write the results; returns an exit code."""
     started = time.monotonic()
     # Server and load generators are children: they inherit the raised limit.
     limits = raise_open_files(opts.connections + 1000)

@@ -35,6 +35,7 @@ def run_one(path: Path) -> tuple[float, float]:
 
 
 def main() -> None:
+    """Run every chapter notebook, print its times, and write the table to RESULTS.md."""
     rows = []
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
         total, cells = run_one(path)

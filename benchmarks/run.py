@@ -103,9 +103,11 @@ class ServerUnderTest:
         self.notes: list[str] = []
 
     def start(self) -> None:
+        """Start the server."""
         raise NotImplementedError
 
     def stop(self) -> None:
+        """Stop the server."""
         raise NotImplementedError
 
     # measuring -------------------------------------------------------------
@@ -134,6 +136,7 @@ class ServerUnderTest:
         return total
 
     def alive(self) -> bool:
+        """True while the server's process runs."""
         return self.pid is not None and psutil.pid_exists(self.pid)
 
 
@@ -158,10 +161,12 @@ class ProsodyUnderTest(ServerUnderTest):
             self.notes.append("stock c2s_timeout (300 s)")
 
     def start(self) -> None:
+        """Start Prosody with the benchmark's configuration."""
         self.server.start()
         self.port, self.pid = self.server.port, self.server.pid
 
     def stop(self) -> None:
+        """Stop Prosody."""
         self.server.stop()
 
 
@@ -201,6 +206,7 @@ class EjabberdUnderTest(ServerUnderTest):
                                      log_level="warning")
 
     def start(self) -> None:
+        """Start ejabberd and note its schedulers and threads."""
         self.server.start()
         self.port, self.pid = self.server.port, self.server.pid
         threads = sum(p.num_threads() for p in self.processes())
@@ -208,6 +214,7 @@ class EjabberdUnderTest(ServerUnderTest):
                           f"{os.cpu_count()}), {threads} OS threads at start")
 
     def stop(self) -> None:
+        """Stop ejabberd."""
         self.server.stop()
 
 
@@ -230,6 +237,7 @@ class XmpplabUnderTest(ServerUnderTest):
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0) -> None:
+        """Start ``xmpplab serve`` on a free port and wait until it accepts connections."""
         self.port = free_port(self.host)
         cmd = [sys.executable, "-m", "xmpplab", "serve", "--host", self.host,
                "--port", str(self.port), "--domain", DOMAIN, "--register"]
@@ -258,6 +266,7 @@ class XmpplabUnderTest(ServerUnderTest):
         raise RuntimeError(f"{' '.join(cmd[2:])} did not listen on port {self.port}: {tail}")
 
     def stop(self) -> None:
+        """Stop the xmpplab server (SIGTERM, then SIGKILL) and note the size of its recording."""
         if self.record and self.record_file.exists():
             self.notes.append(f"record file: {self.record_file.stat().st_size / 1e6:.1f} MB")
         process, self.process = self.process, None
@@ -287,6 +296,7 @@ class Loadgen:
         self.ready_info: dict = {}
 
     async def start(self) -> None:
+        """Start the load generator process, pinned to its CPU when one is given."""
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, str(LOADGEN), *self.args,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self.stderr)
@@ -307,6 +317,7 @@ class Loadgen:
         return event
 
     async def wait_ready(self, timeout: float) -> dict:
+        """Wait until the load generator says it is ready; returns what it said."""
         event = await self.read_event(timeout)
         if event.get("event") != "ready":
             raise RuntimeError(f"loadgen: expected ready, got {event}")
@@ -314,19 +325,23 @@ class Loadgen:
         return event
 
     def go(self) -> None:
+        """Tell the load generator to start."""
         self.proc.stdin.write(b"go\n")
 
     async def result(self, timeout: float) -> dict:
+        """The load generator's result, once it has finished."""
         event = await self.read_event(timeout)
         await self.proc.wait()
         return event
 
     def kill(self) -> None:
+        """Kill the load generator if it still runs."""
         if self.proc is not None and self.proc.returncode is None:
             self.proc.kill()
 
 
 def common_args(server: ServerUnderTest) -> list[str]:
+    """The load generator's arguments that name the server, its domain and password."""
     return ["--host", server.host, "--port", str(server.port), "--domain", DOMAIN,
             "--password", PASSWORD, "--wait-go"]
 
@@ -586,6 +601,7 @@ def bottleneck(run: dict, nproc: int | None, busy: float = 85.0) -> str:
 
 
 def fmt(value, spec: str) -> str:
+    """`value` formatted with `spec` when it is a number, else as text."""
     return format(value, spec) if isinstance(value, (int, float)) else str(value)
 
 
@@ -790,6 +806,7 @@ def only_list(text: str) -> list[str]:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """The command line's options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
     parser.add_argument("--only", type=only_list, default=None, metavar="NAMES",
@@ -829,6 +846,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 async def main_async(opts) -> int:
+    """Run the chosen benchmarks and write the results; returns an exit code."""
     only = opts.only or list(ONLY)
     wanted = [n for n in SERVERS if any(n in ONLY[o] for o in only if o in ONLY)]
     if "conns10k" in only:

@@ -85,11 +85,13 @@ class Book:
         self.drained = asyncio.Event()
 
     def expect(self, recipient: int, ident: str) -> None:
+        """A message to `recipient` is on its way."""
         self.expected[recipient].add(ident)
         self.outstanding += 1
         self.drained.clear()
 
     def arrived(self, recipient: int, ident: str) -> None:
+        """A message reached `recipient`: count it, or count it as a duplicate or unexpected."""
         if ident in self.received[recipient]:
             self.duplicates += 1
         elif ident not in self.expected[recipient]:
@@ -101,6 +103,7 @@ class Book:
                 self.drained.set()
 
     def lost(self) -> int:
+        """How many messages sent never arrived."""
         return sum(len(e - r) for e, r in zip(self.expected, self.received, strict=True))
 
 
@@ -118,9 +121,11 @@ class SoakClient:
 
     @property
     def jid(self) -> str:
+        """The client's full JID."""
         return f"s{self.index}@{self.soak.domain}/{RESOURCE}"
 
     async def login(self) -> None:
+        """Log in and send initial presence."""
         opts = self.soak.opts
         self.conn = await loadgen.login(opts.host, self.soak.port, self.soak.domain,
                                         f"s{self.index}", PASSWORD, RESOURCE, timeout=60,
@@ -141,6 +146,7 @@ class SoakClient:
             self.handle(element)
 
     def handle(self, element: ET.Element) -> None:
+        """Handle one stanza: count a message, note a join or an error, answer an iq."""
         kind = element.get("type", "")
         tag = element.tag.rsplit("}", 1)[-1]
         if kind == "error":
@@ -177,12 +183,14 @@ class SoakClient:
                                f"<service-unavailable xmlns='{STANZA_NS}'/></error></iq>")
 
     async def iq(self, payload: str, to: str, ident: str, timeout: float = 30) -> ET.Element:
+        """Send an iq set and wait for its answer."""
         future = asyncio.get_running_loop().create_future()
         self.iq_waiters[ident] = future
         self.conn.send(f"<iq type='set' id='{ident}' to='{to}'>{payload}</iq>")
         return await asyncio.wait_for(future, timeout)
 
     async def join(self, create: bool) -> None:
+        """Join the soak's room (XEP-0045 section 7.2), creating it as an instant room when `create`."""
         room = self.soak.room
         self.conn.send(f"<presence to='{room}/s{self.index}'><x xmlns='{MUC_NS}'>"
                        "<history maxstanzas='0'/></x></presence>")
@@ -236,12 +244,14 @@ class Soak:
         self.samples: list[tuple[float, int]] = []     # (seconds since sending began, RSS)
 
     def fail(self, index: int, what: str) -> None:
+        """Note a failure of client `index` (the first ten are printed)."""
         self.failures.append(f"s{index}: {what}")
         if len(self.failures) <= 10:
             print(f"  FAILURE s{index}: {what}", flush=True)
 
     # the server ---------------------------------------------------------------------
     def server_command(self) -> list[str]:
+        """The command line that starts the xmpplab server with an account per client."""
         opts = self.opts
         cmd = [sys.executable, "-m", "xmpplab", "serve", "--host", opts.host, "--port",
                str(self.port), "--domain", self.domain]
@@ -252,6 +262,7 @@ class Soak:
         return cmd + opts.server_arg
 
     def start_server(self) -> None:
+        """Start the xmpplab server on a free port, its output into the log file."""
         self.port = free_port(self.opts.host)
         env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
         with open(self.log_file, "wb") as log:
@@ -269,13 +280,16 @@ class Soak:
         raise RuntimeError(f"the server did not start: {self.log_text()[-1500:]}")
 
     def log_text(self) -> str:
+        """What the server wrote to its log."""
         return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
 
     def rss(self) -> int:
+        """The server's resident memory, children included, in bytes."""
         main = psutil.Process(self.process.pid)
         return sum(p.memory_info().rss for p in [main] + main.children(recursive=True))
 
     def stop_server(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL)."""
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -287,11 +301,13 @@ class Soak:
 
     # the run -------------------------------------------------------------------------
     async def sample_rss(self, started: float, stop_at: float) -> None:
+        """Note the server's memory every few seconds until `stop_at`."""
         while time.monotonic() < stop_at and self.process.poll() is None:
             self.samples.append((time.monotonic() - started, self.rss()))
             await asyncio.sleep(self.opts.sample)
 
     async def run(self) -> dict:
+        """Run the soak: start the server, log the clients in, let them chat, and collect the figures."""
         opts = self.opts
         out: dict = {}
         t0 = time.monotonic()
@@ -345,11 +361,13 @@ class Soak:
         return out
 
     def server_cpu(self) -> float:
+        """The server's CPU time so far, in seconds."""
         times = psutil.Process(self.process.pid).cpu_times()
         return times.user + times.system
 
     # the verdict --------------------------------------------------------------------
     def memory(self) -> dict:
+        """The server's memory after warm-up: first, last and largest, its growth, and whether it stayed flat."""
         warm = [rss for t, rss in self.samples if t >= self.opts.warmup]
         if len(warm) < 6:
             return {"samples": len(warm), "flat": None}
@@ -361,6 +379,7 @@ class Soak:
 
 
 def report(opts, soak: Soak, out: dict) -> tuple[str, bool]:
+    """The soak's results as a Markdown section, and whether every check passed."""
     book, memory = soak.book, soak.memory()
     lost = book.lost()
     expected = sum(len(e) for e in book.expected)
@@ -406,6 +425,7 @@ def report(opts, soak: Soak, out: dict) -> tuple[str, bool]:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """The command line's options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="how long clients send (10)")
     parser.add_argument("--clients", type=int, default=100)
@@ -437,6 +457,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 async def main_async(opts) -> int:
+    """Run the soak and write its results; returns an exit code."""
     raise_open_files(opts.clients + 100)
     soak = Soak(opts)
     print(f"soak: {opts.clients} clients, {opts.minutes:g} minutes", flush=True)
@@ -463,6 +484,7 @@ async def main_async(opts) -> int:
 
 
 def main(argv=None) -> int:
+    """Run the soak as the command line asks; returns an exit code."""
     return asyncio.run(main_async(parse_args(argv)))
 
 
