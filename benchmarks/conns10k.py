@@ -43,8 +43,17 @@ import time
 from pathlib import Path
 
 import run
-from run import (BENCH_DIR, EjabberdUnderTest, Loadgen, ProsodyUnderTest, ServerUnderTest,
-                 XmpplabUnderTest, common_args, register_accounts, split)
+from run import (
+    BENCH_DIR,
+    EjabberdUnderTest,
+    Loadgen,
+    ProsodyUnderTest,
+    ServerUnderTest,
+    XmpplabUnderTest,
+    common_args,
+    register_accounts,
+    split,
+)
 
 MAX_KB = 20.0          # kB RSS per idle authenticated connection, at most
 MAX_P99_MS = 5.0       # p99 ping round trip while the connections are held, under
@@ -134,6 +143,7 @@ async def bench_one(server: ServerUnderTest, opts) -> dict:
 
 
 def passes(entry: dict) -> bool:
+    """True if a server meets the targets: memory per connection, p99 ping, and every connection alive at the end."""
     return (entry["kb_per_connection"] <= MAX_KB and entry["ping"]["p99_ms"] < MAX_P99_MS
             and entry["alive_at_end"] == entry["connections"])
 
@@ -193,6 +203,7 @@ def replace_section(path: Path, heading: str, text: str) -> None:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """The command line's options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--servers", default="xmpplab,prosody,ejabberd",
                         help="comma-separated: xmpplab, prosody, ejabberd (default all three)")
@@ -219,6 +230,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 async def main_async(opts) -> int:
+    """Measure each server chosen, then write the results; returns an exit code."""
     started = time.monotonic()
     # Server and load generators are children: they inherit the raised limit.
     limits = raise_open_files(opts.connections + 1000)
@@ -244,7 +256,7 @@ async def main_async(opts) -> int:
         print(f"{name}:", flush=True)
         try:
             entries[name] = await bench_one(server, opts)
-        except (RuntimeError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, RuntimeError, OSError) as exc:
             print(f"  {name}: FAILED: {exc}", flush=True)
             entries[name] = f"failed: {str(exc).splitlines()[0][:200]}"
     wall = time.monotonic() - started

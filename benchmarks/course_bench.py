@@ -35,6 +35,7 @@ def run_one(path: Path) -> tuple[float, float]:
 
 
 def main() -> None:
+    """Run every chapter notebook, print its times, and write the table to RESULTS.md."""
     rows = []
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
         total, cells = run_one(path)
@@ -49,7 +50,8 @@ def main() -> None:
              "5 minutes for the whole course.", "",
              "| notebook | seconds (with kernel start) | seconds in cells | under a minute |",
              "| --- | ---: | ---: | :---: |"]
-    lines += [f"| {name} | {total:.1f} | {cells:.1f} | {'yes' if total < 60 else 'no'} |" for name, total, cells in rows]
+    lines += [f"| {name} | {total:.1f} | {cells:.1f} | {'yes' if total < 60 else 'no'} |"
+              for name, total, cells in rows]
     lines += [f"| **whole course** | **{whole:.1f}** | {sum(r[2] for r in rows):.1f} | "
               f"{'yes, under 5 minutes' if whole < 300 else 'no: over 5 minutes'} |", ""]
     text = RESULTS.read_text() if RESULTS.exists() else ""

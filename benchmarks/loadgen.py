@@ -140,9 +140,11 @@ class XmppConnection(asyncio.Protocol):
 
     # asyncio.Protocol ------------------------------------------------------
     def connection_made(self, transport) -> None:
+        """Keep the transport (asyncio callback)."""
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
+        """Parse what arrived and hand on each stanza (or give the bytes to the fast handler when one is set)."""
         if self.fast_handler is not None:
             self.fast_handler(data)
             return
@@ -166,6 +168,7 @@ class XmppConnection(asyncio.Protocol):
         self._wake()
 
     def connection_lost(self, exc) -> None:
+        """The connection is gone: fail what waits on it."""
         self._fail(XmppError(f"connection lost: {exc or 'closed by server'}"))
         self._wake()
 
@@ -210,7 +213,7 @@ class XmppConnection(asyncio.Protocol):
                     await self.waiter
                 else:
                     await asyncio.wait_for(self.waiter, timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise XmppError(f"no answer from the server within {timeout} s") from None
             finally:
                 self.waiter = None
@@ -384,10 +387,12 @@ class Meter:
         self.start_cpu = self.end_cpu = None
 
     def start(self) -> None:
+        """Note the CPU times and the wall clock at the start."""
         self.start_cpu = self.process.cpu_times()
         self.start_wall = time.monotonic()
 
     def stop(self) -> None:
+        """Note the CPU times and the wall clock at the end."""
         self.end_wall = time.monotonic()
         self.end_cpu = self.process.cpu_times()
 
@@ -775,7 +780,7 @@ def event_loop_runner(choice: str):
             return "uvloop", uvloop.run
         except ImportError:
             if choice == "uvloop":
-                raise SystemExit("--loop uvloop: uvloop is not installed (pip install uvloop)")
+                raise SystemExit("--loop uvloop: uvloop is not installed (pip install uvloop)") from None
     return "asyncio", asyncio.run
 
 

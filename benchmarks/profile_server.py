@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import os
 import re
 import shutil
@@ -36,6 +37,7 @@ FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^():]+)(?::(?P<line>\d+))?\)$")
 
 
 def find_py_spy(given: str | None) -> str:
+    """The py-spy program: the one given, the one on PATH, or /tmp/pyspy/bin/py-spy (SystemExit if none)."""
     for candidate in (given, shutil.which("py-spy"), "/tmp/pyspy/bin/py-spy"):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
@@ -90,6 +92,7 @@ def summarise(raw: Path, top: int) -> str:
 
 
 async def profile(opts) -> str:
+    """Sample the xmpplab server with py-spy under the throughput load; returns the summary."""
     py_spy = find_py_spy(opts.py_spy)
     server = XmpplabUnderTest(record=opts.variant == "record", limits=opts.variant == "limits")
     server.start()
@@ -126,13 +129,12 @@ async def profile(opts) -> str:
     finally:
         server.stop()
         raw.unlink(missing_ok=True)
-        try:
+        with contextlib.suppress(OSError):
             raw.parent.rmdir()
-        except OSError:
-            pass
 
 
 def main(argv=None) -> int:
+    """Profile the server as the command line asks and print the summary; returns an exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variant", choices=["plain", "limits", "record"], default="plain")
     parser.add_argument("--seconds", type=int, default=10, help="how long py-spy samples")

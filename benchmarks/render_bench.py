@@ -39,9 +39,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xmpplab.render.page import render_page
-from xmpplab.render.stream_view import StreamView
-from xmpplab.transcript import Transcript
+from xmpplab.render.page import render_page  # noqa: E402 - a script: the repository joins sys.path first
+from xmpplab.render.stream_view import StreamView  # noqa: E402 - (as above)
+from xmpplab.transcript import Transcript  # noqa: E402 - (as above)
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 HEADING = "## Rendering"
@@ -108,6 +108,7 @@ def events(stanzas: int) -> list[dict]:
 
 
 def median_time(fn, rounds: int) -> tuple[float, object]:
+    """The median time of `rounds` calls of `fn`, and what the last call returned."""
     times, result = [], None
     for _ in range(rounds):
         start = time.perf_counter()
@@ -117,6 +118,7 @@ def median_time(fn, rounds: int) -> tuple[float, object]:
 
 
 def main(argv=None) -> int:
+    """Time the views on a transcript of many stanzas, write the figures (unless --no-write); returns an exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stanzas", type=int, default=10_000, help="stanzas after the negotiation (10,000)")
     parser.add_argument("--rounds", type=int, default=7, help="runs per figure; the median is reported (7)")

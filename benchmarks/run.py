@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import importlib.metadata
 import json
@@ -58,10 +59,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path.insert(0, str(REPO))
 
-from xmpplab.testing.prosody import (  # noqa: E402
-    ProsodyError, ProsodyServer, free_port, prosody_path, prosody_version)
-from xmpplab.testing.ejabberd import (  # noqa: E402
-    EjabberdError, EjabberdServer, ejabberd_path, ejabberd_version)
+from xmpplab.testing.ejabberd import EjabberdError, EjabberdServer, ejabberd_path, ejabberd_version  # noqa: E402 - a script: the repository joins sys.path first
+from xmpplab.testing.prosody import ProsodyError, ProsodyServer, free_port, prosody_path, prosody_version  # noqa: E402 - (as above)
 
 LOADGEN = BENCH_DIR / "loadgen.py"
 DOMAIN = "example.com"
@@ -104,9 +103,11 @@ class ServerUnderTest:
         self.notes: list[str] = []
 
     def start(self) -> None:
+        """Start the server."""
         raise NotImplementedError
 
     def stop(self) -> None:
+        """Stop the server."""
         raise NotImplementedError
 
     # measuring -------------------------------------------------------------
@@ -119,10 +120,8 @@ class ServerUnderTest:
         """Resident memory in bytes (server plus children)."""
         total = 0
         for proc in self.processes():
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 total += proc.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
         return total
 
     def cpu(self) -> float:
@@ -137,6 +136,7 @@ class ServerUnderTest:
         return total
 
     def alive(self) -> bool:
+        """True while the server's process runs."""
         return self.pid is not None and psutil.pid_exists(self.pid)
 
 
@@ -161,10 +161,12 @@ class ProsodyUnderTest(ServerUnderTest):
             self.notes.append("stock c2s_timeout (300 s)")
 
     def start(self) -> None:
+        """Start Prosody with the benchmark's configuration."""
         self.server.start()
         self.port, self.pid = self.server.port, self.server.pid
 
     def stop(self) -> None:
+        """Stop Prosody."""
         self.server.stop()
 
 
@@ -204,6 +206,7 @@ class EjabberdUnderTest(ServerUnderTest):
                                      log_level="warning")
 
     def start(self) -> None:
+        """Start ejabberd and note its schedulers and threads."""
         self.server.start()
         self.port, self.pid = self.server.port, self.server.pid
         threads = sum(p.num_threads() for p in self.processes())
@@ -211,6 +214,7 @@ class EjabberdUnderTest(ServerUnderTest):
                           f"{os.cpu_count()}), {threads} OS threads at start")
 
     def stop(self) -> None:
+        """Stop ejabberd."""
         self.server.stop()
 
 
@@ -233,6 +237,7 @@ class XmpplabUnderTest(ServerUnderTest):
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0) -> None:
+        """Start ``xmpplab serve`` on a free port and wait until it accepts connections."""
         self.port = free_port(self.host)
         cmd = [sys.executable, "-m", "xmpplab", "serve", "--host", self.host,
                "--port", str(self.port), "--domain", DOMAIN, "--register"]
@@ -261,6 +266,7 @@ class XmpplabUnderTest(ServerUnderTest):
         raise RuntimeError(f"{' '.join(cmd[2:])} did not listen on port {self.port}: {tail}")
 
     def stop(self) -> None:
+        """Stop the xmpplab server (SIGTERM, then SIGKILL) and note the size of its recording."""
         if self.record and self.record_file.exists():
             self.notes.append(f"record file: {self.record_file.stat().st_size / 1e6:.1f} MB")
         process, self.process = self.process, None
@@ -273,10 +279,8 @@ class XmpplabUnderTest(ServerUnderTest):
                 process.wait()
         for path in self.workdir.glob("*"):
             path.unlink(missing_ok=True)
-        try:
+        with contextlib.suppress(OSError):
             self.workdir.rmdir()
-        except OSError:
-            pass
 
 
 # ----------------------------------------------------------------- loadgen
@@ -288,10 +292,11 @@ class Loadgen:
         self.args = args
         self.cpu = cpu
         self.proc: asyncio.subprocess.Process | None = None
-        self.stderr = tempfile.TemporaryFile()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the loadgen's stderr for its whole run, read after
         self.ready_info: dict = {}
 
     async def start(self) -> None:
+        """Start the load generator process, pinned to its CPU when one is given."""
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, str(LOADGEN), *self.args,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self.stderr)
@@ -312,6 +317,7 @@ class Loadgen:
         return event
 
     async def wait_ready(self, timeout: float) -> dict:
+        """Wait until the load generator says it is ready; returns what it said."""
         event = await self.read_event(timeout)
         if event.get("event") != "ready":
             raise RuntimeError(f"loadgen: expected ready, got {event}")
@@ -319,19 +325,23 @@ class Loadgen:
         return event
 
     def go(self) -> None:
+        """Tell the load generator to start."""
         self.proc.stdin.write(b"go\n")
 
     async def result(self, timeout: float) -> dict:
+        """The load generator's result, once it has finished."""
         event = await self.read_event(timeout)
         await self.proc.wait()
         return event
 
     def kill(self) -> None:
+        """Kill the load generator if it still runs."""
         if self.proc is not None and self.proc.returncode is None:
             self.proc.kill()
 
 
 def common_args(server: ServerUnderTest) -> list[str]:
+    """The load generator's arguments that name the server, its domain and password."""
     return ["--host", server.host, "--port", str(server.port), "--domain", DOMAIN,
             "--password", PASSWORD, "--wait-go"]
 
@@ -452,7 +462,7 @@ async def measure_logins(server: ServerUnderTest, opts, cpus) -> dict:
     accounts = split(opts.login_accounts, procs)
     arg_lists, first = [], 0
     for count, concurrency, n_accounts in zip(split(opts.logins, procs),
-                                              split(opts.login_concurrency, procs), accounts):
+                                              split(opts.login_concurrency, procs), accounts, strict=True):
         arg_lists.append(["login", *common_args(server), "--first", str(first),
                           "--accounts", str(n_accounts), "--count", str(count),
                           "--concurrency", str(max(1, concurrency))])
@@ -565,7 +575,7 @@ def machine_info() -> dict:
     except importlib.metadata.PackageNotFoundError:
         scramp_version = "?"
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": os.cpu_count(), "cpu": model,
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "kernel": platform.release(), "python": platform.python_version(),
@@ -591,6 +601,7 @@ def bottleneck(run: dict, nproc: int | None, busy: float = 85.0) -> str:
 
 
 def fmt(value, spec: str) -> str:
+    """`value` formatted with `spec` when it is a number, else as text."""
     return format(value, spec) if isinstance(value, (int, float)) else str(value)
 
 
@@ -650,11 +661,18 @@ def write_report(path: Path, info: dict, opts, servers: dict[str, dict | str]) -
     def rcell(r: float | None) -> str:
         return "—" if r is None else f"{r:.2f}x"
 
-    tput = lambda e: e["throughput"]["messages_per_s"]          # noqa: E731
-    logins = lambda e: e["login"]["logins_per_s"]               # noqa: E731
-    memory = lambda e: e["memory"]["kb_per_connection"]          # noqa: E731
-    lost = lambda e: sum(r["lost"] + r["duplicates"] + r["bounced"] + r["misrouted"]  # noqa: E731
-                         for r in e["throughput_rounds"])
+    def tput(e):
+        return e["throughput"]["messages_per_s"]
+
+    def logins(e):
+        return e["login"]["logins_per_s"]
+
+    def memory(e):
+        return e["memory"]["kb_per_connection"]
+
+    def lost(e):
+        return sum(r["lost"] + r["duplicates"] + r["bounced"] + r["misrouted"] for r in e["throughput_rounds"])
+
     metrics = [  # label, getter, format, target vs Prosody, higher is better
         (f"messages/s, {opts.pairs} pairs", tput, ",.0f", TARGET_THROUGHPUT, True),
         ("logins/s (SCRAM-SHA-1, no TLS)", logins, ",.0f", TARGET_LOGINS, True),
@@ -788,6 +806,7 @@ def only_list(text: str) -> list[str]:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """The command line's options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
     parser.add_argument("--only", type=only_list, default=None, metavar="NAMES",
@@ -827,6 +846,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 async def main_async(opts) -> int:
+    """Run the chosen benchmarks and write the results; returns an exit code."""
     only = opts.only or list(ONLY)
     wanted = [n for n in SERVERS if any(n in ONLY[o] for o in only if o in ONLY)]
     if "conns10k" in only:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -53,9 +54,8 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import psutil
-
 import loadgen
+import psutil
 from conns10k import raise_open_files, replace_section
 from run import BENCH_DIR, REPO, free_port, machine_info
 
@@ -85,11 +85,13 @@ class Book:
         self.drained = asyncio.Event()
 
     def expect(self, recipient: int, ident: str) -> None:
+        """A message to `recipient` is on its way."""
         self.expected[recipient].add(ident)
         self.outstanding += 1
         self.drained.clear()
 
     def arrived(self, recipient: int, ident: str) -> None:
+        """A message reached `recipient`: count it, or count it as a duplicate or unexpected."""
         if ident in self.received[recipient]:
             self.duplicates += 1
         elif ident not in self.expected[recipient]:
@@ -101,13 +103,14 @@ class Book:
                 self.drained.set()
 
     def lost(self) -> int:
-        return sum(len(e - r) for e, r in zip(self.expected, self.received))
+        """How many messages sent never arrived."""
+        return sum(len(e - r) for e, r in zip(self.expected, self.received, strict=True))
 
 
 class SoakClient:
     """One logged-in client: reads everything the server sends, sends once a second."""
 
-    def __init__(self, index: int, soak: "Soak") -> None:
+    def __init__(self, index: int, soak: Soak) -> None:
         self.index = index
         self.soak = soak
         self.conn: loadgen.XmppConnection | None = None
@@ -118,9 +121,11 @@ class SoakClient:
 
     @property
     def jid(self) -> str:
+        """The client's full JID."""
         return f"{self.soak.name(self.index)}@{self.soak.domain}/{RESOURCE}"
 
     async def login(self) -> None:
+        """Log in and send initial presence."""
         opts = self.soak.opts
         self.conn = await loadgen.login(opts.host, self.soak.port, self.soak.domain,
                                         self.soak.name(self.index), self.soak.password(self.index), RESOURCE,
@@ -141,6 +146,7 @@ class SoakClient:
             self.handle(element)
 
     def handle(self, element: ET.Element) -> None:
+        """Handle one stanza: count a message, note a join or an error, answer an iq."""
         kind = element.get("type", "")
         tag = element.tag.rsplit("}", 1)[-1]
         if kind == "error":
@@ -177,12 +183,14 @@ class SoakClient:
                                f"<service-unavailable xmlns='{STANZA_NS}'/></error></iq>")
 
     async def iq(self, payload: str, to: str, ident: str, timeout: float = 30) -> ET.Element:
+        """Send an iq set and wait for its answer."""
         future = asyncio.get_running_loop().create_future()
         self.iq_waiters[ident] = future
         self.conn.send(f"<iq type='set' id='{ident}' to='{to}'>{payload}</iq>")
         return await asyncio.wait_for(future, timeout)
 
     async def join(self, create: bool) -> None:
+        """Join the soak's room (XEP-0045 section 7.2), creating it as an instant room when `create`."""
         room = self.soak.room
         self.conn.send(f"<presence to='{room}/{self.soak.name(self.index)}'><x xmlns='{MUC_NS}'>"
                        "<history maxstanzas='0'/></x></presence>")
@@ -260,6 +268,7 @@ class Soak:
 
     # the server ---------------------------------------------------------------------
     def server_command(self) -> list[str]:
+        """The command line that starts the xmpplab server with an account per client."""
         opts = self.opts
         cmd = [sys.executable, "-m", "xmpplab", "serve", "--host", opts.host, "--port",
                str(self.port), "--domain", self.domain]
@@ -270,6 +279,7 @@ class Soak:
         return cmd + opts.server_arg
 
     def start_server(self) -> None:
+        """Start the xmpplab server on a free port, its output into the log file."""
         self.port = free_port(self.opts.host)
         env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
         with open(self.log_file, "wb") as log:
@@ -287,13 +297,16 @@ class Soak:
         raise RuntimeError(f"the server did not start: {self.log_text()[-1500:]}")
 
     def log_text(self) -> str:
+        """What the server wrote to its log."""
         return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
 
     def rss(self) -> int:
+        """The server's resident memory, children included, in bytes."""
         main = psutil.Process(self.process.pid)
         return sum(p.memory_info().rss for p in [main] + main.children(recursive=True))
 
     def stop_server(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL)."""
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -305,11 +318,13 @@ class Soak:
 
     # the run -------------------------------------------------------------------------
     async def sample_rss(self, started: float, stop_at: float) -> None:
+        """Note the server's memory every few seconds until `stop_at`."""
         while time.monotonic() < stop_at and self.process.poll() is None:
             self.samples.append((time.monotonic() - started, self.rss()))
             await asyncio.sleep(self.opts.sample)
 
     async def run(self) -> dict:
+        """Run the soak: start the server, log the clients in, let them chat, and collect the figures."""
         opts = self.opts
         out: dict = {}
         t0 = time.monotonic()
@@ -320,7 +335,7 @@ class Soak:
             for first in range(0, opts.clients, opts.batch):   # a few unauthenticated at a time
                 batch = clients[first:first + opts.batch]
                 results = await asyncio.gather(*(c.login() for c in batch), return_exceptions=True)
-                for client, result in zip(batch, results):
+                for client, result in zip(batch, results, strict=True):
                     if isinstance(result, BaseException):
                         self.fail(client.index, f"login: {result}")
                     else:
@@ -344,10 +359,8 @@ class Soak:
             cpu0 = self.server_cpu()
             await asyncio.gather(*(c.chatter(stop_at) for c in live), *self.extra(started, stop_at))
             out["server_cpu_percent"] = 100.0 * (self.server_cpu() - cpu0) / duration
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.book.drained.wait(), opts.drain)
-            except asyncio.TimeoutError:
-                pass
             await sampler
             out["alive_at_end"] = sum(c.alive for c in clients)
             self.closing = True
@@ -365,11 +378,13 @@ class Soak:
         return out
 
     def server_cpu(self) -> float:
+        """The server's CPU time so far, in seconds."""
         times = psutil.Process(self.process.pid).cpu_times()
         return times.user + times.system
 
     # the verdict --------------------------------------------------------------------
     def memory(self) -> dict:
+        """The server's memory after warm-up: first, last and largest, its growth, and whether it stayed flat."""
         warm = [rss for t, rss in self.samples if t >= self.opts.warmup]
         if len(warm) < 6:
             return {"samples": len(warm), "flat": None}
@@ -381,6 +396,7 @@ class Soak:
 
 
 def report(opts, soak: Soak, out: dict) -> tuple[str, bool]:
+    """The soak's results as a Markdown section, and whether every check passed."""
     book, memory = soak.book, soak.memory()
     lost = book.lost()
     expected = sum(len(e) for e in book.expected)
@@ -463,12 +479,13 @@ def parse_args(argv=None, parser: argparse.ArgumentParser | None = None) -> argp
 
 
 async def main_async(opts) -> int:
+    """Run the soak and write its results; returns an exit code."""
     raise_open_files(opts.clients + 100)
     soak = Soak(opts)
     print(f"soak: {opts.clients} clients, {opts.minutes:g} minutes", flush=True)
     try:
         out = await soak.run()
-    except (RuntimeError, OSError, loadgen.XmppError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, RuntimeError, OSError, loadgen.XmppError) as exc:
         print(f"soak FAILED: {exc}", flush=True)
         print(soak.log_text()[-2000:], flush=True)
         return 1
@@ -489,6 +506,7 @@ async def main_async(opts) -> int:
 
 
 def main(argv=None) -> int:
+    """Run the soak as the command line asks; returns an exit code."""
     return asyncio.run(main_async(parse_args(argv)))
 
 

@@ -124,7 +124,8 @@ def test_the_server_imports_nothing_above_it():
 
 def test_data_knows_no_screen():
     """Addresses, streams, transcripts, recordings and snapshots show themselves through xmpplab.display."""
-    data = ["jid", "stream", "xml", "transcript", "recording", "snapshot", "display", "errors"]
+    data = ["jid", "jid_part", "jid_precis", "jid_domain", "stream", "xml", "transcript", "recording", "snapshot",
+            "display", "errors"]
     assert _breaks(data, ["render", "widgets", "lab", "client", "server"]) == []
     assert EDGES["xmpplab.display"] == set() and EDGES["xmpplab.snapshot"] == set()
 

@@ -9,6 +9,7 @@ import random
 import pytest
 
 from xmpplab import jid as jidmod
+from xmpplab import jid_domain, jid_part, jid_precis
 from xmpplab.jid import JID, InvalidJID, is_valid_jid, parse_jid
 
 # ---------------------------------------------------------------------------
@@ -545,7 +546,7 @@ def test_cached_parse_returns_equal_jids():
 def _outcome(fn, value):
     try:
         return ("ok", fn(value))
-    except jidmod._PartError as err:
+    except jid_part.PartError as err:
         return ("error", err.part, err.reason)
 
 
@@ -554,7 +555,7 @@ ASCII = [chr(i) for i in range(128)]
 
 def _domain_reference(value):
     # _prep_domain strips one trailing dot (RFC 7622 section 3.2) first.
-    return jidmod._domain_slow(value[:-1] if value.endswith(".") else value)
+    return jid_domain.domain_slow(value[:-1] if value.endswith(".") else value)
 
 
 def test_local_fast_path_matches_precis_for_all_ascii_pairs():
@@ -563,20 +564,20 @@ def test_local_fast_path_matches_precis_for_all_ascii_pairs():
             for s in (a + b, b + a):
                 if not s:
                     continue
-                assert _outcome(jidmod._prep_local, s) == _outcome(jidmod._local_slow, s), s
+                assert _outcome(jid_precis.prep_local, s) == _outcome(jid_precis.local_slow, s), s
 
 
 def test_resource_fast_path_matches_precis_for_all_ascii_pairs():
     for a in ASCII:
         for b in ("", "a", "Z", " ", "/"):
             s = a + b
-            assert _outcome(jidmod._prep_resource, s) == _outcome(jidmod._resource_slow, s), s
+            assert _outcome(jid_precis.prep_resource, s) == _outcome(jid_precis.resource_slow, s), s
 
 
 def test_domain_fast_path_matches_idna_for_all_ascii_characters():
     for a in ASCII:
         for s in (a, "x" + a, a + "x", "ex" + a + "mple.com", "a." + a):
-            assert _outcome(jidmod._prep_domain, s) == _outcome(_domain_reference, s), s
+            assert _outcome(jid_domain.prep_domain, s) == _outcome(_domain_reference, s), s
 
 
 def test_fast_paths_match_on_random_ascii():
@@ -585,25 +586,25 @@ def test_fast_paths_match_on_random_ascii():
     domain_alphabet = "aZz09-.."
     for _ in range(3000):
         s = "".join(rng.choice(local_alphabet) for _ in range(rng.randint(1, 8)))
-        assert _outcome(jidmod._prep_local, s) == _outcome(jidmod._local_slow, s), s
-        assert _outcome(jidmod._prep_resource, s) == _outcome(jidmod._resource_slow, s), s
+        assert _outcome(jid_precis.prep_local, s) == _outcome(jid_precis.local_slow, s), s
+        assert _outcome(jid_precis.prep_resource, s) == _outcome(jid_precis.resource_slow, s), s
         d = "".join(rng.choice(domain_alphabet) for _ in range(rng.randint(1, 12)))
-        assert _outcome(jidmod._prep_domain, d) == _outcome(_domain_reference, d), d
+        assert _outcome(jid_domain.prep_domain, d) == _outcome(_domain_reference, d), d
 
 
 def test_fast_path_boundary_lengths_match():
     for n in (1022, 1023, 1024):
         s = "A" * n
-        assert _outcome(jidmod._prep_local, s) == _outcome(jidmod._local_slow, s)
-        assert _outcome(jidmod._prep_resource, s) == _outcome(jidmod._resource_slow, s)
+        assert _outcome(jid_precis.prep_local, s) == _outcome(jid_precis.local_slow, s)
+        assert _outcome(jid_precis.prep_resource, s) == _outcome(jid_precis.resource_slow, s)
 
 
 def test_plain_ascii_takes_the_fast_path(monkeypatch):
     def boom(value):
         raise AssertionError(f"slow path used for {value!r}")
 
-    monkeypatch.setattr(jidmod, "_local_slow", boom)
-    monkeypatch.setattr(jidmod, "_domain_slow", boom)
-    monkeypatch.setattr(jidmod, "_resource_slow", boom)
+    monkeypatch.setattr(jid_precis, "local_slow", boom)
+    monkeypatch.setattr(jid_domain, "domain_slow", boom)
+    monkeypatch.setattr(jid_precis, "resource_slow", boom)
     j = jidmod._parse_uncached("Juliet.Capulet+x@Example.COM./Balcony 2")
     assert str(j) == "juliet.capulet+x@example.com/Balcony 2"

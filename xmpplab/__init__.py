@@ -14,12 +14,12 @@ __all__ = ["JID", "InvalidJID", "Server", "Lab", "SyncLab", "Client", "run", "__
 
 def _load_views() -> None:
     """The views of addresses, transcript items and transcripts (registered when xmpplab.render is imported)."""
-    from . import render  # noqa: F401
+    from . import render  # noqa: F401 - imported for what it registers
 
 
 def _load_cards() -> None:
     """The cards of the Lab and its clients (loaded only when one of those is displayed)."""
-    from .render import cards  # noqa: F401
+    from .render import cards  # noqa: F401 - imported for what it registers
 
 
 # Addresses, transcripts, the client and the Lab know no view: they ask xmpplab.display, which imports

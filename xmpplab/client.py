@@ -276,6 +276,7 @@ class Client(Shown):
 
     @property
     def connected(self) -> bool:
+        """True while the client has a connection to the server."""
         return self.xmpp.transport is not None
 
     @property

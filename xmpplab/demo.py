@@ -40,6 +40,7 @@ async def _login(port: int, jid: str, password: str):
 
 
 async def run_demo(color: bool = True, show_all: bool = False, out=None) -> int:
+    """The tour: juliet and romeo log in to a loopback server, subscribe and chat, and juliet's XML streams print."""
     out = out or sys.stdout
 
     def say(text: str = "") -> None:

@@ -26,7 +26,8 @@ How each part is checked and normalised
 ``JID(text)`` splits the text as RFC 7622 section 3.1 says: everything after
 the first ``/`` is the resource (so a resource may itself contain ``/`` and
 ``@``), and in what comes before it, everything before the first ``@`` is the
-local part and the rest is the domain part. Then:
+local part and the rest is the domain part. Then (the domain part is prepared in
+:mod:`xmpplab.jid_domain`, the local and resource parts in :mod:`xmpplab.jid_precis`):
 
 * Domain part (RFC 7622 section 3.2): one trailing dot is removed first
   (``example.com.`` is ``example.com``). An IP literal (``[::1]``,
@@ -80,71 +81,16 @@ goes through the full rules.
 from __future__ import annotations
 
 import functools
-import ipaddress
-import re
-import unicodedata
-
-import idna
-from precis_i18n import get_profile
 
 from .display import Shown
+from .jid_domain import prep_domain
+from .jid_part import MAX_PART_BYTES as MAX_PART_BYTES  # kept importable from here
+from .jid_part import PartError, shorten
+from .jid_precis import prep_local, prep_resource
 
 __all__ = ["JID", "InvalidJID", "parse_jid", "is_valid_jid"]
 
-#: Longest allowed local, domain or resource part, in UTF-8 bytes (RFC 7622).
-MAX_PART_BYTES = 1023
-
 _PARTS = ("local", "domain", "resource", "jid")
-
-_USERNAME = get_profile("UsernameCaseMapped")
-_OPAQUE = get_profile("OpaqueString")
-
-# RFC 7622 section 3.3.1: allowed by PRECIS IdentifierClass but not in XMPP.
-_LOCAL_FORBIDDEN = "\"&'/:<>@"
-_LOCAL_FORBIDDEN_RE = re.compile("[" + re.escape(_LOCAL_FORBIDDEN) + "]")
-
-# Fast paths. Each pattern accepts only strings for which the full PRECIS /
-# IDNA processing is known to give the same result as the cheap one (the
-# tests compare both paths for every ASCII character).
-#
-# Local part: U+0021..U+007E are all PVALID in IdentifierClass ("ascii7"),
-# and for ASCII the UsernameCaseMapped mappings reduce to A-Z -> a-z.
-_LOCAL_FAST = re.compile(
-    r"[\x21\x23-\x25\x28-\x2E\x30-\x39\x3B\x3D\x3F\x41-\x7E]{1,1023}"
-)
-# Resource part: printable ASCII and space are valid in FreeformClass and
-# OpaqueString maps nothing in ASCII.
-_RESOURCE_FAST = re.compile(r"[\x20-\x7E]{1,1023}")
-# Domain part: LDH labels that start and end with a letter or digit. Labels
-# with "--" anywhere (A-labels, reserved positions) take the full path.
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_DOMAIN_FAST = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
-
-# Guard against spending time on absurdly long input: NFC composes at most a
-# handful of characters into one, so an input of more than 4 * 1023
-# characters cannot shrink to 1023 bytes.
-_MAX_RAW_CHARS = 4 * MAX_PART_BYTES
-
-_PRECIS_KIND_HINTS = {
-    "spaces": "spaces are not allowed here",
-    "symbols": "symbols are not allowed here",
-    "punctuation": "this punctuation is not allowed here",
-    "controls": "control characters are not allowed",
-    "has_compat": "it is a compatibility variant of another character",
-    "other_letter_digits": "this kind of letter or digit is not allowed here",
-    "unassigned": "it is not assigned in this version of Unicode",
-    "precis_ignorable_properties": "it is an invisible or noncharacter code point",
-    "old_hangul_jamo": "old Hangul jamo are not allowed",
-}
-_PRECIS_DERIVED_KINDS = frozenset(
-    {
-        "exceptions",
-        "backward_compatible",
-        "other",
-        "join_control",
-        *_PRECIS_KIND_HINTS,
-    }
-)
 
 
 class InvalidJID(ValueError):
@@ -165,263 +111,10 @@ class InvalidJID(ValueError):
         self.jid = jid
         self.part = part
         self.reason = reason
-        super().__init__(f"invalid JID {_shorten(jid)!r}: {reason}")
+        super().__init__(f"invalid JID {shorten(jid)!r}: {reason}")
 
     def __reduce__(self):
         return (type(self), (self.jid, self.part, self.reason))
-
-
-def _shorten(text: str, limit: int = 80) -> str:
-    if len(text) <= limit:
-        return text
-    return text[: limit - 21] + "\u2026" + text[-20:]
-
-
-def _describe(ch: str) -> str:
-    """``U+0020 SPACE`` style description of one character."""
-    name = unicodedata.name(ch, None)
-    if name is None:
-        category = unicodedata.category(ch)
-        name = {
-            "Cc": "<control>",
-            "Cn": "<unassigned>",
-            "Co": "<private use>",
-            "Cs": "<surrogate>",
-        }.get(category, "<unnamed>")
-    return f"U+{ord(ch):04X} {name}"
-
-
-class _PartError(Exception):
-    """Internal: a part failed; carries (part, reason)."""
-
-    def __init__(self, part: str, reason: str) -> None:
-        super().__init__(part, reason)
-        self.part = part
-        self.reason = reason
-
-
-# --------------------------------------------------------------------------
-# Per-part preparation. Each returns the canonical form or raises _PartError.
-# --------------------------------------------------------------------------
-
-
-def _check_length(part: str, value: str) -> None:
-    # A str of n characters has at most 4n UTF-8 bytes: skip encoding short ones.
-    if len(value) * 4 > MAX_PART_BYTES and len(value.encode("utf-8")) > MAX_PART_BYTES:
-        raise _PartError(part, f"the {part} part is longer than {MAX_PART_BYTES} bytes")
-
-
-def _offending_char(profile, raw: str, mapped: str, index: int) -> str:
-    """The character the user typed that PRECIS rejected, if we can tell.
-
-    PRECIS reports an offset into the *mapped* string (after width and case
-    mapping and NFC). When mapping kept the length and the typed character
-    maps to the reported one on its own, show the typed character.
-    """
-    ch = mapped[index]
-    if len(raw) == len(mapped) and raw[index] != ch:
-        try:
-            if profile.apply_five_rules(raw[index]) == ch:
-                return raw[index]
-        except UnicodeEncodeError:
-            pass
-    return ch
-
-
-def _precis(part: str, profile, raw: str) -> str:
-    try:
-        return profile.enforce(raw)
-    except UnicodeEncodeError as err:
-        kind = err.reason.partition("/")[2]
-        if kind == "empty":
-            raise _PartError(part, f"the {part} part is empty") from None
-        if kind == "bidi_rule":
-            raise _PartError(
-                part,
-                f"the {part} part mixes right-to-left and left-to-right text "
-                "in a way the bidirectional rule of RFC 5893 forbids",
-            ) from None
-        if kind == "not_idempotent":
-            raise _PartError(
-                part, f"the {part} part changes when PRECIS rules are applied twice"
-            ) from None
-        if err.start < len(err.object):
-            ch = _offending_char(profile, raw, err.object, err.start)
-            if kind not in _PRECIS_DERIVED_KINDS:
-                # A context rule (e.g. zero_width_joiner, middle_dot).
-                raise _PartError(
-                    part,
-                    f"the {part} part uses {_describe(ch)} in a position "
-                    "where PRECIS does not allow it",
-                ) from None
-            hint = _PRECIS_KIND_HINTS.get(kind)
-            reason = f"the {part} part contains a character that PRECIS forbids: {_describe(ch)}"
-            if hint:
-                reason += f" ({hint})"
-            raise _PartError(part, reason) from None
-        raise _PartError(
-            part, f"the {part} part is not allowed by PRECIS ({err.reason})"
-        ) from None
-
-
-def _local_slow(raw: str) -> str:
-    if not raw:
-        raise _PartError("local", "the local part is empty")
-    m = _LOCAL_FORBIDDEN_RE.search(raw)
-    if m:
-        raise _PartError("local", f"the local part contains {m.group()!r}, which is not allowed")
-    if len(raw) > _MAX_RAW_CHARS:
-        raise _PartError("local", f"the local part is longer than {MAX_PART_BYTES} bytes")
-    value = _precis("local", _USERNAME, raw)
-    m = _LOCAL_FORBIDDEN_RE.search(value)
-    if m:
-        # Only reachable through width mapping, e.g. U+FF20 FULLWIDTH COMMERCIAL AT.
-        ch = _offending_char(_USERNAME, raw, value, m.start())
-        raise _PartError(
-            "local",
-            f"the local part contains {_describe(ch)}, which becomes "
-            f"{m.group()!r}, and that is not allowed",
-        )
-    _check_length("local", value)
-    return value
-
-
-def _prep_local(raw: str) -> str:
-    if _LOCAL_FAST.fullmatch(raw):
-        return raw.lower()
-    return _local_slow(raw)
-
-
-def _resource_slow(raw: str) -> str:
-    if not raw:
-        raise _PartError("resource", "the resource part is empty")
-    if len(raw) > _MAX_RAW_CHARS:
-        raise _PartError("resource", f"the resource part is longer than {MAX_PART_BYTES} bytes")
-    value = _precis("resource", _OPAQUE, raw)
-    _check_length("resource", value)
-    return value
-
-
-def _prep_resource(raw: str) -> str:
-    if _RESOURCE_FAST.fullmatch(raw):
-        return raw
-    return _resource_slow(raw)
-
-
-_IDNA_REASONS = {
-    "empty_label": "the domain part has an empty label (two dots in a row, or a leading dot)",
-    "label_too_long": "the domain part has a label longer than 63 bytes",
-    "hyphen_3_4": "the domain part has a label with '--' in the third and fourth positions, "
-    "which is reserved for A-labels",
-    "hyphen_start_end": "the domain part has a label that starts or ends with '-'",
-    "leading_combiner": "the domain part has a label that starts with a combining mark",
-    "invalid_alabel": "the domain part has a malformed A-label ('xn--...')",
-    "non_canonical_alabel": "the domain part has an A-label ('xn--...') that is not "
-    "in canonical Punycode form",
-    "invalid_ascii": "the domain part has a malformed A-label ('xn--...')",
-    "input_too_long": f"the domain part is longer than {MAX_PART_BYTES} bytes",
-    "domain_too_long": f"the domain part is longer than {MAX_PART_BYTES} bytes",
-}
-
-
-def _idna_reason(err: idna.IDNAError) -> str:
-    code = getattr(err, "code", None)
-    codepoint = getattr(err, "codepoint", None)
-    if code in ("disallowed_codepoint", "uts46_disallowed", "uts46_std3") and codepoint is not None:
-        return (
-            "the domain part contains a character that is not allowed in domain "
-            f"names: {_describe(chr(codepoint))}"
-        )
-    if code in ("contextj", "contexto") and codepoint is not None:
-        return (
-            f"the domain part uses {_describe(chr(codepoint))} in a position "
-            "where IDNA2008 does not allow it"
-        )
-    if code and code.startswith("bidi"):
-        return (
-            "the domain part mixes right-to-left and left-to-right text in a way "
-            "the bidirectional rule of RFC 5893 forbids"
-        )
-    if code in _IDNA_REASONS:
-        return _IDNA_REASONS[code]
-    return f"the domain part is not a valid domain name ({err})"
-
-
-def _ip_literal(raw: str) -> str | None:
-    """Canonical IP-literal domain, None if `raw` is not an IP literal."""
-    if raw.startswith("["):
-        inner = raw[1:-1] if raw.endswith("]") else None
-        if not inner or "%" in inner or not inner.isascii():
-            raise _PartError(
-                "domain", "the domain part is not a valid IPv6 literal such as '[::1]'"
-            )
-        try:
-            ipaddress.IPv6Address(inner)
-        except ValueError:
-            raise _PartError(
-                "domain", "the domain part is not a valid IPv6 literal such as '[::1]'"
-            ) from None
-        return "[" + inner.lower() + "]"
-    if raw.isascii() and raw[:1].isdigit() and raw[-1:].isdigit():
-        try:
-            ipaddress.IPv4Address(raw)
-        except ValueError:
-            return None
-        return raw
-    return None
-
-
-def _domain_slow(raw: str) -> str:
-    """Full RFC 7622 section 3.2 processing (trailing dot already removed)."""
-    if not raw:
-        raise _PartError("domain", "the domain part is empty")
-    for ch in "@/":
-        if ch in raw:
-            raise _PartError("domain", f"the domain part contains {ch!r}, which is not allowed")
-    if len(raw) > _MAX_RAW_CHARS:
-        raise _PartError("domain", f"the domain part is longer than {MAX_PART_BYTES} bytes")
-    literal = _ip_literal(raw)
-    if literal is not None:
-        return literal
-    try:
-        mapped = idna.uts46_remap(raw, std3_rules=True)
-        labels = []
-        for label in mapped.split("."):
-            if not label:
-                raise _PartError("domain", _IDNA_REASONS["empty_label"])
-            # alabel() checks the label against IDNA2008 and the 63-octet
-            # limit of its DNS form; ulabel() turns it back into a U-label
-            # (and checks that an 'xn--' label is canonical).
-            try:
-                labels.append(idna.ulabel(idna.alabel(label)))
-            except idna.IDNAError as err:
-                codepoint = getattr(err, "codepoint", None)
-                if label.startswith("xn--") and codepoint is not None:
-                    raise _PartError(
-                        "domain",
-                        f"the domain part has an A-label ({_shorten(label, 40)!r}) that "
-                        f"decodes to {_describe(chr(codepoint))}, which is not allowed "
-                        "in domain names",
-                    ) from None
-                raise
-    except idna.IDNAError as err:
-        raise _PartError("domain", _idna_reason(err)) from None
-    value = ".".join(labels)
-    _check_length("domain", value)
-    return value
-
-
-def _prep_domain(raw: str) -> str:
-    # RFC 7622 section 3.2: strip one trailing dot before anything else.
-    if raw.endswith("."):
-        raw = raw[:-1]
-    if (
-        len(raw) <= MAX_PART_BYTES
-        and _DOMAIN_FAST.fullmatch(raw)
-        and "--" not in raw
-    ):
-        return raw.lower()
-    return _domain_slow(raw)
 
 
 # --------------------------------------------------------------------------
@@ -576,8 +269,8 @@ class JID(Shown):
         if not isinstance(resource, str):
             raise TypeError(f"resource must be a str or None, not {type(resource).__name__}")
         try:
-            prepared = _prep_resource(resource)
-        except _PartError as err:
+            prepared = prep_resource(resource)
+        except PartError as err:
             raise InvalidJID(_join(self.local, self.domain, resource), err.part, err.reason) from None
         return self._from_parts(self.local, self.domain, prepared)
 
@@ -617,12 +310,12 @@ class JID(Shown):
 def _prepare(local: str | None, domain: str | None, resource: str | None) -> JID:
     """Check and normalise raw parts (local, domain, resource order)."""
     if local is not None:
-        local = _prep_local(local)
+        local = prep_local(local)
     if domain is None:
-        raise _PartError("domain", "the domain part is missing")
-    domain = _prep_domain(domain)
+        raise PartError("domain", "the domain part is missing")
+    domain = prep_domain(domain)
     if resource is not None:
-        resource = _prep_resource(resource)
+        resource = prep_resource(resource)
     return JID._from_parts(local, domain, resource)
 
 
@@ -642,7 +335,7 @@ def _parse_uncached(text: str) -> JID | _Failure:
         local, domain = None, head
     try:
         return _prepare(local, domain, resource)
-    except _PartError as err:
+    except PartError as err:
         return _Failure(err.part, err.reason)
 
 
@@ -653,7 +346,7 @@ _parse = functools.lru_cache(maxsize=16384)(_parse_uncached)
 def _build(local: str | None, domain: str | None, resource: str | None) -> JID | _Failure:
     try:
         return _prepare(local, domain, resource)
-    except _PartError as err:
+    except PartError as err:
         return _Failure(err.part, err.reason)
 
 

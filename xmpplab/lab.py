@@ -182,6 +182,7 @@ class Lab(Shown):
 
     @property
     def running(self) -> bool:
+        """True while every server of the Lab runs and the Lab was not stopped."""
         return all(server.running for server in self._servers) and not self._stopped
 
     # ------------------------------------------------------------------ what it holds
@@ -197,6 +198,7 @@ class Lab(Shown):
 
     @property
     def domains(self) -> list[str]:
+        """The domains the Lab's servers host."""
         return [host for server in self._servers for host in server.hosts]
 
     def server_for(self, domain: str) -> Server:

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -107,10 +108,12 @@ class RecordingProxy:
 
     @property
     def upstream(self) -> str:
+        """The upstream server's address as ``host:port``."""
         return _fmt((self.upstream_host, self.upstream_port))
 
     @property
     def address(self) -> tuple[str, int | None]:
+        """Where the proxy listens: (host, port); the port is None before it starts."""
         return self.listen_host, self.port
 
     async def start(self) -> RecordingProxy:
@@ -136,10 +139,8 @@ class RecordingProxy:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._listener is not None:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._listener.wait_closed(), 2)
-            except TimeoutError:
-                pass
             self._listener = None
 
     async def __aenter__(self) -> RecordingProxy:
@@ -157,6 +158,7 @@ class RecordingProxy:
         return self._contexts[domain]
 
     def client_context(self) -> ssl.SSLContext:
+        """The TLS context for the connection to the upstream server (no certificate check unless asked)."""
         ctx = ssl.create_default_context()
         if not self.upstream_tls_verify:
             ctx.check_hostname = False
@@ -164,6 +166,7 @@ class RecordingProxy:
         return ctx
 
     def record(self, conn: str, type_: str, **fields) -> None:
+        """Give one event of connection `conn` to the recorder, stamped with the time."""
         if self.recorder is not None:
             self.recorder({"t": time.time(), "conn": conn, "type": type_, **fields})
 
@@ -230,11 +233,13 @@ class ProxiedConnection:
         self.proxy.record(self.conn_id, "data", dir=direction, data=text)
 
     def abort(self) -> None:
+        """Close both sides of the connection at once."""
         for writer in (self.client_writer, self.upstream_writer):
             if writer is not None and not writer.is_closing():
                 writer.close()
 
     async def run(self) -> None:
+        """Connect to the upstream server, then copy and record bytes both ways until one side closes."""
         proxy = self.proxy
         try:
             self.upstream_reader, self.upstream_writer = await asyncio.wait_for(
@@ -284,10 +289,8 @@ class ProxiedConnection:
         for writer in (self.client_writer, self.upstream_writer):
             if writer is None:
                 continue
-            try:
+            with contextlib.suppress(TimeoutError, ConnectionError, OSError, ssl.SSLError):
                 await asyncio.wait_for(writer.wait_closed(), 1)
-            except (TimeoutError, ConnectionError, OSError, ssl.SSLError):
-                pass
         clean = all(t.rstrip().endswith("</stream:stream>") for t in self._tail.values())
         self.proxy.record(self.conn_id, "close", clean=clean)
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import collections
+import contextlib
 import itertools
 import ssl
 import time
@@ -45,8 +46,18 @@ from collections.abc import Callable
 from typing import Self
 
 from .jid import JID, InvalidJID
-from .negotiation import (MECHANISMS, Authenticated, ClientNegotiator, Failed, Ready, Restart, Send, StartTLS,
-                          error_condition, stream_error_text)
+from .negotiation import (
+    MECHANISMS,
+    Authenticated,
+    ClientNegotiator,
+    Failed,
+    Ready,
+    Restart,
+    Send,
+    StartTLS,
+    error_condition,
+    stream_error_text,
+)
 from .negotiation.client import TLS_MODES
 from .sockaddr import format_address as _fmt_addr
 from .stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser, StreamViolation
@@ -212,10 +223,8 @@ class RawClient:
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
                 raise RecvTimeout(f"no {what} within {timeout:g} s for {self._who()}")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrival.wait(), remaining)
-            except TimeoutError:
-                pass
 
     async def recv(self, timeout: float | None = 5.0):
         """The next element at depth 1 the server sent (an lxml element), oldest first.
@@ -366,16 +375,12 @@ class RawClient:
         self._end("the client closed the stream")
         if not self._writer.is_closing():
             self._writer.close()
-        try:
+        with contextlib.suppress(TimeoutError, ConnectionError, OSError, ssl.SSLError):
             await asyncio.wait_for(self._writer.wait_closed(), timeout)
-        except (TimeoutError, ConnectionError, OSError, ssl.SSLError):
-            pass
         if not self._pump_task.done():
             self._pump_task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await self._pump_task
-        except asyncio.CancelledError:
-            pass
         self._record_close()
 
     async def __aenter__(self) -> Self:

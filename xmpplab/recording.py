@@ -34,7 +34,8 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def header(recorded_by: str, **extra) -> dict:
-    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    """The first line of a recording: its format, version, who recorded it and when (UTC)."""
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     return {"format": FORMAT, "version": FORMAT_VERSION, "recorded_by": recorded_by, "started": now, **extra}
 
 
@@ -66,7 +67,7 @@ class JsonlRecorder:
     def __init__(self, path: str | os.PathLike, recorded_by: str = "xmpplab server", flush_every: int = 64,
                  **header_fields):
         self.path = os.fspath(path)
-        self._file = open(self.path, "w", encoding="utf-8")
+        self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - open until close(), which closes it
         self._file.write(json.dumps(header(recorded_by, **header_fields)) + "\n")
         self._file.flush()
         self._pending = 0
@@ -82,6 +83,7 @@ class JsonlRecorder:
             self._pending = 0
 
     def close(self) -> None:
+        """Flush and close the file (closing twice does nothing)."""
         if not self._file.closed:
             self._file.flush()
             self._file.close()

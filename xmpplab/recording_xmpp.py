@@ -56,6 +56,7 @@ class RecordingClientXMPP(slixmpp.ClientXMPP):
             self._record_event(self.conn_id, type_, **fields)
 
     def connection_made(self, transport, send_event: bool = True) -> None:
+        """A connection (or its TLS upgrade) is made: start recording it (slixmpp's asyncio callback)."""
         ssl_object = transport.get_extra_info("ssl_object")
         if send_event:  # a new TCP connection (after STARTTLS slixmpp calls this again with send_event=False)
             self.conn_id = self._new_conn_id()
@@ -72,6 +73,7 @@ class RecordingClientXMPP(slixmpp.ClientXMPP):
         super().connection_made(transport, send_event)  # sends the stream header through send_raw
 
     def data_received(self, data) -> None:
+        """Record the text received, then hand the bytes to slixmpp."""
         if self._in_decoder is not None:
             text = data if isinstance(data, str) else self._in_decoder.decode(data)
             if "</stream:stream>" in text:
@@ -80,6 +82,7 @@ class RecordingClientXMPP(slixmpp.ClientXMPP):
         super().data_received(data)
 
     def send_raw(self, data) -> None:
+        """Send through slixmpp, then record the text that was written."""
         super().send_raw(data)  # raises NotConnectedError, then nothing was written
         if self._out_decoder is not None:
             text = data if isinstance(data, str) else self._out_decoder.decode(data)
@@ -88,6 +91,7 @@ class RecordingClientXMPP(slixmpp.ClientXMPP):
             self._record("data", dir="out", data=text)
 
     def connection_lost(self, exception) -> None:
+        """Record the close (clean if the stream's end tag was seen), then tell slixmpp."""
         if self.conn_id is not None:
             fields = {"clean": self._footer_seen}
             if exception is not None:

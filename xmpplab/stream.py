@@ -8,9 +8,12 @@ sockets, so the server, the recording client, the transcript importers and
 replay all share it.
 
 >>> p = StreamParser()
->>> p.feed(b"<stream:stream xmlns='jabber:client' "
-...        b"xmlns:stream='http://etherx.jabber.org/streams' to='example.com' version='1.0'>")
-[StreamOpened(name='stream', ns='http://etherx.jabber.org/streams', default_ns='jabber:client', attrs={'to': 'example.com', 'version': '1.0'})]
+>>> [opened] = p.feed(b"<stream:stream xmlns='jabber:client' "
+...                   b"xmlns:stream='http://etherx.jabber.org/streams' to='example.com' version='1.0'>")
+>>> type(opened).__name__, opened.name, opened.ns, opened.default_ns
+('StreamOpened', 'stream', 'http://etherx.jabber.org/streams', 'jabber:client')
+>>> opened.attrs
+{'to': 'example.com', 'version': '1.0'}
 >>> [type(e).__name__ for e in p.feed(b"<message><body>hi</body></message>")]
 ['StanzaReceived']
 
@@ -74,6 +77,7 @@ class StanzaReceived:
 
     @property
     def tag(self) -> str:
+        """The stanza's qualified name, ``{namespace}name``."""
         return self.element.tag
 
 
@@ -128,10 +132,12 @@ class StreamParser:
 
     @property
     def failed(self) -> bool:
+        """True once the stream broke a rule (a violation was reported; the parser reads no more)."""
         return self._failed
 
     @property
     def opened(self) -> bool:
+        """True once the stream header was read."""
         return self._opened
 
     def feed(self, data: bytes | str) -> list[Event]:
@@ -176,7 +182,8 @@ class StreamParser:
                 elif kind == "end":
                     self._depth -= 1
                     if self._depth == 1:
-                        stanza = el.__copy__()  # lxml copies the whole subtree (what copy.deepcopy calls, minus its overhead)
+                        # lxml copies the whole subtree (what copy.deepcopy calls, minus its overhead)
+                        stanza = el.__copy__()
                         stanza.tail = None
                         self._root.remove(el)  # free it; the copy keeps its default namespace
                         completed = True
@@ -295,7 +302,8 @@ class StreamParser:
         if lowered.startswith("unsupported version"):
             return self._xml_version_violation(msg.partition("'")[2].rstrip("'"))
         if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-            return StreamViolation("restricted-xml", "XMPP forbids DTDs and entity declarations (RFC 6120 section 11.1)")
+            return StreamViolation("restricted-xml",
+                                   "XMPP forbids DTDs and entity declarations (RFC 6120 section 11.1)")
         if "entity" in lowered:
             return StreamViolation("restricted-xml", f"XMPP forbids entity references and declarations: {msg}")
         if "doctype" in lowered or "dtd" in lowered:

@@ -14,7 +14,7 @@ import re
 from lxml import etree
 
 # Namespaces live in xmpplab.ns; the core ones are re-exported here for older imports.
-from .ns import (  # noqa: F401
+from .ns import (  # noqa: F401 - re-exported (above)
     NS_BIND,
     NS_CLIENT,
     NS_DELAY,

@@ -16,6 +16,6 @@ from .setup import ClassSetup, prepare_class
 from .student import join_class
 from .teacher import Teacher
 
-__all__ = ["Account", "ClassroomError", "ClassSetup", "certificate_fingerprint", "join_class", "make_password", "new_class",
-           "prepare_class", "read_csv", "render_handout", "student_names", "Teacher", "write_csv", "write_handout",
-           "xmpp_uri"]
+__all__ = ["Account", "ClassroomError", "ClassSetup", "certificate_fingerprint", "join_class", "make_password",
+           "new_class", "prepare_class", "read_csv", "render_handout", "student_names", "Teacher", "write_csv",
+           "write_handout", "xmpp_uri"]

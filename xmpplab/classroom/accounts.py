@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -135,9 +136,7 @@ def write_csv(path: str | os.PathLike, accounts: list[Account]) -> Path:
         os.chmod(tmp, 0o600)  # also when the file was there before with other permissions
         os.replace(tmp, path)
     except OSError as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise ClassroomError(f"cannot write the class list {path}: {exc.strerror}") from None
     return path

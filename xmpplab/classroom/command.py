@@ -63,8 +63,8 @@ def handout_path(args) -> Path:
 async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print) -> int:
     """Prepare the class, print where it is, serve until ``stop`` is set (Ctrl-C in the CLI)."""
     from ..server import Server
-    from ..server.core import DEFAULT_MODULES
     from ..server.addresses import only_loopback
+    from ..server.core import DEFAULT_MODULES
     from ..server.storage import StorageUnavailable
 
     CLASS_MODULES = (*DEFAULT_MODULES, "classwork")  # progress, transcripts and routing for the teacher

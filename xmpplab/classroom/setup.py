@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..jid import JID
-from .accounts import (Account, ClassroomError, check_count, check_domain, new_class, read_csv, same_class,
-                       write_csv)
+from .accounts import Account, ClassroomError, check_count, check_domain, new_class, read_csv, same_class, write_csv
 
 ROOM_NAME = "class"
 MAX_ROSTER_ALL = 500  # --roster all makes n*(n-1) roster items: 250,000 at 500 students
@@ -35,10 +34,12 @@ class ClassSetup:
 
     @property
     def teacher(self) -> Account:
+        """The teacher's account (always the first)."""
         return self.accounts[0]
 
     @property
     def students(self) -> list[Account]:
+        """The students' accounts, in the order of the class list."""
         return [a for a in self.accounts if a.role == "student"]
 
     def __repr__(self) -> str:

@@ -109,25 +109,32 @@ class Teacher:
         return result.fields.get("onlineuserjids", [])
 
     async def online_count(self) -> int:
+        """How many accounts are online now (XEP-0133 get-online-users-num)."""
         return int((await self.command(f"{NS_ADMIN}#get-online-users-num")).value("onlineusersnum", "0"))
 
     async def registered_count(self) -> int:
+        """How many accounts the class server has (XEP-0133 get-registered-users-num)."""
         return int((await self.command(f"{NS_ADMIN}#get-registered-users-num")).value("registeredusersnum", "0"))
 
     async def add_user(self, jid: str, password: str) -> CommandResult:
+        """Create an account (XEP-0133 section 4.1, add-user)."""
         return await self.command(f"{NS_ADMIN}#add-user", {"accountjid": jid, "password": password,
                                                            "password-verify": password})
 
     async def delete_user(self, *jids: str) -> CommandResult:
+        """Delete accounts, ending their sessions (XEP-0133 section 4.2, delete-user)."""
         return await self.command(f"{NS_ADMIN}#delete-user", {"accountjids": list(jids)})
 
     async def reset_password(self, jid: str, password: str) -> CommandResult:
+        """Set a new password for an account (XEP-0133 section 4.7, change-user-password)."""
         return await self.command(f"{NS_ADMIN}#change-user-password", {"accountjid": jid, "password": password})
 
     async def end_session(self, *jids: str) -> CommandResult:
+        """End the sessions of accounts, or of one resource (XEP-0133 section 4.5, end-user-session)."""
         return await self.command(f"{NS_ADMIN}#end-user-session", {"accountjids": list(jids)})
 
     async def announce(self, body: str, subject: str = "") -> CommandResult:
+        """Send a message to every online user (XEP-0133 section 4.23, announce)."""
         return await self.command(f"{NS_ADMIN}#announce", {"subject": subject, "announcement": body.split("\n")})
 
     # urn:xmpplab:class:0 (an xmpplab class server only) -----------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import os
 import signal
@@ -21,7 +22,8 @@ class CLIError(Exception):
 class Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one sentence, not usage and a message."""
 
-    def error(self, message):  # one sentence instead of usage + message
+    def error(self, message):
+        """Exit with the error in one sentence and a pointer to --help, instead of the usage text."""
         self.exit(2, f"xmpplab: {message} (see '{self.prog} --help')\n")
 
 
@@ -108,10 +110,8 @@ def stop_event() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises KeyboardInterrupt instead
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises KeyboardInterrupt instead
-            pass
     return stop
 
 

@@ -18,8 +18,8 @@ from .common import CLIError, Parser
 #: The subcommands in the order ``xmpplab --help`` lists them ("render" comes from the views).
 _BEFORE_RENDER = (serve, classroom, accounts, demo, record, replay, convert)
 _AFTER_RENDER = (lab,)
-_RUN = {"serve": serve.run, "classroom": classroom.run, "accounts": accounts.run, "demo": demo.run, "record": record.run,
-        "replay": replay.run, "convert": convert.run, "lab": lab.run}
+_RUN = {"serve": serve.run, "classroom": classroom.run, "accounts": accounts.run, "demo": demo.run,
+        "record": record.run, "replay": replay.run, "convert": convert.run, "lab": lab.run}
 
 
 def build_parser() -> argparse.ArgumentParser:

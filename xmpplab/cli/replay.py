@@ -23,7 +23,8 @@ def add_parser(cmds) -> None:
                          description="Print a recording stanza by stanza (C→S and S→C), re-drive its client "
                                      "side against a live server and diff the answers (--against), or play its "
                                      "server side to a client that connects (--fake).")
-    p_.add_argument("file", metavar="FILE", help="a recording: .jsonl, RFC text .txt, slixmpp log .log, stream file .xml")
+    p_.add_argument("file", metavar="FILE",
+                    help="a recording: .jsonl, RFC text .txt, slixmpp log .log, stream file .xml")
     p_.add_argument("--conn", metavar="ID", help="one connection (default: all to print, the only client to replay)")
     p_.add_argument("--kind", action="append", metavar="KIND",
                     help="print only these (stanza, message, presence, iq, nonza, stream-open...); repeatable")

@@ -53,12 +53,14 @@ def _add_limit_flags(parser) -> None:
         if f.name in ("local_networks", "limit_local"):
             continue
         unit = f.metadata.get("unit", "")
-        kind = byte_size if unit == "bytes" or unit == "bytes/s" else positive_number(float if f.type == "float" else int)
+        number = float if f.type == "float" else int
+        kind = byte_size if unit in ("bytes", "bytes/s") else positive_number(number)
         default = f.default
         shown = (f"{default // 1024 // 1024}M" if unit.startswith("bytes") and default % (1024 * 1024) == 0
                  else f"{default // 1024}k" if unit.startswith("bytes") and default % 1024 == 0
                  else f"{default:g}" if isinstance(default, float) else str(default))
-        group.add_argument("--" + f.name.replace("_", "-"), type=kind, default=None, metavar={"s": "SECONDS", "bytes/s": "BYTES"}.get(unit, unit.upper() if unit == "bytes" else "N"),
+        metavar = {"s": "SECONDS", "bytes/s": "BYTES"}.get(unit, unit.upper() if unit == "bytes" else "N")
+        group.add_argument("--" + f.name.replace("_", "-"), type=kind, default=None, metavar=metavar,
                            help=f"{f.metadata['help']} (default {shown}{' ' + unit if unit else ''})")
     group.add_argument("--limit-loopback", action="store_true",
                        help="apply the per-address limits to loopback peers too (for tests)")

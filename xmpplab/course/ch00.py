@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from ..jid import JID, InvalidJID
 from .core import Checker, body_of, exercise, settle
 
@@ -47,6 +46,7 @@ def server_side(lab, bare: JID):
 
 
 def same_bare(address, bare: JID) -> bool:
+    """True if `address` is a JID whose bare form is `bare` (False for None or an invalid JID)."""
     try:
         return address is not None and JID(address).bare == bare
     except InvalidJID:

@@ -54,6 +54,7 @@ class Result:
         return [text for good, text in self.points if not good]
 
     def text(self) -> str:
+        """The result as plain text: a heading and one line per point checked."""
         head = f"Exercise {self.exercise}: " + ("well done, all correct." if self.ok else
                                                   "not yet. Here is what to look at:")
         return "\n".join([head] + [f"  {'✓' if good else '✗'} {text}" for good, text in self.points])
@@ -64,7 +65,8 @@ class Result:
     def _repr_html_(self) -> str:
         colour = "#1a7f37" if self.ok else "#b35900"
         rows = "".join(
-            f"<li style='list-style:none'>{'✓' if good else '✗'} {html.escape(text)}</li>" for good, text in self.points)
+            f"<li style='list-style:none'>{'✓' if good else '✗'} {html.escape(text)}</li>"
+            for good, text in self.points)
         head = "well done, all correct." if self.ok else "not yet. Here is what to look at:"
         return (f"<div style='border-left:4px solid {colour};padding:4px 10px;margin:4px 0'>"
                 f"<b>Exercise {html.escape(self.exercise)}</b>: {head}<ul style='margin:4px 0;padding-left:8px'>"
@@ -82,6 +84,7 @@ class Exercise:
     _next_hint: int = 0
 
     def hint(self, n: int | None = None) -> str:
+        """The next hint (or hint `n`, counted from 0); after the last, the last again."""
         if not self.hints:
             return f"Exercise {self.id} has no hint: read the cells above it once more."
         if n is None:
@@ -257,6 +260,7 @@ class Checker:
 
     # parsing ------------------------------------------------------------------
     def parse(self, answer):
+        """The learner's answer as an lxml element (from XML text, a slixmpp stanza or a transcript item), or None."""
         if hasattr(answer, "xml") and not isinstance(answer, str):  # slixmpp ElementBase
             answer = answer.xml
         if hasattr(answer, "element") and not isinstance(answer, str):  # a transcript Item
@@ -277,17 +281,21 @@ class Checker:
 
     # points ----------------------------------------------------------------------
     def ok(self, text: str) -> bool:
+        """Note a point the answer gets right; returns True."""
         self.points.append((True, text))
         return True
 
     def fail(self, text: str) -> bool:
+        """Note a point the answer gets wrong; returns False."""
         self.points.append((False, text))
         return False
 
     def that(self, condition: bool, good: str, bad: str) -> bool:
+        """Note `good` if `condition` holds, else `bad`; returns `condition`."""
         return self.ok(good) if condition else self.fail(bad)
 
     def element(self, name: str, ns: str = NS_CLIENT, el=None) -> bool:
+        """Check that the element is ``<name/>`` in namespace `ns`."""
         el = self.el if el is None else el
         if el is None:
             return False
@@ -338,6 +346,7 @@ class Checker:
             return None
 
     def no_attribute(self, name: str, why: str, el=None) -> bool:
+        """Check that the element has no `name` attribute, saying `why` it should not."""
         el = self.el if el is None else el
         if el is None:
             return False
@@ -373,5 +382,6 @@ class Checker:
         return found
 
     def result(self, exercise: str = "?") -> Result:
+        """The points noted so far as a Result: correct when there is at least one and all are right."""
         ok = bool(self.points) and all(good for good, _ in self.points)
         return Result(exercise, ok, list(self.points))

@@ -75,8 +75,8 @@ def render_view(view: StreamView, *, color: bool = False, width: int | None = No
     for conn, item, first_in_block in rows:
         if conn is not last_conn:
             out.append("")
-            out.append(_paint(f"── {connection_header_text(conn)}{' (continued)' if first_in_block and item.index else ''}",
-                              BOLD, color))
+            continued = " (continued)" if first_in_block and item.index else ""
+            out.append(_paint(f"── {connection_header_text(conn)}{continued}", BOLD, color))
             if conn is not None and conn.kind == "s2s":
                 out.append("   server to server: C→S is the initiating server, S→C the receiving server")
             last_conn = conn
@@ -101,7 +101,7 @@ def render_view(view: StreamView, *, color: bool = False, width: int | None = No
         if explanations:
             try:
                 e = explain(item, view.context)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - an explanation must never hide the XML
                 e = None
                 out.append(indent + f"(no explanation: {exc})")
             if e is not None:

@@ -55,7 +55,7 @@ def client_html(client) -> str:
             view = StreamView(client, page=-1, page_size=50, max_bytes=400_000,
                               title=f"XML streams of {client.conn or 'this client'} (latest page)")
             streams = _collapsed(f"its XML streams ({view.total} items)", view.html())
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a card must show, with the failure in words
             streams = f'<div style="color:{MUTED}">streams unavailable: {html.escape(str(exc))}</div>'
     return (f'<div style="{CARD}"><div style="font-weight:700;margin-bottom:2px">xmpplab Client</div>'
             f"{body}{streams}</div>")
@@ -82,7 +82,7 @@ def lab_html(lab) -> str:
     for c in lab.clients:
         try:
             chip = jid_html(JID(str(c.xmpp.boundjid.full)), legend=False)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - an unbound client shows its raw address
             chip = html.escape(str(c.xmpp.boundjid))
         dot = '<span style="color:#1a7f37">●</span>' if c.connected else f'<span style="color:{MUTED}">○</span>'
         clients.append(f"{dot} {chip} <span style=\"color:{MUTED}\">{html.escape(c.conn or '')}</span>")
@@ -108,7 +108,7 @@ def lab_html(lab) -> str:
                               title="The server's XML streams (latest page)")
             streams = _collapsed(f"connections ({len(conns)})", listing) + \
                 _collapsed(f"XML streams ({view.total:,} items)", view.html())
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a card must show, with the failure in words
             streams = f'<div style="color:{MUTED}">streams unavailable: {html.escape(str(exc))}</div>'
     return (f'<div style="{CARD}"><div style="font-weight:700;margin-bottom:2px">xmpplab Lab</div>'
             f"{body}{streams}</div>")

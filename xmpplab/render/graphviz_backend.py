@@ -34,6 +34,7 @@ inline when there is one, else one sentence saying why (from
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import html
 import itertools
@@ -76,6 +77,7 @@ class Renderer:
 
     @property
     def name(self) -> str:
+        """The file name of the Graphviz program."""
         return Path(self.path).name
 
 
@@ -87,10 +89,8 @@ def _candidates() -> list[tuple[str, str]]:
         found.append((dot, "system dot"))
     names = ("graphviz-pure.exe", "graphviz-pure") if os.name == "nt" else ("graphviz-pure",)
     folders = [Path(sys.executable).parent]
-    try:
+    with contextlib.suppress(KeyError, TypeError):  # pragma: no cover - an unusual install scheme
         folders.append(Path(sysconfig.get_path("scripts")))
-    except (KeyError, TypeError):  # pragma: no cover - an unusual install scheme
-        pass
     for folder in folders:
         for name in names:
             path = folder / name
@@ -291,12 +291,15 @@ class Figure(Displayable):
     title = ""
 
     def svg(self) -> str | None:  # pragma: no cover - overridden
+        """The picture as SVG, or None when it cannot be drawn."""
         return None
 
     def text(self) -> str:  # pragma: no cover - overridden
+        """The picture as plain text."""
         return ""
 
     def dot(self) -> str | None:
+        """The picture's Graphviz DOT source, or None when it has none."""
         return None
 
     def _why_not_drawn(self) -> str:

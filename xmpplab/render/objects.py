@@ -63,6 +63,7 @@ def jid_tooltip(jid) -> str:
 
 
 def jid_html(jid, legend: bool = True) -> str:
+    """A JID as HTML, each part in its colour; with `legend`, what each part means (RFC 7622 section 3)."""
     esc = html.escape
 
     def part(text, kind, title):
@@ -91,17 +92,20 @@ def jid_html(jid, legend: bool = True) -> str:
 
 
 def jid_text(jid) -> str:
+    """A JID as plain text: its repr."""
     return repr(jid)
 
 
 # ------------------------------------------------------------------------------------- items
 def item_html(item) -> str:
+    """One transcript item as HTML: its cell of the stream view."""
     view = StreamView([item], page_size=1, max_bytes=None)
     cell = render_cell(view, item)
     return f'<div style="{FONT};font-size:13px;color:{BLACK};background:#ffffff;text-align:left">{cell}</div>'
 
 
 def item_text(item) -> str:
+    """One transcript item as plain text: its repr, its XML indented, and what it means."""
     from .explain import explain
     from .xmlview import xml_text
 
@@ -115,10 +119,12 @@ def item_text(item) -> str:
 
 # ------------------------------------------------------------------------------------- transcripts
 def query_html(obj) -> str:
+    """A transcript, connection or selection as HTML: its stream view."""
     return StreamView(obj).html()
 
 
 def query_text(obj) -> str:
+    """A transcript, connection or selection as plain text: its repr, summary and stream view."""
     view = StreamView(obj)
     text = repr(obj)
     if hasattr(obj, "summary") and hasattr(obj, "connections"):

@@ -49,7 +49,8 @@ _CSS = f"""
   .note {{ color:{MUTED}; font-size:13px; }}
   footer {{ margin-top:32px; color:{MUTED}; font-size:12px; border-top:1px solid {BORDER}; padding-top:6px; }}
   svg {{ max-width:100%; height:auto; }}
-  @media print {{ details > summary {{ list-style:none; }} div[style*="overflow:auto"] {{ max-height:none !important; }} }}
+  @media print {{ details > summary {{ list-style:none; }}
+                  div[style*="overflow:auto"] {{ max-height:none !important; }} }}
 """
 
 
@@ -140,7 +141,7 @@ def _figure(module: str, function: str, transcript) -> str:
         fn = getattr(figure, attr, None)
         try:
             value = fn() if callable(fn) else None
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a figure that fails is left out of the page
             value = None
         if value:
             return f'<pre style="white-space:pre-wrap">{html.escape(value)}</pre>'

@@ -153,6 +153,7 @@ class SequenceChart(Figure):
 
     # --- text -----------------------------------------------------------
     def text(self) -> str:
+        """The chart as plain text: its participants and one row per arrow."""
         labels = self._labels()
         head = [f"{self.title}: {len(self.arrows)} arrow{'s' if len(self.arrows) != 1 else ''}"]
         named = [f"{p.label} = {p.id}" if p.label != p.id else p.label for p in self.participants]
@@ -165,13 +166,14 @@ class SequenceChart(Figure):
             when = f"+{a.t - t0:.3f}s" if a.t is not None and t0 is not None else ""
             rows.append((str(a.number), when, labels.get(a.src, a.src), labels.get(a.dst, a.dst), a.label))
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
         lines.insert(1, "  " + "  ".join("-" * w for w in widths))
         tail = [f"  … {self.omitted} more not shown"] if self.omitted else []
         return "\n".join(head + lines + tail)
 
     # --- SVG ------------------------------------------------------------
     def svg(self) -> str:
+        """The chart as SVG."""
         return _svg(self)
 
 

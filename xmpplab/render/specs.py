@@ -31,6 +31,7 @@ class Citation:
 
     @property
     def url(self) -> str:
+        """The link to the spec, at the section when there is one."""
         kind, _, number = self.spec.partition(" ") if self.spec.startswith("RFC") else self.spec.partition("-")
         if kind == "RFC":
             base = f"https://www.rfc-editor.org/rfc/rfc{number}.html"
@@ -47,14 +48,17 @@ class Citation:
 
 
 def rfc6120(section: str) -> Citation:
+    """A citation of a section of RFC 6120 (XMPP Core)."""
     return Citation("RFC 6120", section, RFC6120[section])
 
 
 def rfc6121(section: str) -> Citation:
+    """A citation of a section of RFC 6121 (XMPP Instant Messaging and Presence)."""
     return Citation("RFC 6121", section, RFC6121[section])
 
 
 def xep(number: int, section: str | None = None) -> Citation:
+    """A citation of XEP `number`, or of one of its sections (KeyError for a section not in the table)."""
     title, anchors = XEPS[number]
     anchor = anchors.get(section) if section else None
     if section is not None and section not in anchors:

@@ -59,10 +59,12 @@ class StateMachine(Figure):
 
     @property
     def start(self):
+        """The first state, or None when there are none."""
         return self.states[0] if self.states else None
 
     # --- output ---------------------------------------------------------
     def text(self) -> str:
+        """The state machine as plain text: its states (the current one in brackets) and its transitions."""
         lines = [self.title + (f", current state: {_name(self.current)}" if self.current is not None else "")]
         if self.source:
             lines.append(f"(of {self.source})")
@@ -73,7 +75,7 @@ class StateMachine(Figure):
             mark = "taken" if (a, trigger, b) in taken else ""
             rows.append((_name(a), trigger, _name(b), mark))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        table = ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        table = ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
         table.insert(1, "  " + "  ".join("-" * w for w in widths[:3]))
         lines.extend(table)
         if self.trail:
@@ -82,6 +84,7 @@ class StateMachine(Figure):
         return "\n".join(lines)
 
     def dot(self) -> str:
+        """The state machine as Graphviz DOT, the transitions taken highlighted."""
         taken = {(a, b, c) for a, b, c in self.trail}
         visited = {a for a, _, _ in self.trail} | {c for _, _, c in self.trail}
         out = [f"digraph {q('negotiation')} {{",
@@ -113,9 +116,11 @@ class StateMachine(Figure):
         return "\n".join(out) + "\n"
 
     def svg(self) -> str | None:
+        """The state machine as SVG, or None when it cannot be drawn."""
         return graphviz_backend.render_svg(self.dot())
 
     def png(self) -> bytes | None:
+        """The state machine as PNG, or None when it cannot be drawn."""
         return graphviz_backend.render(self.dot(), "png")
 
 

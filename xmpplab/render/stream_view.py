@@ -153,6 +153,7 @@ class StreamView(Displayable):
         return StreamView(self.source, page=n, **self.options)
 
     def next(self) -> StreamView:
+        """The next page of this view."""
         return self.page(self.page_number + 1)
 
     @property
@@ -210,6 +211,7 @@ def _badge(text: str, bg: str, fg: str = "#ffffff", title: str | None = None) ->
 
 
 def column_header() -> str:
+    """The HTML header of the two columns: time, C→S (client to server) and S→C."""
     cell = "flex:1 1 0;min-width:0;padding:4px 8px;font-weight:700"
     return (f'<div style="display:flex;position:sticky;top:0;z-index:1;background:#ffffff;'
             f'border-bottom:2px solid {BORDER}">'
@@ -221,6 +223,7 @@ def column_header() -> str:
 
 
 def render_html(view: StreamView) -> str:
+    """The view as HTML: one row per item, within the view's byte budget."""
     rows = view.rows()
     budget = (view.max_bytes - _CHROME_BYTES) if view.max_bytes else None
     used = 0
@@ -287,6 +290,7 @@ def _anchor(view: StreamView, item: Item) -> str:
 
 
 def render_row(view: StreamView, conn, item: Item, on_page=frozenset()) -> str:
+    """One item as an HTML row: its cell in the C→S or S→C column, with its time."""
     cell = render_cell(view, item, on_page)
     empty = '<div style="flex:1 1 0;min-width:0"></div>'
     side = f'<div style="flex:1 1 0;min-width:0;padding:2px 4px">{cell}</div>'

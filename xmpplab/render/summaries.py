@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from ..transcript.model import Direction, Item, ItemKind
 from ..ns import NS_BIND, NS_CLIENT, NS_SASL, NS_SERVER, NS_TLS, SHORT_NAMES
+from ..transcript.model import Direction, Item, ItemKind
 from ..xml import split_qname
 
 if TYPE_CHECKING:

@@ -43,7 +43,8 @@ _TOKEN = re.compile(
       | (?P<pi><\?.*?\?>)
       | (?P<decl><![^>]*>)
       | (?P<end></\s*(?P<endname>[^\s>]+)\s*>)
-      | (?P<start><(?P<name>[^\s/>!?<]+)(?P<attrs>(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)(?P<space>\s*)(?P<close>/?)>)
+      | (?P<start><(?P<name>[^\s/>!?<]+)
+                   (?P<attrs>(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)(?P<space>\s*)(?P<close>/?)>)
       | (?P<text>[^<]+)
       | (?P<junk><)""",
     re.DOTALL | re.VERBOSE,
@@ -119,10 +120,7 @@ def pretty_lines(text: str, *, pretty: bool = True, width: int = 96, max_chars: 
     if max_chars is not None and len(text) > max_chars:
         cut = len(text) - max_chars
         text = text[:max_chars]
-    if not pretty:
-        lines = _raw_lines(text)
-    else:
-        lines = _pretty(text, width)
+    lines = _pretty(text, width) if pretty else _raw_lines(text)
     if cut:
         lines.append((0, [("note", f"… {cut:,} more characters not shown (the item's .text has them all)")]))
     return lines

@@ -191,6 +191,7 @@ class JidMap:
 
     @classmethod
     def for_session(cls, recorded: str | None, live: str | None, extra: dict | None = None) -> JidMap:
+        """The map from a recorded session's JID to the live one: domain, bare JID and full JID (and `extra` pairs)."""
         pairs: dict[str, str] = {}
         if recorded and live:
             r_local, r_domain, r_res = _split_jid(recorded)
@@ -222,6 +223,7 @@ class JidMap:
         return value
 
     def inverse(self) -> JidMap:
+        """The map the other way, live to recorded."""
         return JidMap({v: k for k, v in self.pairs.items()})
 
     def apply(self, el):
@@ -262,6 +264,7 @@ class IdMap:
         return self.live[recorded_id]
 
     def pair(self, recorded_id: str, live_id: str) -> None:
+        """Remember that recorded id `recorded_id` is `live_id` live, both ways."""
         self.live[recorded_id] = live_id
         self.recorded[live_id] = recorded_id
 

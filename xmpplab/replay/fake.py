@@ -31,21 +31,42 @@ from __future__ import annotations
 import asyncio
 import codecs
 import collections
+import contextlib
 import itertools
 import logging
 import secrets
 import ssl
 import time
 
-from ..negotiation import (Authenticated, Bind, Close, Hash, Policy, Restart, SASLFailed, Send, ServerNegotiator,
-                           StartTLS, State)
+from ..escape import escape_attr as _esc
+from ..negotiation import (
+    Authenticated,
+    Bind,
+    Close,
+    Hash,
+    Policy,
+    Restart,
+    SASLFailed,
+    Send,
+    ServerNegotiator,
+    StartTLS,
+    State,
+)
 from ..sasl import Plain, SASLFailure, Scram, make_credentials
+from ..sockaddr import format_address as _fmt
 from ..stream import StanzaReceived, StreamClosed, StreamParser, StreamViolation
 from ..xml import NS_CLIENT, NS_SESSION, NS_STANZAS, element, serialize, split_qname, sub
-from ..escape import escape_attr as _esc
-from ..sockaddr import format_address as _fmt
-from .exchanges import (IdMap, JidMap, describe_item, load_source, pick_connection, recorded_jid, session_items,
-                        shape, split_exchanges)
+from .exchanges import (
+    IdMap,
+    JidMap,
+    describe_item,
+    load_source,
+    pick_connection,
+    recorded_jid,
+    session_items,
+    shape,
+    split_exchanges,
+)
 
 log = logging.getLogger("xmpplab.replay")
 
@@ -96,6 +117,7 @@ class FakeServer:
 
     @property
     def address(self) -> tuple[str, int | None]:
+        """Where the fake server listens: (host, port); the port is None before it starts."""
         return self.host, self.port
 
     async def start(self) -> FakeServer:
@@ -126,10 +148,8 @@ class FakeServer:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._listener is not None:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._listener.wait_closed(), 2)
-            except TimeoutError:
-                pass
             self._listener = None
 
     async def __aenter__(self) -> FakeServer:
@@ -239,10 +259,12 @@ class FakeSession(Policy):
         raise _Closed(f"stream error {condition}" + (f": {text}" if text else ""))
 
     def abort(self) -> None:
+        """Close the connection to the client."""
         if not self.writer.is_closing():
             self.writer.close()
 
     async def run(self) -> None:
+        """Negotiate the stream with the client, then play the recorded server's side; note how it ended."""
         try:
             await self._negotiate()
             await self._play()
@@ -254,10 +276,8 @@ class FakeSession(Policy):
             self.ended = "the fake server stopped"
         finally:
             self._note(f"ended: {self.ended}")
-            try:
+            with contextlib.suppress(ConnectionError, OSError, ssl.SSLError, RuntimeError):
                 await self.writer.drain()
-            except (ConnectionError, OSError, ssl.SSLError, RuntimeError):
-                pass
             self.abort()
             self._record("close", clean=self.ended == "the client closed its stream")
 

@@ -29,6 +29,7 @@ WRITES = {".jsonl": "an xmpplab recording", ".jsonl.gz": "an xmpplab recording",
 
 
 def extension(path) -> str:
+    """The file's extension in lower case, ``.jsonl.gz`` counted as one."""
     name = os.fspath(path).lower()
     return ".jsonl.gz" if name.endswith(".jsonl.gz") else Path(name).suffix
 
@@ -94,7 +95,8 @@ def _write_scansion(transcript: Transcript, destination) -> str:
     text = script.to_text()
     _write(destination, text)
     characters = len(getattr(script, "characters", {}) or {})
-    return (f"a scansion script with {characters} character{'' if characters == 1 else 's'}; recordings hold no passwords, so each "
+    return (f"a scansion script with {characters} character{'' if characters == 1 else 's'}; "
+            "recordings hold no passwords, so each "
             f"character has the lab's password {LAB_PASSWORD!r}: edit the [Client] blocks for another server")
 
 

@@ -40,14 +40,28 @@ from ..rawclient import RawClient, RecvTimeout, StreamEnded
 from ..recording import MemoryRecorder
 from ..transcript import Item, Transcript, TranscriptError
 from ..xml import NS_CLIENT, serialize, split_qname
-from .exchanges import (DEFAULT_IGNORE, IdMap, JidMap, canonical, describe_item, differences, load_source,
-                        normalize, pick_connection, recorded_jid, session_items, shape, split_exchanges,
-                        xml_diff)
+from .exchanges import (
+    DEFAULT_IGNORE,
+    IdMap,
+    JidMap,
+    canonical,
+    describe_item,
+    differences,
+    load_source,
+    normalize,
+    pick_connection,
+    recorded_jid,
+    session_items,
+    shape,
+    split_exchanges,
+    xml_diff,
+)
 
 LAB_PASSWORD = "secret"
 
 
 class Status(StrEnum):
+    """How a live answer compares with the recorded one: the same, different, missing, or extra."""
     SAME = "same"
     DIFFERENT = "different"
     MISSING = "missing"
@@ -66,10 +80,12 @@ class Outcome:
 
     @property
     def what(self) -> str:
+        """What the stanza is, in words (the recorded one, else the live one)."""
         return describe_item(self.expected.element if self.expected is not None else self.got)
 
     @property
     def got_xml(self) -> str | None:
+        """The live stanza as XML text, or None when none came."""
         return serialize(self.got, NS_CLIENT) if self.got is not None else None
 
     def __repr__(self) -> str:
@@ -87,6 +103,7 @@ class ExchangeResult:
 
     @property
     def status(self) -> Status:
+        """The exchange's worst outcome: different, then missing, then extra, else the same."""
         statuses = {o.status for o in self.outcomes}
         for status in (Status.DIFFERENT, Status.MISSING, Status.EXTRA):
             if status in statuses:
@@ -95,6 +112,7 @@ class ExchangeResult:
 
     @property
     def title(self) -> str:
+        """The client's stanza that started the exchange, in words."""
         if self.request is None:
             return "after binding, before the client's first stanza"
         return describe_item(self.request)
@@ -120,10 +138,12 @@ class RedriveReport:
 
     @property
     def ok(self) -> bool:
+        """True when every exchange got the same answers as recorded."""
         return all(e.status is Status.SAME for e in self.exchanges)
 
     @property
     def outcomes(self) -> list[Outcome]:
+        """Every outcome of every exchange, in order."""
         return [o for e in self.exchanges for o in e.outcomes]
 
     def counts(self) -> dict[Status, int]:
@@ -134,6 +154,7 @@ class RedriveReport:
         return counts
 
     def summary(self) -> str:
+        """One sentence: how many exchanges, and how many ended in each status."""
         counts = self.counts()
         n = len(self.exchanges)
         if self.ok:

@@ -56,10 +56,12 @@ class Step:
 
     @property
     def direction(self) -> Direction:
+        """The direction of the current item: C→S or S→C."""
         return self.item.direction
 
     @property
     def conn(self) -> str:
+        """The id of the current item's connection."""
         return self.item.conn
 
     @property

@@ -174,7 +174,7 @@ def _compare_children_strict(expected, got, path: str, default_ns: str) -> list[
                                  "the same children in the same order)")]
     diffs = []
     paths = _child_paths(path, want)
-    for w, h, p in zip(want, have, paths):
+    for w, h, p in zip(want, have, paths, strict=True):
         diffs += compare(w, h, p, default_ns)
     return diffs
 
@@ -185,12 +185,12 @@ def _compare_children_loose(expected, got, path: str, default_ns: str) -> list[D
         return []
     paths = _child_paths(path, want)
     # Which received child could stand for which expected child (all differences, once each).
-    found = [[compare(w, h, p, default_ns) for h in have] for w, p in zip(want, paths)]
+    found = [[compare(w, h, p, default_ns) for h in have] for w, p in zip(want, paths, strict=True)]
     fits = [[j for j, d in enumerate(row) if not d] for row in found]
     assigned = _assign(fits, len(have))
     diffs: list[Difference] = []
     used = set(assigned.values())
-    for i, (w, p) in enumerate(zip(want, paths)):
+    for i, (w, p) in enumerate(zip(want, paths, strict=True)):
         if i in assigned:
             continue
         # Explain with the one unused received child of the same name, if there is exactly one.

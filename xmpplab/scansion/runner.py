@@ -70,6 +70,7 @@ from .script import SCANSION_NS, Action, Script, ScriptError, Step, load_script,
 
 
 class Status(StrEnum):
+    """How a step of a script ended: passed, failed, error, or not run."""
     PASSED = "passed"
     FAILED = "failed"    # the server's answer differs from the script (or did not come)
     ERROR = "error"      # the step could not be carried out (login failed, unknown variable...)
@@ -92,10 +93,12 @@ class StepResult:
 
     @property
     def ok(self) -> bool:
+        """True if the step passed."""
         return self.status is Status.PASSED
 
     @property
     def where(self) -> str:
+        """``step N, line L``: where the step is in the script."""
         line = f", line {self.step.line}" if self.step.line else ""
         return f"step {self.number}{line}"
 
@@ -143,18 +146,22 @@ class RunResult:
 
     @property
     def passed(self) -> bool:
+        """True if every step passed."""
         return all(r.status is Status.PASSED for r in self.steps)
 
     @property
     def failures(self) -> list[StepResult]:
+        """The steps that failed or could not be carried out."""
         return [r for r in self.steps if r.status in (Status.FAILED, Status.ERROR)]
 
     @property
     def first_failure(self) -> StepResult | None:
+        """The first step that failed or could not be carried out, or None."""
         return next(iter(self.failures), None)
 
     @property
     def status(self) -> Status:
+        """The run's status: that of its first failure, else passed (or not run when steps were left)."""
         first = self.first_failure
         if first is not None:
             return first.status
@@ -177,7 +184,7 @@ class RunResult:
         for r in self.steps:
             rows.append((str(r.number), str(r.step.line or ""), r.step.heading, r.status.value, r.note))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        out = ["  ".join(c.ljust(w) for c, w in zip(row[:4], widths)) + "  " + row[4] for row in rows]
+        out = ["  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4] for row in rows]
         out.insert(1, "  ".join("-" * w for w in widths) + "  ----")
         return "\n".join(line.rstrip() for line in out)
 

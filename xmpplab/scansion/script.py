@@ -86,10 +86,12 @@ class Character:
 
     @property
     def jid(self) -> str | None:
+        """The character's JID, from its ``jid`` property."""
         return self.properties.get("jid")
 
     @property
     def password(self) -> str | None:
+        """The character's password, from its ``password`` property."""
         return self.properties.get("password")
 
     @property
@@ -154,6 +156,7 @@ class Step:
         return f"{self.actor} {self.action.value}"
 
     def key(self) -> tuple:
+        """What makes two steps equal: actor, action, "nothing" and the canonical XML."""
         xml = canonical_xml(self.element) if self.element is not None else None
         return (self.actor, self.action, self.nothing, xml)
 
@@ -191,10 +194,12 @@ class Script:
 
     @classmethod
     def parse(cls, text: str, name: str | None = None) -> Script:
+        """Read a script from its text (see :func:`parse_script`)."""
         return parse_script(text, name=name)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Script:
+        """Read a script from a file (see :func:`load_script`)."""
         return load_script(path)
 
     def to_text(self) -> str:
@@ -202,6 +207,7 @@ class Script:
         return write_script(self)
 
     def save(self, path: str | os.PathLike) -> None:
+        """Write the script to a file in scansion's format."""
         Path(path).write_text(self.to_text(), encoding="utf-8")
 
     def __eq__(self, other) -> bool:

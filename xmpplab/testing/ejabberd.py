@@ -100,7 +100,8 @@ def erl_libs() -> str | None:
     libs = _ctl_setting("ERL_LIBS")
     if libs and os.path.isdir(libs):
         return libs
-    for app in sorted(glob.glob("/usr/lib/*/ejabberd-*/ebin/ejabberd.app") + glob.glob("/usr/lib/ejabberd-*/ebin/ejabberd.app")):
+    apps = glob.glob("/usr/lib/*/ejabberd-*/ebin/ejabberd.app") + glob.glob("/usr/lib/ejabberd-*/ebin/ejabberd.app")
+    for app in sorted(apps):
         return str(Path(app).parents[2])
     return None
 

@@ -17,6 +17,7 @@ A subclass says what differs: how to find and spawn the binary
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import os
 import pwd
@@ -73,7 +74,7 @@ def write_self_signed_cert(domains: Sequence[str], key_file: Path, cert_file: Pa
     for domain in domains:
         alt_names.append(x509.DNSName(domain))
         alt_names.append(x509.DNSName("*." + domain))
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -391,10 +392,8 @@ class ExternalServer:
                 process.send_signal(signal.SIGTERM)
                 return process.wait(timeout)
             except subprocess.TimeoutExpired:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)   # not reaped yet: the group is still ours
-                except ProcessLookupError:
-                    pass
             except ProcessLookupError:
                 pass
         return process.wait()

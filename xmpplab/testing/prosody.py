@@ -42,6 +42,7 @@ Facts about the Debian package (0.12) that shape this module:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shlex
@@ -416,8 +417,6 @@ async def register_in_band(host: str, port: int, domain: str, user: str,
         await writer.drain()
     finally:
         writer.close()
-        try:
+        with contextlib.suppress(OSError):
             await writer.wait_closed()
-        except OSError:
-            pass
 

@@ -148,6 +148,7 @@ class Connection(Query):
 
     @property
     def duration(self) -> float | None:
+        """Seconds from opening to closing (or to the last chunk when still open), None if never opened."""
         if self.opened is None:
             return None
         end = self.closed if self.closed is not None else (self.chunks[-1].t if self.chunks else self.opened)
@@ -155,6 +156,7 @@ class Connection(Query):
 
     @property
     def problems_count(self) -> int:
+        """How many items of the connection are problems (text the parser refused, or no XML at all)."""
         return sum(1 for i in self.parsed if i.is_problem)
 
     def __repr__(self) -> str:
@@ -168,5 +170,6 @@ class Connection(Query):
                 "%Y-%m-%d %H:%M:%S UTC")
         kind = self.kind if self.transport == "tcp" else f"{self.kind} over {self.transport}"
         return (f"<Connection {self.id} {kind} {ends}{' ' if facts else ''}{' '.join(facts)}: "
-                f"{self.chunk_count} chunk{'' if self.chunk_count == 1 else 's'} ({counts[Direction.C2S]} C→S, {counts[Direction.S2C]} S→C), "
+                f"{self.chunk_count} chunk{'' if self.chunk_count == 1 else 's'} "
+                f"({counts[Direction.C2S]} C→S, {counts[Direction.S2C]} S→C), "
                 f"{state}{started}>")

@@ -33,7 +33,7 @@ Decisions:
 * ``.gz`` files are read and written compressed.
 * A line that is not a valid event raises :class:`TranscriptError` naming the
   file and the line; ``on_error="skip"`` skips it instead and notes why.
-"""
+"""  # noqa: E501 - the example lines are records of the format (one a line): they cannot wrap
 
 from __future__ import annotations
 

@@ -34,6 +34,7 @@ class Direction(StrEnum):
 
     @property
     def opposite(self) -> Direction:
+        """The other direction: S→C for C→S and back."""
         return Direction.S2C if self is Direction.C2S else Direction.C2S
 
     @classmethod
@@ -172,22 +173,27 @@ class Item(Shown):
 
     @property
     def type(self) -> str | None:
+        """The ``type`` attribute of the stanza, or None."""
         return self.get("type")
 
     @property
     def id(self) -> str | None:
+        """The ``id`` attribute of the stanza, or None."""
         return self.get("id")
 
     @property
     def to(self) -> str | None:
+        """The ``to`` attribute of the stanza, or None."""
         return self.get("to")
 
     @property
     def from_(self) -> str | None:
+        """The ``from`` attribute of the stanza, or None."""
         return self.get("from")
 
     @property
     def is_problem(self) -> bool:
+        """True if the item is a problem: text the parser refused, or no XML at all."""
         return self.kind in PROBLEM_KINDS
 
     @property

@@ -90,6 +90,7 @@ class Criteria:
     @classmethod
     def make(cls, conn=None, jid=None, direction=None, kind=None, namespace=None, name=None, type=None,
              id=None, since=None, until=None, where=None) -> Criteria:
+        """Criteria from the arguments of :meth:`Transcript.items`, checked (TranscriptError for an unknown kind)."""
         kinds = stanza_kinds = None
         if kind is not None:
             wanted = _as_set(kind)
@@ -113,11 +114,13 @@ class Criteria:
                    since=_as_time(since), until=_as_time(until), where=where)
 
     def wants_connection(self, connection) -> bool:
+        """True if items of this connection may match (its id and JID)."""
         if self.conns is not None and connection.id not in self.conns:
             return False
         return self.jid is None or jid_matches(self.jid, connection.jid)
 
     def matches(self, item: Item) -> bool:
+        """True if the item meets every criterion."""
         if self.conns is not None and item.conn not in self.conns:
             return False
         if self.direction is not None and item.direction is not self.direction:

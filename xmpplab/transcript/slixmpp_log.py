@@ -44,7 +44,7 @@ What is lost, and why:
   the transcript masks them in every view, but the log file still has them.
 * Elements slixmpp dropped or could not parse, and anything filtered out of
   the log, are missing.
-"""
+"""  # noqa: E501 - the example lines are records of the format (one a line): they cannot wrap
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ The format:
 
 :func:`read_stream_file` reads it back into a transcript (removing the one
 added newline per chunk), so nothing but masked credentials is lost.
-"""
+"""  # noqa: E501 - the example lines are records of the format (one a line): they cannot wrap
 
 from __future__ import annotations
 

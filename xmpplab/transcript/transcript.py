@@ -61,6 +61,7 @@ class Transcript(Query):
 
     @property
     def recorded_by(self) -> str | None:
+        """Who recorded the transcript, from its header."""
         return self.header.get("recorded_by")
 
     # --- building -----------------------------------------------------------
@@ -80,6 +81,7 @@ class Transcript(Query):
         return t
 
     def extend(self, events: Iterable[dict]) -> None:
+        """Add recorder events, one by one (see :meth:`add`)."""
         for event in events:
             self.add(event)
 
@@ -256,7 +258,7 @@ class Transcript(Query):
                          str(c.chunk_count), _size(c.chars[Direction.C2S]), _size(c.chars[Direction.S2C]),
                          str(len(c)), str(c.problems_count), opened, duration))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
         title = f"Transcript recorded by {self.recorded_by or 'unknown'}: {_count(len(self.connections), 'connection')}"
         tail = [f"note: {n}" for n in self.notes]
@@ -277,7 +279,8 @@ class Transcript(Query):
             span = " from " + datetime.datetime.fromtimestamp(min(times), datetime.UTC).strftime(
                 "%Y-%m-%d %H:%M:%S UTC")
         problems = sum(c.problems_count for c in self.connections.values() if c.live)
-        return (f"<Transcript recorded by {self.recorded_by or 'unknown'}: {_count(len(self.connections), 'connection')}"
+        return (f"<Transcript recorded by {self.recorded_by or 'unknown'}: "
+                f"{_count(len(self.connections), 'connection')}"
                 f"{' (' + shown + ')' if shown else ''}, {_count(chunks, 'chunk')}, {_size(chars)}{span}"
                 f"{f', {problems} problems' if problems else ''}>")
 

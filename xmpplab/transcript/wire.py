@@ -18,8 +18,11 @@ so a piece can be mapped back to the chunks it came from.
 >>> s = WireSplitter()
 >>> s.feed("<?xml version='1.0'?><stream:stream xmlns='jabber:client' ")
 []
->>> [(p.kind, p.text) for p in s.feed("xmlns:stream='http://etherx.jabber.org/streams'><presence/><mess")]
-[('open', "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"), ('element', '<presence/>')]
+>>> opened, presence = s.feed("xmlns:stream='http://etherx.jabber.org/streams'><presence/><mess")
+>>> opened.kind, opened.text
+('open', "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>")
+>>> presence.kind, presence.text
+('element', '<presence/>')
 >>> [(p.kind, p.text, p.start, p.end) for p in s.feed("age><body>a>b</body></message>")]
 [('element', '<message><body>a>b</body></message>', 117, 152)]
 """

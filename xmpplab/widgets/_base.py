@@ -67,10 +67,8 @@ class Background:
         if self.closed or self.loop is None or self.loop.is_closed():
             coro.close()
             return None
-        if self._in_loop():
-            task = self.loop.create_task(coro)
-        else:  # a comm message handled in another thread: hand the work to the Lab's loop
-            task = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        # A comm message handled in another thread hands the work to the Lab's loop.
+        task = self.loop.create_task(coro) if self._in_loop() else asyncio.run_coroutine_threadsafe(coro, self.loop)
         self.tasks.add(task)
         task.add_done_callback(self._done)
         return task
@@ -143,6 +141,7 @@ class LiveWidget(W.VBox):
 
     @property
     def closed(self) -> bool:
+        """True once the widget is closing or closed."""
         return getattr(self, "_closing", False)
 
     def close(self) -> None:
@@ -177,15 +176,18 @@ def widget_value(name: str, doc: str) -> property:
 
 # ---------------------------------------------------------------------------------- small HTML pieces
 def esc(text) -> str:
+    """`text` as a string, escaped for HTML."""
     return html.escape(str(text))
 
 
 def box(inner: str, *, tint: str = "#ffffff", border: str = BORDER, extra: str = "") -> str:
+    """HTML: `inner` in a rounded box, tinted and bordered."""
     return (f'<div style="{FONT};font-size:13px;line-height:1.45;color:{BLACK};background:{tint};'
             f'border:1px solid {border};border-radius:6px;padding:6px 10px;text-align:left;{extra}">{inner}</div>')
 
 
 def heading(text: str, note: str = "") -> str:
+    """HTML: a bold heading, with a muted `note` after it."""
     extra = f' <span style="font-weight:400;color:{MUTED}">{esc(note)}</span>' if note else ""
     return f'<div style="{FONT};font-size:13px;font-weight:700;color:{BLACK};margin:6px 0 2px">{esc(text)}{extra}</div>'
 
@@ -214,8 +216,10 @@ def server_side(transcript) -> list[str] | None:
 
 
 def is_lab(obj) -> bool:
+    """True if `obj` looks like a Lab (servers, clients and a transcript)."""
     return hasattr(obj, "servers") and hasattr(obj, "clients") and hasattr(obj, "transcript")
 
 
 def is_client(obj) -> bool:
+    """True if `obj` looks like an xmpplab Client (a slixmpp client, send_raw and events)."""
     return hasattr(obj, "xmpp") and hasattr(obj, "send_raw") and hasattr(obj, "events")

@@ -24,6 +24,7 @@ class Received:
 
     @property
     def text(self) -> str:
+        """The stanza's XML as it was received."""
         return self.item.text
 
 
@@ -50,6 +51,7 @@ class Answer:
 
     @property
     def ok(self) -> bool:
+        """True if the stanza was sent and no error came back."""
         return self.error is None and (self.reply is None or self.reply.type != "error")
 
     def summary(self) -> str:
@@ -66,6 +68,7 @@ class Answer:
         return f"nothing came back within {self.waited:.1f} s"
 
     def html(self) -> str:
+        """The answer as HTML: what was sent, what came back, each explained with its spec section."""
         from ..render.explain import citation_links, explain, explain_exchange
         from ..render.xmlview import xml_html
 
@@ -102,6 +105,7 @@ class Answer:
 
     @property
     def reply_context(self):
+        """The transcript the reply was read from (for explaining it), or None."""
         for r in self.received:
             if r.item is self.reply:
                 return r.transcript

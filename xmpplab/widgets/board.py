@@ -165,7 +165,7 @@ class RosterBoard(LiveWidget):
         texts = [_presence_words(r) for r in res]
         if len(res) == 1:
             return texts[0]
-        return "; ".join(f"{r['resource']}: {t}" for r, t in zip(res, texts))
+        return "; ".join(f"{r['resource']}: {t}" for r, t in zip(res, texts, strict=True))
 
     def presence(self, servers=None) -> dict[str, str]:
         """``{full JID: presence in words}`` for each connected resource, ``{bare JID: "offline"}`` otherwise."""
@@ -257,6 +257,7 @@ class RosterBoard(LiveWidget):
 
     @property
     def html(self) -> str:
+        """The board's current HTML."""
         return self.view_w.value
 
     # ------------------------------------------------------------------ drawing
@@ -278,16 +279,14 @@ class RosterBoard(LiveWidget):
 
     def _card(self, account: str, rows: list[dict], servers) -> str:
         res = self.resources(account, servers)
-        if res:
-            badges = " ".join(_badge(r) for r in res)
-        else:
-            badges = f'<span style="color:{MUTED}">○ offline</span>'
+        badges = " ".join(_badge(r) for r in res) if res else f'<span style="color:{MUTED}">○ offline</span>'
         head = (f'<div style="font-weight:700;{MONO};font-size:13px">{esc(account)}</div>'
                 f'<div style="font-size:12px;margin:2px 0 4px">{badges}</div>')
         if not rows:
             table = f'<div style="color:{MUTED};font-size:12px">no contacts yet</div>'
         else:
-            th = f'style="text-align:left;padding:2px 6px;border-bottom:1px solid {BORDER};font-size:11px;color:{MUTED}"'
+            th = (f'style="text-align:left;padding:2px 6px;border-bottom:1px solid {BORDER};'
+                  f'font-size:11px;color:{MUTED}"')
             body = []
             for r in rows:
                 colour = {"both": GREEN, "to": "#0550ae", "from": "#8250df"}.get(r["subscription"], MUTED)

@@ -56,7 +56,7 @@ from ._base import (
     widget_value,
 )
 from .answer import Answer, Received, find_reply, mentions
-from .stanza_check import IQ_TYPES, MESSAGE_TYPES, PRESENCE_TYPES, check_stanza, xml_problem  # noqa: F401
+from .stanza_check import IQ_TYPES, MESSAGE_TYPES, PRESENCE_TYPES, check_stanza, xml_problem  # noqa: F401 - re-exported
 
 __all__ = ["PAYLOADS", "Answer", "Composer", "Received", "check_stanza"]
 

@@ -238,6 +238,7 @@ class StreamConsole(LiveWidget):
 
     @property
     def paused(self) -> bool:
+        """True while the pause button is down."""
         return self.pause_w.value
 
     # ------------------------------------------------------------------ reading
@@ -311,8 +312,10 @@ class StreamConsole(LiveWidget):
             why = "nothing recorded yet" if not self.transcript.connections else "nothing passes the filters yet"
             rows.append(f'<div style="padding:8px 10px;color:{MUTED}">{why}</div>')
         hidden = matching - len(items)
-        more = (f'<div style="padding:3px 10px;color:{MUTED};font-size:12px;background:{BLACK_TINT}">'
-                f"{hidden} earlier item{'s' if hidden != 1 else ''} not shown (tail={self.tail})</div>") if hidden else ""
+        more = ""
+        if hidden:
+            more = (f'<div style="padding:3px 10px;color:{MUTED};font-size:12px;background:{BLACK_TINT}">'
+                    f"{hidden} earlier item{'s' if hidden != 1 else ''} not shown (tail={self.tail})</div>")
         # column-reverse keeps the box scrolled to the bottom, where the newest rows are
         return (f'<div class="xmpplab-stream-view xmpplab-console-stream" style="{FONT};font-size:13px;'
                 f"line-height:1.4;color:{BLACK};background:#ffffff;border:1px solid {BORDER};border-radius:6px;"

@@ -20,6 +20,7 @@ The same facts from Python: ``dash.online``, ``dash.progress``, ``dash.routes`` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from ..classroom.teacher import progress_of
 from ._base import BORDER, FONT, GREEN, MONO, MUTED, RED, LiveWidget, W, box, esc, heading
@@ -98,6 +99,7 @@ class Dashboard(LiveWidget):
         self.transcript_html.value = stream_view(transcript)._repr_html_()
 
     async def announce(self) -> None:
+        """Send the announcement typed in the box to every online student (XEP-0133 announce)."""
         text = self.announcement.value.strip()
         if not text:
             self.status.value = box("Write the announcement first.")
@@ -107,6 +109,7 @@ class Dashboard(LiveWidget):
         self.status.value = box(esc(done.note or "sent"))
 
     async def reset_password(self) -> None:
+        """Give the chosen student the new password typed in the box (XEP-0133 change-user-password)."""
         if not self.student.value or not self.new_password.value:
             self.status.value = box("Pick a student and type the new password first.")
             return
@@ -116,6 +119,7 @@ class Dashboard(LiveWidget):
 
     # drawing ---------------------------------------------------------------------------------
     def redraw(self) -> None:
+        """Draw the online, progress and routing panels again."""
         self.online_html.value = self._online_html()
         self.progress_html.value = self._progress_html()
         self.routing_html.value = self._routing_html()
@@ -166,7 +170,5 @@ class Dashboard(LiveWidget):
         return box(f"<div style='{FONT}'><b>Routing</b></div>{svg}", border=BORDER)
 
     def _cleanup(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the client is already gone
             self.teacher.client.xmpp.del_filter("in", self._live)
-        except Exception:  # the client is already gone
-            pass

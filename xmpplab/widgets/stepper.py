@@ -134,6 +134,7 @@ class StepperWidget(LiveWidget):
 
     @property
     def transcript(self):
+        """The transcript being stepped through."""
         return self.stepper.transcript
 
     def __len__(self) -> int:
@@ -152,6 +153,7 @@ class StepperWidget(LiveWidget):
 
     @property
     def item(self):
+        """The item of the current step, or None when there is nothing to show."""
         step = self.step
         return step.item if step is not None else None
 

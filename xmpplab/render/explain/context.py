@@ -25,9 +25,11 @@ class ExplainContext:
 
     @classmethod
     def of(cls, context) -> ExplainContext:
+        """`context` if it is an ExplainContext, else a new one over it (a Transcript, Connection or Selection)."""
         return context if isinstance(context, ExplainContext) else cls(context)
 
     def connection(self, conn_id: str):
+        """The connection with this id, found through the source (None when it cannot be reached)."""
         src = self.source
         while src is not None:
             if getattr(src, "id", None) == conn_id and hasattr(src, "parsed"):
@@ -42,6 +44,7 @@ class ExplainContext:
         return None
 
     def facts(self, conn) -> _Facts | None:
+        """What one pass over the connection found (restarts, first presence, iq pairs), kept until it grows."""
         if conn is None:
             return None
         facts = self._facts.get(conn.id)

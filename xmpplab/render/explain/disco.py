@@ -20,8 +20,9 @@ def _disco(info: bool, itype: str, payload, sender: str, target: str, iq_words: 
     if info:
         ids = [f"{i.get('category')}/{i.get('type')}" for i in payload if split_qname(i.tag)[1] == "identity"]
         feats = [f.get("var") for f in payload if split_qname(f.tag)[1] == "feature"]
+        listed = f" ({_and(feats[:4])}{', …' if len(feats) > 4 else ''})" if feats else ""
         return ((f"{_cap(sender)} describes itself: {_and(ids) or 'no identity'}, {len(feats)} feature"
-                f"{'s' if len(feats) != 1 else ''}{' (' + _and(feats[:4]) + (', …' if len(feats) > 4 else '') + ')' if feats else ''}."),
+                f"{'s' if len(feats) != 1 else ''}{listed}."),
                 cite(topic), "disco#info result")
     items = [i.get("jid") for i in payload if split_qname(i.tag)[1] == "item"]
     return ((f"{_cap(sender)} lists {len(items)} item{'s' if len(items) != 1 else ''}"

@@ -37,7 +37,8 @@ def _iq(s: _Subject):
             if rns == NS_ROSTER:
                 if req.type == "set" and req.direction is not S2C:
                     return (f"The server accepts {me}'s roster set with an empty result; it then pushes the change "
-                            "to every session that asked for the roster.", cite("roster set accepted"), "roster set accepted")
+                            "to every session that asked for the roster.", cite("roster set accepted"),
+                            "roster set accepted")
                 if req.type == "set":
                     return (f"{_cap(sender)} acknowledges the roster push with an empty result.",
                             cite("roster push acknowledged"), "roster push acknowledged")
@@ -57,10 +58,11 @@ def _iq(s: _Subject):
             resource = payload.findtext(f"{{{NS_BIND}}}resource")
             if resource:
                 return ((f"{_cap(me)} asks to bind the resource {resource!r}: {_their(me)} session's name, the part "
-                        "after the '/' of the full JID."), cite("resource binding (client picks)"), "resource binding", (),
-                        "resource binding")
+                        "after the '/' of the full JID."), cite("resource binding (client picks)"), "resource binding",
+                        (), "resource binding")
             return ((f"{_cap(me)} asks the server to pick a resource for this session (the part after the '/' of "
-                    "the full JID)."), cite("resource binding (server picks)"), "resource binding", (), "resource binding")
+                    "the full JID)."), cite("resource binding (server picks)"), "resource binding", (),
+                    "resource binding")
         jid = payload.findtext(f"{{{NS_BIND}}}jid")
         return (f"The server binds the session: {_name(jid, me)}'s full JID is {jid or '?'}; stanzas can flow now.",
                 cite("resource bound"), "resource bound", (), "resource binding")
@@ -82,7 +84,8 @@ def _iq(s: _Subject):
                 "(or an error if pings are not supported)."), cite(topic, "iq"), "ping")
     if pns == NS_VERSION:
         if itype == "get":
-            return (f"{_cap(sender)} asks {target} which software it runs.", cite("software version"), "software version")
+            return (f"{_cap(sender)} asks {target} which software it runs.", cite("software version"),
+                    "software version")
         name = payload.findtext(f"{{{NS_VERSION}}}name")
         version = payload.findtext(f"{{{NS_VERSION}}}version")
         os_ = payload.findtext(f"{{{NS_VERSION}}}os")
@@ -90,8 +93,8 @@ def _iq(s: _Subject):
                 cite("software version result"), "software version result")
     if pns == NS_REGISTER:
         if payload.find(f"{{{NS_REGISTER}}}remove") is not None:
-            return (f"{_cap(sender)} asks to delete {_their(sender)} account (in-band registration).", cite("account removal"),
-                    "account removal")
+            return (f"{_cap(sender)} asks to delete {_their(sender)} account (in-band registration).",
+                    cite("account removal"), "account removal")
         if itype == "get":
             return (f"{_cap(sender)} asks which fields registering an account needs (in-band registration).",
                     cite("registration form"), "registration form")

@@ -118,7 +118,8 @@ def _dialback(s: _Subject):
                 cite("dialback"), f"dialback {kind}", (), "dialback")
     if kind is None:
         return ((f"{frm} asks {to}, the authoritative server for {to}, whether this dialback key (for stream id "
-                 f"{s.get('id') or '?'}) is really one it issued."), cite("dialback"), "dialback verify", (), "dialback")
+                 f"{s.get('id') or '?'}) is really one it issued."), cite("dialback"), "dialback verify", (),
+                "dialback")
     return (f"{frm} answers: the key is {'its own (valid)' if kind == 'valid' else 'not one it issued (invalid)'}.",
             cite("dialback"), f"dialback verify {kind}", (), "dialback")
 

@@ -114,7 +114,8 @@ def _presence(s: _Subject):
             return ((f"{_cap(sender)} joins the room {room} as '{nick}' (presence to the room with the "
                     f"multi-user chat element){detail}."), cite("joining a room") + cites, "joining a room")
         return ((f"{prefix}{_cap(sender)} sends presence straight to {_name(to, 'someone')} (directed presence), "
-                f"outside {_their(sender)} subscriptions{detail}."), cite("directed presence") + cites, "directed presence")
+                f"outside {_their(sender)} subscriptions{detail}."), cite("directed presence") + cites,
+                "directed presence")
     if outbound:
         first = s.facts is None or s.item is None or s.facts.first_presence in (None, s.item.index)
         if first:

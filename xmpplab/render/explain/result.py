@@ -35,10 +35,12 @@ class Explanation(Displayable):
 
     @property
     def url(self) -> str | None:
+        """The link to the first spec section cited, or None."""
         return self.citations[0].url if self.citations else None
 
     @property
     def labels(self) -> list[str]:
+        """The labels of the spec sections cited, in order."""
         return [c.label for c in self.citations]
 
     def __str__(self) -> str:

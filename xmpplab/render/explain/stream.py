@@ -40,7 +40,8 @@ def _stream_open(s: _Subject):
         subject = who[0].lower() + who[1:] if who.startswith("The ") else who
         text = (f"{why}, {subject} opens a fresh stream{to_words}: after STARTTLS and after SASL success both "
                 "sides restart their streams, forgetting what was negotiated before.")
-        return text, [*cite("stream restart"), RESTART_SECTION.get(cause)], "stream header (restart)", (), "stream header"
+        sections = [*cite("stream restart"), RESTART_SECTION.get(cause)]
+        return text, sections, "stream header (restart)", (), "stream header"
     text = (f"{who} opens an XML stream{to_words}: this header starts the XML document {its} side sends for the "
             f"whole session{'; version 1.0 asks for stream features' if version == '1.0' else ''}.")
     return text, cite("stream header"), "stream header", (), "stream header"
@@ -67,8 +68,8 @@ def _stream_error(s: _Subject):
     text = (f"{who} ends the stream with a stream error, {cond or 'without a condition'}: {what}. "
             "A stream error is fatal: the stream closes right after it.")
     notes = (f"Its text: {_quote(text_el, 120)}",) if text_el else ()
-    return text, [specs.stream_error(cond) if cond else None, *cite("stream error")], f"stream error {cond or ''}".strip(), \
-        notes, "stream error"
+    sections = [specs.stream_error(cond) if cond else None, *cite("stream error")]
+    return text, sections, f"stream error {cond or ''}".strip(), notes, "stream error"
 
 
 def _problem(s: _Subject):

@@ -52,7 +52,7 @@ def path_text(path, title: str) -> str:
 
 def _table(rows, indent: str = "") -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines = [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, indent + "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 

@@ -49,6 +49,7 @@ class Edge:
 
     @property
     def key(self) -> tuple:
+        """What makes two edges the same link: (src, dst, kind)."""
         return (self.src, self.dst, self.kind)
 
 
