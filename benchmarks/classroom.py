@@ -190,7 +190,7 @@ async def main_async(opts) -> int:
     print(f"classroom: {opts.clients} students, {opts.minutes:g} minutes, dashboard every {opts.poll:g} s", flush=True)
     try:
         out = await room.run()
-    except (RuntimeError, OSError, loadgen.XmppError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, RuntimeError, OSError, loadgen.XmppError) as exc:
         print(f"classroom FAILED: {exc}", flush=True)
         print(room.log_text()[-2000:], flush=True)
         return 1
