@@ -312,3 +312,17 @@ async def run_class(client, name, fields=None, sid=None):
             f"<field var='{k}'><value>{v}</value></field>" for k, v in fields.items()) + "</x>"
     return await client.request(f"<iq type='set' id='rc' to='{DOMAIN}'><command xmlns='{NS_CMD}'{attrs}>{form}"
                                 "</command></iq>")
+
+
+async def test_routing_answers_with_the_most_recent_rows_only(lab):
+    """A class of chatterers makes thousands of pairs; the dashboard gets the most recent hundred."""
+    from xmpplab.server.modules.classwork import CLASS_COMMANDS, ROUTING_ROWS
+    server, login = lab
+    teacher = await login(f"teacher@{DOMAIN}/dashboard")
+    commands = CLASS_COMMANDS.of(server)
+    for i in range(300):  # as if 300 different pairs had written lately, the newest last
+        commands.routes.append((1000.0 + i, f"s{i}@{DOMAIN}/r", f"t{i}@{DOMAIN}/r", "message"))
+    reply = await run_class(teacher, "routing")
+    rows = [field_values(i) for i in reply.iter(f"{{{NS_DATA}}}item")]
+    assert len(rows) == ROUTING_ROWS
+    assert rows[0]["from"] == [f"s299@{DOMAIN}/r"] and rows[-1]["from"] == [f"s{300 - ROUTING_ROWS}@{DOMAIN}/r"]

@@ -40,6 +40,7 @@ EXERCISE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,15}$")  # "01.2", "final-1"
 MAX_EXERCISES = 500  # per student: bounds the memory one account can use
 TRANSCRIPT_BYTES = 256 * 1024  # recent stream events kept per account (the oldest go first)
 ROUTES = 2000  # recent routed stanzas kept for #routing
+ROUTING_ROWS = 100  # rows #routing answers with (the most recent pairs): a graph of more is unreadable anyway
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ class ClassCommands:
         return Done(form=form)
 
     def routing(self, event, fields):
-        """Who sent what to whom lately, one row per (from, to, kind), most recent first."""
+        """Who sent what to whom lately: one row per (from, to, kind), the :data:`ROUTING_ROWS` most recent."""
         counts: dict = {}
         for when, frm, to, kind in self.routes:
             key = (frm, to, kind)
@@ -227,7 +228,8 @@ class ClassCommands:
         table = TableForm("Recent routing", (("from", "jid-single", "From"), ("to", "jid-single", "To"),
                                              ("kind", "text-single", "Kind"), ("count", "text-single", "Count"),
                                              ("last", "text-single", "Last (Unix time)")))
-        for (frm, to, kind), (n, when) in sorted(counts.items(), key=lambda kv: -kv[1][1]):
+        recent = sorted(counts.items(), key=lambda kv: -kv[1][1])[:ROUTING_ROWS]
+        for (frm, to, kind), (n, when) in recent:
             table.item(**{"from": frm, "to": to, "kind": kind, "count": str(n), "last": f"{when:.3f}"})
         return Done(form=table)
 
@@ -248,7 +250,7 @@ def setup(server):
     server.recorder = _tee(server.recorder, recent)
     commands = CLASS_COMMANDS.put(server, ClassCommands(server, recent))
     for kind in ("message", "presence", "iq"):
-        for where in ("full", "bare", "host", "component", "remote"):
+        for where in ("full", "bare", "component", "remote"):  # not "host": requests to the server itself
             server.hook(f"pre-{kind}/{where}", commands.routed, 100)
     server.hook("adhoc-commands", lambda server: [
         Command(f"{NS_CLASS}#progress", "Class progress", progress.grid),
