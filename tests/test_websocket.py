@@ -433,3 +433,23 @@ async def test_a_websocket_client_that_does_not_read_is_closed_with_policy_viola
         client.ws.transport.abort()
     finally:
         await server.stop()
+
+
+async def test_the_routing_graph_labels_a_websocket_session_live_and_recorded():
+    """The views show a WebSocket session like a TCP one, labelled as WebSocket (issue 11)."""
+    from xmpplab.render.graph import routing_graph
+    events = []
+    server = await Server(["example.com"], http_port=0, tls=False, recorder=events.append).start()
+    try:
+        server.accounts.add("romeo@example.com", "secret")
+        ws = await WsClient.open(server)
+        try:
+            await ws.login("romeo@example.com", "secret", resource="browser")
+            live = routing_graph(server).dot()
+            assert "c2s over WebSocket" in live
+        finally:
+            await ws.close()
+    finally:
+        await server.stop()
+    recorded = routing_graph(Transcript.from_events(events)).dot()
+    assert "c2s over WebSocket" in recorded

@@ -46,6 +46,7 @@ class Resource:
     priority: int = 0
     secure: bool = False
     conn: str | None = None
+    transport: str = "tcp"  # or "websocket" (RFC 7395)
 
 
 @dataclass(frozen=True)

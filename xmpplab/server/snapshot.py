@@ -39,7 +39,7 @@ def _resource(bare: str, name: str, session) -> Resource:
     return Resource(jid=str(jid) if jid is not None else f"{bare}/{name}", resource=name,
                     available=bool(session.available), show=child_text(presence, "show"),
                     status=child_text(presence, "status"), priority=session.priority, secure=bool(session.secure),
-                    conn=session.conn_id)
+                    conn=session.conn_id, transport=getattr(session, "transport_kind", "tcp"))
 
 
 def _roster_entry(item) -> RosterEntry:

@@ -193,7 +193,8 @@ def to_dot(g: RoutingGraph) -> str:
     for e in g.edges:
         if e.kind == "c2s":
             closed = e.state == "closed"
-            attrs = dict(label="c2s" + (" (TLS)" if e.info.get("secure") else "") + (" closed" if closed else ""),
+            label = "c2s" + (" over WebSocket" if e.info.get("transport") == "websocket" else "")
+            attrs = dict(label=label + (" (TLS)" if e.info.get("secure") else "") + (" closed" if closed else ""),
                          color=C2S_COLOUR, fontcolor=C2S_COLOUR, dir="none", penwidth="1.5",
                          style="dashed" if closed else None, tooltip=", ".join(e.conns) or "c2s", class_="c2s")
             src, dst = (e.dst, e.src) if e.dst in receiving else (e.src, e.dst)

@@ -35,7 +35,7 @@ def from_snapshots(servers, offline: bool = True, title: str = "servers") -> Rou
                     info["show"] = r.show
                 g.add_node(Node(r.jid, "resource", r.resource, parent=account.jid, info=info))
                 g.add_edge(Edge(r.jid, account.domain, "c2s", "open", (r.conn,) if r.conn else (),
-                                {"secure": r.secure}))
+                                {"secure": r.secure, "transport": r.transport}))
         for account in snap.accounts:  # every account is a node before any roster is read
             for entry in account.roster:
                 _add_subscription(g, account.jid, entry)

@@ -40,6 +40,7 @@ class Link:
     closed: bool = False
     tls: str | None = None
     connections: tuple = ()
+    transport: str = "tcp"  # or "websocket" (RFC 7395)
 
     def ends(self, direction) -> tuple[str, str]:
         """(from, to) node ids for text going in ``direction`` (C→S: initiating to receiving)."""
@@ -91,7 +92,8 @@ def links(transcript) -> list[Link]:
             s2c_header = s2c_header or b
         closed = all(c.closed is not None for c in conns)
         tls = next((c.tls for c in conns if c.tls), None)
-        common = dict(conns=tuple(c.id for c in conns), client=first.client, server=first.server, closed=closed,
+        transport = next((c.transport for c in conns if getattr(c, "transport", "tcp") != "tcp"), "tcp")
+        common = dict(transport=transport, conns=tuple(c.id for c in conns), client=first.client, server=first.server, closed=closed,
                       tls=tls, connections=tuple(conns))
         if first.kind == "s2s":
             src = c2s_header.get("from") or _dialback(conns, "from") or _stanza_domain(conns, "from") or \
@@ -196,7 +198,7 @@ def from_transcript(transcript, title: str | None = None) -> RoutingGraph:
         else:
             g.add_node(Node(link.src, "account" if link.jid else "client", link.src_label, info=info))
         g.add_edge(Edge(link.src, link.dst, "c2s", "closed" if link.closed else "open", link.conns,
-                        {"secure": bool(link.tls)}))
+                        {"secure": bool(link.tls), "transport": link.transport}))
     # a group with one domain needs no frame
     for name in set(groups.values()):
         members = [n for n in g.nodes.values() if n.group == name]
