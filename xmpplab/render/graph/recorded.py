@@ -93,8 +93,8 @@ def links(transcript) -> list[Link]:
         closed = all(c.closed is not None for c in conns)
         tls = next((c.tls for c in conns if c.tls), None)
         transport = next((c.transport for c in conns if getattr(c, "transport", "tcp") != "tcp"), "tcp")
-        common = dict(transport=transport, conns=tuple(c.id for c in conns), client=first.client, server=first.server, closed=closed,
-                      tls=tls, connections=tuple(conns))
+        common = dict(transport=transport, conns=tuple(c.id for c in conns), client=first.client,
+                      server=first.server, closed=closed, tls=tls, connections=tuple(conns))
         if first.kind == "s2s":
             src = c2s_header.get("from") or _dialback(conns, "from") or _stanza_domain(conns, "from") or \
                 f"server {first.client or first.id}"
