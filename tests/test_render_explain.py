@@ -287,3 +287,65 @@ def test_dialback_and_muc_presence_are_explained_with_their_xeps():
     join = explain("<presence to='garden@conference.example.com/romeo'><x xmlns='http://jabber.org/protocol/muc'/>"
                    "</presence>")
     assert "enters the room garden@conference.example.com with the nickname 'romeo'" in join.text
+
+
+# issue 13: explanations that must know an invalid address, a person, and what came before ---------------
+def test_a_message_to_an_address_that_is_not_a_jid_is_explained_as_such():
+    e = explain("<message to='juliet@@example.com' type='chat'><body>hi</body></message>", direction="C→S")
+    assert "juliet@@example.com is not a valid address" in e.text
+    assert "jid-malformed" in e.text and "bare JID" not in e.text
+    assert "RFC 6120 §8.3.3.8" in e.labels
+
+
+def test_a_groupchat_message_to_a_person_is_not_sent_to_a_room():
+    e = explain("<message to='romeo@example.net' type='groupchat'><body>hi</body></message>", direction="C→S")
+    assert "the room romeo@example.net" not in e.text
+    assert "romeo@example.net is a person, not a room" in e.text
+    room = explain("<message to='garden@conference.example.com' type='groupchat'><body>hi</body></message>",
+                   direction="C→S")
+    assert "to the room garden@conference.example.com" in room.text
+
+
+def test_chat_to_a_bare_jid_goes_to_all_sessions_only_when_they_opted_in():
+    e = explain("<message to='romeo@example.net' type='chat'><body>hi</body></message>", direction="C→S")
+    assert "all with a non-negative priority" not in e.text
+    assert "opted in" in e.text
+
+
+def _events(*stanzas):
+    """A recording of one client connection: (direction, XML) pairs after bind, as the server saw them."""
+    events = [{"type": "open", "conn": "c2s-1", "t": 0.0, "kind": "c2s"},
+              {"type": "bound", "conn": "c2s-1", "t": 0.0, "jid": "romeo@example.net/orchard"},
+              {"type": "data", "conn": "c2s-1", "t": 0.0, "dir": "in",
+               "data": "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+                       "to='example.net' version='1.0'>"},
+              {"type": "data", "conn": "c2s-1", "t": 0.0, "dir": "out",
+               "data": "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+                       "from='example.net' id='s1' version='1.0'>"}]
+    for i, (direction, xml) in enumerate(stanzas, start=1):
+        events.append({"type": "data", "conn": "c2s-1", "t": float(i), "dir": direction, "data": xml})
+    return Transcript.from_events(events)
+
+
+def test_an_unavailable_after_unsubscribe_is_explained_from_what_came_before():
+    t = _events(("in", "<presence/>"),
+                ("in", "<presence to='juliet@example.com' type='unsubscribe'/>"),
+                ("out", "<presence from='juliet@example.com/balcony' to='romeo@example.net' type='unavailable'/>"))
+    item = list(t.stanzas(kind="presence", direction="S→C"))[-1]
+    e = explain(item, t)
+    assert "presence probe" not in e.text
+    assert "unsubscribe" in e.text and "RFC 6121 §3.3" in e.labels
+
+
+def test_an_unavailable_from_a_bare_jid_after_initial_presence_answers_the_probe():
+    t = _events(("in", "<presence/>"),
+                ("out", "<presence from='nurse@example.net' to='romeo@example.net/orchard' type='unavailable'/>"))
+    e = explain(list(t.stanzas(kind="presence", direction="S→C"))[-1], t)
+    assert "probe" in e.text and "no session online" in e.text and "RFC 6121 §4.3" in e.labels
+
+
+def test_an_unavailable_from_a_full_jid_is_a_session_that_ended():
+    t = _events(("in", "<presence/>"),
+                ("out", "<presence from='nurse@example.net/desk' to='romeo@example.net/orchard' type='unavailable'/>"))
+    e = explain(list(t.stanzas(kind="presence", direction="S→C"))[-1], t)
+    assert "probe" not in e.text and "session" in e.text

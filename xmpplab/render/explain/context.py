@@ -61,6 +61,14 @@ _RESTART_CAUSE = {f"{{{NS_TLS}}}proceed": "tls", f"{{{NS_SASL}}}success": "sasl"
 class _Facts:
     """One pass over a connection's items: restarts, the first presence, iq requests and answers."""
 
+    def last_sent_to(self, index: int, bare: str) -> str | None:
+        """The type of the last subscription stanza the client sent to ``bare`` before item ``index``."""
+        found = None
+        for i, contact, ptype in self.subscription_sent:
+            if i < index and contact == bare:
+                found = ptype
+        return found
+
     def __init__(self, conn, items):
         self.count = len(items)
         self.jid = conn.jid
@@ -71,6 +79,7 @@ class _Facts:
         self.request_of: dict[int, Item] = {}   # answer index -> request
         self.answer_of: dict[int, Item] = {}    # request index -> answer
         self.guessed: str | None = None
+        self.subscription_sent: list[tuple[int, str, str]] = []  # (index, contact's bare JID, type) sent by the client
         opened = {C2S: False, S2C: False}
         cause = {C2S: None, S2C: None}
         pending: dict[tuple, Item] = {}
@@ -101,6 +110,9 @@ class _Facts:
                 elif name == "presence" and self.first_presence is None and it.direction is C2S \
                         and it.type is None and it.to is None:
                     self.first_presence = it.index
+                elif name == "presence" and it.direction is C2S and it.to and \
+                        it.type in ("subscribe", "subscribed", "unsubscribe", "unsubscribed"):
+                    self.subscription_sent.append((it.index, it.to.split("/", 1)[0], it.type))
                 if self.jid is None and name == "iq" and it.direction is S2C and it.type == "result":
                     bound = it.element.findtext(f"{{{NS_BIND}}}bind/{{{NS_BIND}}}jid")
                     self.jid = bound.strip() if bound else None

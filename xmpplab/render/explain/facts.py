@@ -81,6 +81,8 @@ _SECTIONS = {
     "initial presence": "RFC 6121 §4.2",
     "own presence": "RFC 6121 §4.2.2",
     "presence probe": "RFC 6121 §4.3",
+    "probe answered unavailable": "RFC 6121 §4.3.2, RFC 6121 §4.3",
+    "unavailable after unsubscribe": "RFC 6121 §3.3.3, RFC 6121 §3.3",
     "presence update": "RFC 6121 §4.4",
     "unavailable presence": "RFC 6121 §4.5",
     "directed presence": "RFC 6121 §4.6",

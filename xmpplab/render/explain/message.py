@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...jid import JID, InvalidJID
 from ...ns import NS_CARBONS, NS_CHATSTATES, NS_DELAY, NS_MUC_USER, NS_RECEIPTS
 from ...transcript.model import Direction
 from ...xml import split_qname
@@ -33,6 +34,10 @@ def _message(s: _Subject):
             text = f"The server delivers {sender}'s {kind_words} to {client}{said}."
         else:
             text = f"The server sends {client} a {kind_words}{said}."
+    elif mtype == "groupchat" and to and _is_bare_user(to) and not _looks_like_room(to, s):
+        text = (f"{_cap(sender)} sends a {kind_words} to {to}{said}. But {to} is a person, not a room: a server "
+                "delivers no groupchat message to a user's bare JID and answers with an error (service-unavailable).")
+        cites += cite("message to a bare JID")
     elif mtype == "groupchat":
         room = to.split("/", 1)[0] if to else "the room"
         text = f"{_cap(sender)} sends a {kind_words} to the room {room}{said}."
@@ -81,12 +86,20 @@ def _message(s: _Subject):
     if extras:
         text += f" It carries {_and(extras)}."
     # where it goes: bare or full JID (RFC 6121 section 8.5)
-    if mtype == "groupchat":
+    invalid = _invalid_address(to) if s.direction is not S2C else None
+    if invalid:
+        text += (f" But {to} is not a valid address ({invalid}, RFC 7622): it names nobody, so the server delivers "
+                 "nothing and answers with a jid-malformed error.")
+        cites = [specs.stanza_error("jid-malformed")] + cites
+    elif mtype == "groupchat":
         cites = cite("groupchat message") + cites
     elif mtype in ("chat", "normal", "headline") and s.direction is not S2C and _is_bare_user(to):
         owner = _local(to)
+        who = {"chat": "the most available one (highest priority), or every session that opted in to get all "
+                       "chats", "normal": "the most available one, or all with a non-negative priority",
+               "headline": "all with a non-negative priority"}[mtype]
         text += (f" It is addressed to the bare JID {to}, so {owner}'s server chooses which of {_their(owner)} "
-                 "sessions get it (the one with the highest priority, or all with a non-negative priority).")
+                 f"sessions get it ({who}).")
         cites = cite("message to a bare JID") + cites
     elif mtype in ("chat", "normal", "headline") and s.direction is not S2C and _is_full(to):
         text += (f" It is addressed to the full JID {to}: that one session gets it (if it is gone, a chat or normal "
@@ -104,3 +117,24 @@ def _verb(name: str, phrase: str) -> str:
     if _they(name) != "they":
         return phrase
     return phrase.replace("is ", "are ", 1).replace("has ", "have ", 1)
+
+
+def _invalid_address(to: str | None) -> str | None:
+    """Why ``to`` is not a JID (RFC 7622), or None when it is one (or there is none)."""
+    if not to:
+        return None
+    try:
+        JID(to)
+    except InvalidJID as exc:
+        return exc.reason
+    return None
+
+
+_ROOM_SERVICES = ("conference.", "muc.", "chat.", "rooms.", "groupchat.")
+
+
+def _looks_like_room(to: str, s: _Subject) -> bool:
+    """Whether ``to`` may be a chat room: a domain of its own, or on the domain of a chat service (XEP-0045 rooms
+    live on a service's domain, such as conference.example.com); a user's server never hosts rooms there."""
+    domain = _domain(to) or ""
+    return domain.startswith(_ROOM_SERVICES) or "@" not in to

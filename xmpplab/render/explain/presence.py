@@ -100,9 +100,7 @@ def _presence(s: _Subject):
             return ((f"{prefix}{_cap(sender)} tells {_name(to, 'someone')} directly that {_their(sender)} session "
                     f"ends (directed unavailable presence){detail}."), cite("directed unavailable presence") + cites,
                     "directed unavailable presence")
-        return ((f"{_cap(sender)} is not available (unavailable presence){detail}: a session ended, or, from a bare "
-                "JID, the answer to a presence probe when no session is online."), cite("unavailable presence") + cites,
-                "unavailable presence")
+        return _inbound_unavailable(s, sender, detail, cites)
     if ptype is not None:
         return (f"A presence of type '{ptype}', which RFC 6121 does not define.", cite("presence"),
                 f"presence {ptype}")
@@ -133,3 +131,27 @@ def _presence(s: _Subject):
                 cite("own presence") + cites, "own presence")
     return ((f"{_cap(sender)} is available{detail}: presence from {_domain(s.get('from')) and s.get('from') or sender}"
             f" reaches {me}."), cite("presence") + cites, "presence")
+
+
+def _inbound_unavailable(s: _Subject, sender: str, detail: str, cites: list):
+    """An unavailable presence that reaches the client, explained from what came before it on the stream."""
+    frm = s.get("from") or ""
+    bare = frm.split("/", 1)[0]
+    index = s.item.index if s.item is not None else None
+    facts = s.facts
+    client = s.client
+    if facts is not None and index is not None and facts.last_sent_to(index, bare) == "unsubscribe":
+        return ((f"{_cap(sender)}'s server tells {client} that {sender} is unavailable{detail}: {client} "
+                 f"unsubscribed from {_their(sender)} presence, so {client}'s client must stop showing {sender} as "
+                 "online; no more of that presence will come."),
+                cite("unavailable after unsubscribe") + cites, "unavailable presence")
+    if "/" not in frm and facts is not None and facts.first_presence is not None and index is not None \
+            and index > facts.first_presence:
+        return ((f"{_cap(sender)} has no session online{detail}: this is the answer to the presence probe "
+                 f"{client}'s server sent when {client} came online (initial presence)."),
+                cite("probe answered unavailable") + cites, "unavailable presence")
+    if "/" in frm:
+        return ((f"{_cap(sender)}'s session {frm.split('/', 1)[1]!r} ends or goes offline (unavailable "
+                 f"presence){detail}."), cite("unavailable presence") + cites, "unavailable presence")
+    return ((f"{_cap(sender)} is not available (unavailable presence from the bare JID){detail}: no session of "
+             f"{_their(sender)} account is online."), cite("unavailable presence") + cites, "unavailable presence")
