@@ -349,3 +349,14 @@ def test_an_unavailable_from_a_full_jid_is_a_session_that_ended():
                 ("out", "<presence from='nurse@example.net/desk' to='romeo@example.net/orchard' type='unavailable'/>"))
     e = explain(list(t.stanzas(kind="presence", direction="S→C"))[-1], t)
     assert "probe" not in e.text and "session" in e.text
+
+
+def test_a_long_decoded_sasl_line_wraps_in_the_stream_view():
+    """Issue 13: the decoded SCRAM line of chapter 02 ran past the panel's edge (one long token)."""
+    e = explain("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>"
+                "biwsbj1qdWxpZXQscj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0wzcnZWRm9IVVpqTkdETGNHSw==</auth>",
+                direction="C→S")
+    assert e.notes and max(len(w) for n in e.notes for w in n.split()) > 40  # one long token
+    from xmpplab.render.explain.result import explanation_html
+    note = explanation_html(e).split("<br>", 1)[1]
+    assert "overflow-wrap:anywhere" in note

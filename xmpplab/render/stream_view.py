@@ -335,7 +335,8 @@ def render_cell(view: StreamView, item: Item, on_page=frozenset(), explanation: 
     hover = ""
     if e is not None:
         cites = f" ({citation_links(e.citations)})" if e.citations else ""
-        notes = "".join(f'<div style="color:{MUTED}">{html.escape(n)}</div>' for n in e.notes)
+        # a note may be one long token (a decoded SCRAM message): let it wrap rather than run out of the panel
+        notes = "".join(f'<div style="color:{MUTED};overflow-wrap:anywhere">{html.escape(n)}</div>' for n in e.notes)
         expl = (f'<div style="margin:2px 0 1px;padding:2px 0 0;border-top:1px dotted {BORDER};font-size:12px;'
                 f'color:{BLACK}">{html.escape(e.text)}{cites}{notes}</div>')
         hover = f' title="{html.escape(e.topic or what)}{" — " + html.escape(e.citation) if e.citation else ""}"'

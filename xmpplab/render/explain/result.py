@@ -76,5 +76,5 @@ def explanation_html(e: Explanation) -> str:
     if e.citations:
         parts.append(f' <span style="white-space:nowrap">({citation_links(e.citations)})</span>')
     for note in e.notes:
-        parts.append(f'<br><span style="color:#57606a">{html.escape(note)}</span>')
+        parts.append(f'<br><span style="color:#57606a;overflow-wrap:anywhere">{html.escape(note)}</span>')
     return "".join(parts)
