@@ -7,7 +7,6 @@ import sys
 
 from .common import CLIError, port_number
 
-
 DEFAULT_DIR = "xmpplab-course"
 
 
