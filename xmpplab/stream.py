@@ -243,10 +243,17 @@ class StreamParser:
         in ``<'>``, it still waits, for at most the stanza size limit, as it does for any start
         tag that never ends.) A '<?' or '<!' is the exception: libxml2 waits for the '?>' or
         the end of the declaration whatever '>' follows, so a chunk with one of them is read
-        whole, as is a chunk with a '[' in it, one that follows a carried piece of markup, or
-        one inside a CDATA section (so the text of a CDATA section is never taken for markup).
+        whole, as is a chunk with a '[' in it or one inside a CDATA section (so the text of a
+        CDATA section is never taken for markup); the piece carried from the last read is
+        looked at with what follows it up to the first '>'.
         """
-        if not (self._cdata or self._carry or b"[" in data or b"<?" in data or b"<!" in data):
+        if not (self._cdata or b"[" in data or b"[" in self._carry or b"<?" in data or b"<!" in data):
+            if self._carry:  # markup cut at the end of the last read: look at it with what follows, to the first '>'
+                end = data.find(b">")
+                head = self._carry + (data if end < 0 else data[:end + 1])
+                m = _BAD_MARKUP.search(head)
+                if m:
+                    return self._markup_violation(m.group(), head)
             cut = data.rfind(b">") + 1
             tail = data[cut:] if cut else self._carry + data
             self._carry = tail[-_CARRY:]

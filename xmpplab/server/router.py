@@ -40,7 +40,7 @@ class Router:
 
     def __init__(self, server):
         self.server = server
-        # (t, kind, type, from, to, where, origin conn id) of the latest stanzas routed, for snapshots
+        # (t, event, where) of the latest stanzas routed, for snapshots (see recent_routes)
         self.recent: deque[tuple] = deque(maxlen=RECENT_ROUTES)
         hooks = server.hooks
         for kind in ("message", "presence", "iq"):
@@ -142,9 +142,12 @@ class Router:
 
     def _note(self, event: StanzaEvent, where: str) -> None:
         """Keep one routing decision (RFC 6120 section 10) for the snapshot's recent routes."""
-        st = event.stanza
-        self.recent.append((time.time(), event.kind, st.get("type"), st.get("from"), st.get("to"), where,
-                            getattr(event.origin, "conn_id", None)))
+        self.recent.append((time.time(), event, where))  # read only when a snapshot is taken: cheap per stanza
+
+    def recent_routes(self) -> list[tuple]:
+        """(t, kind, type, from, to, where, origin conn id) of the latest stanzas routed, oldest first."""
+        return [(t, e.kind, e.stanza.get("type"), e.stanza.get("from"), e.stanza.get("to"), where,
+                 getattr(e.origin, "conn_id", None)) for t, e, where in self.recent]
 
     def _component(self, event: StanzaEvent) -> None:
         """Hand a stanza to the component serving its domain; its failures become stanza errors."""

@@ -29,7 +29,7 @@ def take_snapshot(server) -> ServerSnapshot:
     return ServerSnapshot(
         name=server.name, hosts=tuple(server.hosts), address=server.address, running=server.running,
         taken_at=time.time(), accounts=tuple(accounts), services=_services(server), s2s=_s2s(server),
-        routes=tuple(Route(*decision) for decision in server.router.recent))
+        routes=tuple(Route(*decision) for decision in server.router.recent_routes()))
 
 
 def _resource(bare: str, name: str, session) -> Resource:
