@@ -22,6 +22,8 @@ any stanza flows. Read it in this order:
    throttling) it asks a :class:`Policy`.
 3. :mod:`.client`: :class:`ClientNegotiator`, the same path from the
    initiating entity.
+4. :mod:`.s2s`: the server-to-server negotiation as its own table (STARTTLS, then the domain proved by
+   SASL EXTERNAL or by Server Dialback, XEP-0220), along which both ends of an s2s stream move.
 
 Neither touches a socket or asyncio: each is fed parser events (from
 :class:`xmpplab.stream.StreamParser`) and returns :mod:`.actions` — text to

@@ -48,6 +48,7 @@ from lxml import etree
 from ..errors import error_reply
 from ..jid import JID, InvalidJID
 from ..negotiation import stream_header
+from ..negotiation.s2s import S2SState, S2SStepError, next_s2s_state
 from ..xml import (
     NS_CLIENT,
     NS_DIALBACK,
@@ -93,7 +94,22 @@ def _domain(value: str | None) -> str | None:
     return j.domain if j.local is None and j.resource is None else None
 
 
-class S2SIncoming(StreamConnection):
+class _S2STable:
+    """Both ends of an s2s stream change state only along :data:`~xmpplab.negotiation.s2s.S2S_TRANSITIONS`."""
+
+    state: S2SState
+
+    def step(self, event: str) -> bool:
+        """Move along the table; a step it has no row for closes the stream (RFC 6120 4.9.3.12 policy)."""
+        try:
+            self.state = next_s2s_state(self.state, event)
+        except S2SStepError as exc:
+            self.close("policy-violation", str(exc))
+            return False
+        return True
+
+
+class S2SIncoming(_S2STable, StreamConnection):
     """A stream another server opened to us: it proves its domain with dialback, then sends stanzas."""
 
     kind = "s2s"
@@ -105,6 +121,7 @@ class S2SIncoming(StreamConnection):
         self.remote_claim: str | None = None
         self.external_done = False
         self.validated: set[tuple[str, str]] = set()  # (remote domain, local domain)
+        self.state = S2SState.CONNECTED  # a row of xmpplab.negotiation.s2s.S2S_TRANSITIONS
         self.limit_key: str | None = None  # the address counted in throttle.connections
 
     def send_error_header(self) -> None:
@@ -141,6 +158,10 @@ class S2SIncoming(StreamConnection):
             return self.close("host-unknown", f"this server does not serve {ev.attrs.get('to')}")
         self.local = to
         self.remote_claim = _domain(ev.attrs.get("from"))
+        if self.state is S2SState.TLS:
+            self.step("tls-done")
+        if self.state in (S2SState.CONNECTED, S2SState.AUTHENTICATED):
+            self.step("header")
         features = element("features", ns=NS_STREAM)
         if not self.secure and self.server.tls_context is not None:
             sub(features, "starttls", ns=NS_TLS)
@@ -170,6 +191,8 @@ class S2SIncoming(StreamConnection):
         if el.get("mechanism") != "EXTERNAL" or claimed is None or not self._certificate_names(claimed):
             self.write(f"<failure xmlns='{NS_SASL}'><not-authorized/></failure>")
             return
+        if not self.step("external"):
+            return
         self.write(f"<success xmlns='{NS_SASL}'/>")
         self.validated.add((claimed, self.local))
         self.external_done = True
@@ -180,6 +203,8 @@ class S2SIncoming(StreamConnection):
         """Handle STARTTLS, SASL EXTERNAL, dialback requests and the stanzas of validated domains."""
         ns, name = split_qname(el.tag)
         if ns == NS_TLS and name == "starttls" and not self.secure and self.server.tls_context is not None:
+            if not self.step("starttls"):
+                return
             self.write(f"<proceed xmlns='{NS_TLS}'/>")
             self.prepare_tls()
             self.tasks.start(self.start_tls(self.server.tls_context, server_side=True), "STARTTLS")
@@ -207,6 +232,8 @@ class S2SIncoming(StreamConnection):
             if self.closed:
                 return
             if ok:
+                if not self.step("dialback-valid"):
+                    return
                 self.validated.add((remote, local))
             self.write(f"<db:result from='{local}' to='{remote}' type='{'valid' if ok else 'invalid'}'/>")
             if not ok:
@@ -218,6 +245,8 @@ class S2SIncoming(StreamConnection):
         """Another server asks whether a key for one of our outgoing streams is really ours."""
         receiving, originating = el.get("from", ""), el.get("to", "")
         stream_id, key = el.get("id", ""), (el.text or "").strip()
+        if not self.step("verify"):
+            return
         expected = dialback_key(self.server.s2s.secret, receiving, originating, stream_id)
         ok = self.server.s2s.serves(originating) and hmac.compare_digest(expected, key)
         self.write(f"<db:verify from='{xml_attr(originating)}' to='{xml_attr(receiving)}' "
@@ -256,7 +285,7 @@ class S2SIncoming(StreamConnection):
         return f"<S2SIncoming {self.conn_id} {pairs}>"
 
 
-class S2SOutgoing(StreamConnection):
+class S2SOutgoing(_S2STable, StreamConnection):
     """A stream we opened to another server: dialback first, then our stanzas for its domain."""
 
     kind = "s2s"
@@ -267,6 +296,7 @@ class S2SOutgoing(StreamConnection):
         self.local, self.remote = local, remote
         self.remote_stream_id: str | None = None
         self.authenticated = False
+        self.state = S2SState.CONNECTED  # a row of xmpplab.negotiation.s2s.S2S_TRANSITIONS
         self.external_done = False
         self.queue: list = []
         self.verify_request = verify_request  # (stream_id, key, future) for a verify-only stream
@@ -284,7 +314,11 @@ class S2SOutgoing(StreamConnection):
         """Keep the stream id the peer gave (dialback keys use it); the stream must be jabber:server."""
         self.remote_stream_id = ev.attrs.get("id")
         if ev.default_ns != NS_SERVER:
-            self.close("invalid-namespace", "expected a jabber:server stream")
+            return self.close("invalid-namespace", "expected a jabber:server stream")
+        if self.state is S2SState.TLS:
+            self.step("tls-done")
+        if self.state in (S2SState.CONNECTED, S2SState.AUTHENTICATED):
+            self.step("header")
 
     def element(self, el) -> None:
         """Go through the peer's features: STARTTLS, then SASL EXTERNAL or dialback (XEP-0220 2.1)."""
@@ -301,16 +335,21 @@ class S2SOutgoing(StreamConnection):
             else:
                 self._authenticate()
         elif ns == NS_SASL and name == "success":
+            if not self.step("external"):
+                return
             self.external_done = True
             self.parser.reset()
             self._send_header()
         elif ns == NS_SASL and name == "failure":
             self._authenticate()  # fall back to dialback
         elif ns == NS_TLS and name == "proceed":
+            if not self.step("starttls"):
+                return
             self.tasks.start(self._upgrade(), "STARTTLS")
         elif ns == NS_DIALBACK and name == "result":
             if el.get("type") == "valid":
-                self._ready()
+                if self.step("dialback-valid"):
+                    self._ready()
             else:
                 self._give_up("remote-server-not-found", f"{self.remote} refused our dialback key")
                 self.close()

@@ -1,0 +1,80 @@
+"""The server-to-server negotiation as one table (RFC 6120 sections 4 to 6, XEP-0220 Server Dialback).
+
+Both ends of an s2s stream move along these rows: the receiving server (:class:`~xmpplab.server.s2s.S2SIncoming`)
+and the initiating one (:class:`~xmpplab.server.s2s.S2SOutgoing`). It differs from the client's table
+(:mod:`.table`) in three ways: there is no resource binding; a server proves its domain either with its
+certificate (SASL EXTERNAL, RFC 6120 6.3.4, then a restart) or with dialback (XEP-0220: a key the receiving
+server checks with the originating domain's authoritative server over a connection of its own); and once one
+pair of domains is validated, more may be validated on the same stream (``READY`` to ``READY``).
+
+>>> next_s2s_state(S2SState.OPEN, "dialback-valid")
+<S2SState.READY: 'ready'>
+>>> draw = state_machine(transitions=S2S_TRANSITIONS, states=S2SState)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class S2SState(enum.Enum):
+    """Where a server-to-server stream is in its negotiation."""
+
+    CONNECTED = "connected"          # TCP (or TLS) up, waiting for the stream header
+    OPEN = "open"                    # headers exchanged, features offered: STARTTLS, EXTERNAL, dialback
+    TLS = "tls"                      # TLS handshake under way
+    AUTHENTICATED = "authenticated"  # SASL EXTERNAL succeeded: waiting for the restarted stream
+    READY = "ready"                  # a pair of domains is validated: stanzas between them flow
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class S2STransition:
+    """One row: the state it leaves, what moves it, the state it reaches, in words, and where the spec says so."""
+
+    source: S2SState
+    event: str
+    target: S2SState
+    trigger: str
+    section: str
+
+    def __iter__(self):
+        return iter((self.source, self.trigger, self.target))
+
+
+#: The s2s negotiation as data: every state change of either end is one of these rows.
+S2S_TRANSITIONS = (
+    S2STransition(S2SState.CONNECTED, "header", S2SState.OPEN,
+                  "headers exchanged, features offered", "RFC 6120 4.2, 4.3.2"),
+    S2STransition(S2SState.OPEN, "starttls", S2SState.TLS, "<starttls/>, <proceed/>", "RFC 6120 5.4.2"),
+    S2STransition(S2SState.TLS, "tls-done", S2SState.CONNECTED, "TLS handshake completes; the stream restarts",
+                  "RFC 6120 5.4.3.3"),
+    S2STransition(S2SState.OPEN, "external", S2SState.AUTHENTICATED,
+                  "SASL EXTERNAL: the certificate names the domain", "RFC 6120 6.3.4"),
+    S2STransition(S2SState.AUTHENTICATED, "header", S2SState.READY, "the stream restarts: validated",
+                  "RFC 6120 6.4.6, 4.3.3"),
+    S2STransition(S2SState.OPEN, "dialback-valid", S2SState.READY, "<db:result type='valid'/>",
+                  "XEP-0220 2.1.4"),
+    S2STransition(S2SState.READY, "dialback-valid", S2SState.READY,
+                  "another pair of domains validated on the same stream", "XEP-0220"),
+    S2STransition(S2SState.OPEN, "verify", S2SState.OPEN, "<db:verify/> answered for the receiving server",
+                  "XEP-0220 2.1.3"),
+    S2STransition(S2SState.READY, "verify", S2SState.READY, "<db:verify/> answered for the receiving server",
+                  "XEP-0220 2.1.3"),
+)
+
+_NEXT = {(t.source, t.event): t.target for t in S2S_TRANSITIONS}
+
+
+class S2SStepError(ValueError):
+    """A step the s2s table has no row for (the caller closes the stream with a stream error)."""
+
+
+def next_s2s_state(state: S2SState, event: str) -> S2SState:
+    """The state after ``event`` in ``state``; :class:`S2SStepError` when the table has no such row."""
+    try:
+        return _NEXT[(state, event)]
+    except KeyError:
+        raise S2SStepError(f"{event!r} is not a step of a server-to-server stream in the state "
+                           f"{state.value!r}") from None
