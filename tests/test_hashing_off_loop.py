@@ -169,3 +169,30 @@ async def test_a_client_that_floods_while_its_password_is_checked_waits_then_is_
             assert got.tag == "{http://etherx.jabber.org/streams}error", got
         finally:
             await c.close()
+
+
+async def test_a_password_saslprep_refuses_gets_not_acceptable_and_the_stream_stays(caplog):
+    """Found by the fuzzer: a password with control characters (here CR) made the hashing fail in its thread,
+    logged an ERROR and closed the stream. SASLprep (RFC 4013) refuses such a password: XEP-0077 answers
+    not-acceptable, for registration and for a password change alike, and nothing is logged as an error."""
+    async with Server(["example.com"], register=True) as server:
+        server.accounts.add("juliet@example.com", "secret")
+        c, j = await RawClient.open(server.port), await RawClient.open(server.port)
+        try:
+            await c.open_stream()
+            reply = await c.request(f"<iq type='set' id='r1'><query xmlns='{NS_REGISTER}'><username>nurse</username>"
+                                    "<password>secr&#13;et</password></query></iq>")
+            assert reply.get("type") == "error"
+            assert reply.find(".//{urn:ietf:params:xml:ns:xmpp-stanzas}not-acceptable") is not None
+            assert "nurse" not in server.accounts.list() and "nurse@example.com" not in server.accounts.list()
+            again = await c.request(f"<iq type='get' id='r2'><query xmlns='{NS_REGISTER}'/></iq>")
+            assert again.get("type") == "result"  # the stream is still open
+            await j.login("juliet@example.com/balcony")
+            change = await j.request(f"<iq type='set' id='p1' to='example.com'><query xmlns='{NS_REGISTER}'>"
+                                     "<username>juliet</username><password>a&#x85;b</password></query></iq>")
+            assert change.find(".//{urn:ietf:params:xml:ns:xmpp-stanzas}not-acceptable") is not None
+            assert check_password(server.storage.get_account("example.com", "juliet"), "secret")
+        finally:
+            await c.close()
+            await j.close()
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], [r.getMessage() for r in caplog.records]

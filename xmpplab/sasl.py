@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from scramp import ScramException, ScramMechanism
+from scramp.core import saslprep
 
 from .errors import StanzaError
 
@@ -52,11 +53,23 @@ class SASLFailure(Exception):
         super().__init__(condition + (f": {text}" if text else ""))
 
 
+def password_problem(password: str) -> str | None:
+    """Why SASLprep (RFC 4013, which SCRAM applies, RFC 5802 section 2.2) refuses ``password``, or None."""
+    try:
+        saslprep(password)
+    except ScramException as exc:
+        return f"the password holds characters that SASLprep (RFC 4013) forbids ({exc})"
+    return None
+
+
 def make_credentials(password: str, iterations: int = ITERATIONS) -> Credentials:
-    """Salted SCRAM keys for both hashes; the password itself is not kept."""
+    """Salted SCRAM keys for both hashes; the password itself is not kept (ValueError if SASLprep refuses it)."""
     keys = {}
     for name, mech in _SCRAM.items():
-        salt, stored_key, server_key, _ = mech.make_auth_info(password, iteration_count=iterations)
+        try:
+            salt, stored_key, server_key, _ = mech.make_auth_info(password, iteration_count=iterations)
+        except ScramException:
+            raise ValueError(password_problem(password) or "the password cannot be used") from None
         keys[name] = (salt, stored_key, server_key)
     return Credentials(iterations, keys["SCRAM-SHA-1"], keys["SCRAM-SHA-256"])
 

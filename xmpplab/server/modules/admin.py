@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from ...errors import StanzaError
 from ...jid import JID, InvalidJID
+from ...sasl import make_credentials, password_problem
 from ...xml import element, sub
-from ..auth import make_credentials
 from ..forms import Form
 from .adhoc import COMMANDS, Command, Done
 
@@ -61,6 +61,9 @@ def _form(title: str, instructions: str | None = None) -> Form:
 def _set_password(event, jid: JID, password: str, done: Done) -> Done:
     """Store the account, hashing off the loop when a client connection asked; the answer waits for it."""
     server = event.server
+    problem = password_problem(password)
+    if problem:
+        raise StanzaError("not-acceptable", problem, type="modify")
     offload = getattr(event.origin, "offload", None)
     if offload is None:
         server.accounts.add(jid, password)

@@ -20,8 +20,8 @@ import math
 
 from ...errors import StanzaError, error_reply
 from ...jid import JID, InvalidJID
+from ...sasl import make_credentials, password_problem
 from ...xml import NS_REGISTER, NS_REGISTER_FEATURE, element, sub
-from ..auth import make_credentials
 from ..events import BEFORE_AUTH
 
 INSTRUCTIONS = "Choose a username and password for use with this service."
@@ -77,6 +77,9 @@ class Registration:
             return answer(error_reply(iq, "not-authorized", "log in before removing an account"))
         if not username or not password:
             return answer(error_reply(iq, "not-acceptable", "a username and a password are required"))
+        problem = password_problem(password)
+        if problem:  # XEP-0077 3.1: not acceptable (checked before the hashing thread, which would fail)
+            return answer(error_reply(iq, "not-acceptable", problem))
         try:
             jid = JID(local=username, domain=session.host)
         except InvalidJID as exc:
@@ -141,6 +144,9 @@ class Registration:
         password = query.findtext(f"{{{NS_REGISTER}}}password") or ""
         if not password:
             raise StanzaError("bad-request", "the new password is missing")
+        problem = password_problem(password)
+        if problem:
+            raise StanzaError("not-acceptable", problem)
         server = self.server
 
         def store(credentials) -> None:
