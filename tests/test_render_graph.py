@@ -205,6 +205,11 @@ async def test_lab_graph_resources_and_subscriptions():
                 ("juliet@example.com", "romeo@example.net", "subscribed")}
         await round_trip(romeo)  # the server has processed his approval
         assert routing_graph(lab).subscriptions() == both
+        # issue 13: a mutual subscription is one two-headed edge, not two arrows that read like two facts
+        mutual = [line for line in routing_graph(lab).dot().splitlines()
+                  if "subscription" in line and "romeo@example.net" in line and "juliet@example.com" in line]
+        assert len(mutual) == 1 and 'dir="both"' in mutual[0] and "see each other" in mutual[0]
+        assert "juliet@example.com ↔ romeo@example.net  see each other" in routing_graph(lab).text()
 
         # the path of a message through the Lab: one server serves both domains
         await balcony.send_message("romeo@example.net", "Art thou not Romeo?")

@@ -113,7 +113,15 @@ def to_text(g: RoutingGraph) -> str:
     subs = g.edges_of("subscription")
     if subs:
         out.append("Subscriptions (A → B: A sees B's presence)")
+        seen = {(e.src, e.dst) for e in subs if e.state == "subscribed"}
+        shown = set()
         for e in sorted(subs, key=lambda e: (e.src, e.dst)):
+            if e.state == "subscribed" and (e.dst, e.src) in seen:
+                pair = tuple(sorted((e.src, e.dst)))
+                if pair not in shown:
+                    shown.add(pair)
+                    out.append(f"  {pair[0]} ↔ {pair[1]}  see each other")
+                continue
             what = "sees" if e.state == "subscribed" else "asked to see (pending)"
             out.append(f"  {e.src} → {e.dst}  {what}")
     if g.path:
@@ -190,6 +198,9 @@ def to_dot(g: RoutingGraph) -> str:
         if n.id not in drawn:
             lines.append(node_line(n))
     receiving = {e.dst for e in g.edges_of("s2s")} - {e.src for e in g.edges_of("s2s")}
+    seen_pairs = {(e.src, e.dst) for e in g.edges_of("subscription") if e.state == "subscribed"}
+    mutual = {p for p in seen_pairs if (p[1], p[0]) in seen_pairs}
+    drawn_mutual: set[tuple[str, str]] = set()
     for e in g.edges:
         if e.kind == "c2s":
             closed = e.state == "closed"
@@ -208,6 +219,14 @@ def to_dot(g: RoutingGraph) -> str:
         elif e.kind == "occupant":
             attrs = dict(label=f"in room as {e.info.get('nick', '?')}", color="#7a5ea8", fontcolor="#7a5ea8",
                          style="dashed", constraint="false", tooltip=f"{e.src} is in {e.dst}", class_="occupant")
+            lines.append(f"  {q(e.src)} -> {q(e.dst)}{dot_attrs(**attrs)};")
+        elif e.kind == "subscription" and (e.dst, e.src) in mutual:
+            if (e.dst, e.src) in drawn_mutual or (e.src, e.dst) in drawn_mutual:
+                continue  # RFC 6121 'both': one two-headed edge for the two facts
+            drawn_mutual.add((e.src, e.dst))
+            attrs = dict(label="see each other", color=SUB_COLOUR, fontcolor=SUB_COLOUR, dir="both",
+                         constraint="false", tooltip=f"{e.src} and {e.dst} see each other's presence (both)",
+                         class_="subscription")
             lines.append(f"  {q(e.src)} -> {q(e.dst)}{dot_attrs(**attrs)};")
         elif e.kind == "subscription":
             pending = e.state == "pending"
