@@ -27,14 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import json
 import statistics
 import sys
 import time
 
 import loadgen
 import soak
-from conns10k import raise_open_files, replace_section
+from conns10k import raise_open_files
 from run import BENCH_DIR, machine_info
 
 HEADING = "## Classroom"
@@ -185,25 +184,17 @@ def parse_args(argv=None):
 
 
 async def main_async(opts) -> int:
+    """Run the classroom and write its results; returns an exit code."""
     raise_open_files(opts.clients + 100)
     room = Classroom(opts)
     print(f"classroom: {opts.clients} students, {opts.minutes:g} minutes, dashboard every {opts.poll:g} s", flush=True)
-    try:
-        out = await room.run()
-    except (TimeoutError, RuntimeError, OSError, loadgen.XmppError) as exc:
-        print(f"classroom FAILED: {exc}", flush=True)
-        print(room.log_text()[-2000:], flush=True)
+    out = await soak.run_checked(room, "classroom")
+    if out is None:
         return 1
-    finally:
-        room.stop_server()
     text, ok = report(opts, room, out)
-    replace_section(opts.output, HEADING, text)
-    opts.json.write_text(json.dumps({"result": out, "memory": room.memory(), "dashboard_s": room.dashboard,
-                                     "sent_chat": room.book.sent_chat, "sent_room": room.book.sent_room,
-                                     "lost": room.book.lost(), "failures": room.failures[:100]}, indent=1))
-    print(text, flush=True)
-    print(f"wrote {opts.output} ({HEADING[3:]}) and {opts.json}: {'PASS' if ok else 'FAIL'}", flush=True)
-    return 0 if ok else 1
+    return soak.write_results(opts, HEADING, text, ok, {
+        "result": out, "memory": room.memory(), "dashboard_s": room.dashboard, "sent_chat": room.book.sent_chat,
+        "sent_room": room.book.sent_room, "lost": room.book.lost(), "failures": room.failures[:100]})
 
 
 if __name__ == "__main__":

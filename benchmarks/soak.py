@@ -478,31 +478,42 @@ def parse_args(argv=None, parser: argparse.ArgumentParser | None = None) -> argp
     return opts
 
 
+async def run_checked(runner, name: str) -> dict | None:
+    """``runner.run()``, or None after printing why it failed and the end of the server's log."""
+    try:
+        return await runner.run()
+    except (TimeoutError, RuntimeError, OSError, loadgen.XmppError) as exc:
+        print(f"{name} FAILED: {exc}", flush=True)
+        print(runner.log_text()[-2000:], flush=True)
+        return None
+    finally:
+        runner.stop_server()
+
+
+def write_results(opts, heading: str, text: str, ok: bool, data: dict) -> int:
+    """Rewrite ``heading``'s section of RESULTS.md and the raw figures in ``opts.json``; the exit code."""
+    replace_section(opts.output, heading, text)
+    opts.json.write_text(json.dumps(data, indent=1))
+    print(text, flush=True)
+    print(f"wrote {opts.output} ({heading[3:]}) and {opts.json}: {'PASS' if ok else 'FAIL'}", flush=True)
+    return 0 if ok else 1
+
+
 async def main_async(opts) -> int:
     """Run the soak and write its results; returns an exit code."""
     raise_open_files(opts.clients + 100)
     soak = Soak(opts)
     print(f"soak: {opts.clients} clients, {opts.minutes:g} minutes", flush=True)
-    try:
-        out = await soak.run()
-    except (TimeoutError, RuntimeError, OSError, loadgen.XmppError) as exc:
-        print(f"soak FAILED: {exc}", flush=True)
-        print(soak.log_text()[-2000:], flush=True)
+    out = await run_checked(soak, "soak")
+    if out is None:
         return 1
-    finally:
-        soak.stop_server()
     text, ok = report(opts, soak, out)
-    replace_section(opts.output, HEADING, text)
-    opts.json.write_text(json.dumps({
+    return write_results(opts, HEADING, text, ok, {
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(opts).items()},
         "result": out, "memory": soak.memory(), "rss_samples": soak.samples,
         "sent_chat": soak.book.sent_chat, "sent_room": soak.book.sent_room,
         "lost": soak.book.lost(), "duplicates": soak.book.duplicates,
-        "failures": soak.failures[:100]}, indent=1))
-    print(text, flush=True)
-    print(f"wrote {opts.output} ({HEADING[3:]}) and {opts.json}: {'PASS' if ok else 'FAIL'}",
-          flush=True)
-    return 0 if ok else 1
+        "failures": soak.failures[:100]})
 
 
 def main(argv=None) -> int:
