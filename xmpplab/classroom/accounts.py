@@ -120,23 +120,29 @@ def same_class(old: list[Account], new_domain: str, students: int) -> bool:
     return have == wanted and any(a.role == "teacher" and a.jid.domain == new_domain for a in old)
 
 
+def write_private(path: str | os.PathLike, text: str, what: str) -> Path:
+    """Write ``text`` to ``path`` readable by its owner only (mode 0600, also over an older file), atomically;
+    ``what`` names the file in the one-sentence error."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o600)  # also when a leftover temporary file had other permissions
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise ClassroomError(f"cannot write {what} {path}: {exc.strerror}") from None
+    return path
+
+
 def write_csv(path: str | os.PathLike, accounts: list[Account]) -> Path:
     """Write the class list, readable by its owner only (mode 0600), atomically."""
-    path = Path(path)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(HEADER)
     for a in accounts:
         writer.writerow([str(a.jid), a.password, a.role])
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text.getvalue())
-        os.chmod(tmp, 0o600)  # also when the file was there before with other permissions
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise ClassroomError(f"cannot write the class list {path}: {exc.strerror}") from None
-    return path
+    return write_private(path, text.getvalue(), "the class list")

@@ -14,7 +14,7 @@ import os
 import ssl
 from pathlib import Path
 
-from .accounts import Account, ClassroomError
+from .accounts import Account, write_private
 
 CSS = """
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; margin: 1em; color: #111; }
@@ -113,13 +113,5 @@ def render_handout(accounts: list[Account], *, host: str, port: int, domain: str
 
 
 def write_handout(path: str | os.PathLike, accounts: list[Account], **kwargs) -> Path:
-    """Write :func:`render_handout` to ``path`` (mode 0600: it holds the passwords)."""
-    path = Path(path)
-    text = render_handout(accounts, **kwargs)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as exc:
-        raise ClassroomError(f"cannot write the handout {path}: {exc.strerror}") from None
-    return path
+    """Write :func:`render_handout` to ``path`` (mode 0600, atomically: it holds the passwords)."""
+    return write_private(path, render_handout(accounts, **kwargs), "the handout")
