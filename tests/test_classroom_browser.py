@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from tests.browser.jupyter import CHROMIUM_FLAGS, chromium_path, have_playwright
+from tests.browser.jupyter import chromium_path, have_playwright, self_signed_page
 from tests.peers import PEERS_DIR, need_node_package, need_program
 from xmpplab.classroom import prepare_class, read_csv
 from xmpplab.client import Client
@@ -54,8 +54,6 @@ async def test_a_student_logs_in_on_the_class_chat_page_and_writes_to_a_classmat
     need_program("chromium", chromium_path() is not None, "apt-get install chromium (or .ci/install-peers)")
     need_program("playwright (the Python package)", have_playwright(), "pip install -e '.[test]'")
     need_node_package("converse.js")
-    from playwright.async_api import async_playwright
-
     dist = PEERS_DIR / "node_modules" / "converse.js" / "dist"
     server = await Server([DOMAIN], http_port=0, modules=(*DEFAULT_MODULES, "classwork", WebChat(dist))).start()
     prepare_class(server, DOMAIN, 2, tmp_path / "class.csv")
@@ -65,31 +63,22 @@ async def test_a_student_logs_in_on_the_class_chat_page_and_writes_to_a_classmat
     classmate = await Client.connect(f"student02@{DOMAIN}/laptop", passwords[f"student02@{DOMAIN}"],
                                      host="127.0.0.1", port=server.port, verify_tls=False)
     try:
-        async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=chromium_path(), headless=True,
-                                              args=[*CHROMIUM_FLAGS, "--ignore-certificate-errors"])
-            try:
-                page = await browser.new_page()
-                page.set_default_timeout(30_000)
-                logs = []
-                page.on("console", lambda m: logs.append(f"{m.type}: {m.text}"))
-                await page.goto(f"https://127.0.0.1:{server.http_port}/")
-                await page.locator("#converse-login-jid").fill("student01")  # the domain is locked to the class's
-                await page.locator("#converse-login-password").fill(passwords[f"student01@{DOMAIN}"])
-                await page.locator("button[type=submit]", has_text="Log in").click()
-                session = await asyncio.wait_for(bound, 30)
-                assert str(session.jid).startswith(f"student01@{DOMAIN}/"), "\n".join(logs[-30:])
-                assert session.transport_kind == "websocket"
-                # the page joins the class room by itself; a classmate on TCP joins it and sees them there
-                await classmate.send_raw(f"<presence to='class@conference.{DOMAIN}/student02'>"
-                                         "<x xmlns='http://jabber.org/protocol/muc'/></presence>")
-                seen = await classmate.next("presence", timeout=30,
-                                            from_=f"class@conference.{DOMAIN}/student01")
-                assert seen["type"] != "error"
-                await classmate.send_message(f"class@conference.{DOMAIN}", "hello from a laptop", type="groupchat")
-                await page.locator(".chat-msg__text", has_text="hello from a laptop").first.wait_for()
-            finally:
-                await browser.close()
+        async with self_signed_page() as (page, logs):
+            await page.goto(f"https://127.0.0.1:{server.http_port}/")
+            await page.locator("#converse-login-jid").fill("student01")  # the domain is locked to the class's
+            await page.locator("#converse-login-password").fill(passwords[f"student01@{DOMAIN}"])
+            await page.locator("button[type=submit]", has_text="Log in").click()
+            session = await asyncio.wait_for(bound, 30)
+            assert str(session.jid).startswith(f"student01@{DOMAIN}/"), "\n".join(logs[-30:])
+            assert session.transport_kind == "websocket"
+            # the page joins the class room by itself; a classmate on TCP joins it and sees them there
+            await classmate.send_raw(f"<presence to='class@conference.{DOMAIN}/student02'>"
+                                     "<x xmlns='http://jabber.org/protocol/muc'/></presence>")
+            seen = await classmate.next("presence", timeout=30,
+                                        from_=f"class@conference.{DOMAIN}/student01")
+            assert seen["type"] != "error"
+            await classmate.send_message(f"class@conference.{DOMAIN}", "hello from a laptop", type="groupchat")
+            await page.locator(".chat-msg__text", has_text="hello from a laptop").first.wait_for()
     finally:
         await classmate.disconnect()
         await server.stop()

@@ -20,7 +20,7 @@ import threading
 
 import pytest
 
-from tests.browser.jupyter import CHROMIUM_FLAGS, chromium_path, have_playwright
+from tests.browser.jupyter import chromium_path, have_playwright, self_signed_page
 from tests.peers import PEERS_DIR, need_node_package, need_program, run_stanza_client
 from tests.ws_support import ws_url
 from xmpplab.client import Client
@@ -115,7 +115,7 @@ def converse_site(tmp_path):
 async def test_converse_in_chromium_over_websocket_exchanges_messages_with_a_tcp_client(converse_site):
     need_program("chromium", chromium_path() is not None, "apt-get install chromium (or .ci/install-peers)")
     need_program("playwright (the Python package)", have_playwright(), "pip install -e '.[test]'")
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     server = await start(tls=True)
     juliet = await Client.connect("juliet@example.com/balcony", "secret", host="127.0.0.1", port=server.port,
@@ -127,39 +127,28 @@ async def test_converse_in_chromium_over_websocket_exchanges_messages_with_a_tcp
         "loglevel": "warn", "enable_smacks": False, "show_controlbox_by_default": True,
     })
     try:
-        async with async_playwright() as p:
-            # wss:// with the test server's self-signed certificate
-            browser = await p.chromium.launch(executable_path=chromium_path(), headless=True,
-                                              args=[*CHROMIUM_FLAGS, "--ignore-certificate-errors"])
+        async with self_signed_page() as (page, logs):  # wss:// with the test server's certificate
+            await page.goto(url)
             try:
-                page = await browser.new_page()
-                page.set_default_timeout(30_000)
-                logs = []  # what the page said, for the assertion messages
-                page.on("console", lambda m: logs.append(f"{m.type}: {m.text}"))
-                page.on("pageerror", lambda e: logs.append(f"page error: {e}"))
-                await page.goto(url)
-                try:
-                    await page.wait_for_function("window.xmpplab.connected === true")
-                except Exception as exc:
-                    raise AssertionError(f"Converse.js did not connect: {exc}\n" + "\n".join(logs[-40:])) from None
-                # PITFALLS.md: api.chats.create() waits forever for a JID that is not a contact
-                await page.evaluate("""async () => {
-                    const api = window.xmpplab.api;
-                    await api.contacts.add({jid: "juliet@example.com", name: "Juliet"}, true, false);
-                    await api.chats.open("juliet@example.com");
-                }""")
-                textarea = page.locator("textarea.chat-textarea")
-                await textarea.fill("hello from Converse.js")
-                await textarea.press("Enter")
-                # chat states (XEP-0085, no body) come first: wait for the one with a body
-                got = await juliet.next("message", timeout=30, predicate=lambda m: m["body"])
-                assert got["body"] == "hello from Converse.js"
-                assert str(got["from"]).startswith("romeo@example.net/")
-                await juliet.send_message("romeo@example.net", "hello, Converse.js")
-                await expect(page.locator(".chat-msg__text", has_text="hello, Converse.js")).to_be_visible(
-                    timeout=30_000)
-            finally:
-                await browser.close()
+                await page.wait_for_function("window.xmpplab.connected === true")
+            except Exception as exc:
+                raise AssertionError(f"Converse.js did not connect: {exc}\n" + "\n".join(logs[-40:])) from None
+            # PITFALLS.md: api.chats.create() waits forever for a JID that is not a contact
+            await page.evaluate("""async () => {
+                const api = window.xmpplab.api;
+                await api.contacts.add({jid: "juliet@example.com", name: "Juliet"}, true, false);
+                await api.chats.open("juliet@example.com");
+            }""")
+            textarea = page.locator("textarea.chat-textarea")
+            await textarea.fill("hello from Converse.js")
+            await textarea.press("Enter")
+            # chat states (XEP-0085, no body) come first: wait for the one with a body
+            got = await juliet.next("message", timeout=30, predicate=lambda m: m["body"])
+            assert got["body"] == "hello from Converse.js"
+            assert str(got["from"]).startswith("romeo@example.net/")
+            await juliet.send_message("romeo@example.net", "hello, Converse.js")
+            await expect(page.locator(".chat-msg__text", has_text="hello, Converse.js")).to_be_visible(
+                timeout=30_000)
     finally:
         await juliet.disconnect()
         await server.stop()

@@ -275,3 +275,23 @@ class NotebookPage:
             self.server.shutdown_kernels(self.relpath)
         finally:
             self.page.close()
+
+
+@contextlib.asynccontextmanager
+async def self_signed_page():
+    """A page in headless Chromium that accepts a test server's self-signed certificate (wss://, https://),
+    and ``logs``, what the page said (console and errors), for assertion messages: ``(page, logs)``."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium_path(), headless=True,
+                                          args=[*CHROMIUM_FLAGS, "--ignore-certificate-errors"])
+        try:
+            page = await browser.new_page()
+            page.set_default_timeout(30_000)
+            logs: list[str] = []
+            page.on("console", lambda m: logs.append(f"{m.type}: {m.text}"))
+            page.on("pageerror", lambda e: logs.append(f"page error: {e}"))
+            yield page, logs
+        finally:
+            await browser.close()
