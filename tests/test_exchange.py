@@ -5,7 +5,7 @@ import pytest
 from tests.peers import INSTALL_HINT, need_node_package, need_program
 from xmpplab import Lab
 from xmpplab.testing.ejabberd import EjabberdServer, ejabberd_path
-from xmpplab.testing.exchange import Exchange, compare, run_on_server, run_rawxml, run_xmppjs
+from xmpplab.testing.exchange import Exchange, compare, run_on, run_on_server, run_rawxml, run_xmppjs
 from xmpplab.testing.prosody import ProsodyServer, prosody_path
 
 DOMAIN = "example.com"
@@ -90,3 +90,25 @@ async def test_real_servers_offer_their_own_features(launcher):
     assert "bind" in stages[-1]
     assert compare([ex]).columns() == [(external.label, [f"{stage}: {', '.join(offered)}" for stage, offered
                                                          in zip(compare([]).STAGES, stages, strict=True)])]
+
+
+@pytest.mark.peer
+async def test_run_on_starts_and_stops_prosody():
+    need_program("prosody", prosody_path() is not None, f"apt-get install prosody, or run {INSTALL_HINT}")
+    ex = await run_on("prosody")
+    assert ex.ok and ex.server == "Prosody", ex.summary()
+
+
+async def test_run_on_an_unknown_server_is_one_sentence():
+    with pytest.raises(ValueError, match="'prosody' and 'ejabberd'"):
+        await run_on("openfire")
+
+
+async def test_a_missing_server_is_skipped_with_its_reason_or_fails_under_require_peers(monkeypatch):
+    monkeypatch.setattr("xmpplab.testing.prosody.prosody_path", lambda: None)
+    monkeypatch.delenv("XMPPLAB_REQUIRE_PEERS", raising=False)
+    ex = await run_on("prosody")
+    assert ex.skipped == "Prosody is not installed here (apt-get install prosody)"
+    monkeypatch.setenv("XMPPLAB_REQUIRE_PEERS", "1")
+    with pytest.raises(RuntimeError, match="XMPPLAB_REQUIRE_PEERS=1 requires it"):
+        await run_on("prosody")

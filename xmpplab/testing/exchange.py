@@ -34,7 +34,7 @@ from ..transcript import Transcript
 from ..transcript.model import Direction, ItemKind
 from ..xml import split_qname
 
-__all__ = ["Exchange", "compare", "node_modules", "run_on_server", "run_rawxml", "run_xmppjs"]
+__all__ = ["Exchange", "compare", "node_modules", "run_on", "run_on_server", "run_rawxml", "run_xmppjs"]
 
 BODY = "Wherefore art thou, Romeo?"
 XMPPJS_SCRIPT = Path(__file__).with_name("xmppjs_exchange.mjs")
@@ -214,6 +214,36 @@ async def run_rawxml(host: str, port: int, domain: str, *, server: str, password
     return Exchange(server=server, library="raw XML", transcript=transcript, seconds=seconds, error=error)
 
 
+REQUIRE_PEERS_ENV = "XMPPLAB_REQUIRE_PEERS"
+
+
+def _missing(exchange: Exchange) -> Exchange:
+    """A skipped run, or under ``XMPPLAB_REQUIRE_PEERS=1`` (CI) an error: CI never hides a run that did not happen."""
+    if os.environ.get(REQUIRE_PEERS_ENV) == "1":
+        raise RuntimeError(f"{exchange.summary()}, but {REQUIRE_PEERS_ENV}=1 requires it")
+    return exchange
+
+
+async def run_on(name: str, domain: str = "example.com", *, password: str = "password") -> Exchange:
+    """Start a private Prosody or ejabberd on loopback (``name``: "prosody" or "ejabberd"), create Romeo and
+    Juliet, run the exchange with slixmpp, stop the server; a skipped run says why when it is not installed."""
+    from .ejabberd import EjabberdServer, ejabberd_path
+    from .prosody import ProsodyServer, prosody_path
+
+    launchers = {"prosody": (ProsodyServer, prosody_path, "Prosody"),
+                 "ejabberd": (EjabberdServer, ejabberd_path, "ejabberd")}
+    if name not in launchers:
+        raise ValueError(f"run_on({name!r}): the servers this kit can start are 'prosody' and 'ejabberd'")
+    launcher, path, label = launchers[name]
+    if path() is None:
+        return _missing(Exchange(server=label, library="slixmpp",
+                                 skipped=f"{label} is not installed here (apt-get install {name})"))
+    async with launcher([domain]) as external:
+        for user in ("romeo", "juliet"):
+            await external.aregister(user, domain, password, exist_ok=True)
+        return await run_on_server(external.host, external.port, domain, server=label, password=password)
+
+
 def node_modules() -> Path | None:
     """A ``node_modules`` folder holding ``@xmpp/client``: ``$XMPPLAB_NODE_MODULES``, ``./node_modules``,
     the checkout's ``tests/peers/node_modules``, or npm's global folder; None when there is none."""
@@ -242,7 +272,7 @@ async def run_xmppjs(host: str, port: int, domain: str, transcript: Transcript, 
     node, modules = shutil.which("node"), node_modules()
     if node is None or modules is None:
         what = "Node.js" if node is None else "the npm package @xmpp/client (npm install @xmpp/client)"
-        return Exchange(server=server, library="xmpp.js", skipped=f"{what} is not installed here")
+        return _missing(Exchange(server=server, library="xmpp.js", skipped=f"{what} is not installed here"))
     before = set(transcript.connections)
     start = time.perf_counter()
     juliet = None
