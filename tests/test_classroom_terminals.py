@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from tests.peers import need_program
+from tests.support_terminal import Terminal
 from xmpplab.classroom import certificate_fingerprint, prepare_class, read_csv, render_handout
 from xmpplab.client import Client
 from xmpplab.server import Server
@@ -57,47 +58,25 @@ async def test_the_go_sendxmpp_line_of_the_handout_sends_a_message(school, tmp_p
 
 async def test_the_profanity_lines_of_the_handout_log_in_and_chat(school, tmp_path):
     need_program("profanity", shutil.which("profanity") is not None, "apt-get install profanity")
-    need_program("tmux", shutil.which("tmux") is not None, "apt-get install tmux")
     server, page, passwords, receiver = school
     connect = next(c for c in card_lines(page, f"student01@{DOMAIN}") if c.startswith("/connect"))
     bound = asyncio.get_running_loop().create_future()
     server.hook("session-bound", lambda s: s.jid.local == "student01" and not bound.done() and bound.set_result(s))
-    session = f"xmpplab-{os.getpid()}"
-    env = dict(os.environ, HOME=str(tmp_path), TERM="xterm-256color")
-
-    def keys(*text, enter=True):
-        for t in text:
-            subprocess.run(["tmux", "send-keys", "-t", session, "-l", t], check=True, env=env)
-            if enter:
-                subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True, env=env)
-
-    def screen() -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True,
-                              env=env).stdout
-
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "50", "profanity"],
-                   check=True, env=env)
+    term = Terminal("profanity", tmp_path, "handout")
     try:
-        for _ in range(100):  # profanity's prompt is up when its window shows the version line
-            if "Profanity" in screen() or "profanity" in screen():
-                break
-            await asyncio.sleep(0.1)  # another process: nothing to wait on but its screen
-        keys(connect)
-        for _ in range(100):
-            if "password" in screen().lower():
-                break
-            await asyncio.sleep(0.1)
-        keys(passwords[f"student01@{DOMAIN}"])
+        await term.wait_for("profanity")  # its prompt is up when its window shows the version line
+        term.keys(connect)
+        await term.wait_for("password")
+        term.keys(passwords[f"student01@{DOMAIN}"])
         for _ in range(100):  # the self-signed certificate: the handout says to allow it
-            text = screen()
-            if "/tls allow" in text or bound.done():
+            if "/tls allow" in term.screen() or bound.done():
                 break
             await asyncio.sleep(0.1)
         if not bound.done():
-            keys("/tls allow")
+            term.keys("/tls allow")
         await asyncio.wait_for(bound, 30)
-        keys(f"/msg student02@{DOMAIN} hi from profanity")
+        term.keys(f"/msg student02@{DOMAIN} hi from profanity")
         got = await receiver.next("message", timeout=30, predicate=lambda m: m["body"])
-        assert got["body"] == "hi from profanity", screen()
+        assert got["body"] == "hi from profanity", term.screen()
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], env=env, capture_output=True)
+        term.close()
