@@ -39,6 +39,9 @@ NS_COMPRESS = "http://jabber.org/protocol/compress"
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 NS_RECEIPTS = "urn:xmpp:receipts"
 NS_CARBONS = "urn:xmpp:carbons:2"
+NS_FORWARD = "urn:xmpp:forward:0"
+NS_HINTS = "urn:xmpp:hints"
+NS_CHAT_MARKERS = "urn:xmpp:chat-markers:0"
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_MUC_USER = "http://jabber.org/protocol/muc#user"
 NS_MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
@@ -61,6 +64,8 @@ SHORT_NAMES = {
     NS_MUC_ADMIN: "muc#admin",
     NS_DELAY: "delay",
     NS_CHATSTATES: "chat state",
+    NS_CARBONS: "carbons",
+    NS_FORWARD: "forwarded",
     "vcard-temp": "vcard",
     "jabber:iq:last": "last",
     "urn:xmpp:time": "time",

@@ -178,6 +178,7 @@ class Router:
         session = self.server.session_for(event.to)
         if session is not None:
             session.send(event.stanza)
+            self._delivered(event, (session,))
             return True
         mtype = event.stanza.get("type") or "normal"
         if mtype == "chat":  # RFC 6121 8.5.3.2.1: a chat message may go to the account's other resources
@@ -207,14 +208,22 @@ class Router:
             return True
         if candidates:
             top = max(s.priority for s in candidates)
-            for s in candidates:
-                if s.priority == top:
-                    s.send(stanza)
+            chosen = [s for s in candidates if s.priority == top]
+            for s in chosen:
+                s.send(stanza)
+            self._delivered(event, chosen)
             return True
         if server.hooks.fire("message/offline", event):
             return True
         event.error("service-unavailable")
         return True
+
+    def _delivered(self, event, sessions) -> None:
+        """Tell modules which sessions a message went to (``message/delivered``: carbons copy it to the others)."""
+        hooks = self.server.hooks
+        if hooks.has("message/delivered"):
+            event.extra["delivered"] = sessions
+            hooks.fire("message/delivered", event)
 
     def _message_host(self, event) -> bool:
         if (event.stanza.get("type") or "normal") not in ("error", "headline", "groupchat"):

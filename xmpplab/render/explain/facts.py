@@ -104,6 +104,8 @@ _SECTIONS = {
     "receipt": "XEP-0184",
     "delay": "XEP-0203 §2, XEP-0160",
     "carbon": "XEP-0280",
+    "carbon received": "XEP-0280 §7",
+    "carbon sent": "XEP-0280 §8",
     # multi-user chat
     "MUC": "XEP-0045",
     "MUC join": "XEP-0045",

@@ -66,9 +66,8 @@ def _message(s: _Subject):
             extras.append("multi-user chat details")
             cites += cite("MUC")
         elif ns == NS_CARBONS:
-            extras.append("a message carbon (a copy of a message sent or received by another of the user's "
-                          "sessions)")
-            cites += cite("carbon")
+            extras.append(_carbon(c, name))
+            cites += cite(f"carbon {name}" if name in ("sent", "received") else "carbon")
         elif ns in (s.ns,) and name in ("body", "subject", "thread"):
             continue
         else:
@@ -138,3 +137,18 @@ def _looks_like_room(to: str, s: _Subject) -> bool:
     live on a service's domain, such as conference.example.com); a user's server never hosts rooms there."""
     domain = _domain(to) or ""
     return domain.startswith(_ROOM_SERVICES) or "@" not in to
+
+
+def _carbon(wrapper, name: str) -> str:
+    """What a carbon copies (XEP-0280 §7, §8): who sent the original to whom, seen by another device."""
+    inner = next((m for f in wrapper for m in f if isinstance(m.tag, str)), None)
+    if name == "private":
+        return "a request not to copy it to the sender's other devices (no carbons for this one)"
+    if inner is None or name not in ("sent", "received"):
+        return "a message carbon (a copy of a message another of the user's sessions sent or received)"
+    frm, to = inner.get("from") or "someone", inner.get("to") or "someone"
+    if name == "sent":
+        return (f"a carbon: a copy of the message {frm} sent to {to}, so that this device of the same "
+                "account sees its own side of the conversation")
+    return (f"a carbon: a copy of the message {to} received from {frm}, so that every device of the account "
+            "sees the conversation")
