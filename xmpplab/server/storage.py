@@ -216,6 +216,19 @@ class Storage:
         """
         self._exec(CHECK)
 
+    # tables of feature modules --------------------------------------------
+    def add_tables(self, schema: str) -> None:
+        """Create a feature module's own tables (``CREATE TABLE IF NOT EXISTS``), next to the core's."""
+        with self._lock:
+            try:
+                self._db.raw.executescript(schema)
+            except sqlite3.Error as exc:
+                raise self._db._failed(exc, schema.strip()) from None
+
+    def rows(self, sql: str, args=()) -> list[tuple]:
+        """Run one statement on a module's tables; the rows it returns (a fault is a :class:`StorageFault`)."""
+        return self._exec(sql, args).fetchall()
+
     # accounts -------------------------------------------------------------
     def put_account(self, domain: str, username: str, creds: Credentials) -> None:
         """Store an account's SCRAM keys (never its password), replacing those it had."""
