@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from ..jid import JID, InvalidJID
 from ..xml import NS_DIALBACK, NS_SERVER
+from .base import Negotiator
 from .server import stream_header
 
 
@@ -86,6 +87,22 @@ def next_s2s_state(state: S2SState, event: str) -> S2SState:
     except KeyError:
         raise S2SStepError(f"{event!r} is not a step of a server-to-server stream in the state "
                            f"{state.value!r}") from None
+
+
+class S2SNegotiator(Negotiator):
+    """Both ends of an s2s stream: they change state only along :data:`S2S_TRANSITIONS`."""
+
+    __slots__ = ()
+    CLOSED = S2SState.CLOSED
+
+    def _go(self, event: str) -> list | None:
+        """Move along the table; None when it has the row, else the actions that close the stream with
+        ``<policy-violation/>`` (RFC 6120 4.9.3.12)."""
+        try:
+            self.state = next_s2s_state(self.state, event)
+        except S2SStepError as exc:
+            return self._close("policy-violation", str(exc))
+        return None
 
 
 def dialback_key(secret: bytes, receiving: str, originating: str, stream_id: str) -> str:

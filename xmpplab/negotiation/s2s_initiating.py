@@ -31,13 +31,13 @@ from __future__ import annotations
 import base64
 
 from ..escape import escape_text
-from ..stream import StanzaReceived, StreamClosed, StreamOpened
+from ..stream import StreamOpened
 from ..xml import NS_DIALBACK, NS_SASL, NS_SERVER, NS_STREAM, NS_TLS, split_qname, xml_attr
-from .actions import Close, GiveUp, Restart, Send, StartTLS, Validated, Verdict
-from .s2s import S2SState, S2SStepError, dialback_key, next_s2s_state, s2s_header
+from .actions import GiveUp, Restart, Send, StartTLS, Validated, Verdict
+from .s2s import S2SNegotiator, S2SState, dialback_key, s2s_header
 
 
-class S2SInitiatingNegotiator:
+class S2SInitiatingNegotiator(S2SNegotiator):
     """A stream we opened to ``remote`` to send stanzas from ``local`` (see the module docstring).
 
     ``secret``: our dialback secret (XEP-0185). ``external``: we may use SASL
@@ -45,7 +45,7 @@ class S2SInitiatingNegotiator:
     verify-only stream.
     """
 
-    __slots__ = ("local", "remote", "secret", "external", "verify", "state", "secure", "remote_stream_id",
+    __slots__ = ("local", "remote", "secret", "external", "verify", "state", "secure", "stream_id",
                  "external_done")
 
     def __init__(self, local: str, remote: str, secret: bytes, *, external: bool = False,
@@ -56,20 +56,8 @@ class S2SInitiatingNegotiator:
         self.verify = verify
         self.state = S2SState.CONNECTED
         self.secure = False
-        self.remote_stream_id: str | None = None  # the id of the peer's header: dialback keys use it
+        self.stream_id: str | None = None  # the stream's id, from the peer's header (RFC 6120 4.7.3): keys use it
         self.external_done = False
-
-    def _go(self, event: str) -> list | None:
-        """Move along the table; None when it has the row, else the actions that close the stream."""
-        try:
-            self.state = next_s2s_state(self.state, event)
-        except S2SStepError as exc:
-            return self._close("policy-violation", str(exc))
-        return None
-
-    def _close(self, condition: str | None = None, text: str | None = None) -> list:
-        self.state = S2SState.CLOSED
-        return [Close(condition, text)]
 
     def _header(self) -> Send:
         return Send(s2s_header(self.local, self.remote))
@@ -79,20 +67,9 @@ class S2SInitiatingNegotiator:
         """The connection is up: our stream header (RFC 6120 4.2)."""
         return [self._header()]
 
-    def receive(self, event) -> list:
-        """Everything the parser reported, in turn: returns what to send and do."""
-        kind = type(event)
-        if kind is StanzaReceived:
-            return self.element(event.element)
-        if kind is StreamOpened:
-            return self.stream_opened(event)
-        if kind is StreamClosed:
-            return self._close()
-        return self._close(event.condition, event.text)  # StreamViolation
-
     def stream_opened(self, ev: StreamOpened) -> list:
         """Keep the stream id the peer gave (dialback keys use it); the stream must be jabber:server."""
-        self.remote_stream_id = ev.attrs.get("id")
+        self.stream_id = ev.attrs.get("id")
         if ev.default_ns != NS_SERVER:
             return self._close("invalid-namespace", "expected a jabber:server stream")
         if self.state in (S2SState.CONNECTED, S2SState.AUTHENTICATED):
@@ -147,7 +124,7 @@ class S2SInitiatingNegotiator:
             stream_id, key = self.verify
             return [Send(f"<db:verify from='{self.local}' to='{self.remote}' id='{xml_attr(stream_id)}'>"
                          f"{escape_text(key)}</db:verify>")]
-        key = dialback_key(self.secret, self.remote, self.local, self.remote_stream_id or "")
+        key = dialback_key(self.secret, self.remote, self.local, self.stream_id or "")
         return [Send(f"<db:result from='{self.local}' to='{self.remote}'>{key}</db:result>")]
 
     def __repr__(self) -> str:

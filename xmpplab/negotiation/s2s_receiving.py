@@ -43,7 +43,7 @@ import secrets
 from lxml import etree
 
 from ..jid import JID, InvalidJID
-from ..stream import StanzaReceived, StreamClosed, StreamOpened
+from ..stream import StreamOpened
 from ..xml import (
     NS_CLIENT,
     NS_DIALBACK,
@@ -60,8 +60,8 @@ from ..xml import (
     to_namespace,
     xml_attr,
 )
-from .actions import CheckKey, Close, Restart, Send, Stanza, StartTLS, Validated
-from .s2s import S2SState, S2SStepError, dialback_key, domain_of, next_s2s_state, s2s_header
+from .actions import CheckKey, Restart, Send, Stanza, StartTLS, Validated
+from .s2s import S2SNegotiator, S2SState, dialback_key, domain_of, s2s_header
 
 
 class S2SPolicy:
@@ -79,7 +79,7 @@ def _stream_id() -> str:
     return secrets.token_hex(8)
 
 
-class S2SReceivingNegotiator:
+class S2SReceivingNegotiator(S2SNegotiator):
     """A stream another server opened to us, seen from our end (see the module docstring).
 
     ``tls_available``: we can do STARTTLS. ``validated`` holds the pairs
@@ -102,30 +102,7 @@ class S2SReceivingNegotiator:
         self.stream_id: str | None = None
         self._new_id = new_id
 
-    def _go(self, event: str) -> list | None:
-        """Move along the table; None when it has the row, else the actions that close the stream."""
-        try:
-            self.state = next_s2s_state(self.state, event)
-        except S2SStepError as exc:
-            return self._close("policy-violation", str(exc))
-        return None
-
-    def _close(self, condition: str | None = None, text: str | None = None) -> list:
-        self.state = S2SState.CLOSED
-        return [Close(condition, text)]
-
-    # --- input ---------------------------------------------------------------------------------
-    def receive(self, event) -> list:
-        """Everything the parser reported, in turn: returns what to send and do."""
-        kind = type(event)
-        if kind is StanzaReceived:
-            return self.element(event.element)
-        if kind is StreamOpened:
-            return self.stream_opened(event)
-        if kind is StreamClosed:
-            return self._close()
-        return self._close(event.condition, event.text)  # StreamViolation
-
+    # --- input (receive(), from Negotiator, hands each parser event to these) ---------------------
     def error_header(self) -> str:
         """The header to send before a stream error when none was sent yet (RFC 6120 4.9.1.1)."""
         self.stream_id = self._new_id()

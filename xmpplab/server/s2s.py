@@ -50,7 +50,7 @@ import secrets
 
 from ..errors import error_reply
 from ..jid import JID
-from ..negotiation.actions import CheckKey, Close, GiveUp, Restart, Send, Stanza, StartTLS, Validated, Verdict
+from ..negotiation.actions import CheckKey, GiveUp, Stanza, Validated, Verdict
 from ..negotiation.s2s import S2SState, dialback_key
 from ..negotiation.s2s_initiating import S2SInitiatingNegotiator
 from ..negotiation.s2s_receiving import S2SPolicy, S2SReceivingNegotiator
@@ -127,26 +127,15 @@ class S2SIncoming(StreamConnection):
             names = peer_domains(self.transport.get_extra_info("ssl_object"))
         self._do(self.neg.tls_established(names))
 
-    def _do(self, actions: list) -> None:
-        """Perform the negotiator's actions, in order."""
-        for action in actions:
-            kind = type(action)
-            if kind is Stanza:
-                self.server.router.route(action.element, origin=self)
-            elif kind is Send:
-                self.write(action.data)
-                self.stream_id = self.neg.stream_id
-            elif kind is Close:
-                return self.close(action.condition, action.text)
-            elif kind is StartTLS:
-                self.prepare_tls()  # <proceed/> leaves in plaintext; the next bytes are the handshake
-                self.tasks.start(self.start_tls(self.server.tls_context, server_side=True), "STARTTLS")
-            elif kind is Restart:
-                self.parser.reset()
-            elif kind is CheckKey:
-                self.tasks.start(self._check(action), f"dialback check of {action.originating}")
-            elif kind is Validated:
-                log.debug("%s: %s may send to %s", self.conn_id, action.originating, action.receiving)
+    def act(self, action) -> None:
+        """Route a stanza of a validated pair, check a dialback key (a task this connection owns), note a pair."""
+        kind = type(action)
+        if kind is Stanza:
+            self.server.router.route(action.element, origin=self)
+        elif kind is CheckKey:
+            self.tasks.start(self._check(action), f"dialback check of {action.originating}")
+        elif kind is Validated:
+            log.debug("%s: %s may send to %s", self.conn_id, action.originating, action.receiving)
 
     async def _check(self, action: CheckKey) -> None:
         """XEP-0220 2.1.2: ask the originating domain's server about the key, then give the negotiator its answer."""
@@ -194,7 +183,6 @@ class S2SOutgoing(StreamConnection):
 
     def opened(self) -> None:
         """Send our stream header as soon as the TCP connection is up."""
-        self.stream_id = "sent"  # our header is out: a stream error needs no other
         self._do(self.neg.start())
 
     def stream_opened(self, ev) -> None:
@@ -209,26 +197,19 @@ class S2SOutgoing(StreamConnection):
         """TLS is up: the negotiator restarts the stream (RFC 6120 5.4.3.3)."""
         self._do(self.neg.tls_established())
 
-    def _do(self, actions: list) -> None:
-        """Perform the negotiator's actions, in order."""
-        for action in actions:
-            kind = type(action)
-            if kind is Send:
-                self.write(action.data)
-            elif kind is Close:
-                return self.close(action.condition, action.text)
-            elif kind is StartTLS:
-                self.prepare_tls()
-                self.tasks.start(self.start_tls(self.server.s2s.client_context(), server_side=False,
-                                                server_hostname=self.remote), "STARTTLS")
-            elif kind is Restart:
-                self.parser.reset()
-            elif kind is Validated:
-                self._ready()
-            elif kind is Verdict:
-                self._answer(action.valid)
-            elif kind is GiveUp:
-                self._give_up(action.condition, action.text)
+    def tls_upgrade(self):
+        """STARTTLS from our end: unverified, or verified with the lab CA (``S2SManager.client_context``)."""
+        return self.start_tls(self.server.s2s.client_context(), server_side=False, server_hostname=self.remote)
+
+    def act(self, action) -> None:
+        """Send what waited once validated; give a verify-only stream's answer; bounce what waits on refusal."""
+        kind = type(action)
+        if kind is Validated:
+            self._ready()
+        elif kind is Verdict:
+            self._answer(action.valid)
+        elif kind is GiveUp:
+            self._give_up(action.condition, action.text)
 
     def _ready(self) -> None:
         """Authenticated (dialback or EXTERNAL): send what waited."""
