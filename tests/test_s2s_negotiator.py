@@ -271,3 +271,15 @@ def test_every_state_change_is_a_row_of_the_table():
 def test_the_modules_examples_run():
     for module in (s2s, s2s_receiving, s2s_initiating):
         assert doctest.testmod(module).failed == 0
+
+
+def test_the_diagram_draws_the_same_table_with_a_live_negotiators_state():
+    from xmpplab.render.statemachine import state_machine
+
+    inc = receiving()
+    opened(inc)
+    (check,) = inc.hear("<db:result from='server1.com' to='server2.com'>k</db:result>")
+    inc.neg.key_checked(check.originating, check.receiving, True)
+    drawn = state_machine(inc.neg, transitions=S2S_TRANSITIONS, states=S2SState)
+    assert drawn.current is S2SState.READY and "[ready]" in drawn.text()
+    assert len(drawn.transitions) == len(S2S_TRANSITIONS)
