@@ -165,16 +165,16 @@ class S2SOutgoing(StreamConnection):
     kind = "s2s"
     role = "initiating"
 
-    def __init__(self, server, local: str, remote: str, verify_request=None):
+    def __init__(self, server, local: str, remote: str, verify: tuple[str, str] | None = None,
+                 answer: asyncio.Future | None = None):
         super().__init__(server)
         self.local, self.remote = local, remote
-        # verify_request: (stream_id, key, future) for a verify-only stream (XEP-0220 2.1.3)
-        self.answer = verify_request[2] if verify_request is not None else None
+        # verify: (stream_id, key) makes this a verify-only stream (XEP-0220 2.1.3); its verdict goes to answer
         self.neg = S2SInitiatingNegotiator(local, remote, server.s2s.secret, external=server.tls_ca is not None,
-                                           verify=verify_request[:2] if verify_request is not None else None)
+                                           verify=verify)
+        self.answer = answer
         self.authenticated = False
         self.queue: list = []
-        self.ready = asyncio.get_running_loop().create_future()
 
     @property
     def state(self) -> S2SState:
@@ -214,8 +214,6 @@ class S2SOutgoing(StreamConnection):
     def _ready(self) -> None:
         """Authenticated (dialback or EXTERNAL): send what waited."""
         self.authenticated = True
-        if not self.ready.done():
-            self.ready.set_result(True)
         for stanza in self.queue:
             self.send(stanza)
         self.queue.clear()
@@ -234,8 +232,6 @@ class S2SOutgoing(StreamConnection):
 
     def _give_up(self, condition: str, text: str) -> None:
         queued, self.queue = self.queue, []
-        if not self.ready.done():
-            self.ready.set_result(False)
         self._answer(False)
         for stanza in queued:
             self.server.s2s.bounce(stanza, condition, text)
@@ -348,7 +344,7 @@ class S2SManager(S2SPolicy):
         answer = loop.create_future()
         try:
             await asyncio.wait_for(loop.create_connection(
-                lambda: S2SOutgoing(self.server, receiving, originating, (stream_id, key, answer)), host, port),
+                lambda: S2SOutgoing(self.server, receiving, originating, (stream_id, key), answer), host, port),
                 CONNECT_TIMEOUT)
             return await asyncio.wait_for(answer, VERIFY_TIMEOUT)
         except (TimeoutError, OSError):
