@@ -23,13 +23,16 @@ any stanza flows. Read it in this order:
 3. :mod:`.client`: :class:`ClientNegotiator`, the same path from the
    initiating entity.
 4. :mod:`.s2s`: the server-to-server negotiation as its own table (STARTTLS, then the domain proved by
-   SASL EXTERNAL or by Server Dialback, XEP-0220), along which both ends of an s2s stream move.
+   SASL EXTERNAL or by Server Dialback, XEP-0220), along which both ends of an s2s stream move:
+   :mod:`.s2s_receiving` (:class:`S2SReceivingNegotiator`, the server another server connected to) and
+   :mod:`.s2s_initiating` (:class:`S2SInitiatingNegotiator`, the server that connected).
 
 Neither touches a socket or asyncio: each is fed parser events (from
 :class:`xmpplab.stream.StreamParser`) and returns :mod:`.actions` — text to
 send, and what its owner must do (start TLS, reset the parser, hash a
-password, bind a resource, close with a stream error). The xmpplab server's
-c2s connections, the replay fake server, :class:`xmpplab.rawclient.RawClient`,
+password, bind a resource, close with a stream error; on s2s streams also check
+a dialback key with the other domain's server, a validated pair of domains). The
+xmpplab server's c2s and s2s connections, the replay fake server, :class:`xmpplab.rawclient.RawClient`,
 the tests and the state-machine diagram (:mod:`xmpplab.render.statemachine`)
 all use these, over any transport that delivers parser events.
 """
@@ -37,8 +40,10 @@ all use these, over any transport that delivers parser events.
 from .actions import (
     Authenticated,
     Bind,
+    CheckKey,
     Close,
     Failed,
+    GiveUp,
     Hash,
     PreAuth,
     Ready,
@@ -47,12 +52,19 @@ from .actions import (
     Send,
     Stanza,
     StartTLS,
+    Validated,
+    Verdict,
 )
 from .client import MECHANISMS, ClientNegotiator, error_condition, stream_error_text
+from .s2s import S2S_TRANSITIONS, S2SState, dialback_key
+from .s2s_initiating import S2SInitiatingNegotiator
+from .s2s_receiving import S2SPolicy, S2SReceivingNegotiator
 from .server import ENCRYPTION_REQUIRED, MAX_SASL_FAILURES, NO_TLS, Policy, ServerNegotiator, stream_header
 from .table import TRANSITIONS, BadTransition, State, Transition, allows, next_state
 
-__all__ = ["Authenticated", "BadTransition", "Bind", "ClientNegotiator", "Close", "ENCRYPTION_REQUIRED", "Failed",
-           "Hash", "MAX_SASL_FAILURES", "MECHANISMS", "NO_TLS", "Policy", "PreAuth", "Ready", "Restart", "SASLFailed",
-           "Send", "ServerNegotiator", "Stanza", "StartTLS", "State", "TRANSITIONS", "Transition", "allows",
-           "error_condition", "next_state", "stream_error_text", "stream_header"]
+__all__ = ["Authenticated", "BadTransition", "Bind", "CheckKey", "ClientNegotiator", "Close", "ENCRYPTION_REQUIRED",
+           "Failed", "GiveUp", "Hash", "MAX_SASL_FAILURES", "MECHANISMS", "NO_TLS", "Policy", "PreAuth", "Ready",
+           "Restart", "S2SInitiatingNegotiator", "S2SPolicy", "S2SReceivingNegotiator", "S2SState", "S2S_TRANSITIONS",
+           "SASLFailed", "Send", "ServerNegotiator", "Stanza", "StartTLS", "State", "TRANSITIONS", "Transition",
+           "Validated", "Verdict", "allows", "dialback_key", "error_condition", "next_state", "stream_error_text",
+           "stream_header"]

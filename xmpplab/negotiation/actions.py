@@ -98,3 +98,38 @@ class Failed:
     """The client's negotiation failed; ``reason`` is one sentence."""
 
     reason: str
+
+
+# --- server-to-server streams (RFC 6120 sections 5, 6 and 13; XEP-0220 Server Dialback) ---------------------
+@dataclass(frozen=True, slots=True)
+class CheckKey:
+    """Ask ``originating``'s authoritative server whether ``key`` is its dialback key for this stream
+    (XEP-0220 2.1.2, over a connection of the caller's own); then call ``key_checked(..., valid)``."""
+
+    originating: str
+    receiving: str
+    stream_id: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Validated:
+    """Stanzas from ``originating`` to ``receiving`` may now flow on this stream (XEP-0220 2.1.4, RFC 6120 6.4.6)."""
+
+    originating: str
+    receiving: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The authoritative server answered our ``<db:verify/>``: the key is ``valid`` or not (XEP-0220 2.1.3)."""
+
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GiveUp:
+    """The remote server refused this stream: bounce what waits for it with ``condition`` (RFC 6120 8.3.3)."""
+
+    condition: str
+    text: str

@@ -1,7 +1,9 @@
 """The server-to-server negotiation as one table (RFC 6120 sections 4 to 6, XEP-0220 Server Dialback).
 
-Both ends of an s2s stream move along these rows: the receiving server (:class:`~xmpplab.server.s2s.S2SIncoming`)
-and the initiating one (:class:`~xmpplab.server.s2s.S2SOutgoing`). It differs from the client's table
+Both ends of an s2s stream move along these rows: the receiving server
+(:class:`~.s2s_receiving.S2SReceivingNegotiator`) and the initiating one
+(:class:`~.s2s_initiating.S2SInitiatingNegotiator`), sans-IO like the client's; the server's
+:mod:`xmpplab.server.s2s` performs what they ask. It differs from the client's table
 (:mod:`.table`) in three ways: there is no resource binding; a server proves its domain either with its
 certificate (SASL EXTERNAL, RFC 6120 6.3.4, then a restart) or with dialback (XEP-0220: a key the receiving
 server checks with the originating domain's authoritative server over a connection of its own); and once one
@@ -15,7 +17,14 @@ pair of domains is validated, more may be validated on the same stream (``READY`
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 from dataclasses import dataclass
+
+from ..jid import JID, InvalidJID
+from ..xml import NS_DIALBACK, NS_SERVER
+from .base import Negotiator
+from .server import stream_header
 
 
 class S2SState(enum.Enum):
@@ -78,3 +87,41 @@ def next_s2s_state(state: S2SState, event: str) -> S2SState:
     except KeyError:
         raise S2SStepError(f"{event!r} is not a step of a server-to-server stream in the state "
                            f"{state.value!r}") from None
+
+
+class S2SNegotiator(Negotiator):
+    """Both ends of an s2s stream: they change state only along :data:`S2S_TRANSITIONS`."""
+
+    __slots__ = ()
+    CLOSED = S2SState.CLOSED
+
+    def _go(self, event: str) -> list | None:
+        """Move along the table; None when it has the row, else the actions that close the stream with
+        ``<policy-violation/>`` (RFC 6120 4.9.3.12)."""
+        try:
+            self.state = next_s2s_state(self.state, event)
+        except S2SStepError as exc:
+            return self._close("policy-violation", str(exc))
+        return None
+
+
+def dialback_key(secret: bytes, receiving: str, originating: str, stream_id: str) -> str:
+    """XEP-0185 section 3: HMAC-SHA256(SHA256(secret), receiving ' ' originating ' ' stream id), hex."""
+    key = hashlib.sha256(secret).hexdigest().encode()
+    return hmac.new(key, f"{receiving} {originating} {stream_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def s2s_header(from_: str, to: str | None, stream_id: str | None = None) -> str:
+    """A server-to-server stream header (RFC 6120 4.7) declaring the dialback prefix ``db`` (XEP-0220)."""
+    return stream_header(NS_SERVER, from_=from_, stream_id=stream_id, to=to, xmlns_db=NS_DIALBACK, lang=None)
+
+
+def domain_of(value: str | None) -> str | None:
+    """``value`` when it is a bare domain (a server's address, RFC 6120 13.7.1.2), else None."""
+    if not value:
+        return None
+    try:
+        j = JID(value)
+    except InvalidJID:
+        return None
+    return j.domain if j.local is None and j.resource is None else None

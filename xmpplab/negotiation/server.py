@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from ..errors import StanzaError, error_reply
 from ..jid import JID, InvalidJID
 from ..sasl import SASLFailure
-from ..stream import StanzaReceived, StreamClosed, StreamOpened
+from ..stream import StreamOpened
 from ..xml import (
     NS_BIND,
     NS_CLIENT,
@@ -45,7 +45,8 @@ from ..xml import (
     sub,
     xml_attr,
 )
-from .actions import Authenticated, Bind, Close, Hash, PreAuth, Restart, SASLFailed, Send, Stanza, StartTLS
+from .actions import Authenticated, Bind, Hash, PreAuth, Restart, SASLFailed, Send, Stanza, StartTLS
+from .base import Negotiator
 from .table import State, next_state
 
 MAX_SASL_FAILURES = 3
@@ -112,7 +113,7 @@ def stream_header(ns: str = NS_CLIENT, *, from_: str | None = None, stream_id: s
             f"version='1.0'{lang_attr}>")
 
 
-class ServerNegotiator:
+class ServerNegotiator(Negotiator):
     """One client connection's negotiation, seen from the server (see the module docstring).
 
     ``tls_available``: the server can do STARTTLS. ``tls_required``: this peer must
@@ -121,6 +122,7 @@ class ServerNegotiator:
     and anything else it sends first closes the stream with ``<policy-violation/>``.
     """
 
+    CLOSED = State.CLOSED
     __slots__ = ("policy", "state", "secure", "tls_available", "tls_required", "host", "stream_id", "username",
                  "mechanism", "mechanism_name", "failures", "jid", "_resume", "_new_id")
 
@@ -149,22 +151,7 @@ class ServerNegotiator:
     def _go(self, event: str) -> None:
         self.state = next_state(self.state, event)
 
-    def _close(self, condition: str | None = None, text: str | None = None) -> list:
-        self.state = State.CLOSED  # any state may end with a stream error (RFC 6120 4.9)
-        return [Close(condition, text)]
-
-    # --- input ---------------------------------------------------------------------------------
-    def receive(self, event) -> list:
-        """Everything the parser reported, in turn: returns what to send and do."""
-        kind = type(event)
-        if kind is StanzaReceived:
-            return self.element(event.element)
-        if kind is StreamOpened:
-            return self.stream_opened(event)
-        if kind is StreamClosed:
-            return self._close()
-        return self._close(event.condition, event.text)  # StreamViolation
-
+    # --- input (receive(), from Negotiator, hands each parser event to these) ---------------------
     def header(self, host: str, to: str | None = None) -> str:
         """Our stream header (RFC 6120 4.7), with a new stream id."""
         self.stream_id = self._new_id()

@@ -38,15 +38,11 @@ from ..negotiation import (
     TRANSITIONS,
     Authenticated,
     Bind,
-    Close,
     Hash,
     Policy,
     PreAuth,
-    Restart,
     SASLFailed,
-    Send,
     ServerNegotiator,
-    StartTLS,
     State,
 )
 from ..sasl import MECHANISMS, new_mechanism
@@ -180,33 +176,22 @@ class C2SSession(StreamConnection, Policy):
             self.write(serialize(stanza, NS_CLIENT))
 
     # what the negotiator asks for ------------------------------------------------
-    def _do(self, actions: list) -> None:
-        """Perform the negotiator's actions, in order."""
-        for action in actions:
-            kind = type(action)
-            if kind is Send:
-                self.write(action.data)
-                self.stream_id = self.neg.stream_id
-            elif kind is Close:
-                return self.close(action.condition, action.text)
-            elif kind is StartTLS:
-                self.prepare_tls()  # <proceed/> leaves in plaintext; the next bytes are the handshake
-                self.tasks.start(self.start_tls(self.server.tls_context, server_side=True), "STARTTLS")
-            elif kind is Restart:
-                self.parser.reset()
-            elif kind is Hash:
-                self.offload(action.func, *action.args, then=lambda result: self._do(self.neg.hashed(result)))
-            elif kind is SASLFailed:
-                if action.condition == "not-authorized" and self.limit_key is not None:
-                    self.server.throttle.auth_failures.hit(self.limit_key)
-            elif kind is Authenticated:
-                self._authenticated(action)
-            elif kind is Bind:
-                self._bind(action)
-            elif kind is PreAuth:
-                pass  # accepts_pre_auth() had a module serve it already
-            else:  # Stanza: only once bound, and element() routes those itself
-                self.server.router.from_client(self, action.element)
+    def act(self, action) -> None:
+        """Perform what the negotiator asks beyond sending, closing, STARTTLS and restarts (``_do`` does those)."""
+        kind = type(action)
+        if kind is Hash:
+            self.offload(action.func, *action.args, then=lambda result: self._do(self.neg.hashed(result)))
+        elif kind is SASLFailed:
+            if action.condition == "not-authorized" and self.limit_key is not None:
+                self.server.throttle.auth_failures.hit(self.limit_key)
+        elif kind is Authenticated:
+            self._authenticated(action)
+        elif kind is Bind:
+            self._bind(action)
+        elif kind is PreAuth:
+            pass  # accepts_pre_auth() had a module serve it already
+        else:  # Stanza: only once bound, and element() routes those itself
+            self.server.router.from_client(self, action.element)
 
     @property
     def default_domain(self) -> str:

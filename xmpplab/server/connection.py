@@ -38,6 +38,7 @@ import time
 
 from ..errors import STREAM_CONDITIONS, StanzaError, error_reply, stream_error
 from ..escape import escape_attr as xml_attr  # noqa: F401 - c2s and s2s import it from here
+from ..negotiation.actions import Close, Restart, Send, StartTLS
 from ..sockaddr import format_address as fmt_addr
 from ..stream import StanzaReceived, StreamClosed, StreamOpened, StreamParser
 from ..xml import local_name
@@ -110,6 +111,34 @@ class StreamConnection(asyncio.Protocol):
 
     def tls_established(self) -> None:
         """TLS is up; the peer's restarted stream is parsed right after this."""
+
+    def act(self, action) -> None:
+        """Perform one of the negotiator's actions that :meth:`_do` leaves to the subclass."""
+
+    def tls_upgrade(self):
+        """The STARTTLS upgrade to run (a coroutine): the receiving side's, with the server's certificate."""
+        return self.start_tls(self.server.tls_context, server_side=True)
+
+    # the negotiator's actions (xmpplab.negotiation.actions) ---------------------------------------------
+    neg = None  # the sans-IO negotiator this connection performs for: it has .stream_id
+
+    def _do(self, actions: list) -> None:
+        """Perform the negotiator's actions, in order: sending, closing, STARTTLS (RFC 6120 5.4.3.3) and the
+        stream restart (4.3.3) here, the others in :meth:`act`."""
+        for action in actions:
+            kind = type(action)
+            if kind is Send:
+                self.write(action.data)
+                self.stream_id = self.neg.stream_id
+            elif kind is Close:
+                return self.close(action.condition, action.text)
+            elif kind is StartTLS:
+                self.prepare_tls()  # <proceed/> leaves in plaintext; the next bytes are the handshake
+                self.tasks.start(self.tls_upgrade(), "STARTTLS")
+            elif kind is Restart:
+                self.parser.reset()
+            else:
+                self.act(action)
 
     # asyncio.Protocol -----------------------------------------------------
     def connection_made(self, transport):

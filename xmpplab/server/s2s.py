@@ -1,4 +1,13 @@
-"""Server-to-server streams (RFC 6120) with Server Dialback (XEP-0220, keys per XEP-0185).
+"""Server-to-server streams (RFC 6120) with Server Dialback (XEP-0220, keys per XEP-0185): the asyncio adapter.
+
+The negotiation itself is sans-IO and written once, in :mod:`xmpplab.negotiation`
+(:class:`~xmpplab.negotiation.S2SReceivingNegotiator` and
+:class:`~xmpplab.negotiation.S2SInitiatingNegotiator`, moving along
+:data:`~xmpplab.negotiation.S2S_TRANSITIONS`). :class:`S2SIncoming` and
+:class:`S2SOutgoing` feed them the parser's events and perform what they ask:
+write, upgrade to TLS, reset the parser, check a dialback key over a connection
+of our own (a task each owns), route a stanza, send or bounce what waited.
+:class:`S2SManager` keeps the outgoing streams, the host map and the secret.
 
 A stanza for a domain this server does not host goes out over an outgoing
 stream to that domain's server, whose address comes from a static host map
@@ -36,35 +45,16 @@ dialback (RFC 6120 6.3.4 and 13.7.2)::
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hashlib
-import hmac
 import logging
 import secrets
 
-from lxml import etree
-
 from ..errors import error_reply
-from ..jid import JID, InvalidJID
-from ..negotiation import stream_header
-from ..negotiation.s2s import S2SState, S2SStepError, next_s2s_state
-from ..xml import (
-    NS_CLIENT,
-    NS_DIALBACK,
-    NS_DIALBACK_FEATURE,
-    NS_SASL,
-    NS_SERVER,
-    NS_STREAM,
-    NS_TLS,
-    STANZA_KINDS,
-    element,
-    serialize,
-    split_qname,
-    sub,
-    to_namespace,
-    xml_attr,
-)
+from ..jid import JID
+from ..negotiation.actions import CheckKey, GiveUp, Stanza, Validated, Verdict
+from ..negotiation.s2s import S2SState, dialback_key
+from ..negotiation.s2s_initiating import S2SInitiatingNegotiator
+from ..negotiation.s2s_receiving import S2SPolicy, S2SReceivingNegotiator
+from ..xml import NS_SERVER, serialize, split_qname
 from .addresses import address_key
 from .connection import StreamConnection
 
@@ -73,61 +63,34 @@ log = logging.getLogger("xmpplab.server")
 CONNECT_TIMEOUT = 5.0
 VERIFY_TIMEOUT = 10.0
 
-
-def dialback_key(secret: bytes, receiving: str, originating: str, stream_id: str) -> str:
-    """XEP-0185 section 3: HMAC-SHA256(SHA256(secret), receiving ' ' originating ' ' stream id), hex."""
-    key = hashlib.sha256(secret).hexdigest().encode()
-    return hmac.new(key, f"{receiving} {originating} {stream_id}".encode(), hashlib.sha256).hexdigest()
+__all__ = ["S2SIncoming", "S2SManager", "S2SOutgoing", "dialback_key"]
 
 
-def _header(from_: str, to: str | None, stream_id: str | None = None) -> str:
-    return stream_header(NS_SERVER, from_=from_, stream_id=stream_id, to=to, xmlns_db=NS_DIALBACK, lang=None)
-
-
-def _domain(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        j = JID(value)
-    except InvalidJID:
-        return None
-    return j.domain if j.local is None and j.resource is None else None
-
-
-class _S2STable:
-    """Both ends of an s2s stream change state only along :data:`~xmpplab.negotiation.s2s.S2S_TRANSITIONS`."""
-
-    state: S2SState
-
-    def step(self, event: str) -> bool:
-        """Move along the table; a step it has no row for closes the stream (RFC 6120 4.9.3.12 policy)."""
-        try:
-            self.state = next_s2s_state(self.state, event)
-        except S2SStepError as exc:
-            self.close("policy-violation", str(exc))
-            return False
-        return True
-
-
-class S2SIncoming(_S2STable, StreamConnection):
-    """A stream another server opened to us: it proves its domain with dialback, then sends stanzas."""
+class S2SIncoming(StreamConnection):
+    """A stream another server opened to us: performs what its :class:`S2SReceivingNegotiator` asks."""
 
     kind = "s2s"
     role = "receiving"
 
     def __init__(self, server):
         super().__init__(server)
-        self.local: str | None = None
-        self.remote_claim: str | None = None
-        self.external_done = False
-        self.validated: set[tuple[str, str]] = set()  # (remote domain, local domain)
-        self.state = S2SState.CONNECTED  # a row of xmpplab.negotiation.s2s.S2S_TRANSITIONS
+        self.neg = S2SReceivingNegotiator(server.s2s, tls_available=server.tls_context is not None)
         self.limit_key: str | None = None  # the address counted in throttle.connections
+
+    @property
+    def state(self) -> S2SState:
+        """Where the negotiation is (a row of :data:`~xmpplab.negotiation.s2s.S2S_TRANSITIONS`)."""
+        return self.neg.state
+
+    @property
+    def validated(self) -> set[tuple[str, str]]:
+        """The pairs (remote domain, local domain) whose stanzas this stream carries."""
+        return self.neg.validated
 
     def send_error_header(self) -> None:
         """Send our stream header, so that a stream error can follow it (RFC 6120 4.9.1.1)."""
-        self.stream_id = secrets.token_hex(8)
-        self.write(_header(self.local or self.server.default_domain, None, self.stream_id))
+        self.write(self.neg.error_header())
+        self.stream_id = self.neg.stream_id
 
     def opened(self) -> None:
         """Count the connection against its address, as a client's (``Limits.connections_per_address``)."""
@@ -143,244 +106,121 @@ class S2SIncoming(_S2STable, StreamConnection):
 
     def lost(self) -> None:
         """Stop counting the connection against its address."""
+        self.neg.state = S2SState.CLOSED
         if self.limit_key is not None:
             self.server.throttle.connections.remove(self.limit_key)
             self.limit_key = None
 
     def stream_opened(self, ev) -> None:
-        """Answer the peer's header and offer STARTTLS, SASL EXTERNAL or dialback (RFC 6120 4.3, XEP-0220)."""
-        to = _domain(ev.attrs.get("to"))
-        self.stream_id = secrets.token_hex(8)
-        self.write(_header(to or self.server.default_domain, ev.attrs.get("from", ""), self.stream_id))
-        if ev.default_ns != NS_SERVER:
-            return self.close("invalid-namespace", "a server-to-server stream's default namespace is jabber:server")
-        if not self.server.s2s.serves(to):
-            return self.close("host-unknown", f"this server does not serve {ev.attrs.get('to')}")
-        self.local = to
-        self.remote_claim = _domain(ev.attrs.get("from"))
-        if self.state is S2SState.TLS:
-            self.step("tls-done")
-        if self.state in (S2SState.CONNECTED, S2SState.AUTHENTICATED):
-            self.step("header")
-        features = element("features", ns=NS_STREAM)
-        if not self.secure and self.server.tls_context is not None:
-            sub(features, "starttls", ns=NS_TLS)
-        elif self._certificate_names(self.remote_claim) and not self.external_done:
-            mechanisms = sub(features, "mechanisms", ns=NS_SASL)
-            sub(mechanisms, "mechanism", text="EXTERNAL")
-        if not self.external_done:
-            sub(features, "dialback", ns=NS_DIALBACK_FEATURE)
-        self.write(serialize(features))
-
-    def _certificate_names(self, domain: str | None) -> bool:
-        """Whether the peer's verified certificate names ``domain`` (RFC 6125 style: exact or *.parent)."""
-        if not domain or not self.secure or self.server.tls_ca is None or self.transport is None:
-            return False
-        from .tls import peer_domains
-        names = peer_domains(self.transport.get_extra_info("ssl_object"))
-        return domain in names or f"*.{domain.partition('.')[2]}" in names
-
-    def _external(self, el) -> None:
-        """RFC 6120 6.3.4: SASL EXTERNAL, the peer's certificate proving its domain."""
-        text = (el.text or "").strip()
-        try:
-            authzid = base64.b64decode(text, validate=True).decode() if text and text != "=" else ""
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            authzid = None
-        claimed = _domain(authzid) if authzid else self.remote_claim
-        if el.get("mechanism") != "EXTERNAL" or claimed is None or not self._certificate_names(claimed):
-            self.write(f"<failure xmlns='{NS_SASL}'><not-authorized/></failure>")
-            return
-        if not self.step("external"):
-            return
-        self.write(f"<success xmlns='{NS_SASL}'/>")
-        self.validated.add((claimed, self.local))
-        self.external_done = True
-        self.stream_id = None
-        self.parser.reset()  # the initiating server restarts the stream
+        """A stream header (the first, or a restart): the negotiator answers it."""
+        self._do(self.neg.stream_opened(ev))
 
     def element(self, el) -> None:
-        """Handle STARTTLS, SASL EXTERNAL, dialback requests and the stanzas of validated domains."""
-        ns, name = split_qname(el.tag)
-        if ns == NS_TLS and name == "starttls" and not self.secure and self.server.tls_context is not None:
-            if not self.step("starttls"):
-                return
-            self.write(f"<proceed xmlns='{NS_TLS}'/>")
-            self.prepare_tls()
-            self.tasks.start(self.start_tls(self.server.tls_context, server_side=True), "STARTTLS")
-        elif ns == NS_SASL and name == "auth" and self.secure and not self.external_done:
-            self._external(el)
-        elif ns == NS_DIALBACK and name == "result":
-            self._dialback_result(el)
-        elif ns == NS_DIALBACK and name == "verify":
-            self._dialback_verify(el)
-        elif ns == NS_SERVER and name in STANZA_KINDS:
-            self._stanza(el)
-        else:
-            self.close("unsupported-stanza-type", f"<{name}/> is not understood on a server-to-server stream")
+        """An element at depth 1: the negotiator decides (a negotiation step, or a stanza to route)."""
+        self._do(self.neg.element(el))
 
-    def _dialback_result(self, el) -> None:
-        remote, local = _domain(el.get("from")), _domain(el.get("to"))
-        if not self.server.s2s.serves(local):
-            return self.close("host-unknown", f"this server does not serve {el.get('to')}")
-        if remote is None:
-            return self.close("invalid-from", "db:result needs the originating domain in 'from'")
-        key = (el.text or "").strip()
+    def tls_established(self) -> None:
+        """TLS is up: tell the negotiator which domains the peer's certificate names, if the lab CA verified it."""
+        names = ()
+        if self.server.tls_ca is not None and self.transport is not None:
+            from .tls import peer_domains
+            names = peer_domains(self.transport.get_extra_info("ssl_object"))
+        self._do(self.neg.tls_established(names))
 
-        async def check():
-            ok = await self.server.s2s.verify(remote, local, self.stream_id, key)
-            if self.closed:
-                return
-            if ok:
-                if not self.step("dialback-valid"):
-                    return
-                self.validated.add((remote, local))
-            self.write(f"<db:result from='{local}' to='{remote}' type='{'valid' if ok else 'invalid'}'/>")
-            if not ok:
-                self.close("not-authorized", f"{remote} could not prove it is {remote}")
+    def act(self, action) -> None:
+        """Route a stanza of a validated pair, check a dialback key (a task this connection owns), note a pair."""
+        kind = type(action)
+        if kind is Stanza:
+            self.server.router.route(action.element, origin=self)
+        elif kind is CheckKey:
+            self.tasks.start(self._check(action), f"dialback check of {action.originating}")
+        elif kind is Validated:
+            log.debug("%s: %s may send to %s", self.conn_id, action.originating, action.receiving)
 
-        self.tasks.start(check(), f"dialback check of {remote}")
-
-    def _dialback_verify(self, el) -> None:
-        """Another server asks whether a key for one of our outgoing streams is really ours."""
-        receiving, originating = el.get("from", ""), el.get("to", "")
-        stream_id, key = el.get("id", ""), (el.text or "").strip()
-        if not self.step("verify"):
-            return
-        expected = dialback_key(self.server.s2s.secret, receiving, originating, stream_id)
-        ok = self.server.s2s.serves(originating) and hmac.compare_digest(expected, key)
-        self.write(f"<db:verify from='{xml_attr(originating)}' to='{xml_attr(receiving)}' "
-                   f"id='{xml_attr(stream_id)}' type='{'valid' if ok else 'invalid'}'/>")
-
-    def _stanza(self, el) -> None:
-        try:
-            frm, to = JID(el.get("from", "")), JID(el.get("to", ""))
-        except InvalidJID as exc:
-            return self.close("improper-addressing", str(exc))
-        if (frm.domain, to.domain) not in self.validated:
-            if not self.server.s2s.serves(to.domain):
-                return self.close("host-unknown", f"this server does not serve {to.domain}")
-            return self.close("invalid-from", f"{frm.domain} has not proved it is {frm.domain} on this stream")
-        try:
-            stanza = to_namespace(el, NS_CLIENT)
-        except etree.XMLSyntaxError as exc:
-            # The stream parser let through what lxml refuses when the stanza's text is parsed again
-            # (an unbound prefix, a namespace name that is not a URI): RFC 6120 4.9.3.13.
-            log.info("%s: a stanza from %s is not namespace-well-formed: %s", self.conn_id, frm.domain, exc)
-            return self.close("not-well-formed", f"a stanza is not namespace-well-formed: {exc}")
-        self.server.router.route(stanza, origin=self)
+    async def _check(self, action: CheckKey) -> None:
+        """XEP-0220 2.1.2: ask the originating domain's server about the key, then give the negotiator its answer."""
+        ok = await self.server.s2s.verify(action.originating, action.receiving, action.stream_id, action.key)
+        if not self.closed:
+            self._do(self.neg.key_checked(action.originating, action.receiving, ok))
 
     @property
     def local_domain(self) -> str | None:
         """Our domain, as the peer's stream header named it."""
-        return self.local
+        return self.neg.local
 
     @property
     def remote_domain(self) -> str | None:
         """The (first) domain that proved itself on this stream."""
-        return next(iter(sorted(self.validated)), (None,))[0]
+        return next(iter(sorted(self.neg.validated)), (None,))[0]
 
     def __repr__(self) -> str:
-        pairs = ", ".join(f"{r}→{lo}" for r, lo in sorted(self.validated)) or "not validated"
+        pairs = ", ".join(f"{r}→{lo}" for r, lo in sorted(self.neg.validated)) or "not validated"
         return f"<S2SIncoming {self.conn_id} {pairs}>"
 
 
-class S2SOutgoing(_S2STable, StreamConnection):
-    """A stream we opened to another server: dialback first, then our stanzas for its domain."""
+class S2SOutgoing(StreamConnection):
+    """A stream we opened to another server: performs what its :class:`S2SInitiatingNegotiator` asks, and
+    holds our stanzas for its domain until the stream is authenticated."""
 
     kind = "s2s"
     role = "initiating"
 
-    def __init__(self, server, local: str, remote: str, verify_request=None):
+    def __init__(self, server, local: str, remote: str, verify: tuple[str, str] | None = None,
+                 answer: asyncio.Future | None = None):
         super().__init__(server)
         self.local, self.remote = local, remote
-        self.remote_stream_id: str | None = None
+        # verify: (stream_id, key) makes this a verify-only stream (XEP-0220 2.1.3); its verdict goes to answer
+        self.neg = S2SInitiatingNegotiator(local, remote, server.s2s.secret, external=server.tls_ca is not None,
+                                           verify=verify)
+        self.answer = answer
         self.authenticated = False
-        self.state = S2SState.CONNECTED  # a row of xmpplab.negotiation.s2s.S2S_TRANSITIONS
-        self.external_done = False
         self.queue: list = []
-        self.verify_request = verify_request  # (stream_id, key, future) for a verify-only stream
-        self.ready = asyncio.get_running_loop().create_future()
+
+    @property
+    def state(self) -> S2SState:
+        """Where the negotiation is (a row of :data:`~xmpplab.negotiation.s2s.S2S_TRANSITIONS`)."""
+        return self.neg.state
 
     def opened(self) -> None:
         """Send our stream header as soon as the TCP connection is up."""
-        self._send_header()
-
-    def _send_header(self) -> None:
-        self.stream_id = "sent"
-        self.write(_header(self.local, self.remote))
+        self._do(self.neg.start())
 
     def stream_opened(self, ev) -> None:
-        """Keep the stream id the peer gave (dialback keys use it); the stream must be jabber:server."""
-        self.remote_stream_id = ev.attrs.get("id")
-        if ev.default_ns != NS_SERVER:
-            return self.close("invalid-namespace", "expected a jabber:server stream")
-        if self.state is S2SState.TLS:
-            self.step("tls-done")
-        if self.state in (S2SState.CONNECTED, S2SState.AUTHENTICATED):
-            self.step("header")
+        """The peer's stream header: the negotiator keeps its id (dialback keys use it)."""
+        self._do(self.neg.stream_opened(ev))
 
     def element(self, el) -> None:
-        """Go through the peer's features: STARTTLS, then SASL EXTERNAL or dialback (XEP-0220 2.1)."""
-        ns, name = split_qname(el.tag)
-        if ns == NS_STREAM and name == "features":
-            mechanisms = [m.text for m in el.iter(f"{{{NS_SASL}}}mechanism")]
-            if el.find(f"{{{NS_TLS}}}starttls") is not None and not self.secure:
-                self.write(f"<starttls xmlns='{NS_TLS}'/>")
-            elif self.external_done:
-                self._ready()
-            elif "EXTERNAL" in mechanisms and self.verify_request is None and self.server.tls_ca is not None:
-                token = base64.b64encode(self.local.encode()).decode()
-                self.write(f"<auth xmlns='{NS_SASL}' mechanism='EXTERNAL'>{token}</auth>")
-            else:
-                self._authenticate()
-        elif ns == NS_SASL and name == "success":
-            if not self.step("external"):
-                return
-            self.external_done = True
-            self.parser.reset()
-            self._send_header()
-        elif ns == NS_SASL and name == "failure":
-            self._authenticate()  # fall back to dialback
-        elif ns == NS_TLS and name == "proceed":
-            if not self.step("starttls"):
-                return
-            self.tasks.start(self._upgrade(), "STARTTLS")
-        elif ns == NS_DIALBACK and name == "result":
-            if el.get("type") == "valid":
-                if self.step("dialback-valid"):
-                    self._ready()
-            else:
-                self._give_up("remote-server-not-found", f"{self.remote} refused our dialback key")
-                self.close()
-        elif ns == NS_DIALBACK and name == "verify":
-            if self.verify_request is not None and not self.verify_request[2].done():
-                self.verify_request[2].set_result(el.get("type") == "valid")
-            self.close()
-        elif ns == NS_STREAM and name == "error":
-            self._give_up("remote-server-not-found", f"{self.remote} closed the stream with an error")
+        """The peer's features and answers: the negotiator decides the next step."""
+        self._do(self.neg.element(el))
+
+    def tls_established(self) -> None:
+        """TLS is up: the negotiator restarts the stream (RFC 6120 5.4.3.3)."""
+        self._do(self.neg.tls_established())
+
+    def tls_upgrade(self):
+        """STARTTLS from our end: unverified, or verified with the lab CA (``S2SManager.client_context``)."""
+        return self.start_tls(self.server.s2s.client_context(), server_side=False, server_hostname=self.remote)
+
+    def act(self, action) -> None:
+        """Send what waited once validated; give a verify-only stream's answer; bounce what waits on refusal."""
+        kind = type(action)
+        if kind is Validated:
+            self._ready()
+        elif kind is Verdict:
+            self._answer(action.valid)
+        elif kind is GiveUp:
+            self._give_up(action.condition, action.text)
 
     def _ready(self) -> None:
         """Authenticated (dialback or EXTERNAL): send what waited."""
         self.authenticated = True
-        if not self.ready.done():
-            self.ready.set_result(True)
         for stanza in self.queue:
             self.send(stanza)
         self.queue.clear()
 
-    async def _upgrade(self) -> None:
-        if await self.start_tls(self.server.s2s.client_context(), server_side=False, server_hostname=self.remote):
-            self._send_header()
-
-    def _authenticate(self) -> None:
-        if self.verify_request is not None:
-            stream_id, key, _ = self.verify_request
-            self.write(f"<db:verify from='{self.local}' to='{self.remote}' id='{xml_attr(stream_id)}'>"
-                       f"{key}</db:verify>")
-            return
-        key = dialback_key(self.server.s2s.secret, self.remote, self.local, self.remote_stream_id or "")
-        self.write(f"<db:result from='{self.local}' to='{self.remote}'>{key}</db:result>")
+    def _answer(self, valid: bool) -> None:
+        if self.answer is not None and not self.answer.done():
+            self.answer.set_result(valid)
 
     def send(self, stanza) -> None:
         """Send a stanza once the stream is authenticated; queue it until then."""
@@ -392,15 +232,13 @@ class S2SOutgoing(_S2STable, StreamConnection):
 
     def _give_up(self, condition: str, text: str) -> None:
         queued, self.queue = self.queue, []
-        if not self.ready.done():
-            self.ready.set_result(False)
-        if self.verify_request is not None and not self.verify_request[2].done():
-            self.verify_request[2].set_result(False)
+        self._answer(False)
         for stanza in queued:
             self.server.s2s.bounce(stanza, condition, text)
 
     def lost(self) -> None:
         """Forget the connection and bounce the stanzas still queued on it."""
+        self.neg.state = S2SState.CLOSED
         self.server.s2s.forget(self)
         self._give_up("remote-server-timeout", f"the connection to {self.remote} was lost")
 
@@ -419,8 +257,9 @@ class S2SOutgoing(_S2STable, StreamConnection):
         return f"<S2SOutgoing {self.conn_id} {self.local}→{self.remote} {state}, {len(self.queue)} queued>"
 
 
-class S2SManager:
-    """Outgoing streams per (local domain, remote domain), the static host map, and dialback secrets."""
+class S2SManager(S2SPolicy):
+    """Outgoing streams per (local domain, remote domain), the static host map, and dialback secrets; the
+    negotiators' :class:`~xmpplab.negotiation.s2s_receiving.S2SPolicy`."""
 
     def __init__(self, server, peers: dict | None = None):
         self.server = server
@@ -434,6 +273,11 @@ class S2SManager:
     def serves(self, domain) -> bool:
         """A domain this server speaks for on server-to-server streams: a host, or a component (MUC)."""
         return domain in self.server.hosts or domain in self.server.components
+
+    @property
+    def default_domain(self) -> str:
+        """The domain of headers that name none the server serves."""
+        return self.server.default_domain
 
     def peer(self, domain: str):
         """Where ``domain``'s server listens: its own entry, else its parent's (conference.server1.com is
@@ -500,7 +344,7 @@ class S2SManager:
         answer = loop.create_future()
         try:
             await asyncio.wait_for(loop.create_connection(
-                lambda: S2SOutgoing(self.server, receiving, originating, (stream_id, key, answer)), host, port),
+                lambda: S2SOutgoing(self.server, receiving, originating, (stream_id, key), answer), host, port),
                 CONNECT_TIMEOUT)
             return await asyncio.wait_for(answer, VERIFY_TIMEOUT)
         except (TimeoutError, OSError):
