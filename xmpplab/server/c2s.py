@@ -75,6 +75,9 @@ class C2SSession(StreamConnection, Policy):
         self.available = False
         self.priority = 0
         self.presence = None
+        #: A module may hold back what is sent to this client (XEP-0352 while it is inactive): a callable
+        #: that takes the element and returns True when it kept it, to write later itself.
+        self.hold = None
         self.opened_at = time.time()
         self._timer: asyncio.TimerHandle | None = None
         self.limit_key: str | None = None  # the key of server.throttle's counters; None: a local peer, exempt
@@ -173,6 +176,8 @@ class C2SSession(StreamConnection, Policy):
     def send(self, stanza) -> None:
         """Send one element to this client (called by the router)."""
         if self.neg.state is State.READY and self.accepts(stanza):
+            if self.hold is not None and self.hold(stanza):
+                return
             self.write(serialize(stanza, NS_CLIENT))
 
     # what the negotiator asks for ------------------------------------------------

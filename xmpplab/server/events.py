@@ -32,6 +32,9 @@ Modules also *contribute* through events, so the core names none of them
   send, fired as ``pre-auth/iq/jabber:iq:register:query`` (an iq, by payload) or
   ``pre-auth/message``, ``pre-auth/presence``, with a :class:`PreAuthEvent`.
   Nothing handled it: the stream is closed with ``<not-authorized/>``.
+* **Nonzas** after login: an element of an extension's own namespace beside the
+  stanzas (XEP-0352 ``<inactive/>``) fires ``nonza/urn:xmpp:csi:0:inactive`` with a
+  :class:`NonzaEvent`; nothing handled it: ``<unsupported-stanza-type/>``.
 * **Service discovery** (XEP-0030 3.1, 4.1): ``disco-identities/host``,
   ``disco-features/host``, ``disco-items/host`` for the server's address and
   ``disco-identities/account``, ``disco-features/account`` for an account,
@@ -225,6 +228,12 @@ class PreAuthEvent:
         reply = error_reply(self.stanza, condition, text, type)
         self.send(reply)
         return reply
+
+
+@dataclass(slots=True)
+class NonzaEvent(PreAuthEvent):
+    """An element at depth 1 that is not a stanza, on a logged-in stream (``nonza/<namespace>:<element>``):
+    an extension's own protocol beside the stanzas (XEP-0352 ``<active/>``, XEP-0198 ``<r/>``)."""
 
 
 @dataclass(slots=True, frozen=True)

@@ -17,7 +17,7 @@ from collections import deque
 from ..errors import StanzaError, error_reply
 from ..jid import JID, InvalidJID
 from ..xml import NS_CLIENT, STANZA_KINDS, split_qname
-from .events import StanzaEvent
+from .events import NonzaEvent, StanzaEvent
 
 log = logging.getLogger("xmpplab.server")
 
@@ -55,6 +55,9 @@ class Router:
         """A stanza from a bound client resource (RFC 6120 section 8.1.2.1 and 10)."""
         ns, kind = split_qname(el.tag)
         if ns != NS_CLIENT or kind not in STANZA_KINDS:
+            # A nonza of an extension a module serves (XEP-0352 <active/>, XEP-0198 <r/>...): ``nonza/ns:name``
+            if self.server.hooks.first(f"nonza/{ns}:{kind}", NonzaEvent(self.server, session, el)):
+                return None
             return session.close("unsupported-stanza-type", f"<{kind}/> is not a stanza of jabber:client")
         own = session.jid_str
         frm = el.get("from")
