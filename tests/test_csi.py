@@ -70,3 +70,11 @@ async def test_slixmpp_csi_plugin_switches_the_state(server, slix):
     juliet.plugin["xep_0352"].send_active()
     await juliet.plugin["xep_0199"].ping("example.com")
     assert not is_inactive(session)
+
+
+async def test_what_is_held_stays_bounded(server, raw, monkeypatch):
+    monkeypatch.setattr("xmpplab.server.modules.csi.MAX_HELD_CHARS", 300)
+    juliet, romeo = await lovers(server, raw)
+    await juliet.send(INACTIVE)
+    await romeo.send(f"<presence><status>{'x' * 400}</status></presence>")  # over the bound: written at once
+    assert shows([await juliet.recv()]) == [(None, None)]

@@ -11,7 +11,8 @@ back presence updates (available and unavailable presence: who came online, who
 went away), keeping only the latest from each sender, and lets everything else
 through at once, first writing what it held so the client sees things in order.
 A message, a subscription request or an iq is never delayed. ``<active/>`` writes
-what was held. At most ``MAX_HELD`` senders are held; one more writes them all.
+what was held. At most ``MAX_HELD`` senders (``MAX_HELD_CHARS`` characters) are held;
+one more writes them all, so what an inactive connection keeps stays bounded.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from ..events import AFTER_AUTH
 from ..slots import Slot
 
 NS_CSI = "urn:xmpp:csi:0"
-MAX_HELD = 500
+MAX_HELD = 500         # senders held at most ...
+MAX_HELD_CHARS = 65536  # ... and characters: what a connection may keep is bounded (hardening)
 
 #: Per session while it is inactive: the presence held back, by sender (text as it will be written).
 HELD: Slot[dict] = Slot("csi: held presence", dict)
@@ -74,6 +76,6 @@ def _hold(session, stanza) -> bool:
     sender = stanza.get("from") or ""
     held.pop(sender, None)  # the latest from each sender, in the order of their latest update
     held[sender] = serialize(stanza, NS_CLIENT)
-    if len(held) > MAX_HELD:
+    if len(held) > MAX_HELD or sum(map(len, held.values())) > MAX_HELD_CHARS:
         flush(session)
     return True
