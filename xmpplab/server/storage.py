@@ -229,6 +229,11 @@ class Storage:
         """Run one statement on a module's tables; the rows it returns (a fault is a :class:`StorageFault`)."""
         return self._exec(sql, args).fetchall()
 
+    def write_many(self, sql: str, rows) -> None:
+        """Run one statement for each of ``rows`` in one transaction: all are stored, or (after a fault) none."""
+        with self._transaction():
+            self._db.executemany(sql, rows)
+
     # accounts -------------------------------------------------------------
     def put_account(self, domain: str, username: str, creds: Credentials) -> None:
         """Store an account's SCRAM keys (never its password), replacing those it had."""

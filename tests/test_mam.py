@@ -1,0 +1,168 @@
+"""XEP-0313 Message Archive Management with XEP-0059 paging: what each account sent and received, read back."""
+
+import time
+
+import pytest
+
+from tests.support import RawClient
+from tests.support_stanzas import condition, flush, online
+from xmpplab.jid import JID
+from xmpplab.server import DEFAULT_MODULES, Server
+from xmpplab.server.modules.mam import ARCHIVE, NS_MAM, NS_SID, Archive
+from xmpplab.server.rsm import NS_RSM
+
+MAM = f"{{{NS_MAM}}}"
+RSM = f"{{{NS_RSM}}}"
+
+
+def form(**fields) -> str:
+    inner = "".join(f"<field var='{k.replace('_', '-')}'><value>{v}</value></field>" for k, v in fields.items())
+    return (f"<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>{NS_MAM}</value>"
+            f"</field>{inner}</x>")
+
+
+async def ask(client, rsm="", queryid="q", **fields):
+    """Send a query; return (results, fin) once the iq result came: the results are the bodies, in order."""
+    x = form(**fields) if fields else ""
+    await client.send(f"<iq type='set' id='mam-{queryid}'><query xmlns='{NS_MAM}' queryid='{queryid}'>{x}"
+                      f"{rsm}</query></iq>")
+    results = []
+    while True:
+        el = await client.recv()
+        if el.tag.endswith("}iq"):
+            return results, el
+        result = el.find(f"{MAM}result")
+        assert result is not None and result.get("queryid") == queryid, el
+        inner = result.find("{urn:xmpp:forward:0}forwarded/{jabber:client}message")
+        assert result.find("{urn:xmpp:forward:0}forwarded/{urn:xmpp:delay}delay").get("stamp")
+        results.append((result.get("id"), inner.findtext("{jabber:client}body"), inner.get("from")))
+
+
+async def chat(raw, n=3):
+    juliet = await online(raw, "juliet@example.com")
+    romeo = await online(raw, "romeo@example.net")
+    for i in range(n):
+        await romeo.send(f"<message to='juliet@example.com' type='chat'><body>line {i}</body></message>")
+    got = [await juliet.recv() for _ in range(n)]
+    return juliet, romeo, got
+
+
+async def test_mam_is_advertised_on_the_account(raw):
+    c = await online(raw, "juliet@example.com")
+    info = await c.request("<iq type='get' id='d' to='juliet@example.com'>"
+                           "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+    assert NS_MAM in [f.get("var") for f in info.iter("{http://jabber.org/protocol/disco#info}feature")]
+
+
+async def test_received_messages_carry_their_archive_id_and_come_back_in_order(raw):
+    juliet, romeo, got = await chat(raw)
+    ids = [m.find(f"{{{NS_SID}}}stanza-id") for m in got]
+    assert all(i is not None and i.get("by") == "juliet@example.com" for i in ids)
+    results, fin = await ask(juliet)
+    assert [body for _, body, _ in results] == ["line 0", "line 1", "line 2"]
+    assert [i for i, _, _ in results] == [i.get("id") for i in ids]
+    done = fin.find(f"{MAM}fin")
+    assert done.get("complete") == "true"
+    assert done.findtext(f"{RSM}set/{RSM}first") == results[0][0] and done.findtext(f"{RSM}set/{RSM}count") == "3"
+    sent, _ = await ask(romeo)  # the sender's own archive has what he sent
+    assert [body for _, body, _ in sent] == ["line 0", "line 1", "line 2"]
+
+
+async def test_pages_forwards_backwards_and_the_last_page(raw):
+    juliet, romeo, _ = await chat(raw, 5)
+    first, fin = await ask(juliet, rsm=f"<set xmlns='{NS_RSM}'><max>2</max></set>")
+    assert [b for _, b, _ in first] == ["line 0", "line 1"] and fin.find(f"{MAM}fin").get("complete") is None
+    after = first[-1][0]
+    second, _ = await ask(juliet, rsm=f"<set xmlns='{NS_RSM}'><max>2</max><after>{after}</after></set>", queryid="r")
+    assert [b for _, b, _ in second] == ["line 2", "line 3"]
+    last, fin = await ask(juliet, rsm=f"<set xmlns='{NS_RSM}'><max>2</max><before/></set>", queryid="s")
+    assert [b for _, b, _ in last] == ["line 3", "line 4"]
+    assert fin.findtext(f"{MAM}fin/{RSM}set/{RSM}first") == last[0][0]
+    assert fin.find(f"{MAM}fin/{RSM}set/{RSM}first").get("index") == "3"
+    unknown, err = await ask(juliet, rsm=f"<set xmlns='{NS_RSM}'><after>nope</after></set>", queryid="t")
+    assert unknown == [] and condition(err) == "item-not-found"
+
+
+async def test_filters_with_ids_and_time(raw):
+    juliet, romeo, _ = await chat(raw, 2)
+    nurse = await online(raw, "nurse@example.com")
+    await nurse.send("<message to='juliet@example.com' type='chat'><body>from the nurse</body></message>")
+    await juliet.recv()
+    with_romeo, _ = await ask(juliet, **{"with": "romeo@example.net"})
+    assert [b for _, b, _ in with_romeo] == ["line 0", "line 1"]
+    full, _ = await ask(juliet, queryid="f", **{"with": "nurse@example.com/test"})
+    assert [b for _, b, _ in full] == ["from the nurse"]
+    one, _ = await ask(juliet, queryid="i", ids=with_romeo[1][0])
+    assert [b for _, b, _ in one] == ["line 1"]
+    later, _ = await ask(juliet, queryid="a", after_id=with_romeo[0][0])
+    assert [b for _, b, _ in later] == ["line 1", "from the nurse"]
+    future, _ = await ask(juliet, queryid="z", start="2999-01-01T00:00:00Z")
+    assert future == []
+    bad, err = await ask(juliet, queryid="b", start="yesterday")
+    assert condition(err) == "bad-request"
+
+
+async def test_no_store_and_groupchat_are_not_archived(raw):
+    juliet = await online(raw, "juliet@example.com")
+    romeo = await online(raw, "romeo@example.net")
+    await romeo.send("<message to='juliet@example.com' type='chat'><body>forget this</body>"
+                     "<no-store xmlns='urn:xmpp:hints'/></message>")
+    await romeo.send("<message to='juliet@example.com' type='headline'><body>news</body></message>")
+    await flush(juliet)
+    results, _ = await ask(juliet)
+    assert results == []
+
+
+async def test_the_archive_survives_a_restart_and_an_account_removal_takes_it(tmp_path):
+    db = str(tmp_path / "lab.sqlite")
+    first = await Server(["example.com", "example.net"], db=db).start()
+    for user in ("juliet@example.com", "romeo@example.net"):
+        first.accounts.add(user, "secret")
+    romeo = await RawClient.open(first.port)
+    await romeo.login("romeo@example.net")
+    await romeo.send("<message to='juliet@example.com' type='chat'><body>while you slept</body></message>")
+    await flush(romeo)
+    await romeo.close()
+    await first.stop()
+    second = await Server(["example.com", "example.net"], db=db).start()
+    try:
+        juliet = await RawClient.open(second.port)
+        await juliet.login("juliet@example.com")
+        results, _ = await ask(juliet)
+        assert [b for _, b, _ in results] == ["while you slept"]
+        await juliet.close()
+        second.accounts.remove("juliet@example.com")
+        assert second.storage.rows("SELECT COUNT(*) FROM mam WHERE owner='juliet@example.com'") == [(0,)]
+    finally:
+        await second.stop()
+
+
+async def test_retention_and_the_per_account_maximum():
+    archive = Archive(retention_days=1, max_per_account=2)
+    server = Server(["example.com"], modules=(*[m for m in DEFAULT_MODULES if m != "mam"], archive))
+    await server.start()
+    try:
+        assert ARCHIVE.of(server) is archive
+        rows = [("juliet@example.com", f"id{i}", time.time() - (3 * 86400 if i == 0 else 0), "romeo@example.net",
+                 "<message xmlns='jabber:client'/>") for i in range(4)]
+        server.storage.write_many("INSERT INTO mam (owner, id, stamp, with_bare, xml) VALUES (?,?,?,?,?)", rows)
+        archive.expire()
+        kept = server.storage.rows("SELECT id FROM mam ORDER BY seq")
+        assert kept == [("id2",), ("id3",)]  # id0 too old, id1 beyond the two newest
+    finally:
+        await server.stop()
+    with pytest.raises(ValueError, match="more than 0 days"):
+        Archive(retention_days=0)
+
+
+@pytest.mark.timeout(60)
+async def test_slixmpp_mam_plugin_reads_the_archive(server, raw, slix):
+    """A real client's XEP-0313 plugin (slixmpp xep_0313, with xep_0059 paging) reads the history."""
+    romeo = await online(raw, "romeo@example.net")
+    for i in range(3):
+        await romeo.send(f"<message to='juliet@example.com' type='chat'><body>offline {i}</body></message>")
+    await flush(romeo)
+    juliet = await slix("juliet@example.com/phone", plugins=("xep_0030", "xep_0059", "xep_0313"))
+    bodies = [m["mam_result"]["forwarded"]["stanza"]["body"]
+              async for m in juliet.plugin["xep_0313"].iterate(with_jid=JID("romeo@example.net"), rsm={"max": 2})]
+    assert bodies == ["offline 0", "offline 1", "offline 2"]

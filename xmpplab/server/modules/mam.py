@@ -1,0 +1,301 @@
+"""XEP-0313 Message Archive Management: every account keeps its conversations, and any device reads them back.
+
+The server archives what each account sends and receives (XEP-0313 §3.3.1, §6.1.1:
+messages of type ``chat`` or ``normal`` with a ``<body/>``, unless they carry the
+XEP-0334 hint ``<no-store/>`` or ``<no-permanent-store/>``), and tells the recipient
+where it keeps each one with a XEP-0359 stanza id (§3.5)::
+
+    <message from='romeo@example.net/orchard' to='juliet@example.com/balcony' type='chat'>
+      <body>Art thou not Romeo?</body>
+      <stanza-id xmlns='urn:xmpp:sid:0' by='juliet@example.com' id='5f1c2a9e0b7d4e21'/>
+    </message>
+
+A client asks for its archive (§4), filtered by the data form's ``with``, ``start``,
+``end``, ``before-id``, ``after-id`` and ``ids`` (§4.1), a page at a time with
+XEP-0059 (§4.3); each match comes as a message of its own, then the iq result::
+
+    C: <iq type='set' id='q1'><query xmlns='urn:xmpp:mam:2' queryid='f27'/></iq>
+    S: <message to='juliet@example.com/balcony'><result xmlns='urn:xmpp:mam:2' queryid='f27' id='5f1c…'>
+         <forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2026-12-05T10:00:00Z'/>
+           <message xmlns='jabber:client' ...>...</message></forwarded></result></message>
+    S: <iq type='result' id='q1'><fin xmlns='urn:xmpp:mam:2' complete='true'>
+         <set xmlns='http://jabber.org/protocol/rsm'><first index='0'>5f1c…</first><last>5f1c…</last>
+         <count>1</count></set></fin></iq>
+
+Archives are in the server's database and survive restarts. They are bounded:
+messages older than ``retention_days`` are deleted (§3.2), and so are the oldest
+beyond ``max_per_account``. Writes are batched (one transaction every
+``FLUSH_SECONDS`` or ``FLUSH_ROWS``), so archiving costs the message path little;
+a query or a stop writes what is pending first.
+
+Use the default (``modules=(..., "mam")``, 30 days) or an object with your own
+settings: ``Server(..., modules=(*DEFAULT_MODULES, Archive(retention_days=7)))``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import secrets
+import time
+
+from ...jid import JID, InvalidJID
+from ...ns import NS_DELAY, NS_FORWARD, NS_HINTS
+from ...xml import NS_CLIENT, XMLInputError, element, parse_fragment, serialize, sub
+from .. import rsm
+from ..forms import Form, find_form, values
+from ..slots import Slot
+
+NS_MAM = "urn:xmpp:mam:2"
+NS_MAM_EXTENDED = "urn:xmpp:mam:2#extended"
+NS_SID = "urn:xmpp:sid:0"
+FLUSH_SECONDS = 0.05
+FLUSH_ROWS = 500
+PAGE_LIMIT = 100  # results per query at most (§4.3.1), whatever the client asks
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS mam (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner TEXT NOT NULL, id TEXT NOT NULL, stamp REAL NOT NULL, with_bare TEXT NOT NULL, xml TEXT NOT NULL,
+  UNIQUE (owner, id));
+CREATE INDEX IF NOT EXISTS mam_owner_seq ON mam (owner, seq);
+"""
+
+ARCHIVE: Slot[Archive] = Slot("mam: the archive")
+
+
+class Archive:
+    """The module, with its settings: how long messages are kept, and how many per account."""
+
+    name = "mam"
+
+    def __init__(self, retention_days: float = 30, max_per_account: int = 10000):
+        if retention_days <= 0 or max_per_account <= 0:
+            raise ValueError("an archive keeps messages for more than 0 days, and more than 0 per account")
+        self.retention_days = retention_days
+        self.max_per_account = max_per_account
+        self.server = None
+        self._pending: list[tuple] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._written = 0
+
+    # ------------------------------------------------------------------ set up
+    def setup(self, server) -> None:
+        """Archive messages both ways, answer queries (§4) and advertise MAM on accounts (§7)."""
+        self.server = server
+        ARCHIVE.put(server, self)
+        server.storage.add_tables(SCHEMA)
+        self.expire()
+        server.hook("disco-features/account", lambda query: [NS_MAM, NS_MAM_EXTENDED])
+        server.hook(f"iq-get/self/{NS_MAM}:query", self.form)
+        server.hook(f"iq-set/self/{NS_MAM}:query", self.query)
+        for where in ("full", "bare"):
+            server.hook(f"message/{where}", self.received, 100)
+        for where in ("full", "bare", "remote", "component"):
+            server.hook(f"pre-message/{where}", self.sent, 100)
+        server.hook("account-removed", self.forget)
+        server.hook("server-stopped", lambda _server: self.flush())
+
+    # ------------------------------------------------------------------ archiving (§3.3.1, §3.5)
+    @staticmethod
+    def eligible(stanza) -> bool:
+        """Whether a message is archived (§6.1.1): chat or normal with a body, not marked no-store (XEP-0334)."""
+        if (stanza.get("type") or "normal") not in ("chat", "normal"):
+            return False
+        if stanza.find(f"{{{NS_CLIENT}}}body") is None:
+            return False
+        return stanza.find(f"{{{NS_HINTS}}}no-store") is None and \
+            stanza.find(f"{{{NS_HINTS}}}no-permanent-store") is None
+
+    def received(self, event) -> bool:
+        """An incoming message for a local account: archive it and stamp its stanza id (§3.5)."""
+        stanza, to = event.stanza, event.to
+        if not self.eligible(stanza) or not self.server.user_exists(to.bare):
+            return False
+        if to.resource is not None and self.server.session_for(to) is None and stanza.get("type") != "chat":
+            return False  # a normal message to a gone resource is bounced, not kept (RFC 6121 §8.5.3.2.1)
+        owner = str(to.bare)
+        for old in stanza.findall(f"{{{NS_SID}}}stanza-id"):
+            if old.get("by") == owner:  # §8.3: an id claiming to be ours that we did not add is removed
+                stanza.remove(old)
+        archive_id = self._store(owner, event.from_, stanza)
+        sub(stanza, "stanza-id", {"by": owner, "id": archive_id}, ns=NS_SID)
+        return False
+
+    def sent(self, event) -> bool:
+        """A message a local client sends: archive it in the sender's archive (§6.1.1)."""
+        origin, stanza = event.origin, event.stanza
+        if origin is None or event.to is None or not self.eligible(stanza):
+            return False
+        self._store(str(origin.jid.bare), event.to, stanza)
+        return False
+
+    def _store(self, owner: str, other, stanza) -> str:
+        archive_id = secrets.token_hex(8)
+        with_bare = str(other.bare) if other is not None else owner
+        self._pending.append((owner, archive_id, time.time(), with_bare, serialize(stanza, NS_CLIENT)))
+        if len(self._pending) >= FLUSH_ROWS:
+            self.flush()
+        elif self._timer is None:
+            try:
+                self._timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
+            except RuntimeError:  # no loop (a synchronous caller): write now
+                self.flush()
+        return archive_id
+
+    def flush(self) -> int:
+        """Write the pending messages in one transaction; return how many."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        rows, self._pending = self._pending, []
+        if not rows:
+            return 0
+        self.server.storage.write_many("INSERT INTO mam (owner, id, stamp, with_bare, xml) VALUES (?,?,?,?,?)", rows)
+        self._written += len(rows)
+        if self._written >= 10 * FLUSH_ROWS:
+            self._written = 0
+            self.expire()
+        return len(rows)
+
+    def expire(self) -> None:
+        """Delete what is older than the retention (§3.2) and each account's oldest beyond its maximum."""
+        storage = self.server.storage
+        storage.rows("DELETE FROM mam WHERE stamp < ?", (time.time() - self.retention_days * 86400,))
+        for (owner,) in storage.rows("SELECT owner FROM mam GROUP BY owner HAVING COUNT(*) > ?",
+                                     (self.max_per_account,)):
+            storage.rows("DELETE FROM mam WHERE owner = ? AND seq <= (SELECT seq FROM mam WHERE owner = ? "
+                         "ORDER BY seq DESC LIMIT 1 OFFSET ?)", (owner, owner, self.max_per_account))
+
+    def forget(self, bare) -> bool:
+        """An account removed: its archive goes too."""
+        self.flush()
+        self.server.storage.rows("DELETE FROM mam WHERE owner = ?", (str(bare),))
+        return False
+
+    # ------------------------------------------------------------------ queries (§4)
+    def form(self, event) -> bool:
+        """§4.1.5: the fields a query may use."""
+        f = Form(form_type=NS_MAM)
+        f.field("with", "jid-single")
+        for var in ("start", "end", "before-id", "after-id"):
+            f.field(var, "text-single")
+        f.field("ids", "list-multi")
+        q = element("query", ns=NS_MAM)
+        q.append(f.element("form"))
+        event.reply(q)
+        return True
+
+    def query(self, event) -> bool:
+        """§4: send the matching messages one by one, then the iq result with the page's ``<fin/>``."""
+        session = event.origin
+        if session is None:
+            return False
+        self.flush()
+        payload = event.payload
+        try:
+            where, args = self._filters(str(session.jid.bare), values(find_form(payload)))
+            page = rsm.request(payload, PAGE_LIMIT)
+            rows, complete, count = self._page(where, args, page)
+        except (ValueError, LookupError) as exc:
+            event.error("item-not-found" if isinstance(exc, LookupError) else "bad-request", str(exc))
+            return True
+        queryid = payload.get("queryid")
+        for _seq, archive_id, stamp, xml in rows:
+            session.send(self._result(session, queryid, archive_id, stamp, xml))
+        fin = element("fin", {"complete": "true" if complete else None}, ns=NS_MAM)
+        first = rows[0][1] if rows else None
+        index = self._index(where, args, rows[0][0]) if rows else None
+        fin.append(rsm.answer(first, rows[-1][1] if rows else None, count, index))
+        event.reply(fin)
+        return True
+
+    def _filters(self, owner: str, form: dict) -> tuple[str, list]:
+        where, args = ["owner = ?"], [owner]
+        if form.get("FORM_TYPE", [NS_MAM])[:1] != [NS_MAM]:
+            raise ValueError(f"the query form's FORM_TYPE is {NS_MAM} (XEP-0313 §4.1)")
+        if form.get("with"):
+            try:
+                other = JID(form["with"][0])
+            except InvalidJID as exc:
+                raise ValueError(f"'with' is not a JID: {exc}") from None
+            if other.resource is not None:  # a full JID matches only messages to or from that resource
+                where.append("with_bare = ? AND (xml LIKE ? OR xml LIKE ?)")
+                args += [str(other.bare), f"%from=\"{other}\"%", f"%to=\"{other}\"%"]
+            else:
+                where.append("with_bare = ?")
+                args.append(str(other))
+        for var, op in (("start", ">="), ("end", "<=")):
+            if form.get(var):
+                where.append(f"stamp {op} ?")
+                args.append(_timestamp(form[var][0]))
+        for var, op in (("after-id", ">"), ("before-id", "<")):
+            if form.get(var):
+                where.append(f"seq {op} ?")
+                args.append(self._seq(owner, form[var][0]))
+        if form.get("ids"):
+            seqs = [self._seq(owner, i) for i in form["ids"]]
+            where.append(f"seq IN ({','.join('?' * len(seqs))})")
+            args += seqs
+        return " AND ".join(where), args
+
+    def _seq(self, owner: str, archive_id: str) -> int:
+        row = self.server.storage.rows("SELECT seq FROM mam WHERE owner = ? AND id = ?", (owner, archive_id))
+        if not row:
+            raise LookupError(f"there is no message {archive_id!r} in this archive (XEP-0313 §4.3.2)")
+        return row[0][0]
+
+    def _page(self, where: str, args: list, page: rsm.Page) -> tuple[list, bool, int]:
+        storage = self.server.storage
+        count = storage.rows(f"SELECT COUNT(*) FROM mam WHERE {where}", args)[0][0]
+        if page.before is not None:  # the page just before an id, or the last page (XEP-0059 §2.3, §2.5)
+            cond, extra = (where, args) if page.before == "" else \
+                (f"{where} AND seq < ?", [*args, self._seq(args[0], page.before)])
+            rows = storage.rows(f"SELECT seq, id, stamp, xml FROM mam WHERE {cond} ORDER BY seq DESC LIMIT ?",
+                                [*extra, page.max + 1])
+            complete = len(rows) <= page.max
+            rows = list(reversed(rows[:page.max]))
+        else:
+            cond, extra = (where, args) if page.after is None else \
+                (f"{where} AND seq > ?", [*args, self._seq(args[0], page.after)])
+            rows = storage.rows(f"SELECT seq, id, stamp, xml FROM mam WHERE {cond} ORDER BY seq LIMIT ?",
+                                [*extra, page.max + 1])
+            complete = len(rows) <= page.max
+            rows = rows[:page.max]
+        return rows, complete, count
+
+    def _index(self, where: str, args: list, seq: int) -> int:
+        return self.server.storage.rows(f"SELECT COUNT(*) FROM mam WHERE {where} AND seq < ?", [*args, seq])[0][0]
+
+    @staticmethod
+    def _result(session, queryid, archive_id: str, stamp: float, xml: str):
+        """One match (§4.2): the original, forwarded, with the time it was received."""
+        msg = element("message", {"to": str(session.jid), "id": secrets.token_hex(6)})
+        result = sub(msg, "result", {"queryid": queryid, "id": archive_id}, ns=NS_MAM)
+        forwarded = sub(result, "forwarded", ns=NS_FORWARD)
+        sub(forwarded, "delay", {"stamp": _stamp(stamp)}, ns=NS_DELAY)
+        try:
+            forwarded.append(parse_fragment(xml))
+        except XMLInputError:  # a row that cannot be read any more: say so rather than drop the page
+            sub(forwarded, "message", ns=NS_CLIENT)
+        return msg
+
+
+def _stamp(t: float) -> str:
+    return datetime.datetime.fromtimestamp(t, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _timestamp(text: str) -> float:
+    """A XEP-0082 DateTime (``2026-12-05T10:00:00Z``, fractions and offsets allowed) as seconds since 1970."""
+    try:
+        value = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a XEP-0082 date and time, such as 2026-12-05T10:00:00Z") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value.timestamp()
+
+
+def setup(server):
+    """The default archive: 30 days, 10,000 messages per account."""
+    Archive().setup(server)
