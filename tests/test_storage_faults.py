@@ -36,6 +36,7 @@ import pytest
 from tests.support import RawClient
 from xmpplab.server import Server
 from xmpplab.server.core import DEFAULT_MODULES
+from xmpplab.server.modules.mam import ARCHIVE
 
 STANZAS = "{urn:ietf:params:xml:ns:xmpp-stanzas}"
 ROSTER = "jabber:iq:roster"
@@ -509,3 +510,22 @@ def test_accounts_add_on_an_unwritable_database_prints_one_sentence_and_exits_2(
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("xmpplab: ") and "cannot be written" in lines[0], run.stderr
     assert listed.returncode == 0 and listed.stdout.split() == ["juliet@example.com"], listed.stderr
+
+
+async def test_a_full_disk_loses_only_the_archive_copy_and_says_so_in_one_line(server, clients, caplog):
+    """XEP-0313: the message is delivered; its history copy cannot be written, which one log line says."""
+    juliet = await clients("juliet@example.com/balcony")
+    romeo = await clients("romeo@example.com/orchard")
+    await romeo.send("<presence/>")
+    await still_up(romeo, 1)
+    fill_disk(server)
+    await juliet.send(f"<message to='romeo@example.com/orchard' type='chat' id='m1'><body>{'x' * 6000}</body>"
+                      "</message>")
+    got = await romeo.recv()
+    while got.tag != "{jabber:client}message":  # his own presence, echoed back, may come first
+        got = await romeo.recv()
+    assert got.get("id") == "m1"  # delivered all the same
+    ARCHIVE.of(server).flush()  # what the batch timer does a few milliseconds later
+    one_line_about(caplog, "2 messages were not archived", "full")
+    no_traceback(caplog)
+    await still_up(juliet, 2)

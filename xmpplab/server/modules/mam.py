@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import logging
 import secrets
 import time
 
@@ -45,6 +46,9 @@ from ...xml import NS_CLIENT, XMLInputError, element, parse_fragment, serialize,
 from .. import rsm
 from ..forms import Form, find_form, values
 from ..slots import Slot
+from ..storage import StorageFault
+
+log = logging.getLogger("xmpplab.server")
 
 NS_MAM = "urn:xmpp:mam:2"
 NS_MAM_EXTENDED = "urn:xmpp:mam:2#extended"
@@ -151,7 +155,13 @@ class Archive:
         rows, self._pending = self._pending, []
         if not rows:
             return 0
-        self.server.storage.write_many("INSERT INTO mam (owner, id, stamp, with_bare, xml) VALUES (?,?,?,?,?)", rows)
+        try:
+            self.server.storage.write_many("INSERT INTO mam (owner, id, stamp, with_bare, xml) VALUES (?,?,?,?,?)",
+                                           rows)
+        except StorageFault as exc:
+            # The messages themselves were delivered or kept offline; only their history copy is lost.
+            log.warning("%d messages were not archived: the database refused them (%s)", len(rows), exc.reason)
+            return 0
         self._written += len(rows)
         if self._written >= 10 * FLUSH_ROWS:
             self._written = 0
