@@ -170,3 +170,43 @@ async def test_a_lab_that_records_nothing_says_so():
     async with Lab.start(replace=False, record=False) as lab:
         with pytest.raises(RuntimeError, match="record=False"):
             lab.view()
+
+
+async def test_one_live_view_per_lab_follows_the_cells():
+    from tests.support_wait import until
+    from xmpplab.widgets import live
+
+    async with Lab.start(replace=False) as lab:
+        juliet = await lab.connect("juliet@example.com/balcony")
+        romeo = await lab.connect("romeo@example.net/orchard")
+        await round_trip(romeo)
+        console = live(lab)
+        assert live(lab) is console                         # one per Lab, the same in every cell
+        console.throttle = 0.05
+        lab.mark()                                          # a cell starts: the view starts afresh
+        await until(lambda: not console.items(), console.view_w, what="an empty view at the cell's start")
+        await talk(juliet, romeo, "live, in this cell")
+        await until(lambda: "live, in this cell" in console.html, console.view_w, what="the live view redrawn")
+        assert {i.conn for i in console.items()} <= {juliet.conn, romeo.conn}   # each client's own stream
+        assert ">juliet/balcony<" in console.html and ">romeo/orchard<" in console.html   # rows name their stream
+        lab.mark()                                          # the next cell: the last one's stanzas are gone
+        await until(lambda: "live, in this cell" not in console.html, console.view_w, what="the next cell")
+        console.cell_w.value = False                        # everything, on demand
+        assert "live, in this cell" in console.html
+        console.close()
+        assert not lab.cells._listeners and live(lab) is not console   # closed: a new one when asked again
+        live(lab).close()
+        with pytest.raises(TypeError, match="live\\(\\) follows a Lab"):
+            live(juliet)
+
+
+def test_no_chapter_keeps_a_clock_to_see_its_cell():
+    """Issue 13: the Lab knows where each cell began; no chapter needs ``since = time.time()``."""
+    from pathlib import Path
+
+    import nbformat
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                assert "time.time()" not in cell.source and "since=since" not in cell.source, (path.name, cell.source)
