@@ -210,3 +210,17 @@ def test_no_chapter_keeps_a_clock_to_see_its_cell():
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type == "code":
                 assert "time.time()" not in cell.source and "since=since" not in cell.source, (path.name, cell.source)
+
+
+def test_a_script_marks_its_own_cells_with_synclab():
+    from xmpplab.lab import SyncLab
+
+    with SyncLab() as lab:
+        juliet = lab.connect("juliet@example.com/balcony")
+        romeo = lab.connect("romeo@example.net/orchard")
+        juliet.send_message("romeo@example.net", "before the mark")
+        assert romeo.next("message")["body"] == "before the mark"
+        lab.mark()
+        juliet.send_message("romeo@example.net", "after the mark")
+        assert romeo.next("message")["body"] == "after the mark"
+        assert [b for _, _, b in bodies(lab.view(juliet, romeo))] == ["after the mark"] * 2
