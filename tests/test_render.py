@@ -234,12 +234,13 @@ def test_the_html_of_one_output_is_capped_near_one_megabyte():
     assert sum(len(v.encode()) for v in bundle.values()) < 1_000_000
 
 
-def test_views_of_several_connections_have_one_block_each(romeo):
+def test_views_of_several_connections_name_each_one(romeo):
     t = Transcript.from_rfc_text((SAMPLES / "rfc" / "subscription.txt").read_text())
-    out = StreamView(t).html()
-    for conn in ("c2s-user", "s2s-user", "c2s-contact", "s2s-contact"):
-        assert f">{conn} · " in out
-    assert "server to server: C→S is the initiating server" in out
+    for order in ("auto", "connection"):  # in the order of time (the default), or one block each
+        out = StreamView(t, order=order).html()
+        for conn in ("c2s-user", "s2s-user", "c2s-contact", "s2s-contact"):
+            assert f">{conn} · " in out
+        assert "server to server: C→S is the initiating server" in out
     assert StreamView(t, conn="c2s-user").total == 6
 
 

@@ -127,7 +127,7 @@ def test_highlighted_path_in_dot_and_text(federation):
     assert ['label="2 (c2s)"' in hop_lines[0], 'label="3 (s2s)"' in hop_lines[1],
             'label="4 (c2s)"' in hop_lines[2]] == [True, True, True]
     pc_line = next(line for line in dot.splitlines() if line.strip().startswith('"user1@server1.com/pc" ['))
-    assert 'xlabel="1"' in pc_line and 'label="pc' in pc_line
+    assert 'xlabel="1"' in pc_line and 'label="/pc' in pc_line
     text = h.text()
     assert "Path: 4 hops" in text
     rows = [line.split()[:2] for line in text.split("Path: 4 hops")[1].splitlines()[3:]]
@@ -143,7 +143,13 @@ def test_dot_labels_and_distinct_link_styles(federation):
 
     assert 'label="server1.com"' in line_of('"server1.com" [') and 'shape="box3d"' in line_of('"server1.com" [')
     assert 'label="user1@server1.com"' in line_of('"user1@server1.com" [')
-    assert 'label="pc' in line_of('"user1@server1.com/pc" [')
+    assert 'label="/pc' in line_of('"user1@server1.com/pc" [')
+    # issue 13: the bare JID is linked to each of its resources, drawn "/pc" beside it
+    for bare, full in (("user1@server1.com", "user1@server1.com/pc"),
+                       ("user2@server2.com", "user2@server2.com/phone1")):
+        link = attrs_of(line_of(f'"{bare}" -> "{full}"'))
+        assert link["class"] == "resource" and link["label"] == "resource" and link["arrowhead"] == "none"
+    assert len([line for line in lines if 'class="resource"' in line]) == 2
     c2s = line_of('"user1@server1.com/pc" -> "server1.com"')
     s2s = line_of('"server1.com" -> "server2.com"')
     assert 'class="c2s"' in c2s and 'class="s2s"' in s2s
@@ -197,7 +203,16 @@ async def test_lab_graph_resources_and_subscriptions():
         text = g.text()
         assert "romeo@example.net → juliet@example.com  sees" in text
         assert "juliet@example.com → romeo@example.net  asked to see (pending)" in text
-        assert "/chamber  available, show away, priority 5" in text
+        # issue 13: each full JID hangs from its bare JID in the text, as in the drawing
+        assert ("\n  juliet@example.com  bare JID, 2 resources:\n"
+                "    ├─ juliet@example.com/balcony  available, priority 0") in text
+        assert "\n    └─ juliet@example.com/chamber  available, show away, priority 5" in text
+        assert "\n  romeo@example.net  bare JID, 1 resource:\n    └─ romeo@example.net/orchard" in text
+        links = [line for line in g.dot().splitlines() if 'class="resource"' in line]
+        assert sorted(line.split(" [")[0].strip() for line in links) == [
+            '"juliet@example.com" -> "juliet@example.com/balcony"',
+            '"juliet@example.com" -> "juliet@example.com/chamber"',
+            '"romeo@example.net" -> "romeo@example.net/orchard"']
 
         # romeo approves: both ways now
         await romeo.approve("juliet@example.com")
@@ -294,7 +309,8 @@ def test_graphviz_draws_svg_inline_and_png(federation):
     root = etree.fromstring(svg.encode())
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     texts = {"".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")}
-    assert {"server1.com", "server2.com", "pc", "phone1", "user1@server1.com", "2 (c2s)", "3 (s2s)"} <= texts
+    assert {"server1.com", "server2.com", "/pc", "/phone1", "user1@server1.com", "2 (c2s)", "3 (s2s)",
+            "resource"} <= texts
     bundle = g._repr_mimebundle_()
     assert bundle["image/svg+xml"] == svg
     page = bundle["text/html"]

@@ -8,8 +8,13 @@ In a Jupyter cell (top-level ``await``; no nest_asyncio, no thread)::
     romeo = await lab.connect("romeo@example.net/orchard")
     await juliet.send_message("romeo@example.net", "Art thou not Romeo?")
     msg = await romeo.next("message")
+    lab.view(juliet, romeo)                                   # what this cell did, both streams, in order
     lab.events                                                # every byte of every stream, both sides
     await lab.stop()
+
+:meth:`Lab.view` shows what happened since the current cell began (the Lab
+marks each cell's start in a Jupyter kernel; :meth:`Lab.mark` elsewhere), so
+a notebook needs no ``since = time.time()``; ``since="start"`` shows it all.
 
 Running the cell again (or Run All twice) is safe: :meth:`Lab.start` first
 stops the Labs started earlier in the same event loop, so no server is left
@@ -37,6 +42,7 @@ import inspect
 import logging
 from typing import Self
 
+from .cells import CellMarks, select
 from .client import Client
 from .display import Shown
 from .jid import JID
@@ -96,6 +102,7 @@ class Lab(Shown):
         self._stopped = False
         self._transcript = None
         self._transcript_failed = False
+        self.cells = CellMarks(lambda: len(self.events))
         recorder = self._record if record else None
         if isinstance(domains, str):
             domains = [domains]
@@ -145,6 +152,7 @@ class Lab(Shown):
                     for domain in other.hosts:
                         server.s2s.add_peer(domain, other.address[0], other.s2s_port)
         _running.append(self)
+        self.cells.follow()  # in a Jupyter kernel, each cell start is a mark for view()
         log.info("started %r", self)
         return self
 
@@ -153,6 +161,7 @@ class Lab(Shown):
         if self._stopped:
             return
         self._stopped = True
+        self.cells.unfollow()
         try:
             await asyncio.gather(*(client.disconnect(timeout=2) for client in self.clients),
                                  return_exceptions=True)
@@ -165,6 +174,7 @@ class Lab(Shown):
     def _abandon(self) -> None:
         """Forget a Lab whose event loop is closed (nothing can be awaited there any more)."""
         self._stopped = True
+        self.cells.unfollow()
         if self in _running:
             _running.remove(self)
         for listener in [li for server in self._servers for li in getattr(server, "_listeners", [])]:
@@ -221,6 +231,31 @@ class Lab(Shown):
             self._transcript = Transcript.from_events(list(self.events), recorded_by="xmpplab Lab")
             self._transcript_failed = False
         return self._transcript
+
+    def view(self, *who, since: str | float = "cell", **criteria):
+        """What happened in this cell, as a stream view: ``lab.view(juliet, romeo)``.
+
+        ``who``: the clients (or JIDs, ``"juliet@example.com"`` for all her resources, or connection
+        ids) whose streams to show; none: every client's stream and every server-to-server stream.
+        Several streams are shown in the order things happened, each line labelled with its stream.
+        ``since``: ``"cell"`` (the default) shows only what was recorded since the current cell began
+        (in Jupyter the Lab marks each cell's start; elsewhere call :meth:`mark`); ``"start"`` shows
+        everything. Other keywords narrow it as :meth:`Transcript.filter
+        <xmpplab.transcript.Transcript.filter>` does: ``lab.view(romeo, kind="message")``.
+        The result is a :class:`~xmpplab.transcript.Selection`: keep it in a variable to look at the
+        same exchange again in a later cell (``sequence_chart(exchange)``).
+        """
+        if not self.record:
+            raise RuntimeError("this Lab records nothing (record=False), so there is nothing to view")
+        return select(self.transcript, self.cells.start, who, since, **criteria)
+
+    def mark(self) -> int:
+        """A new "cell" begins now: :meth:`view` shows only what is recorded after this call.
+
+        A Jupyter kernel does this by itself at the start of every cell; a script or a test calls
+        it where its "cell" begins. Returns the position in :attr:`events`.
+        """
+        return self.cells.mark()
 
     def _record(self, event: dict) -> None:
         self.events.append(event)

@@ -70,10 +70,20 @@ def render_view(view: StreamView, *, color: bool = False, width: int | None = No
            (f"{_paint('C→S', GREEN + ';' + BOLD, color)} client to server"
            f"{' (green, left)' if layout == 'columns' else ' (green)'}   "
            f"{_paint('S→C', BOLD, color)} server to client{' (right)' if layout == 'columns' else ''}")]
+    labels = view.labels if getattr(view, "by_time", False) else {}
+    if labels:
+        out.append("In the order it happened; each row names its stream:")
+        for c, _ in view.blocks:
+            if c is not None:
+                out.append(f"  [{labels[c.id]}] {connection_header_text(c)}")
+                if c.kind == "s2s":
+                    out.append("      server to server: C→S is the initiating server, S→C the receiving server")
     last_conn = object()
     rows = view.rows()
     for conn, item, first_in_block in rows:
-        if conn is not last_conn:
+        if labels:
+            pass  # no block headers: each row names its stream
+        elif conn is not last_conn:
             out.append("")
             continued = " (continued)" if first_in_block and item.index else ""
             out.append(_paint(f"── {connection_header_text(conn)}{continued}", BOLD, color))
@@ -85,12 +95,13 @@ def render_view(view: StreamView, *, color: bool = False, width: int | None = No
         label = _paint(str(item.direction), (GREEN + ";" + BOLD) if c2s else BOLD, color)
         what, details = item_summary(item)
         step = step_of(item)
-        head = f"{clock_text(conn, item):>10} {('#' + str(item.index)):>5} "
+        head = f"{clock_text(conn, item, getattr(view, 't0', None)):>10} {('#' + str(item.index)):>5} "
         summary = what + (f" [{step}]" if step and step not in what else "")
         if item.is_problem:
             summary = f"[problem] {summary}"
         detail = " · ".join(d for d in details if d)
-        first = f"{head}{' ' * offset}{label} {_paint(summary, RED if item.is_problem else BOLD, color)}"
+        who = f"[{labels.get(item.conn, item.conn)}] " if labels else ""
+        first = f"{head}{' ' * offset}{label} {who}{_paint(summary, RED if item.is_problem else BOLD, color)}"
         if detail:
             first += "  " + _paint(detail, DIM, color)
         out.append(first)

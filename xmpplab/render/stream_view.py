@@ -26,6 +26,7 @@ dark JupyterLab themes, in nbconvert output and on nbviewer.
 
 from __future__ import annotations
 
+import heapq
 import html
 import itertools
 import os
@@ -40,6 +41,7 @@ from .summaries import (  # noqa: F401 - SHORT_NS, short and summary_text are im
     SHORT_NS,
     clock_text,
     connection_header_text,
+    connection_labels,
     item_summary,
     pager_text,
     short,
@@ -97,7 +99,8 @@ def resolve(source, conn=None) -> tuple[list[tuple[object, list[Item]]], object,
     if hasattr(source, "_items") and hasattr(source, "source"):  # a Selection
         items = list(source._items)
         scope = source.source
-        return _group(items, scope, wanted), scope, f"Selection of {len(items)} items"
+        title = getattr(source, "title", None) or f"Selection of {len(items)} items"
+        return _group(items, scope, wanted), scope, title
     if isinstance(source, Iterable) and not isinstance(source, (str, bytes)):
         items = [i for i in source if isinstance(i, Item)]
         return _group(items, None, wanted), None, f"{len(items)} items"
@@ -130,16 +133,24 @@ class StreamView(Displayable):
     def __init__(self, source, *, page: int = 1, page_size: int | None = DEFAULT_PAGE_SIZE,
                  max_bytes: int | None = MAX_BYTES, expand="auto", explanations: bool = True,
                  title: str | None = None, conn=None, width: int = 96, anchor_prefix: str | None = None,
-                 max_height: str | None = "720px"):
+                 max_height: str | None = "720px", order: str = "auto"):
+        if order not in ("auto", "time", "connection"):
+            raise ValueError(f"order={order!r}: use 'time', 'connection' or 'auto'")
         self.source = source
         self.options = {"page_size": page_size, "max_bytes": max_bytes, "expand": expand, "explanations": explanations,
-                            "title": title, "conn": conn, "width": width, "max_height": max_height}
+                        "title": title, "conn": conn, "width": width, "max_height": max_height, "order": order}
         self.page_size, self.max_bytes, self.expand = page_size, max_bytes, expand
         self.explanations, self.width, self.max_height = explanations, width, max_height
         self.blocks, scope, default_title = resolve(source, conn)
         self.context = ExplainContext(scope)
         self.title = title or default_title
         self.total = sum(len(items) for _, items in self.blocks)
+        # several streams: one list in the order things happened, each row labelled with its stream
+        self.by_time = order == "time" or (order == "auto" and len(self.blocks) > 1)
+        self.labels = connection_labels(c for c, _ in self.blocks) if self.by_time else {}
+        self._merged = _by_time(self.blocks, scope) if self.by_time else None
+        starts = [items[0].t for _, items in self.blocks if items]
+        self.t0 = min(starts) if self.by_time and starts and min(starts) > 86400 * 365 else None
         self.pages = max(1, -(-self.total // page_size)) if page_size else 1
         if page < 0:
             page = self.pages + 1 + page
@@ -165,6 +176,8 @@ class StreamView(Displayable):
         """(connection, item, first row of its block on this page) for the items of this page."""
         start = self.first_index
         stop = start + self.page_size if self.page_size else self.total
+        if self._merged is not None:
+            return [(conn, item, False) for conn, item in self._merged[start:stop]]
         out, pos = [], 0
         for conn, items in self.blocks:
             n = len(items)
@@ -199,8 +212,20 @@ class StreamView(Displayable):
 
 
 def stream_view(source, **options) -> StreamView:
-    """The two-column view of a Transcript, Connection, Selection, items, a Client or a Lab (see StreamView)."""
+    """The two-column view of a Transcript, Connection, Selection, items, a Client or a Lab (see StreamView).
+
+    Several connections are shown in the order things happened, each row labelled with its connection
+    (``order="connection"``: one block per connection instead).
+    """
     return StreamView(source, **options)
+
+
+def _by_time(blocks, scope) -> list[tuple[object, Item]]:
+    """The items of every block in the order they happened: by recording position within one transcript
+    (never reordered by a clock), else by time, each connection's own order kept."""
+    same_recording = scope is not None
+    key = (lambda pair: (pair[1].seq, pair[1].index)) if same_recording else (lambda pair: pair[1].t)
+    return list(heapq.merge(*([(conn, it) for it in items] for conn, items in blocks), key=key))
 
 
 # ------------------------------------------------------------------------------------- HTML
@@ -210,12 +235,13 @@ def _badge(text: str, bg: str, fg: str = "#ffffff", title: str | None = None) ->
             f'{MONO};font-size:11px;font-weight:600;white-space:nowrap"{t}>{html.escape(text)}</span>')
 
 
-def column_header() -> str:
-    """The HTML header of the two columns: time, C→S (client to server) and S→C."""
+def column_header(by_time: bool = False) -> str:
+    """The HTML header of the two columns: time (and, ``by_time``, which stream), C→S (client to server) and S→C."""
     cell = "flex:1 1 0;min-width:0;padding:4px 8px;font-weight:700"
+    gutter = "time · stream" if by_time else "time"
     return (f'<div style="display:flex;position:sticky;top:0;z-index:1;background:#ffffff;'
             f'border-bottom:2px solid {BORDER}">'
-            f'<div style="flex:0 0 5.8em;padding:4px 6px;color:{MUTED};font-size:11px">time</div>'
+            f'<div style="flex:0 0 {_gutter(by_time)};padding:4px 6px;color:{MUTED};font-size:11px">{gutter}</div>'
             f'<div style="{cell};color:{GREEN_TEXT}">{_badge("C→S", GREEN)} client → server '
             f'<span style="font-weight:400;color:{MUTED}">(green)</span></div>'
             f'<div style="{cell};color:{BLACK}">{_badge("S→C", BLACK)} server → client '
@@ -234,7 +260,7 @@ def render_html(view: StreamView) -> str:
     last_conn = object()
     for conn, item, first_in_block in rows:
         parts = []
-        if conn is not last_conn:
+        if conn is not last_conn and not view.by_time:
             parts.append(_block_header(conn, continued=first_in_block and item.index > 0))
             last_conn = conn
         parts.append(render_row(view, conn, item, on_page))
@@ -261,7 +287,37 @@ def render_html(view: StreamView) -> str:
         f'<div style="padding:8px 10px;color:{MUTED}">nothing recorded yet</div>'
     return (f'<div class="xmpplab-stream-view" style="{FONT};font-size:13px;line-height:1.4;color:{BLACK};'
             f'background:#ffffff;border:1px solid {BORDER};border-radius:6px;text-align:left;max-width:100%;'
-            f'overflow:hidden">{head}<div style="{scroll}">{column_header()}{body}</div>{foot}</div>')
+            f'overflow:hidden">{head}{_legend(view)}<div style="{scroll}">{column_header(view.by_time)}{body}</div>'
+            f'{foot}</div>')
+
+
+def _gutter(by_time: bool) -> str:
+    return "9.5em" if by_time else "5.8em"
+
+
+#: Borders that tell streams apart at a glance (the label says which, so colour is never the only cue)
+STREAM_COLOURS = ("#0550ae", "#8250df", "#bc4c00", "#116329", "#cf222e", "#1b7c83", "#6e7781", "#953800")
+
+
+def _stream_chip(view: StreamView, conn_id: str) -> str:
+    label = view.labels.get(conn_id, conn_id)
+    colour = STREAM_COLOURS[list(view.labels).index(conn_id) % len(STREAM_COLOURS)] if conn_id in view.labels \
+        else MUTED
+    return (f'<span style="display:inline-block;max-width:100%;border:1px solid {colour};color:{colour};'
+            f'border-radius:3px;padding:0 4px;{MONO};font-size:11px;font-weight:600;overflow-wrap:anywhere" '
+            f'title="{html.escape(conn_id)}">{html.escape(label)}</span>')
+
+
+def _legend(view: StreamView) -> str:
+    """Which stream each label names (only in the order-of-time view of several streams)."""
+    if not view.by_time:
+        return ""
+    entries = "".join(f'<div>{_stream_chip(view, conn.id)} <span style="{MONO};font-size:11px;color:{MUTED}">'
+                      f"{html.escape(connection_header_text(conn))}</span>"
+                      f"{_S2S_NOTE if conn.kind == 's2s' else ''}</div>"
+                      for conn, _ in view.blocks if conn is not None)
+    return (f'<div style="padding:4px 10px;border-bottom:1px solid {BORDER};font-size:12px">'
+            f'<span style="color:{MUTED}">In the order it happened; each row names its stream:</span>{entries}</div>')
 
 
 def _counts(view: StreamView) -> str:
@@ -270,12 +326,13 @@ def _counts(view: StreamView) -> str:
             " · C→S client to server (green), S→C server to client (black)")
 
 
+_S2S_NOTE = (f' <span style="font-weight:400;color:{MUTED}">server to server: C→S is the initiating server, '
+             "S→C the receiving server</span>")
+
+
 def _block_header(conn, continued: bool) -> str:
     text = connection_header_text(conn) + (" (continued)" if continued else "")
-    extra = ""
-    if conn is not None and conn.kind == "s2s":
-        extra = (f' <span style="font-weight:400;color:{MUTED}">server to server: C→S is the initiating server, '
-                 "S→C the receiving server</span>")
+    extra = _S2S_NOTE if conn is not None and conn.kind == "s2s" else ""
     return (f'<div style="padding:4px 8px;background:#eaeef2;color:{BLACK};font-weight:600;'
             f'border-top:1px solid {BORDER};{MONO};font-size:12px">{html.escape(text)}{extra}</div>')
 
@@ -295,10 +352,12 @@ def render_row(view: StreamView, conn, item: Item, on_page=frozenset()) -> str:
     empty = '<div style="flex:1 1 0;min-width:0"></div>'
     side = f'<div style="flex:1 1 0;min-width:0;padding:2px 4px">{cell}</div>'
     left, right = (side, empty) if item.direction is C2S else (empty, side)
-    clock = html.escape(clock_text(conn, item))
+    by_time = getattr(view, "by_time", False)
+    clock = html.escape(clock_text(conn, item, getattr(view, "t0", None)))
+    who = f"<br>{_stream_chip(view, item.conn)}" if by_time else ""
     return (f'<div id="{_anchor(view, item)}" style="display:flex;align-items:flex-start;'
-            f'border-top:1px solid #eaeef2"><div style="flex:0 0 5.8em;padding:4px 6px;color:{MUTED};{MONO};'
-            f'font-size:11px;text-align:right">{clock}<br>#{item.index}</div>{left}{right}</div>')
+            f'border-top:1px solid #eaeef2"><div style="flex:0 0 {_gutter(by_time)};padding:4px 6px;color:{MUTED};'
+            f'{MONO};font-size:11px;text-align:right">{clock}{who}<br>#{item.index}</div>{left}{right}</div>')
 
 
 def render_cell(view: StreamView, item: Item, on_page=frozenset(), explanation: Explanation | None = None) -> str:

@@ -107,9 +107,10 @@ def step_of(item: Item) -> str | None:
     return None
 
 
-def clock_text(conn, item: Item) -> str:
-    """When an item crossed, from the connection's start (``+0.123s``), or ``step N`` in an RFC example."""
-    base = getattr(conn, "opened", None)
+def clock_text(conn, item: Item, base: float | None = None) -> str:
+    """When an item crossed, from ``base`` or else the connection's start (``+0.123s``), or ``step N`` in an
+    RFC example."""
+    base = base if base is not None else getattr(conn, "opened", None)
     if base is None or base < 86400 * 365:  # RFC examples: times are block numbers
         return f"step {item.t:g}" if item.t < 86400 * 365 else ""
     return f"+{item.t - base:.3f}s"
@@ -126,6 +127,39 @@ def connection_header_text(conn) -> str:
     if conn.opened and conn.opened > 86400 * 365:
         parts.append(datetime.datetime.fromtimestamp(conn.opened, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
     return " · ".join(parts)
+
+
+def _short_jid(jid: str) -> str:
+    """``juliet/balcony`` for juliet@example.com/balcony: the local part and the resource, the two that differ."""
+    bare, _, resource = jid.partition("/")
+    local, at, domain = bare.rpartition("@")
+    if not at:
+        return jid
+    return f"{local}/{resource}" if resource else local
+
+
+def connection_labels(conns) -> dict[str, str]:
+    """A short label for each connection, unique among them: ``juliet/balcony`` (a client's stream, by its JID),
+    the full JID when two local parts clash, the connection id added when two streams carry one JID (the
+    client's and the server's recording of one connection), the id alone when no JID was bound."""
+    conns = [c for c in conns if c is not None]
+    labels = {c.id: _short_jid(c.jid) if c.jid else c.id for c in conns}
+
+    def clashing() -> set[str]:
+        seen: dict[str, int] = {}
+        for label in labels.values():
+            seen[label] = seen.get(label, 0) + 1
+        return {c.id for c in conns if seen[labels[c.id]] > 1}
+
+    clash = clashing()
+    for c in conns:
+        if c.id in clash and c.jid:
+            labels[c.id] = c.jid
+    clash = clashing()
+    for c in conns:
+        if c.id in clash and c.jid:
+            labels[c.id] = f"{_short_jid(c.jid)} ({c.id})"
+    return labels
 
 
 def pager_text(view: StreamView, shown: int, capped: bool) -> str:
@@ -153,16 +187,23 @@ def pager_text(view: StreamView, shown: int, capped: bool) -> str:
 def summary_text(view: StreamView, limit: int = 40) -> str:
     """The text/plain of a view: one line per item (at most ``limit``), then the pager line."""
     lines = [f"{view.title} — C→S client to server, S→C server to client"]
+    labels = view.labels if view.by_time else {}
+    width = max((len(v) for v in labels.values()), default=0)
+    if labels:
+        lines.append("  in the order it happened; each line names its stream:")
+        lines.extend(f"    {labels[c.id]:<{width}} = {connection_header_text(c)}" for c, _ in view.blocks
+                     if c is not None)
     last_conn = object()
     rows = view.rows()
     for conn, item, _ in rows[:limit]:
-        if conn is not last_conn:
+        if conn is not last_conn and not labels:
             lines.append(f"  {connection_header_text(conn)}")
             last_conn = conn
         what, details = item_summary(item)
         step = step_of(item)
         pad = "" if item.direction is C2S else "      "
-        line = f"    {clock_text(conn, item):>9} {pad}{item.direction}  {what}"
+        who = f"{labels.get(item.conn, item.conn):<{width}}  " if labels else ""
+        line = f"    {clock_text(conn, item, view.t0):>9} {who}{pad}{item.direction}  {what}"
         if step and step not in what:
             line += f" [{step}]"
         if details:

@@ -287,12 +287,14 @@ def _connection_jid(scope, conn_id: str) -> str | None:
 class Selection(Query):
     """Items chosen from a transcript (by :meth:`Query.filter`); queried like the transcript itself.
 
-    Answers (:meth:`answer_to`) are still looked for in the whole transcript.
+    Answers (:meth:`answer_to`) are still looked for in the whole transcript. ``title`` is what
+    its stream view is headed with (``Lab.view`` says which cell and whose streams).
     """
 
-    def __init__(self, items: list[Item], source=None):
+    def __init__(self, items: list[Item], source=None, title: str | None = None):
         self._items = items
         self.source = source
+        self.title = title
 
     def _iter_items(self, criteria: Criteria) -> Iterator[Item]:
         return (i for i in self._items if criteria.matches(i))

@@ -3,6 +3,7 @@
     from xmpplab.widgets import Composer, StreamConsole, StepperWidget, RosterBoard
     Composer(lab)                # a form (or raw XML) for one stanza, its preview, Send, the answer
     StreamConsole(lab)           # the two-column stream view, updating as stanzas flow, with filters
+    live(lab)                    # the Lab's one live view: what happened in the current cell
     StepperWidget(lab.transcript, kinds="stanza")   # prev / next / slider, with the stanza's path
     RosterBoard(lab)             # each account, its contacts, subscription states and presence, live
 
@@ -22,12 +23,13 @@ _EXPORTS = {
     "Answer": "composer",
     "check_stanza": "composer",
     "StreamConsole": "console",
+    "live": "console",
     "StepperWidget": "stepper",
     "RosterBoard": "board",
     "Dashboard": "dashboard",
 }
 
-__all__ = ["Answer", "Composer", "Dashboard", "RosterBoard", "StepperWidget", "StreamConsole", "check_stanza"]
+__all__ = ["Answer", "Composer", "Dashboard", "RosterBoard", "StepperWidget", "StreamConsole", "check_stanza", "live"]
 
 
 def __getattr__(name: str):

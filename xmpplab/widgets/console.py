@@ -23,6 +23,16 @@ close, ``problems`` for stream errors and refused input) and by connection
     console.items()          # the items that pass, oldest first
     console.html             # what is shown
 
+**One live view per Lab**, what happened since the current cell began::
+
+    from xmpplab.widgets import live
+    live(lab)        # the same console each time: display it once (or in several cells), it follows the Lab
+
+``live(lab)`` is ``StreamConsole(lab, since="cell")``, made once per Lab: it
+shows every client's own stream (as :meth:`Lab.view <xmpplab.lab.Lab.view>`)
+and starts afresh when a cell starts (the Lab marks each cell's start); its
+"this cell only" box shows everything when unticked.
+
 Updates come from :meth:`Transcript.watch <xmpplab.transcript.Transcript.watch>`
 and are drawn at most once every ``throttle`` seconds, in the Lab's event
 loop. The **pause** button freezes the view; ``console.close()`` stops watching.
@@ -33,6 +43,7 @@ from __future__ import annotations
 import datetime
 import html
 import time
+import weakref
 
 from ..transcript.model import Item, ItemKind
 from ._base import (
@@ -50,7 +61,10 @@ from ._base import (
     server_side,
 )
 
-__all__ = ["KINDS", "StreamConsole", "kind_of"]
+__all__ = ["KINDS", "StreamConsole", "kind_of", "live"]
+
+#: The one live console of each Lab (see :func:`live`)
+_LIVE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 #: The kind filters, with their labels.
 KINDS = {
@@ -97,12 +111,20 @@ class StreamConsole(LiveWidget):
     ``{"kinds": [...], "conns": [...]}``); ``conns``: the connection ids shown
     at first (None: all). ``tail``: how many of the newest matching items are
     drawn; ``throttle``: the shortest time between two redraws, in seconds.
+    ``since="cell"`` (a Lab only): show what happened since the current cell began, through each
+    client's own stream, and start afresh at each cell (see :func:`live`).
     See the module docstring for an example.
     """
 
     def __init__(self, source, *, filters=None, conns=None, tail: int = 40, throttle: float = 0.25,
-                 expand="auto", explanations: bool = True, title: str | None = None, height: str = "560px"):
+                 expand="auto", explanations: bool = True, title: str | None = None, height: str = "560px",
+                 since: str = "start"):
         super().__init__()
+        if since not in ("start", "cell"):
+            raise ValueError(f"since={since!r}: use 'cell' (what happened in this cell) or 'start' (everything)")
+        if since == "cell" and not is_lab(source):
+            raise TypeError("since='cell' follows a Lab's cells: give the Lab (StreamConsole(lab, since='cell'))")
+        self._cells = source.cells if since == "cell" else None
         if isinstance(filters, dict):
             conns = filters.get("conns", conns)
             filters = filters.get("kinds")
@@ -112,7 +134,12 @@ class StreamConsole(LiveWidget):
         self._dirty = self._timer = False
         self._start_background(getattr(source, "_loop", None))
         self.transcript, self._hide_client_side = self._transcript_of(source)
-        self.title = title or ("Live stream console" + (f": {source.jid}" if is_client(source) else ""))
+        self.title = title or ("Live: what happened in this cell" if self._cells is not None else
+                               "Live stream console" + (f": {source.jid}" if is_client(source) else ""))
+        self.cell_w = W.Checkbox(value=self._cells is not None, description="this cell only", indent=False,
+                                 layout=W.Layout(width="auto", margin="0 12px 0 0",
+                                                 display=None if self._cells is not None else "none"))
+        self.cell_w.observe(self._filter_changed, names="value")
         self._wanted_conns = None if conns is None else {getattr(c, "id", c) for c in ([conns] if isinstance(
             conns, str) else conns)}
         wanted_kinds = _kinds(filters)
@@ -136,13 +163,14 @@ class StreamConsole(LiveWidget):
             W.HBox([W.HTML(f'<b style="{FONT};font-size:14px">{esc(self.title)}</b>'),
                     W.HBox([self.status_w, self.pause_w], layout=W.Layout(align_items="center"))],
                    layout=W.Layout(align_items="center", justify_content="space-between")),
-            W.HBox([W.HTML(label + "show:</span>"), *self.kind_boxes.values()],
+            W.HBox([W.HTML(label + "show:</span>"), self.cell_w, *self.kind_boxes.values()],
                    layout=W.Layout(flex_flow="row wrap", align_items="center")),
             W.HBox([W.HTML(label + "connections:</span>"), self.conns_box],
                    layout=W.Layout(flex_flow="row wrap", align_items="center")),
             self.view_w,
         ]
         self._unwatch = self.transcript.watch(self._arrived)
+        self._unmark = self._cells.on_mark(self._arrived) if self._cells is not None else None
         if is_client(source):
             self._bg.spawn(self._feed_client(source))
         self.refresh()
@@ -206,6 +234,9 @@ class StreamConsole(LiveWidget):
 
     def _visible_connections(self) -> list:
         conns = list(self.transcript.connections.values())
+        if self._cells is not None:  # as lab.view(): each client's own stream, every s2s stream
+            from ..cells import learner_connections
+            return learner_connections(self.transcript)
         if self._hide_client_side:
             keep = server_side(self.transcript)
             if keep is not None:
@@ -245,7 +276,8 @@ class StreamConsole(LiveWidget):
     def items(self) -> list[Item]:
         """Every recorded item that passes the filters, in the order they happened."""
         conns, kinds = self.conns, self.kinds
-        return [i for i in self.transcript.items() if i.conn in conns and kind_of(i) in kinds]
+        start = self._cells.start if self._cells is not None and self.cell_w.value else 0
+        return [i for i in self.transcript.items() if i.conn in conns and kind_of(i) in kinds and i.seq >= start]
 
     @property
     def html(self) -> str:
@@ -296,15 +328,19 @@ class StreamConsole(LiveWidget):
     def _render(self, items: list[Item], matching: int) -> str:
         from ..render.explain import ExplainContext
         from ..render.stream_view import StreamView, column_header, render_row
+        from ..render.summaries import connection_labels
 
         view = StreamView([], expand=self.expand, explanations=self.explanations, page_size=None, max_height=None)
         view.context = ExplainContext(self.transcript)
+        connections = self.transcript.connections
+        shown_conns = [connections[c] for c in dict.fromkeys(i.conn for i in items) if c in connections]
+        view.by_time = len(shown_conns) > 1  # several streams: each row names its own, as in the stream view
+        view.labels = connection_labels(shown_conns) if view.by_time else {}
         on_page = {(i.conn, i.index) for i in items}
         rows, last = [], None
-        connections = self.transcript.connections
         for item in items:
             conn = connections.get(item.conn)
-            if item.conn != last:
+            if item.conn != last and not view.by_time:
                 rows.append(_block_header(conn, item.conn))
                 last = item.conn
             rows.append(render_row(view, conn, item, on_page))
@@ -321,13 +357,14 @@ class StreamConsole(LiveWidget):
                 f"line-height:1.4;color:{BLACK};background:#ffffff;border:1px solid {BORDER};border-radius:6px;"
                 f'text-align:left;max-width:100%;overflow:hidden">'
                 f'<div style="max-height:{self.height};overflow:auto;display:flex;flex-direction:column-reverse">'
-                f"<div>{column_header()}{more}{''.join(rows)}</div></div></div>")
+                f"<div>{column_header(view.by_time)}{more}{''.join(rows)}</div></div></div>")
 
     def _cleanup(self) -> None:
-        unwatch = getattr(self, "_unwatch", None)
-        if unwatch is not None:
-            unwatch()
-            self._unwatch = None
+        for name in ("_unwatch", "_unmark"):
+            stop = getattr(self, name, None)
+            if stop is not None:
+                stop()
+                setattr(self, name, None)
 
     def __repr__(self) -> str:
         return (f"<StreamConsole of {self.transcript!r}: kinds {', '.join(sorted(self.kinds))}; "
@@ -345,3 +382,18 @@ def _block_header(conn, conn_id: str) -> str:
     text = connection_header_text(conn) if conn is not None else conn_id
     return (f'<div style="padding:3px 8px;background:#eaeef2;color:{BLACK};font-weight:600;'
             f'border-top:1px solid {BORDER};{MONO};font-size:12px">{html.escape(text)}</div>')
+
+
+def live(lab) -> StreamConsole:
+    """The Lab's one live view: what happened since the current cell began, updating as stanzas flow.
+
+    The same :class:`StreamConsole` each time it is asked for (a new one if it was closed), so a
+    notebook can show it in one cell and keep working below it, or show it again further down.
+    """
+    if not is_lab(lab):
+        raise TypeError(f"live() follows a Lab, not {type(lab).__name__}: live(lab)")
+    console = _LIVE.get(lab)
+    if console is None or console.closed:
+        console = StreamConsole(lab, since="cell")
+        _LIVE[lab] = console
+    return console

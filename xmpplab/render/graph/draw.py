@@ -3,6 +3,9 @@
 Colours follow the stream view's convention: client-to-server streams
 green, server-to-server streams (RFC 6120 section 4) blue and bold,
 subscriptions (RFC 6121 section 3) purple, the path of one stanza red and numbered.
+An account (bare JID) is linked to each of its connected resources (full JIDs,
+RFC 7622 section 3), in the drawing by a line labelled ``resource`` and in the
+text as a tree.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ C2S_COLOUR = "#2e7d32"
 S2S_COLOUR = "#1565c0"
 SUB_COLOUR = "#7b1fa2"
 PATH_COLOUR = "#d32f2f"
+RESOURCE_COLOUR = "#8a6d00"
 
 
 def describe_stanza(item) -> str:
@@ -95,9 +99,11 @@ def to_text(g: RoutingGraph) -> str:
             if a.kind == "client":
                 out.append(f"  {a.label}  " + "; ".join(x for x in (_resource_facts(a), _c2s_of(g, a.id)) if x))
                 continue
-            out.append(f"  {a.label}{state}")
-            for r in res:
-                out.append(f"    /{r.label}  " + "; ".join(x for x in (_resource_facts(r), _c2s_of(g, r.id)) if x))
+            sessions = f"  bare JID, {len(res)} resource{'' if len(res) == 1 else 's'}:" if res else ""
+            out.append(f"  {a.label}{state}{sessions}")
+            for k, r in enumerate(res):  # each full JID hangs from its bare JID (RFC 7622 §3)
+                branch = "└─" if k == len(res) - 1 else "├─"
+                out.append(f"    {branch} {r.id}  " + "; ".join(x for x in (_resource_facts(r), _c2s_of(g, r.id)) if x))
     s2s = g.edges_of("s2s")
     if s2s:
         out.append("Server-to-server streams (initiating → receiving)")
@@ -159,9 +165,10 @@ def to_dot(g: RoutingGraph) -> str:
             count = n.info.get("occupants", 0)
             label = f"room {n.label}\n{count} occupant{'' if count == 1 else 's'}"
             attrs.update(shape="folder", style="filled", fillcolor="#f1e8fb", tooltip=n.id)
-        elif n.kind == "resource":
+        elif n.kind == "resource":  # drawn "/balcony" beside its bare JID: the two make the full JID
             facts = _resource_facts(n)
-            label = f"{n.label}\n{facts}" if facts else n.label
+            name = f"/{n.label}" if n.parent else n.label
+            label = f"{name}\n{facts}" if facts else name
             attrs.update(shape="ellipse", tooltip=f"{n.id}" + (f" ({facts})" if facts else ""))
             if n.info.get("available") is False:
                 attrs.update(style="dashed", fontcolor="#777777")
@@ -193,6 +200,10 @@ def to_dot(g: RoutingGraph) -> str:
         for r in g.resources(a.id):
             lines.append(node_line(r, "    "))
             drawn.add(r.id)
+        for r in g.resources(a.id):  # the bare JID linked to each of its resources (full JIDs)
+            lines.append(f"    {q(a.id)} -> {q(r.id)}" + dot_attrs(
+                label="resource", color=RESOURCE_COLOUR, fontcolor=RESOURCE_COLOUR, arrowhead="none",
+                penwidth="1.2", tooltip=f"{r.id}: the resource {r.label} of {a.id}", class_="resource") + ";")
         lines.append("  }")
     for n in g.nodes.values():
         if n.id not in drawn:
