@@ -134,6 +134,7 @@ class Client(Shown):
     @classmethod
     async def connect(cls, jid: str, password: str, *, host: str | None = None, port: int = 5222,
                       verify_tls: bool = True, ca_file: str | None = None, starttls: bool = True,
+                      direct_tls: bool = False,
                       sasl_mechanism: str | None = None, presence: bool = True, timeout: float = 15.0,
                       recorder=None, conn_id=None, plugins=DEFAULT_PLUGINS, auto_approve: bool = False) -> Client:
         """Connect to ``host:port`` (DNS when ``host`` is None), secure, log in, bind; return the Client.
@@ -141,7 +142,8 @@ class Client(Shown):
         ``verify_tls=False`` accepts any certificate (test servers with a
         self-signed one); ``ca_file`` trusts one more CA or certificate (PEM)
         while still verifying. ``starttls=False`` keeps the stream in plain
-        text (the server may refuse). ``sasl_mechanism`` forces one mechanism,
+        text (the server may refuse); ``direct_tls=True`` starts TLS at once, for a server's direct TLS port
+        (XEP-0368: ``xmpplab serve --direct-tls-port``). ``sasl_mechanism`` forces one mechanism,
         e.g. "PLAIN". ``presence`` sends initial presence after login, so the
         server delivers messages sent to the bare JID (and sends it back to
         us too, RFC 6121 section 4.2.2: the first ``next("presence")`` is our
@@ -170,9 +172,10 @@ class Client(Shown):
         xmpp = RecordingClientXMPP(str(jid_obj), password, record=record,
                                    conn_id=conn_id or (lambda: next_conn_id(name)), **kwargs)
         xmpp.loop = loop
-        xmpp.enable_direct_tls = False      # slixmpp 1.17 would try direct TLS on the STARTTLS port first
-        xmpp.enable_starttls = starttls
-        xmpp.enable_plaintext = not starttls
+        # slixmpp 1.17 would try direct TLS on the STARTTLS port first: only when asked (XEP-0368 port)
+        xmpp.enable_direct_tls = direct_tls
+        xmpp.enable_starttls = starttls and not direct_tls
+        xmpp.enable_plaintext = not starttls and not direct_tls
         xmpp.ssl_context = _tls_context(verify_tls, ca_file)
         xmpp.auto_authorize = True if auto_approve else None   # None: the learner approves
         xmpp.auto_subscribe = False

@@ -34,6 +34,9 @@ def add_parser(cmds) -> None:
     s.add_argument("--peer", action="append", metavar="DOMAIN=HOST:PORT",
                    help="where the server for DOMAIN listens for servers (repeatable), e.g. "
                         "server2.com=127.0.0.1:5270; no DNS is used")
+    s.add_argument("--direct-tls-port", type=port_number, metavar="PORT",
+                   help="also serve clients that start TLS at once, without STARTTLS (XEP-0368, ALPN "
+                        "xmpp-client), on this port, e.g. 5223; off by default")
     from ..server.http import add_arguments as add_http_arguments
     add_http_arguments(s)
     _add_limit_flags(s)
@@ -123,7 +126,7 @@ def run(args) -> int:
         server = Server(domains, host=args.host, port=args.port, db=args.db, register=args.register,
                         recorder=recorder, tls=not args.no_tls, require_tls=args.require_tls,
                         s2s_port=args.s2s_port, peers=peers, limits=_limits_from(args),
-                        http_port=args.http_port)
+                        http_port=args.http_port, direct_tls_port=args.direct_tls_port)
     except (ValueError, StorageUnavailable) as exc:  # the latter: a --db that cannot be opened or written
         raise CLIError(str(exc)) from None
     except Exception as exc:  # sqlite3 errors on a bad --db path and the like
@@ -149,6 +152,9 @@ async def _serve_forever(server, args) -> int:
     print(f"  clients connect to {host} port {port}; STARTTLS {tls}; "
           f"registration {'on' if args.register else 'off'}", flush=True)
     print(f"  storage: {store}", flush=True)
+    if server.direct_tls_port is not None:
+        print(f"  clients may also start TLS at once on port {server.direct_tls_port} (XEP-0368, direct TLS)",
+              flush=True)
     if server.s2s_port is not None:
         print(f"  servers connect to {host} port {server.s2s_port} (federation, dialback)", flush=True)
     from ..server.http import describe

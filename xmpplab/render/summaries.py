@@ -23,6 +23,10 @@ C2S = Direction.C2S
 
 SHORT_NS = {**SHORT_NAMES, NS_CLIENT: "", NS_SERVER: ""}
 
+#: How views name a transport other than plain TCP + STARTTLS (RFC 7395 WebSocket, XEP-0368 direct TLS).
+TRANSPORT_NAMES = {"websocket": "WebSocket", "direct-tls": "direct TLS"}
+
+
 def short(value: str | None, limit: int = 32) -> str:
     """``value`` cut to ``limit`` characters with an ellipsis."""
     if value is None:
@@ -120,7 +124,8 @@ def connection_header_text(conn) -> str:
     """One line naming a connection: id, kind, endpoints, JID, TLS, SASL mechanism, when it opened."""
     if conn is None:
         return "items"
-    parts = [conn.id, conn.kind] + (["WebSocket"] if getattr(conn, "transport", "tcp") == "websocket" else [])
+    parts = [conn.id, conn.kind] + ([TRANSPORT_NAMES[t]] if (t := getattr(conn, "transport", "tcp")) in TRANSPORT_NAMES
+                                    else [])
     if conn.client or conn.server:
         parts.append(f"{conn.client or '?'} → {conn.server or '?'}")
     parts += [p for p in (conn.jid, conn.tls, conn.mechanism) if p]

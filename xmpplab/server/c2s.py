@@ -28,6 +28,7 @@ import asyncio
 import functools
 import logging
 import secrets
+import ssl
 import time
 
 from ..jid import JID, InvalidJID
@@ -295,3 +296,30 @@ class C2SSession(StreamConnection, Policy):
     def __repr__(self) -> str:
         who = self.jid or (f"{self.username}@{self.host}" if self.username else self.peer and fmt_addr(self.peer))
         return f"<C2SSession {self.conn_id} {who} {self.state.value}{' tls' if self.secure else ''}>"
+
+
+#: XEP-0368 §4: the ALPN protocol name a client offers on a direct TLS connection to an XMPP server.
+ALPN_CLIENT = "xmpp-client"
+
+
+def direct_tls_context(ctx: ssl.SSLContext) -> ssl.SSLContext:
+    """Ready ``ctx`` (a fresh context with the server's certificate) for a port where TLS starts at once
+    (XEP-0368): ALPN ``xmpp-client``. Not the STARTTLS context, where no ALPN name is offered."""
+    ctx.set_alpn_protocols([ALPN_CLIENT])
+    return ctx
+
+
+class DirectTLSSession(C2SSession):
+    """A client connection on the direct TLS port (XEP-0368): encrypted from the first byte, so the stream
+    offers no STARTTLS and goes straight to SASL. Recorded as transport ``direct-tls``."""
+
+    transport_kind = "direct-tls"
+
+    def connection_made(self, transport):
+        """The TLS handshake is already done: the stream starts secure."""
+        self.secure = True
+        super().connection_made(transport)
+        if self.server.recorder is not None:
+            ssl_obj = transport.get_extra_info("ssl_object")
+            self.server.record(self.conn_id, "tls", version=ssl_obj.version() if ssl_obj else None,
+                               cipher=(ssl_obj.cipher() or [None])[0] if ssl_obj else None)

@@ -131,6 +131,9 @@ class Server:
     Peers that are not local get TLS first (only STARTTLS is offered before it); ``require_tls`` asks the
     same of local peers. ``tls=False`` is allowed only when every ``host`` is loopback.
 
+    ``direct_tls_port`` serves clients that start TLS at once, without STARTTLS (XEP-0368, ALPN
+    ``xmpp-client``).
+
     ``http_port`` also serves XMPP over WebSocket (RFC 7395) and XEP-0156 discovery for browser
     clients (:mod:`~xmpplab.server.websocket`): ``wss://`` while TLS is on, ``ws://`` without it.
     """
@@ -141,7 +144,8 @@ class Server:
                  scram_iterations: int = 4096, name: str = "xmpplab", version: str = __version__,
                  tls_cert: str | None = None, tls_key: str | None = None, negotiation_timeout: float | None = None,
                  s2s_port: int | None = None, peers: dict | None = None, conn_prefix: str = "",
-                 tls_ca: str | None = None, limits: Limits | None = None, http_port: int | None = None):
+                 tls_ca: str | None = None, limits: Limits | None = None, http_port: int | None = None,
+                 direct_tls_port: int | None = None):
         if isinstance(domains, str):
             domains = [domains]
         hosts = []
@@ -156,12 +160,15 @@ class Server:
                 hosts.append(j.domain)
         if not hosts:
             raise ValueError("give at least one domain to serve, e.g. example.com")
-        for what, value in (("port", port), ("s2s port", s2s_port), ("HTTP port", http_port)):
+        for what, value in (("port", port), ("s2s port", s2s_port), ("HTTP port", http_port),
+                            ("direct TLS port", direct_tls_port)):
             if value is not None and (not isinstance(value, int) or not 0 <= value <= 65535):
                 raise ValueError(f"the {what} must be a number from 0 to 65535, not {value!r}")
         if not tls and not only_loopback(host):
             raise ValueError(f"TLS can be switched off only when the server listens on loopback alone (not on "
                              f"{host or 'every interface'!r}), or passwords would cross the network in clear")
+        if direct_tls_port is not None and not tls:
+            raise ValueError("a direct TLS port (--direct-tls-port) needs TLS: leave out tls=False (--no-tls)")
         if require_tls and not tls:
             raise ValueError("require_tls (--require-tls) cannot go with tls=False (--no-tls): it asks for TLS first")
         limits = limits if limits is not None else Limits()
@@ -205,6 +212,8 @@ class Server:
         self.s2s_port: int | None = None
         self.requested_http_port = http_port  # XMPP over WebSocket (RFC 7395), see server/websocket.py
         self.http_port: int | None = None
+        self.requested_direct_tls_port = direct_tls_port  # XEP-0368: TLS from the first byte, see c2s.DirectTLS
+        self.direct_tls_port: int | None = None
         from .s2s import S2SManager
         self.s2s = S2SManager(self, peers)
         self.started_at: float | None = None
@@ -240,6 +249,23 @@ class Server:
                                          f"{self.requested_s2s_port}: {exc.strerror}") from None
             self._listeners.append(s2s)
             self.s2s_port = s2s.sockets[0].getsockname()[1]
+        if self.requested_direct_tls_port is not None:
+            from .c2s import DirectTLSSession, direct_tls_context
+            from .tls import server_context
+            ctx = direct_tls_context(await loop.run_in_executor(None, server_context, self.hosts, self.tls_cert,
+                                                                self.tls_key, self.tls_ca))
+            try:
+                direct = await loop.create_server(
+                    lambda: DirectTLSSession(self), self.bind_host, self.requested_direct_tls_port,
+                    ssl=ctx, reuse_address=True, backlog=1024, ssl_handshake_timeout=10)
+            except OSError as exc:
+                for other in self._listeners:
+                    other.close()
+                self._listeners.clear()
+                raise OSError(exc.errno, f"cannot listen for direct TLS on {self.bind_host} port "
+                                         f"{self.requested_direct_tls_port}: {exc.strerror}") from None
+            self._listeners.append(direct)
+            self.direct_tls_port = direct.sockets[0].getsockname()[1]
         if self.requested_http_port is not None:
             from .websocket import listen
             try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..graphviz_backend import dot_attrs, q
+from ..summaries import TRANSPORT_NAMES
 
 if TYPE_CHECKING:
     from .model import Node, RoutingGraph
@@ -215,7 +216,8 @@ def to_dot(g: RoutingGraph) -> str:
     for e in g.edges:
         if e.kind == "c2s":
             closed = e.state == "closed"
-            label = "c2s" + (" over WebSocket" if e.info.get("transport") == "websocket" else "")
+            transport = TRANSPORT_NAMES.get(e.info.get("transport"))
+            label = "c2s" + (f" over {transport}" if transport else "")
             attrs = dict(label=label + (" (TLS)" if e.info.get("secure") else "") + (" closed" if closed else ""),
                          color=C2S_COLOUR, fontcolor=C2S_COLOUR, dir="none", penwidth="1.5",
                          style="dashed" if closed else None, tooltip=", ".join(e.conns) or "c2s", class_="c2s")
