@@ -76,3 +76,14 @@ def test_wrong_arguments_raise_one_readable_sentence(options, answer, words):
 def test_a_question_is_needed():
     with pytest.raises(ValueError, match="needs a question"):
         xmpplab.predict("  ", OPTIONS, RIGHT)
+
+
+def test_code_spans_are_set_in_code_type_and_xml_is_escaped():
+    p = xmpplab.predict("Which stanza is `<presence type='unsubscribed'/>`?",
+                        {"`<presence/>`": "`<presence/>` is one.", "<iq/>": "No."}, answer="`<presence/>`")
+    html = p._repr_html_()
+    assert "<code>&lt;presence type=&#x27;unsubscribed&#x27;/&gt;</code>" in html
+    assert "&lt;iq/&gt;" in html and "<iq/>" not in html
+    p.choose("A")
+    p.check()
+    assert "<code>&lt;presence/&gt;</code>" in p._result.value

@@ -25,6 +25,7 @@ From Python (tests, scripts) the same state::
 
 from __future__ import annotations
 
+import re
 import string
 
 from ._base import FONT, GREEN_TEXT, GREEN_TINT, MUTED, RED_TEXT, RED_TINT, W, box, esc
@@ -32,6 +33,12 @@ from ._base import FONT, GREEN_TEXT, GREEN_TINT, MUTED, RED_TEXT, RED_TINT, W, b
 __all__ = ["Prediction", "predict"]
 
 LETTERS = string.ascii_uppercase
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def rich(text: str) -> str:
+    """``text`` escaped for HTML, with its `code spans` set in code type."""
+    return _CODE_SPAN.sub(r"<code>\1</code>", esc(text))
 
 
 def _validate(question, options, answer) -> None:
@@ -68,7 +75,7 @@ class Prediction(W.VBox):
         self._result = W.HTML("")
         self._button.on_click(lambda _button: self.check())
         self._choices.observe(self._changed, names="value")
-        title = W.HTML(f'<div style="{FONT};font-size:14px;font-weight:600">🤔 Predict: {esc(question)}</div>')
+        title = W.HTML(f'<div style="{FONT};font-size:14px;font-weight:600">🤔 Predict: {rich(question)}</div>')
         super().__init__([title, self._choices, self._button, self._result])
         self.add_class("xmpplab-widget")
 
@@ -110,10 +117,10 @@ class Prediction(W.VBox):
         said = self.options[chosen]
         if self.correct:
             self.feedback = f"✓ Right. {said}".strip()
-            self._result.value = box(esc(self.feedback), tint=GREEN_TINT, border=GREEN_TEXT)
+            self._result.value = box(rich(self.feedback), tint=GREEN_TINT, border=GREEN_TEXT)
         else:
             self.feedback = f"✗ Not quite. {said} Try another answer.".replace("  ", " ").strip()
-            self._result.value = box(esc(self.feedback), tint=RED_TINT, border=RED_TEXT)
+            self._result.value = box(rich(self.feedback), tint=RED_TINT, border=RED_TEXT)
         return self.correct
 
     def _changed(self, _change) -> None:
@@ -132,8 +139,8 @@ class Prediction(W.VBox):
 
     def _repr_html_(self) -> str:
         """The question and choices as static HTML, for viewers that draw no widgets."""
-        items = "".join(f"<li>{letter}. {esc(text)}</li>" for letter, text in self.lettered())
-        return (f'<div style="{FONT}"><b>🤔 Predict: {esc(self.question)}</b>'
+        items = "".join(f"<li>{letter}. {rich(text)}</li>" for letter, text in self.lettered())
+        return (f'<div style="{FONT}"><b>🤔 Predict: {rich(self.question)}</b>'
                 f'<ul style="list-style:none;padding-left:1em">{items}</ul>'
                 f'<span style="color:{MUTED}">Run this in Jupyter to choose and check your answer.</span></div>')
 
