@@ -60,6 +60,13 @@ def test_a_good_chapter_passes_and_deep_dives_do_not_count(tmp_path):
     assert m.minutes == pytest.approx(11 / 200 + 0.4 + 2 * 0.5)
 
 
+def test_a_prediction_whose_source_shows_the_answer_is_noted_not_failed(tmp_path):
+    cells = good_cells()
+    cells[2]["metadata"]["jupyter"] = {"source_hidden": True}
+    m = check_chapter(measure(notebook(tmp_path, "01-addressing.ipynb", cells)))
+    assert m.problems == [] and len(m.notes) == 1 and m.notes[0].startswith("cell 1: the prediction's source")
+
+
 def test_prose_words_count_code_spans_but_not_link_targets_or_markup():
     assert corepath.prose_words("## Hello, `lab.connect(jid)` [the RFC](https://x.y/z) <b>bold</b> — ok") == 6
 

@@ -29,7 +29,10 @@ Definitions
   cells; a cell's lines are its non-blank lines.
 - **Predictions.** Calls ``predict(`` (``xmpplab.predict(...)``) in core code
   cells. A *prediction cell* (a code cell that is nothing but one such call) is
-  counted as a prediction, not as a code cell: it is read, not written.
+  counted as a prediction, not as a code cell: it is read, not written. Its
+  source holds the answer, so it should be hidden (cell metadata
+  ``"jupyter": {"source_hidden": true}``, JupyterLab's collapsed input): a
+  visible one is noted (ℹ), not counted as a failure.
 - **Section citations.** In core markdown, every ``§`` followed by a number
   (``§4``, ``RFC 6120 §4.2``, ``XEP-0045 §7``) and every ``section 4``/``sections 4.1``.
 - **Estimated minutes.** words / 200 + 0.4 per core code cell + 0.5 per prediction.
@@ -240,6 +243,7 @@ class Measure:
     code_cells: int = 0
     codes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def minutes(self) -> float:
@@ -313,6 +317,9 @@ def measure(path: Path | str) -> Measure:
         elif cell.get("cell_type") == "code":
             m.predictions += len(_PREDICT_CALL.findall(text))
             if is_prediction_cell(text):
+                if not cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"):
+                    m.notes.append(f"cell {i}: the prediction's source shows its answer: hide the input "
+                                   '(metadata "jupyter": {"source_hidden": true})')
                 continue
             m.code_cells += 1
             m.codes.append(text)
@@ -369,6 +376,8 @@ def main(argv: list[str] | None = None, out=None) -> int:
     for m in measures:
         for problem in m.problems:
             print(f"  {'✗' if m.chapter in ENFORCED else '·'} {m.name}: {problem}", file=out)
+        for note in m.notes:
+            print(f"  ℹ {m.name}: {note}", file=out)
         failed |= bool(m.problems) and m.chapter in ENFORCED
     known = api_names()
     names = sorted(used_api_names([code for m in measures if m.chapter in API_CHAPTERS for code in m.codes],

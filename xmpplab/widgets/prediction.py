@@ -76,8 +76,11 @@ class Prediction(W.VBox):
         self._button.on_click(lambda _button: self.check())
         self._choices.observe(self._changed, names="value")
         title = W.HTML(f'<div style="{FONT};font-size:14px;font-weight:600">🤔 Predict: {rich(question)}</div>')
+        self._button.add_class("xmpplab-check")
+        self._result.add_class("xmpplab-predict-feedback")
         super().__init__([title, self._choices, self._button, self._result])
         self.add_class("xmpplab-widget")
+        self.add_class("xmpplab-predict")
 
     @property
     def choices(self) -> list[str]:
