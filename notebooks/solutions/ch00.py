@@ -1,7 +1,8 @@
-"""Chapter 00 (Welcome): solutions, and the answers tests/test_course.py tries on each check."""
+"""Chapter 00 (XMPP in fifteen minutes): solutions, and the answers tests/test_course.py tries on each check."""
 
 SOLUTIONS = {
     "00.1": "<message to='romeo@example.net' type='chat'><body>Hello, Romeo!</body></message>",
+    "00.2": "<presence to='romeo@example.net' type='subscribe'/>",
 }
 
 # Right answers written differently: attribute order, namespace prefixes, whitespace, case of the JID.
@@ -9,6 +10,8 @@ REWRITTEN = {
     "00.1": ['<message xmlns="jabber:client"\n   to="Romeo@Example.NET"  >\n  <body>hi</body>\n</message>',
              "<cl:message xmlns:cl='jabber:client' to='romeo@example.net'><cl:body>hi</cl:body></cl:message>",
              "<message to='romeo@example.net/orchard'><body>Wherefore art thou?</body></message>"],
+    "00.2": ['<presence type="subscribe"\n          to="Romeo@Example.NET"/>',
+             "<presence xmlns='jabber:client' to='romeo@example.net' type='subscribe'></presence>"],
 }
 
 # Near misses, each with words its result must contain.
@@ -18,22 +21,12 @@ NEAR_MISSES = {
              ("<message to='romeo@example.net'><body/></message>", "<body/> is empty"),
              ("<message><body>hi</body></message>", "needs to='romeo@example.net'"),
              ("<presence to='romeo@example.net'/>", "should be <message/>")],
-}
-
-
-# Live exercises (checked against a running Lab): id -> (async solve(lab), async near_miss(lab), words).
-async def solve_00_2(lab):
-    await lab.connect("juliet@example.com/balcony")
-    romeo = await lab.connect("romeo@example.net/orchard")
-    await romeo.send_message("juliet@example.com", "Thy lips are warm.")
-
-
-async def near_miss_00_2(lab):
-    await lab.connect("juliet@example.com/balcony")
-    romeo = await lab.connect("romeo@example.net/orchard")
-    await romeo.send_message("julia@example.com", "Thy lips are warm.")   # a typo: no such person
-
-
-LIVE = {
-    "00.2": (solve_00_2, near_miss_00_2, "not to Juliet"),
+    "00.2": [("<presence to='romeo@example.net' type='subscribed'/>", "answers a request"),
+             ("<presence to='romeo@example.net' type='unsubscribe'/>", "stops her seeing his presence"),
+             ("<presence to='romeo@example.net' type='unsubscribed'/>", "stops him seeing hers"),
+             ("<presence to='romeo@example.net'/>", "says 'I am available'"),
+             ("<presence to='romeo@example.net/orchard' type='subscribe'/>", "a subscription is to the person"),
+             ("<presence to='juliet@example.com' type='subscribe'/>", "should be Romeo's address"),
+             ("<presence type='subscribe'/>", "needs to='romeo@example.net'"),
+             ("<message to='romeo@example.net' type='subscribe'/>", "should be <presence/>")],
 }

@@ -1,11 +1,10 @@
-"""Chapter 00, Welcome: the first message, written by hand (00.1) and sent by Romeo (00.2)."""
+"""Chapter 00, XMPP in fifteen minutes: a message written by hand (00.1) and a subscription request (00.2)."""
 
 from __future__ import annotations
 
 from ..jid import JID, InvalidJID
-from .core import Checker, body_of, exercise, settle
+from .core import Checker, exercise
 
-JULIET = JID("juliet@example.com")
 ROMEO = JID("romeo@example.net")
 
 
@@ -19,7 +18,7 @@ def _(answer, **context):
         to = c.el.get("to")
         if to is not None and not to.strip():
             c.fail("to='' is empty: write Romeo's address in it")
-        elif same_bare(to, ROMEO) and JID(to).resource is not None:
+        elif _same_person(to, ROMEO) and JID(to).resource is not None:
             c.ok(f"to='{to}': one of Romeo's sessions")   # his full JID reaches him too
         else:
             c.attribute("to", ROMEO, jid=True)
@@ -27,69 +26,40 @@ def _(answer, **context):
     return c
 
 
-# ---------------------------------------------------------------------------------------------
-# Helpers for live checks: they read the Lab's transcript, the server's side of each client stream
-# (every byte is there once; the clients' own recordings repeat it).
+@exercise("00.2", "Ask to see Romeo's presence")
+def _(answer, **context):
+    """Asking to see someone's presence is a <presence/> stanza whose type asks: look at what Romeo sent Juliet.
 
-def server_side(lab, bare: JID):
-    """The server's recordings of the client streams of account ``bare`` (oldest first)."""
-    found = []
-    for conn in lab.transcript.connections.values():
-        if conn.kind != "c2s" or conn.role != "receiving" or not conn.jid:
-            continue
-        try:
-            if JID(conn.jid).bare == bare:
-                found.append(conn)
-        except InvalidJID:
-            continue
-    return found
+    Romeo asked Juliet with type='subscribe'; she writes the same to his bare address:
+    <presence to='romeo@example.net' type='subscribe'/>"""
+    c = Checker(answer)
+    if not c.element("presence"):
+        return c
+    to = c.address("to", "needs to='romeo@example.net': whose presence she asks to see")
+    if to is not None:
+        if to.bare != ROMEO:
+            c.fail(f"'to' should be Romeo's address romeo@example.net, not '{to}'")
+        elif to.resource is not None:
+            c.fail(f"'{to}' is one of his devices: a subscription is to the person, romeo@example.net")
+        else:
+            c.ok("to='romeo@example.net': his bare address")
+    ptype = c.el.get("type")
+    wrong = {
+        None: "a presence without a type says 'I am available'; to ask, add type='subscribe'",
+        "subscribed": "type='subscribed' answers a request (it would let him see hers); to ask, type='subscribe'",
+        "unsubscribe": "type='unsubscribe' stops her seeing his presence; to ask for it, type='subscribe'",
+        "unsubscribed": "type='unsubscribed' stops him seeing hers; to ask, type='subscribe'",
+    }
+    if ptype == "subscribe":
+        c.ok("type='subscribe': she asks to see his presence")
+    else:
+        c.fail(wrong.get(ptype, f"type='{ptype}' does not ask anything; write type='subscribe'"))
+    return c
 
 
-def same_bare(address, bare: JID) -> bool:
+def _same_person(address, bare: JID) -> bool:
     """True if `address` is a JID whose bare form is `bare` (False for None or an invalid JID)."""
     try:
         return address is not None and JID(address).bare == bare
     except InvalidJID:
         return False
-
-
-@exercise("00.2", "Romeo answers Juliet", live=True)
-async def _(answer=None, *, lab=None, **context):
-    """Romeo is the one who writes now: call romeo.send_message(to, words), with await in front.
-
-    Juliet's address is juliet@example.com (or her full JID juliet@example.com/balcony): await
-    romeo.send_message("juliet@example.com", "Thy lips are warm.")"""
-    c = Checker()
-    if lab is None:
-        c.fail("this exercise looks at what happened in your Lab: write `await acheck(\"00.2\", lab=lab)`")
-        return c
-
-    def delivered():
-        for conn in server_side(lab, JULIET):
-            for item in conn.items(kind="message", direction="S→C"):
-                if same_bare(item.from_, ROMEO) and item.type != "error":
-                    return conn.jid, item
-        return None
-
-    sent = [item for conn in server_side(lab, ROMEO)
-            for item in conn.items(kind="message", direction="C→S")]
-    if not sent:
-        if not server_side(lab, ROMEO):
-            c.fail("Romeo is not logged in: run the cell with `romeo = await lab.connect(...)` first")
-        else:
-            c.fail("Romeo has not sent a message yet: `await romeo.send_message(to, words)` sends one")
-        return c
-    to_juliet = [item for item in sent if same_bare(item.to, JULIET)]
-    if not to_juliet:
-        c.fail(f"Romeo's message went to {sent[-1].to or 'nobody (no to)'}, not to Juliet (juliet@example.com)")
-        return c
-    c.ok(f"Romeo sent a message to {to_juliet[-1].to}")
-    arrived = await settle(delivered)
-    words = body_of(to_juliet[-1])
-    c.that(bool(words), f"it says '{words}'", "the message has no words: give send_message some text")
-    if arrived is not None:
-        session, item = arrived
-        c.ok(f"the server delivered it to Juliet's session {session}, with from='{item.from_}' added by the server")
-    else:
-        c.fail("it did not reach Juliet: is she still connected? (run the cell that connects her again)")
-    return c
