@@ -9,7 +9,7 @@ from . import display as _display
 from ._version import __version__
 from .jid import JID, InvalidJID
 
-__all__ = ["JID", "InvalidJID", "Server", "Lab", "SyncLab", "Client", "run", "__version__"]
+__all__ = ["JID", "InvalidJID", "Server", "Lab", "SyncLab", "Client", "run", "predict", "__version__"]
 
 
 def _load_views() -> None:
@@ -37,6 +37,10 @@ def __getattr__(name):
     if name in ("Lab", "SyncLab", "run"):
         from . import lab
         return getattr(lab, name)
+    if name == "predict":
+        # ipywidgets is imported only when a notebook asks for a prediction
+        from .widgets.prediction import predict
+        return predict
     if name == "Client":
         from .client import Client
         return Client

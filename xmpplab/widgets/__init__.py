@@ -5,6 +5,7 @@
     StreamConsole(lab)           # the two-column stream view, updating as stanzas flow, with filters
     StepperWidget(lab.transcript, kinds="stanza")   # prev / next / slider, with the stanza's path
     RosterBoard(lab)             # each account, its contacts, subscription states and presence, live
+    predict(question, options, answer)   # predict, then run: a checked multiple-choice question
 
 They are ipywidgets (``ipywidgets.VBox``), so they nest in other layouts. Each
 keeps its state readable from Python (for tests and scripts), runs its
@@ -25,9 +26,12 @@ _EXPORTS = {
     "StepperWidget": "stepper",
     "RosterBoard": "board",
     "Dashboard": "dashboard",
+    "Prediction": "prediction",
+    "predict": "prediction",
 }
 
-__all__ = ["Answer", "Composer", "Dashboard", "RosterBoard", "StepperWidget", "StreamConsole", "check_stanza"]
+__all__ = ["Answer", "Composer", "Dashboard", "Prediction", "RosterBoard", "StepperWidget", "StreamConsole",
+           "check_stanza", "predict"]
 
 
 def __getattr__(name: str):
