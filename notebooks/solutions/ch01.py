@@ -67,13 +67,10 @@ def parts_that_crash(jid):
 
 
 VERDICTS = {
-    "user1@server1.com/phone1": "valid",
     "User1@Server1.COM": "valid",
     "user1@server1.com/": "resource",
     "user 1@server1.com": "local",
     "user1@server1.com/my phone": "valid",
-    "@server2.com": "local",
-    "server3.com/pc@home": "valid",
     "user1@server 2.com": "domain",
 }
 
@@ -99,10 +96,10 @@ NEAR_MISSES = {
              ("juliet@example.com/balcony", "the answer is a function")],
     "01.2": [({**VERDICTS, "User1@Server1.COM": "local"}, "is valid: a server reads it as 'user1@server1.com'"),
              ({**VERDICTS, "user1@server1.com/my phone": "resource"}, "is valid"),
-             ({**VERDICTS, "@server2.com": "valid"}, "one of its parts breaks a rule"),
+             ({**VERDICTS, "user 1@server1.com": "valid"}, "one of its parts breaks a rule"),
              ({**VERDICTS, "user1@server 2.com": "local"}, "not because of its local part"),
-             ({**VERDICTS, "server3.com/pc@home": ...}, "not decided yet"),
-             ({k: v for k, v in VERDICTS.items() if k != "@server2.com"}, "is missing from your dictionary"),
+             ({**VERDICTS, "user1@server1.com/": ...}, "not decided yet"),
+             ({k: v for k, v in VERDICTS.items() if k != "user1@server 2.com"}, "is missing from your dictionary"),
              ({**VERDICTS, "user 1@server1.com": "bad"}, "is not one of")],
 }
 
