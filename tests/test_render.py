@@ -354,3 +354,18 @@ def test_views_survive_a_real_kernel_and_nbconvert():
     assert first.output_type == "execute_result" and {"text/html", "text/plain"} <= set(first.data)
     page, _ = nbconvert.HTMLExporter().from_notebook_node(nb)   # no kernel needed from here on
     assert "romeo pings his server" in page and "C→S" in page and ">balcony</span>" in page
+
+
+async def test_a_client_card_shows_a_fresh_login_open_and_a_long_recording_folded():
+    from xmpplab import Lab
+    from xmpplab.render.cards import OPEN_UP_TO, client_html
+
+    async with Lab.start() as lab:
+        juliet = await lab.connect("juliet@example.com/balcony")
+        card = '<details open style="margin-top:4px"><summary'
+        assert card in client_html(juliet)  # chapter 02: the login, to read at once
+        romeo = await lab.connect("romeo@example.net/orchard")
+        for i in range(OPEN_UP_TO):
+            await romeo.send_message("juliet@example.com/balcony", f"line {i}")
+        await juliet.next("message", predicate=lambda m: m["body"] == f"line {OPEN_UP_TO - 1}")
+        assert card not in client_html(juliet) and '<details style="margin-top:4px"><summary' in client_html(juliet)

@@ -266,6 +266,14 @@ class Measure:
                 f"minutes {of(self.minutes, lim and lim.minutes, '{:.1f}'):>9}  {state}")
 
 
+def _opens_deep_dive(cell: dict) -> bool:
+    """A markdown cell whose first line is a 'Deep dive: ...' heading: where a deep dive begins."""
+    if cell.get("cell_type") != "markdown":
+        return False
+    first = _first_line_heading(_source(cell))
+    return bool(first and _DEEP_HEADING.match(first[1]))
+
+
 def _check_deep_dives(cells: list[dict]) -> list[str]:
     problems, index = [], 0
     for i, cell in enumerate(cells):
@@ -278,7 +286,9 @@ def _check_deep_dives(cells: list[dict]) -> list[str]:
             index += 1
             continue
         start = index
-        while index < len(cells) and is_deep_dive(cells[index]):
+        index += 1
+        # a run ends at the first core cell, or where the next deep dive (its own folded heading) begins
+        while index < len(cells) and is_deep_dive(cells[index]) and not _opens_deep_dive(cells[index]):
             index += 1
         head = cells[start]
         heading = _first_line_heading(_source(head)) if head.get("cell_type") == "markdown" else None
@@ -293,7 +303,7 @@ def _check_deep_dives(cells: list[dict]) -> list[str]:
             if cells[j].get("cell_type") == "markdown" and any(lv <= level for lv, _ in _headings(_source(cells[j]))):
                 problems.append(f"cell {j}: a heading of level {level} or higher inside the deep dive of "
                                 f"cell {start} ends its fold early: use a lower level (more #)")
-        if index < len(cells):
+        if index < len(cells) and not is_deep_dive(cells[index]):
             after = cells[index]
             nxt = _first_line_heading(_source(after)) if after.get("cell_type") == "markdown" else None
             if nxt is None or nxt[0] > level:

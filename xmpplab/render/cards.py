@@ -27,6 +27,10 @@ CARD = (f"{FONT};font-size:13px;line-height:1.45;color:{BLACK};background:#fffff
 
 
 # ------------------------------------------------------------------------------------- Client
+#: A client card shows its streams unfolded while they hold at most this many items (a login is about 20).
+OPEN_UP_TO = 40
+
+
 def client_html(client) -> str:
     """The Client's card: who, where, how secured, what is waiting, and its latest XML streams."""
     xmpp = client.xmpp
@@ -54,7 +58,9 @@ def client_html(client) -> str:
         try:
             view = StreamView(client, page=-1, page_size=50, max_bytes=400_000,
                               title=f"XML streams of {client.conn or 'this client'} (latest page)")
-            streams = _collapsed(f"its XML streams ({view.total} items)", view.html())
+            # a short recording (a fresh login) is shown open; a long one folded, under its one-line label
+            streams = _collapsed(f"its XML streams ({view.total} items)", view.html(),
+                                 opened=view.total <= OPEN_UP_TO)
         except Exception as exc:  # noqa: BLE001 - a card must show, with the failure in words
             streams = f'<div style="color:{MUTED}">streams unavailable: {html.escape(str(exc))}</div>'
     return (f'<div style="{CARD}"><div style="font-weight:700;margin-bottom:2px">xmpplab Client</div>'
@@ -132,8 +138,9 @@ def _table(rows) -> str:
     return f'<table style="border-collapse:collapse;margin:0;border:none;background:transparent">{cells}</table>'
 
 
-def _collapsed(label: str, inner: str) -> str:
-    return (f'<details style="margin-top:4px"><summary style="cursor:pointer;color:{BLACK};font-weight:600">'
+def _collapsed(label: str, inner: str, opened: bool = False) -> str:
+    tag = "details open" if opened else "details"
+    return (f'<{tag} style="margin-top:4px"><summary style="cursor:pointer;color:{BLACK};font-weight:600">'
             f"{html.escape(label)}</summary>{inner}</details>")
 
 
