@@ -90,6 +90,11 @@ class Policy:
         """Let the server serve ``stanza`` before authentication (XEP-0077 registration); True if it did."""
         return False
 
+    def accepts_before_bind(self, el) -> bool:
+        """Let the server serve an element after login and before binding (XEP-0198 ``<resume/>``); True if it
+        did (and it may have called :meth:`ServerNegotiator.resumed`)."""
+        return False
+
     def login_wait(self) -> float:
         """Seconds this peer must wait before it may try to log in again (0: now)."""
         return 0.0
@@ -238,6 +243,8 @@ class ServerNegotiator(Negotiator):
             return self._bind_iq(el)
         if state is State.OPEN and ns == NS_CLIENT and self.policy.accepts_pre_auth(el):
             return [PreAuth(el)]  # served already (XEP-0077 registration, say)
+        if state is State.BIND and ns != NS_CLIENT and self.policy.accepts_before_bind(el):
+            return [PreAuth(el)]  # served already (XEP-0198 resumption, say)
         if ns == NS_CLIENT and name in STANZA_KINDS or ns in (NS_TLS, NS_SASL):
             return self._close("not-authorized", f"<{name}/> is not allowed before authentication and resource "
                                                  "binding")
@@ -355,6 +362,11 @@ class ServerNegotiator(Negotiator):
         result = element("iq", {"type": "result", "id": iq.get("id")})
         sub(sub(result, "bind", ns=NS_BIND), "jid", text=self.jid)
         return [Send(serialize(result, NS_CLIENT))]
+
+    def resumed(self, jid) -> None:
+        """The server resumed an earlier session as ``jid`` instead of binding (XEP-0198 §5): stanzas flow."""
+        self.jid = str(jid)
+        self._go("resume")
 
     def refuse_bind(self, iq, condition: str, text: str | None = None) -> list:
         """The server will not bind what ``iq`` asked for (RFC 6120 7.6.2: ``conflict``, ``bad-request``…)."""

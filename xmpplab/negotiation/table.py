@@ -71,6 +71,9 @@ TRANSITIONS = (
     Transition(State.BIND, "bind", State.READY, "client binds a resource: <iq type='set'><bind/></iq>",
                "<iq type='set'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>…</resource></bind></iq>",
                "<iq type='result'><bind><jid>juliet@example.com/balcony</jid></bind></iq>", "7.6"),
+    Transition(State.BIND, "resume", State.READY, "client resumes an earlier session: <resume/> (XEP-0198)",
+               "<resume xmlns='urn:xmpp:sm:3' h='…' previd='…'/>", "<resumed xmlns='urn:xmpp:sm:3' h='…'/>",
+               "XEP-0198 5"),
     Transition(State.READY, "close", State.CLOSED, "either side sends </stream:stream> or an error",
                "</stream:stream>", "</stream:stream>", "4.4, 4.9"),
 )

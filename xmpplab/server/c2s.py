@@ -48,12 +48,15 @@ from ..negotiation import (
 )
 from ..sasl import MECHANISMS, new_mechanism
 from ..stream import StreamOpened
-from ..xml import NS_CLIENT, serialize
+from ..xml import NS_CLIENT, serialize, split_qname
 from .addresses import address_key
 from .connection import HOLD_WORK, StreamConnection, fmt_addr
-from .events import PreAuthEvent, pre_auth_name, stream_features
+from .events import NonzaEvent, PreAuthEvent, pre_auth_name, stream_features
 
 log = logging.getLogger("xmpplab.server")
+
+#: The three stanzas in Clark notation: what stream management counts (XEP-0198 §4).
+STANZA_TAGS = frozenset(f"{{{NS_CLIENT}}}{kind}" for kind in ("message", "presence", "iq"))
 
 # Kept importable from here: the negotiation's table and its messages live in xmpplab.negotiation.
 __all__ = ["C2SSession", "ENCRYPTION_REQUIRED", "MAX_SASL_FAILURES", "NO_TLS", "State", "TRANSITIONS"]
@@ -79,6 +82,11 @@ class C2SSession(StreamConnection, Policy):
         #: A module may hold back what is sent to this client (XEP-0352 while it is inactive): a callable
         #: that takes the element and returns True when it kept it, to write later itself.
         self.hold = None
+        # XEP-0198 stream management, which the "sm" module switches on: stanzas handled since it was, what
+        # was sent and not yet acknowledged, and whether the connection is gone but the session kept
+        self.handled = 0
+        self.unacked = None
+        self.detached = False
         self.opened_at = time.time()
         self._timer: asyncio.TimerHandle | None = None
         self.limit_key: str | None = None  # the key of server.throttle's counters; None: a local peer, exempt
@@ -147,6 +155,8 @@ class C2SSession(StreamConnection, Policy):
     def element(self, el) -> None:
         """An element at depth 1: to the router once bound, else to the negotiator."""
         if self.neg.state is State.READY:
+            if el.tag in STANZA_TAGS:
+                self.handled += 1  # XEP-0198 §4: what 'h' counts
             self.server.router.from_client(self, el)
         else:
             self._do(self.neg.element(el))
@@ -163,6 +173,9 @@ class C2SSession(StreamConnection, Policy):
         for name in list(self._counted):
             self._uncount(name)
         self.neg.state = State.CLOSED
+        if (self.jid is not None and self.unacked is not None and not self.peer_ended and self.close_condition is None
+                and self.server.hooks.first("session-detached", self)):
+            return  # XEP-0198 §5: the connection is gone, not the session; it may be resumed
         self.server.session_closed(self)
 
     def send_error_header(self) -> None:
@@ -176,10 +189,16 @@ class C2SSession(StreamConnection, Policy):
 
     def send(self, stanza) -> None:
         """Send one element to this client (called by the router)."""
-        if self.neg.state is State.READY and self.accepts(stanza):
+        if (self.neg.state is State.READY or self.detached) and self.accepts(stanza):
             if self.hold is not None and self.hold(stanza):
                 return
-            self.write(serialize(stanza, NS_CLIENT))
+            self.write_stanza(serialize(stanza, NS_CLIENT))
+
+    def write_stanza(self, text: str) -> None:
+        """Write one serialized stanza; with stream management it is also kept until acknowledged (XEP-0198 §4)."""
+        self.write(text)
+        if self.unacked is not None:
+            self.unacked.append(text)
 
     # what the negotiator asks for ------------------------------------------------
     def act(self, action) -> None:
@@ -220,6 +239,11 @@ class C2SSession(StreamConnection, Policy):
         """What the server's modules offer at ``stage`` (events ``stream-features/<stage>``: registration, roster
         versions, pre-approval, the optional session…)."""
         return stream_features(self.server.hooks, stage, self)
+
+    def accepts_before_bind(self, el) -> bool:
+        """Let the modules serve an element between login and binding (``before-bind/ns:name``: XEP-0198)."""
+        ns, name = split_qname(el.tag)
+        return self.server.hooks.first(f"before-bind/{ns}:{name}", NonzaEvent(self.server, self, el))
 
     def accepts_pre_auth(self, stanza) -> bool:
         """Let the modules serve ``stanza`` before authentication (events ``pre-auth/…``, e.g. XEP-0077)."""

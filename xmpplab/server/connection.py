@@ -76,6 +76,8 @@ class StreamConnection(asyncio.Protocol):
         self.tls_pending = False
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._closing = False
+        self.peer_ended = False      # the peer closed its stream (</stream:stream>), not just the connection
+        self.close_condition = None  # the stream error we closed with, if any
         self._early: list[bytes] = []
         self._wbuf: list[str] = []
         # flow control (see the module's docstring)
@@ -213,6 +215,7 @@ class StreamConnection(asyncio.Protocol):
             elif kind is StreamOpened:
                 self.stream_opened(event)
             elif kind is StreamClosed:
+                self.peer_ended = True
                 self.close()
             else:
                 self.close(event.condition, event.text)
@@ -408,6 +411,7 @@ class StreamConnection(asyncio.Protocol):
         if self.closed or self._closing:
             return
         self._closing = True
+        self.close_condition = condition
         transport = self.transport
         if transport is not None and not transport.is_closing():
             if condition:

@@ -52,6 +52,7 @@ def setup(server):
         server.hook(f"iq-set/{where}/{NS_CARBONS}:disable", disable)
     server.hook("message/delivered", received)
     server.hook("session-closed", _forget)
+    server.hook("session-resumed", _resumed)
     for where in ("full", "bare", "host", "remote", "component"):
         server.hook(f"pre-message/{where}", sent)
 
@@ -81,6 +82,14 @@ def _switch(event, on: bool) -> bool:
             del by_account[session.jid.bare]
     event.reply()
     return True
+
+
+def _resumed(session) -> None:
+    """XEP-0198: a new connection took over a session; it gets its copies now."""
+    sessions = BY_ACCOUNT.of(session.server).get(session.jid.bare)
+    if sessions is not None and session.resumed_from in sessions:
+        sessions.discard(session.resumed_from)
+        sessions.add(session)
 
 
 def _forget(session) -> None:

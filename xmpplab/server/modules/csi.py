@@ -34,6 +34,14 @@ def setup(server):
     server.hook(f"stream-features/{AFTER_AUTH}", lambda session: [element("csi", ns=NS_CSI)])
     server.hook(f"nonza/{NS_CSI}:inactive", inactive)
     server.hook(f"nonza/{NS_CSI}:active", active)
+    server.hook("session-detached", _detached, 10)  # before stream management keeps the session
+
+
+def _detached(session) -> bool:
+    """The connection is gone and stream management keeps the session: what was held joins its queue."""
+    flush(session)
+    session.hold = None
+    return False
 
 
 def inactive(event) -> bool:
@@ -63,7 +71,7 @@ def flush(session) -> int:
     texts = list(held.values())
     held.clear()
     for text in texts:
-        session.write(text)
+        session.write_stanza(text)  # counted and kept by stream management (XEP-0198) like any other stanza
     return len(texts)
 
 
