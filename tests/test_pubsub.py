@@ -143,6 +143,7 @@ async def test_delete_node_tells_subscribers_and_only_the_owner_may(raw):
      ("modify", "bad-request", "invalid-payload")),
     ("juliet", "<publish node='sensors'><item id='x'/></publish>", PS, ("modify", "bad-request", "payload-required")),
     ("juliet", "<retract node='sensors'/>", PS, ("modify", "bad-request", "item-required")),
+    ("juliet", "<publish node='sensors'/>", PS, ("modify", "bad-request", "item-required")),
     ("romeo", "<configure node='sensors'/>", PS_OWNER, ("auth", "forbidden", None)),
     ("juliet", "<frobnicate node='sensors'/>", PS, ("cancel", "feature-not-implemented", "unsupported")),
 ])
@@ -202,7 +203,7 @@ async def test_the_limits_bound_nodes_and_item_size():
             await c.login(J)
             await create(c, "one")
             second = await request(c, "set", "<create node='two'/>")
-            assert error_of(second) == ("wait", "resource-constraint")
+            assert (*error_of(second), app_condition(second)) == ("wait", "resource-constraint", "max-nodes-exceeded")
             big = await request(c, "set", publish_xml("one", "x", f"<data xmlns='urn:x'>{'a' * 200}</data>"))
             assert (*error_of(big), app_condition(big)) == ("modify", "not-acceptable", "payload-too-big")
             too_many = await request(c, "set", "<configure node='one'><x xmlns='jabber:x:data' type='submit'>"

@@ -57,8 +57,8 @@ class Limits:
         "stanzas")
     # publish-subscribe (XEP-0060): what one account may keep on the server ---------------------
     pubsub_nodes_per_account: int = _limit(
-        50, "publish-subscribe nodes one account may own on a pubsub service (XEP-0060 8.1.3: more are "
-            "refused with resource-constraint)", "nodes")
+        50, "publish-subscribe nodes one account may own on a pubsub service (XEP-0060 8.1: more are "
+            "refused with resource-constraint and max-nodes-exceeded)", "nodes")
     pubsub_item_bytes: int = _limit(
         64 * KiB, "largest payload of one published item (XEP-0060 7.1.3.6: payload-too-big)", "bytes")
     pubsub_items_per_node: int = _limit(

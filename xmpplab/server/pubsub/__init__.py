@@ -1,6 +1,6 @@
 """XEP-0060 Publish-Subscribe: the service behind ``pubsub.<host>`` (see also :mod:`xmpplab.server.modules.pubsub`).
 
-* :mod:`.model`     nodes, items, affiliations, the node configuration, the namespaces (4, 16.4.3)
+* :mod:`.model`     nodes, items, affiliations, the node configuration, the namespaces (4, 17.4.4)
 * :mod:`.service`   one service's nodes and its use cases: create, configure, delete, publish,
                     retract, subscribe, retrieve (6, 7, 8), stored in the server's database
 * :mod:`.wire`      the iqs on the wire and their answers, the routing table :data:`~.wire.ACTIONS`

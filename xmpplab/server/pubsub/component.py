@@ -2,7 +2,7 @@
 
 The server hands the component each stanza addressed to its domain. An iq
 with ``<pubsub/>`` goes to :func:`.wire.handle_iq`; disco#info says what the
-service is (5.1: identity ``pubsub/service`` and the features of section 10)
+service is (5.1: identity ``pubsub/service`` and the features of section 11, Feature Summary)
 and what a node is (5.3: ``pubsub/leaf``); disco#items lists the nodes (5.2)::
 
     C: <iq type='get' to='pubsub.example.com' id='d1'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>

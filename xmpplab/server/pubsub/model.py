@@ -25,11 +25,11 @@ META_DATA = f"{NS}#meta-data"
 #: 4.1: affiliations, strongest first; ``outcast`` is banned from the node.
 AFFILIATIONS = ("owner", "publisher", "member", "none", "outcast")
 ACCESS_MODELS = ("open", "whitelist")  # 4.5 (authorize, presence, roster: not here)
-PUBLISH_MODELS = ("publishers", "subscribers", "open")  # 16.4.3 pubsub#publish_model
-NOTIFICATION_TYPES = ("headline", "normal")  # 12.16 (message type of notifications)
-SEND_LAST = ("never", "on_sub")  # 12.21 pubsub#send_last_published_item (on_sub_and_presence: PEP)
+PUBLISH_MODELS = ("publishers", "subscribers", "open")  # pubsub#publish_model (17.4.4)
+NOTIFICATION_TYPES = ("headline", "normal")  # pubsub#notification_type (17.4.4); headline: 13.7, not to offline storage
+SEND_LAST = ("never", "on_sub")  # pubsub#send_last_published_item (6.1.7; on_sub_and_presence: PEP)
 
-#: 10: the features this service has, each ``http://jabber.org/protocol/pubsub#<name>``.
+#: 11 (Feature Summary; section 10 before version 1.29): the features this service has, each ``http://jabber.org/protocol/pubsub#<name>``.
 FEATURES = ("access-open", "access-whitelist", "config-node", "create-and-configure", "create-nodes",
             "delete-items", "delete-nodes", "instant-nodes", "item-ids", "manage-affiliations", "meta-data",
             "modify-affiliations", "persistent-items", "publish", "publisher-affiliation", "purge-nodes",
@@ -51,7 +51,7 @@ class PubSubError(StanzaError):
 
 @dataclass
 class NodeConfig:
-    """The node configuration of 16.4.3 that this service knows (``pubsub#<name>`` in the form)."""
+    """The node configuration this service knows: ``pubsub#<name>`` in the pubsub#node_config form (17.4.4)."""
 
     title: str = ""
     access_model: str = "open"
@@ -152,7 +152,7 @@ class Node:
         return model == "open" or any(j == str(jid) or j == str(jid.bare) for j in self.subscriptions)
 
     def trim(self) -> list[str]:
-        """Drop the oldest items beyond max_items (12.2 "the oldest item is deleted"); return their ids."""
+        """Drop the oldest items beyond max_items (7.1.2.5: the node is full, retract the oldest); return their ids."""
         dropped = []
         while len(self.items) > self.config.max_items:
             dropped.append(self.items.popitem(last=False)[0])

@@ -88,8 +88,8 @@ class PubSubService:
             raise PubSubError("forbidden", text="only the account itself creates nodes on its personal service")
         owned = sum(1 for n in self.nodes.values() if n.affiliation(actor) == "owner")
         if owned >= self.limits.pubsub_nodes_per_account:
-            raise PubSubError("resource-constraint", text=f"{actor.bare} owns {owned} nodes already, the most "
-                              "this server allows (pubsub_nodes_per_account)")
+            raise PubSubError("resource-constraint", "max-nodes-exceeded", text=f"{actor.bare} owns {owned} nodes "
+                              "already, the most this server allows (pubsub_nodes_per_account)")
         node = Node(name or self._instant_name(), NodeConfig(**vars(self.default_config)))
         for var, value in (config or {}).items():
             node.config.set(var, value, self.limits.pubsub_items_per_node)
@@ -198,11 +198,11 @@ class PubSubService:
         if not node.may_access(actor):
             if node.affiliation(actor) == "outcast":
                 raise PubSubError("forbidden", text="you are banned from this node")
-            raise PubSubError("not-allowed", "closed-node", text="this node has a whitelist (6.5.9.3)")
+            raise PubSubError("not-allowed", "closed-node", text="this node has a whitelist (6.5.9.8)")
         if ids:
             found = [node.items[i] for i in ids if i in node.items]
             if not found:
-                raise PubSubError("item-not-found", text="none of these items is on the node (6.5.8)")
+                raise PubSubError("item-not-found", text="none of these items is on the node (6.5.9.12)")
             return node, found
         items = list(node.items.values())
         return node, items[-max_items:] if max_items else items
@@ -217,7 +217,7 @@ class PubSubService:
             raise PubSubError("not-acceptable", "payload-too-big",
                               text=f"an item's payload may be at most {self.limits.pubsub_item_bytes} bytes here")
         if text is None and (node.config.persist_items or node.config.deliver_payloads):
-            raise PubSubError("bad-request", "payload-required", text="this node needs a payload in the item (7.1.3.6)")
+            raise PubSubError("bad-request", "payload-required", text="this node needs a payload in the item (7.1.3.7)")
         item = Item(item_id or self._item_id(), text, str(actor.bare))
         node.items.pop(item.id, None)
         node.items[item.id] = item

@@ -43,7 +43,7 @@ def _answer(name: str, attrs: dict | None = None, ns: str = NS):
 
 
 def _config_values(form_parent) -> dict[str, str]:
-    """The ``pubsub#…`` fields of a submitted node_config form, without the prefix (16.4.3)."""
+    """The ``pubsub#…`` fields of a submitted node_config form, without the prefix (17.4.4)."""
     form = find_form(form_parent)
     if form is None or form.get("type") == "cancel":
         return {}
@@ -71,13 +71,14 @@ def publish(service, event, action, pubsub):
     if len(items) > 1:
         raise PubSubError("bad-request", "invalid-payload", text="publish one item at a time (7.1.3.6)")
     item = items[0] if items else None
-    payloads = [c for c in item if isinstance(c.tag, str)] if item is not None else []
+    if item is None:
+        raise PubSubError("bad-request", "item-required", text="publish an <item/> (7.1.3.7)")
+    payloads = [c for c in item if isinstance(c.tag, str)]
     if len(payloads) > 1:
         raise PubSubError("bad-request", "invalid-payload", text="an item carries one payload element (7.1.3.6)")
     if pubsub.find(f"{{{NS}}}publish-options") is not None:
         raise PubSubError("feature-not-implemented", "unsupported", feature="publish-options")
-    published = service.publish(event.from_, action.get("node"), item.get("id") if item is not None else None,
-                                payloads[0] if payloads else None)
+    published = service.publish(event.from_, action.get("node"), item.get("id"), payloads[0] if payloads else None)
     wrapper, answer = _answer("publish", {"node": action.get("node")})
     sub(answer, "item", {"id": published.id})
     event.reply(wrapper)
@@ -141,7 +142,7 @@ def my_affiliations(service, event, action, pubsub):
 
 # owner use cases (8) ------------------------------------------------------------------------
 def configure_form(node) -> Form:
-    """8.2.1: the node configuration form, its current values filled in (16.4.3)."""
+    """8.2.1: the node configuration form, its current values filled in (17.4.4)."""
     c = node.config
     form = Form(f"Configuration of {node.name}", form_type=NODE_CONFIG)
     form.field("pubsub#title", "text-single", "A friendly name for the node", values=[c.title])
