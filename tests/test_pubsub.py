@@ -8,10 +8,12 @@ import pytest
 
 from tests.support_pubsub import PS, PS_EVENT, PS_OWNER, SERVICE, app_condition, create, publish_xml, request
 from tests.support_stanzas import error_of, flush, online, same, same_list
+from xmpplab.jid import JID
 from xmpplab.server import Server
 from xmpplab.server.limits import Limits
 
 J, R, N = "juliet@example.com/balcony", "romeo@example.net/orchard", "nurse@example.com/desk"
+JID_J = JID(J)
 READING = "<reading xmlns='urn:example:sensor' celsius='21.5'/>"
 
 
@@ -276,3 +278,44 @@ async def test_a_removed_account_is_no_longer_a_subscriber(raw, server):
     await request(romeo, "set", "<subscribe node='sensors' jid='romeo@example.net'/>")
     server.accounts.remove("romeo@example.net")
     assert server.pubsub[SERVICE]["sensors"].subscriptions == {}
+
+
+PUBLISH_OPTIONS = (f"<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'>"
+                   f"<value>{PS}#publish-options</value></field><field var='pubsub#access_model'>"
+                   "<value>{}</value></field></x></publish-options>")
+
+
+async def test_publish_options_are_preconditions(raw):
+    juliet = await online(raw, J)
+    await create(juliet, "diary", access_model="whitelist")
+    met = await request(juliet, "set", publish_xml("diary", "d1", READING) + PUBLISH_OPTIONS.format("whitelist"))
+    assert met.get("type") == "result"
+    unmet = await request(juliet, "set", publish_xml("diary", "d2", READING) + PUBLISH_OPTIONS.format("open"))
+    assert (*error_of(unmet), app_condition(unmet)) == ("cancel", "conflict", "precondition-not-met")
+    items = await request(juliet, "get", "<items node='diary'/>")
+    assert [i.get("id") for i in items.iter(f"{{{PS}}}item")] == ["d1"]
+
+
+async def test_a_service_with_auto_create_makes_the_node_on_first_publish(raw, server):
+    """7.1.4, as personal eventing (XEP-0163) needs: the node is created with the publish-options as its
+    configuration, and the publisher owns it."""
+    from xmpplab.server.pubsub import PubSubComponent, PubSubService
+
+    service = PubSubService(server, "pep.example.com", auto_create=True)
+    server.add_component("pep.example.com", PubSubComponent(service))
+    juliet = await online(raw, J)
+    reply = await request(juliet, "set", publish_xml("urn:xmpp:avatar:metadata", "a1", READING)
+                          + PUBLISH_OPTIONS.format("whitelist"), to="pep.example.com")
+    assert reply.get("type") == "result"
+    node = service["urn:xmpp:avatar:metadata"]
+    assert node.affiliation(JID_J) == "owner" and node.config.access_model == "whitelist"
+    info = await juliet.request("<iq type='get' id='i9' to='pep.example.com'>"
+                                "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+    assert f"{PS}#auto-create" in {f.get("var") for f in info[0].iter("{*}feature")}
+    assert f"{PS}#auto-create" not in await _features(juliet, SERVICE)
+
+
+async def _features(c, jid: str) -> set:
+    info = await c.request(f"<iq type='get' id='f-{jid}' to='{jid}'>"
+                           "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+    return {f.get("var") for f in info[0].iter("{*}feature")}

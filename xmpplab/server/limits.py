@@ -57,12 +57,13 @@ class Limits:
         "stanzas")
     # publish-subscribe (XEP-0060): what one account may keep on the server ---------------------
     pubsub_nodes_per_account: int = _limit(
-        50, "publish-subscribe nodes one account may own on a pubsub service (XEP-0060 8.1: more are "
+        20, "publish-subscribe nodes one account may own on a pubsub service (XEP-0060 8.1: more are "
             "refused with resource-constraint and max-nodes-exceeded)", "nodes")
     pubsub_item_bytes: int = _limit(
         64 * KiB, "largest payload of one published item (XEP-0060 7.1.3.6: payload-too-big)", "bytes")
     pubsub_items_per_node: int = _limit(
-        1000, "most items a node may keep (the largest pubsub#max_items an owner may configure)", "items")
+        256, "most items a node may keep (the largest pubsub#max_items an owner may configure; Prosody's "
+             "default too)", "items")
     # connections per address --------------------------------------------------------
     connections_per_address: int = _limit(
         100, "open connections from one address; one laptop cannot use up the file descriptors", "connections")

@@ -64,7 +64,8 @@ class PubSubComponent:
                     sub(query, "item", {"jid": self.service.jid, "node": n.name, "name": n.config.title or None})
         elif node is None:
             sub(query, "identity", {"category": "pubsub", "type": "service", "name": self.service.name})
-            for var in sorted({NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS, *(f"{NS}#{f}" for f in FEATURES)}):
+            features = (*FEATURES, "auto-create") if self.service.auto_create else FEATURES
+            for var in sorted({NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS, *(f"{NS}#{f}" for f in features)}):
                 sub(query, "feature", {"var": var})
         else:
             sub(query, "identity", {"category": "pubsub", "type": "leaf"})

@@ -21,6 +21,7 @@ NS_OWNER = f"{NS}#owner"
 NS_ERRORS = f"{NS}#errors"
 NODE_CONFIG = f"{NS}#node_config"
 META_DATA = f"{NS}#meta-data"
+PUBLISH_OPTIONS = f"{NS}#publish-options"
 
 #: 4.1: affiliations, strongest first; ``outcast`` is banned from the node.
 AFFILIATIONS = ("owner", "publisher", "member", "none", "outcast")
@@ -32,8 +33,9 @@ SEND_LAST = ("never", "on_sub")  # pubsub#send_last_published_item (6.1.7; on_su
 #: 11 (Feature Summary; section 10 before version 1.29): the features this service has, each ``http://jabber.org/protocol/pubsub#<name>``.
 FEATURES = ("access-open", "access-whitelist", "config-node", "create-and-configure", "create-nodes",
             "delete-items", "delete-nodes", "instant-nodes", "item-ids", "manage-affiliations", "meta-data",
-            "modify-affiliations", "persistent-items", "publish", "publisher-affiliation", "purge-nodes",
-            "retract-items", "retrieve-affiliations", "retrieve-items", "retrieve-subscriptions", "subscribe")
+            "modify-affiliations", "persistent-items", "publish", "publish-options", "publisher-affiliation",
+            "purge-nodes", "retract-items", "retrieve-affiliations", "retrieve-items", "retrieve-subscriptions",
+            "subscribe")
 
 
 class PubSubError(StanzaError):

@@ -25,11 +25,12 @@ class PubSubService:
     """The nodes of one pubsub service (``jid``), stored in the server's database."""
 
     def __init__(self, server, jid: str, *, name: str = "Publish-Subscribe", owner: str | None = None,
-                 default_config: NodeConfig | None = None):
+                 default_config: NodeConfig | None = None, auto_create: bool = False):
         self.server = server
         self.jid = str(JID(jid))
         self.name = name
         self.owner = owner  # PEP: the account that owns every node of its service
+        self.auto_create = auto_create  # 7.1.4: publishing to a node that does not exist creates it
         self.default_config = default_config or NodeConfig()
         self.nodes: dict[str, Node] = {}
         self._ids = itertools.count(1)
@@ -207,9 +208,23 @@ class PubSubService:
         items = list(node.items.values())
         return node, items[-max_items:] if max_items else items
 
-    def publish(self, actor: JID, name: str | None, item_id: str | None, payload) -> Item:
-        """7.1: store the item (replacing one with the same id, 7.1.2) and notify every subscriber."""
+    def publish(self, actor: JID, name: str | None, item_id: str | None, payload,
+                options: dict[str, str] | None = None) -> Item:
+        """7.1: store the item (replacing one with the same id, 7.1.2) and notify every subscriber.
+
+        ``options`` are the preconditions of 7.1.5 (``publish-options``): each must match the node's
+        configuration (else ``conflict`` with ``precondition-not-met``); a node auto-created (7.1.4) gets them.
+        """
+        if name and name not in self.nodes and self.auto_create:
+            self.create(actor, name, options)
         node = self.node(name)
+        if options:
+            wanted = NodeConfig(**vars(node.config))
+            for var, value in options.items():
+                wanted.set(var, value, self.limits.pubsub_items_per_node)
+            if wanted != node.config:
+                raise PubSubError("conflict", "precondition-not-met",
+                                  text="the node's configuration does not match the publish-options (7.1.5)")
         if not node.may_publish(actor):
             raise PubSubError("forbidden", text=f"{actor.bare} may not publish to {node.name!r} (7.1.3.1)")
         text = serialize(payload, None) if payload is not None else None  # with its namespace
@@ -267,13 +282,19 @@ class PubSubService:
                 el.append(parse_fragment(item.payload))
         return event
 
+    def recipients(self, node: Node) -> list[str]:
+        """Who gets the node's notifications (13.3): its subscribers, in the order they subscribed.
+
+        Personal eventing (XEP-0163) adds the contacts that show interest; this is the place to do it.
+        """
+        return [jid for jid, state in node.subscriptions.items() if state == "subscribed"]
+
     def _notify(self, node: Node, fill) -> None:
-        """Send one ``<message><event/></message>`` to each subscriber (7.1.2.1), in the order they subscribed."""
-        for jid, state in list(node.subscriptions.items()):
-            if state == "subscribed":
-                event = element("event", ns=NS_EVENT)
-                fill(event)
-                self._send(node, jid, event)
+        """Send one ``<message><event/></message>`` to each recipient (7.1.2.1)."""
+        for jid in self.recipients(node):
+            event = element("event", ns=NS_EVENT)
+            fill(event)
+            self._send(node, jid, event)
 
     def _send(self, node: Node, to: str, event) -> None:
         message = element("message", {"from": self.jid, "to": to, "type": node.config.notification_type,

@@ -25,7 +25,7 @@ from ...errors import error_reply
 from ...jid import JID, InvalidJID
 from ...xml import element, local_name, parse_fragment, sub
 from ..forms import Form, find_form, values
-from .model import AFFILIATIONS, NODE_CONFIG, NS, NS_ERRORS, NS_OWNER, PubSubError
+from .model import AFFILIATIONS, NODE_CONFIG, NS, NS_ERRORS, NS_OWNER, PUBLISH_OPTIONS, PubSubError
 
 
 def _jid(value: str | None, default: JID | None = None) -> JID:
@@ -54,6 +54,18 @@ def _config_values(form_parent) -> dict[str, str]:
             if var != "FORM_TYPE"}
 
 
+def _options(parent) -> dict[str, str]:
+    """7.1.5: the preconditions of a ``<publish-options/>`` form (FORM_TYPE ``…#publish-options``)."""
+    form = find_form(parent)
+    if form is None:
+        return {}
+    got = values(form)
+    if got.get("FORM_TYPE", [PUBLISH_OPTIONS])[:1] != [PUBLISH_OPTIONS]:
+        raise PubSubError("bad-request", text=f"the form's FORM_TYPE must be {PUBLISH_OPTIONS}")
+    return {var.removeprefix("pubsub#"): (vals[0] if vals else "") for var, vals in got.items()
+            if var != "FORM_TYPE"}
+
+
 # entity use cases (6, 7) --------------------------------------------------------------------
 def create(service, event, action, pubsub):
     """8.1: ``<create node='…'/>``, perhaps with ``<configure>`` and a form (8.1.3); instant node: 8.1.2."""
@@ -76,9 +88,9 @@ def publish(service, event, action, pubsub):
     payloads = [c for c in item if isinstance(c.tag, str)]
     if len(payloads) > 1:
         raise PubSubError("bad-request", "invalid-payload", text="an item carries one payload element (7.1.3.6)")
-    if pubsub.find(f"{{{NS}}}publish-options") is not None:
-        raise PubSubError("feature-not-implemented", "unsupported", feature="publish-options")
-    published = service.publish(event.from_, action.get("node"), item.get("id"), payloads[0] if payloads else None)
+    options = _options(pubsub.find(f"{{{NS}}}publish-options"))
+    published = service.publish(event.from_, action.get("node"), item.get("id"), payloads[0] if payloads else None,
+                                options)
     wrapper, answer = _answer("publish", {"node": action.get("node")})
     sub(answer, "item", {"id": published.id})
     event.reply(wrapper)
