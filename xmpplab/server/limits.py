@@ -60,7 +60,7 @@ class Limits:
         20, "publish-subscribe nodes one account may own on a pubsub service (XEP-0060 8.1: more are "
             "refused with resource-constraint and max-nodes-exceeded)", "nodes")
     pubsub_item_bytes: int = _limit(
-        64 * KiB, "largest payload of one published item (XEP-0060 7.1.3.6: payload-too-big)", "bytes")
+        64 * KiB, "largest payload of one published item (XEP-0060 7.1.3.5: payload-too-big)", "bytes")
     pubsub_items_per_node: int = _limit(
         256, "most items a node may keep (the largest pubsub#max_items an owner may configure; Prosody's "
              "default too)", "items")
