@@ -42,26 +42,15 @@ def _answer(name: str, attrs: dict | None = None, ns: str = NS):
     return wrapper, sub(wrapper, name, attrs or {})
 
 
-def _config_values(form_parent) -> dict[str, str]:
-    """The ``pubsub#…`` fields of a submitted node_config form, without the prefix (17.4.4)."""
-    form = find_form(form_parent)
+def _form_fields(parent, form_type: str = NODE_CONFIG) -> dict[str, str]:
+    """The ``pubsub#…`` fields of a submitted form, without the prefix: a node_config form (17.4.4) or, with
+    ``form_type=PUBLISH_OPTIONS``, the preconditions of ``<publish-options/>`` (7.1.5). A cancelled form is empty."""
+    form = find_form(parent)
     if form is None or form.get("type") == "cancel":
         return {}
     got = values(form)
-    if got.get("FORM_TYPE", [NODE_CONFIG])[:1] != [NODE_CONFIG]:
-        raise PubSubError("bad-request", text=f"the form's FORM_TYPE must be {NODE_CONFIG}")
-    return {var.removeprefix("pubsub#"): (vals[0] if vals else "") for var, vals in got.items()
-            if var != "FORM_TYPE"}
-
-
-def _options(parent) -> dict[str, str]:
-    """7.1.5: the preconditions of a ``<publish-options/>`` form (FORM_TYPE ``…#publish-options``)."""
-    form = find_form(parent)
-    if form is None:
-        return {}
-    got = values(form)
-    if got.get("FORM_TYPE", [PUBLISH_OPTIONS])[:1] != [PUBLISH_OPTIONS]:
-        raise PubSubError("bad-request", text=f"the form's FORM_TYPE must be {PUBLISH_OPTIONS}")
+    if got.get("FORM_TYPE", [form_type])[:1] != [form_type]:
+        raise PubSubError("bad-request", text=f"the form's FORM_TYPE must be {form_type}")
     return {var.removeprefix("pubsub#"): (vals[0] if vals else "") for var, vals in got.items()
             if var != "FORM_TYPE"}
 
@@ -70,7 +59,7 @@ def _options(parent) -> dict[str, str]:
 def create(service, event, action, pubsub):
     """8.1: ``<create node='…'/>``, perhaps with ``<configure>`` and a form (8.1.3); instant node: 8.1.2."""
     configure = pubsub.find(f"{{{NS}}}configure")
-    node = service.create(event.from_, action.get("node"), _config_values(configure))
+    node = service.create(event.from_, action.get("node"), _form_fields(configure))
     if action.get("node"):
         event.reply()
     else:
@@ -88,7 +77,7 @@ def publish(service, event, action, pubsub):
     payloads = [c for c in item if isinstance(c.tag, str)]
     if len(payloads) > 1:
         raise PubSubError("bad-request", "invalid-payload", text="an item carries one payload element (7.1.3.6)")
-    options = _options(pubsub.find(f"{{{NS}}}publish-options"))
+    options = _form_fields(pubsub.find(f"{{{NS}}}publish-options"), PUBLISH_OPTIONS)
     published = service.publish(event.from_, action.get("node"), item.get("id"), payloads[0] if payloads else None,
                                 options)
     wrapper, answer = _answer("publish", {"node": action.get("node")})
@@ -185,7 +174,7 @@ def configure(service, event, action, pubsub):
         return
     if find_form(action) is None:
         raise PubSubError("bad-request", text="send the configuration form (8.2.4)")
-    service.configure(event.from_, action.get("node"), _config_values(action))
+    service.configure(event.from_, action.get("node"), _form_fields(action))
     event.reply()
 
 
