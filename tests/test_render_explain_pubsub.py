@@ -63,3 +63,12 @@ def test_the_answers_say_what_happened():
     items = explain(f"<iq type='result' id='x' from='pubsub.example.com'><pubsub xmlns='{PS}'>"
                     "<items node='sensors'><item id='r1'/><item id='r2'/></items></pubsub></iq>", direction="S→C")
     assert items.citation == "XEP-0060 §6.5" and "2 items" in items.text
+
+
+def test_an_error_names_the_pubsub_condition_beside_the_defined_one():
+    e = explain("<iq type='error' id='x' from='pubsub.example.com' to='romeo@example.net/orchard'>"
+                "<error type='cancel' by='pubsub.example.com'>"
+                "<not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+                f"<closed-node xmlns='{PS}#errors'/></error></iq>", direction="S→C")
+    assert "not-allowed" in e.text and "<closed-node/>, publish-subscribe's own error condition" in e.text
+    assert e.citation == "RFC 6120 §8.3.3.10" and "XEP-0060" in e.labels

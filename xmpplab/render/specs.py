@@ -338,6 +338,7 @@ NAMESPACES = {
     "http://jabber.org/protocol/pubsub": (60, "publish-subscribe"),
     "http://jabber.org/protocol/pubsub#event": (60, "a publish-subscribe event"),
     "http://jabber.org/protocol/pubsub#owner": (60, "publish-subscribe (owner)"),
+    "http://jabber.org/protocol/pubsub#errors": (60, "publish-subscribe's own error condition"),
     "jabber:x:oob": (66, "a link to a file (out of band data)"),
     "http://jabber.org/protocol/xhtml-im": (71, "formatted text (XHTML-IM)"),
     "jabber:iq:register": (77, "in-band registration"),
