@@ -34,9 +34,13 @@ class PubSubRows:
         """The stored nodes of a service: (node, config JSON)."""
         return list(self._exec("SELECT node, config FROM pubsub_nodes WHERE service=? ORDER BY node", (service,)))
 
-    def put_pubsub_node(self, service: str, node: str, config: str) -> None:
-        """Store a node's configuration (created or configured)."""
-        self._exec("INSERT OR REPLACE INTO pubsub_nodes VALUES (?,?,?)", (service, node, config))
+    def put_pubsub_node(self, service: str, node: str, config: str, owner: str | None = None) -> None:
+        """Store a node's configuration (configured, or with its ``owner`` created), all or nothing."""
+        with self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO pubsub_nodes VALUES (?,?,?)", (service, node, config))
+            if owner is not None:
+                self._db.execute("INSERT OR REPLACE INTO pubsub_affiliations VALUES (?,?,?,?)",
+                                 (service, node, owner, "owner"))
 
     def delete_pubsub_node(self, service: str, node: str) -> None:
         """Forget a node with its affiliations, subscriptions and items (8.4), all or none."""

@@ -95,9 +95,8 @@ class PubSubService:
         for var, value in (config or {}).items():
             node.config.set(var, value, self.limits.pubsub_items_per_node)
         node.affiliations[str(actor.bare)] = "owner"
+        self.server.storage.put_pubsub_node(self.jid, node.name, node.config.to_json(), owner=str(actor.bare))
         self.nodes[node.name] = node
-        self._save(node)
-        self.server.storage.put_pubsub_affiliation(self.jid, node.name, str(actor.bare), "owner")
         return node
 
     def _instant_name(self) -> str:
@@ -112,28 +111,30 @@ class PubSubService:
         config = NodeConfig(**vars(node.config))
         for var, value in values.items():
             config.set(var, value, self.limits.pubsub_items_per_node)
-        node.config = config
-        self._save(node)
-        dropped = node.trim()
-        if dropped:
-            self.server.storage.delete_pubsub_items(self.jid, node.name, tuple(dropped))
+        storage = self.server.storage
+        storage.put_pubsub_node(self.jid, node.name, config.to_json())
         if not config.persist_items:
-            self.server.storage.delete_pubsub_items(self.jid, node.name)
+            storage.delete_pubsub_items(self.jid, node.name)
+        dropped = list(node.items)[:max(0, len(node.items) - config.max_items)]
+        if dropped:
+            storage.delete_pubsub_items(self.jid, node.name, tuple(dropped))
+        node.config = config
+        node.trim()
         return node
 
     def delete(self, actor: JID, name: str | None) -> None:
         """8.4: delete the node and tell its subscribers (8.4.2 ``<delete node='…'/>``)."""
         node = self.owned(name, actor)
-        del self.nodes[node.name]
         self.server.storage.delete_pubsub_node(self.jid, node.name)
+        del self.nodes[node.name]
         if node.config.notify_delete:
             self._notify(node, lambda event: sub(event, "delete", {"node": node.name}))
 
     def purge(self, actor: JID, name: str | None) -> None:
         """8.5: remove every item of the node and tell its subscribers (``<purge node='…'/>``)."""
         node = self.owned(name, actor)
-        node.items.clear()
         self.server.storage.delete_pubsub_items(self.jid, node.name)
+        node.items.clear()
         self._notify(node, lambda event: sub(event, "purge", {"node": node.name}))
 
     def set_affiliation(self, actor: JID, name: str | None, jid: JID, affiliation: str) -> None:
@@ -141,14 +142,13 @@ class PubSubService:
         subscription (8.9.2.4)."""
         node = self.owned(name, actor)
         bare = str(jid.bare)
-        if affiliation == "none":
-            node.affiliations.pop(bare, None)
-        else:
-            node.affiliations[bare] = affiliation
-        if not node.owners:  # 8.9.2.4: the service MUST NOT leave a node without an owner
-            node.affiliations[str(actor.bare)] = "owner"
+        after = {j: a for j, a in node.affiliations.items() if j != bare}
+        if affiliation != "none":
+            after[bare] = affiliation
+        if "owner" not in after.values():  # 8.9.2.4: the service MUST NOT leave a node without an owner
             raise PubSubError("not-acceptable", text="a node keeps at least one owner")
         self.server.storage.put_pubsub_affiliation(self.jid, node.name, bare, affiliation)
+        node.affiliations = after
         if not node.may_access(jid):
             for subscriber in [s for s in node.subscriptions if JID(s).bare == jid.bare]:
                 self._unsubscribe(node, subscriber)
@@ -163,8 +163,8 @@ class PubSubService:
             if node.affiliation(actor) == "outcast":
                 raise PubSubError("forbidden", text="you are banned from this node (6.1.3.8)")
             raise PubSubError("not-allowed", "closed-node", text="this node has a whitelist; ask its owner (6.1.3.4)")
-        node.subscriptions[str(jid)] = "subscribed"
         self.server.storage.put_pubsub_subscription(self.jid, node.name, str(jid), "subscribed")
+        node.subscriptions[str(jid)] = "subscribed"
         return node
 
     def last_item(self, node: Node, to: JID) -> None:
@@ -183,8 +183,8 @@ class PubSubService:
         self._unsubscribe(node, str(jid))
 
     def _unsubscribe(self, node: Node, jid: str) -> None:
-        node.subscriptions.pop(jid, None)
         self.server.storage.put_pubsub_subscription(self.jid, node.name, jid, None)
+        node.subscriptions.pop(jid, None)
 
     def subscriptions_of(self, actor: JID, name: str | None = None) -> list[tuple[str, str, str]]:
         """5.6: (node, JID, state) of the actor's subscriptions, on one node or on all."""
@@ -234,12 +234,14 @@ class PubSubService:
         if text is None and (node.config.persist_items or node.config.deliver_payloads):
             raise PubSubError("bad-request", "payload-required", text="this node needs a payload in the item (7.1.3.7)")
         item = Item(item_id or self._item_id(), text, str(actor.bare))
-        node.items.pop(item.id, None)
-        node.items[item.id] = item
-        dropped = node.trim()
+        kept = [i for i in node.items if i != item.id]
+        dropped = kept[:max(0, len(kept) + 1 - node.config.max_items)]  # 7.1.2.5: the oldest go
         if node.config.persist_items:
             self.server.storage.put_pubsub_item(self.jid, node.name, item.id, item.publisher, item.payload,
                                                 tuple(dropped))
+        node.items.pop(item.id, None)
+        node.items[item.id] = item
+        node.trim()
         self._notify(node, lambda event: self._items_event(node, [item], event))
         return item
 
@@ -256,8 +258,8 @@ class PubSubService:
             raise PubSubError("item-not-found", text=f"there is no item {item_id!r} on {node.name!r}")
         if node.affiliation(actor) not in ("owner", "publisher") and item.publisher != str(actor.bare):
             raise PubSubError("forbidden", text="only a publisher or an owner retracts items (7.2.3.1)")
-        del node.items[item_id]
         self.server.storage.delete_pubsub_items(self.jid, node.name, (item_id,))
+        del node.items[item_id]
         if notify or node.config.notify_retract:
             self._notify(node, lambda event: sub(sub(event, "items", {"node": node.name}), "retract",
                                                  {"id": item_id}))
@@ -265,11 +267,11 @@ class PubSubService:
     def forget(self, jid: JID) -> None:
         """An account was removed: it owns, publishes and subscribes to nothing any more."""
         bare = str(jid.bare)
+        self.server.storage.forget_pubsub_jid(bare)
         for node in self.nodes.values():
             node.affiliations.pop(bare, None)
             for subscriber in [s for s in node.subscriptions if str(JID(s).bare) == bare]:
                 del node.subscriptions[subscriber]
-        self.server.storage.forget_pubsub_jid(bare)
 
     # notifications (7.1.2.1) -------------------------------------------------------------------
     def _items_event(self, node: Node, items: list[Item], event=None):
@@ -301,6 +303,3 @@ class PubSubService:
                                       "id": f"{node.name}-{secrets.token_hex(4)}"})
         message.append(event)
         self.server.route(message)
-
-    def _save(self, node: Node) -> None:
-        self.server.storage.put_pubsub_node(self.jid, node.name, node.config.to_json())
