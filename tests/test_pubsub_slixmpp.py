@@ -102,3 +102,25 @@ async def test_slixmpp_configures_and_deletes_a_node(people):
     await asyncio.wait_for(deleted.wait(), 5)
     with pytest.raises(IqError):
         await romeo.plugin["xep_0060"].get_items(SERVICE, "greenhouse")
+
+
+async def test_slixmpp_manages_a_whitelist_and_lists_subscriptions_and_nodes(people):
+    juliet, romeo, _ = people
+    pubsub = juliet.plugin["xep_0060"]
+    form = pubsub.stanza.OwnerConfigure().get_plugin("form")  # a node_config form with one field set
+    form["type"] = "submit"
+    form.add_field("FORM_TYPE", ftype="hidden", value="http://jabber.org/protocol/pubsub#node_config")
+    form.add_field("pubsub#access_model", value="whitelist")
+    await pubsub.create_node(SERVICE, "diary", config=form)
+    with pytest.raises(IqError) as closed:
+        await romeo.plugin["xep_0060"].subscribe(SERVICE, "diary")
+    assert closed.value.condition == "not-allowed"
+    await pubsub.modify_affiliations(SERVICE, "diary", [("romeo@example.net", "member")])
+    listed = await pubsub.get_node_affiliations(SERVICE, "diary")
+    assert {(a["jid"].bare, a["affiliation"]) for a in listed["pubsub_owner"]["affiliations"]} == {
+        ("juliet@example.com", "owner"), ("romeo@example.net", "member")}
+    await romeo.plugin["xep_0060"].subscribe(SERVICE, "diary")
+    mine = await romeo.plugin["xep_0060"].get_subscriptions(SERVICE)
+    assert [(s["node"], s["subscription"]) for s in mine["pubsub"]["subscriptions"]] == [("diary", "subscribed")]
+    nodes = await romeo.plugin["xep_0030"].get_items(jid=SERVICE)
+    assert [node for _jid, node, _name in nodes["disco_items"]["items"]] == ["diary"]
