@@ -8,6 +8,7 @@ import pytest
 
 from tests.support_pubsub import PS, PS_EVENT, PS_OWNER, SERVICE, app_condition, create, publish_xml, request
 from tests.support_stanzas import error_of, flush, online, same, same_list
+from tests.support_wait import gone, until
 from xmpplab.jid import JID
 from xmpplab.server import Server
 from xmpplab.server.limits import Limits
@@ -319,3 +320,27 @@ async def _features(c, jid: str) -> set:
     info = await c.request(f"<iq type='get' id='f-{jid}' to='{jid}'>"
                            "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
     return {f.get("var") for f in info[0].iter("{*}feature")}
+
+
+async def test_a_notification_that_bounces_ends_the_subscription(raw, server):
+    """13.4: an error of type cancel for a notification (here a normal message to a full JID that has gone,
+    RFC 6121 8.5.3.2.1: service-unavailable) ends that address's subscription; the others stay."""
+    juliet, romeo, nurse = await online(raw, J), await online(raw, R), await online(raw, N)
+    await create(juliet, "sensors", notification_type="normal")
+    await request(romeo, "set", f"<subscribe node='sensors' jid='{R}'/>")
+    await request(nurse, "set", f"<subscribe node='sensors' jid='{N}'/>")
+    assert await subscriber_count(juliet) == "2"
+    await romeo.close()
+    await until(gone(server, R), server, what="romeo's session is closed")
+    await request(juliet, "set", publish_xml("sensors", "r1", READING))
+    assert [i.get("id") for el in await flush(nurse) for i in el.iter(f"{{{PS_EVENT}}}item")] == ["r1"]
+    assert await subscriber_count(juliet) == "1"  # the bounce came back before juliet's next request
+    assert list(server.pubsub[SERVICE]["sensors"].subscriptions) == [N]
+
+
+async def subscriber_count(c) -> str:
+    """pubsub#num_subscribers of the node 'sensors', from its disco#info meta-data (XEP-0060 5.4)."""
+    info = await c.request(f"<iq type='get' id='m1' to='{SERVICE}'>"
+                           "<query xmlns='http://jabber.org/protocol/disco#info' node='sensors'/></iq>")
+    return next(v.text for f in info.iter("{jabber:x:data}field") if f.get("var") == "pubsub#num_subscribers"
+                for v in f.findall("{jabber:x:data}value"))

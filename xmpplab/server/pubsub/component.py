@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 
 from ...errors import StanzaError
-from ...xml import NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, element, local_name, sub
+from ...xml import NS_CLIENT, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, element, local_name, sub
 from ..forms import Form
 from .model import FEATURES, META_DATA, NS, PubSubError
 from .wire import error_for, handle_iq
@@ -31,13 +31,26 @@ class PubSubComponent:
 
     def __call__(self, event) -> None:
         """Serve one stanza to the service's domain; refusals become errors ``by`` the service."""
-        if event.from_ is None or event.kind != "iq" or event.type not in ("get", "set"):
-            return  # presence and messages to the service: nothing to do (notifications go out, not in)
+        if event.from_ is None:
+            return
+        if event.kind == "message" and event.type == "error":
+            self.bounce(event)
+            return
+        if event.kind != "iq" or event.type not in ("get", "set"):
+            return  # presence and other messages to the service: nothing to do (notifications go out, not in)
         try:
             if not (handle_iq(self.service, event) or self.disco(event) or self.ping(event)):
                 raise StanzaError("service-unavailable")
         except StanzaError as exc:
             self.service.server.route(error_for(event.stanza, exc, self.service.jid))
+
+    def bounce(self, event) -> None:
+        """XEP-0060 13.4: a notification that came back as an error may end a subscription."""
+        err = event.stanza.find(f"{{{NS_CLIENT}}}error")
+        condition = next((local_name(c.tag) for c in err if isinstance(c.tag, str)), None) if err is not None \
+            else None
+        self.service.bounced(event.stanza.get("id"), event.from_, err.get("type") if err is not None else None,
+                             condition)
 
     def ping(self, event) -> bool:
         """XEP-0199: a component answers pings too."""

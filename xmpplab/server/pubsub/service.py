@@ -13,12 +13,16 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
+from collections import OrderedDict
 
 from ...jid import JID
 from ...xml import element, parse_fragment, serialize, sub
 from .model import NS_EVENT, Item, Node, NodeConfig, PubSubError
 
 log = logging.getLogger("xmpplab.server.pubsub")
+
+#: How many notification ids the service remembers to recognise a bounce (13.4).
+SENT_KEPT = 1000
 
 
 class PubSubService:
@@ -34,6 +38,7 @@ class PubSubService:
         self.default_config = default_config or NodeConfig()
         self.nodes: dict[str, Node] = {}
         self._ids = itertools.count(1)
+        self._sent: OrderedDict[str, str] = OrderedDict()  # notification id -> node, for bounces (13.4)
         self.load()
 
     def __repr__(self) -> str:
@@ -299,7 +304,25 @@ class PubSubService:
             self._send(node, jid, event)
 
     def _send(self, node: Node, to: str, event) -> None:
+        message_id = f"{node.name}-{secrets.token_hex(4)}"
+        self._sent[message_id] = node.name
+        while len(self._sent) > SENT_KEPT:
+            self._sent.popitem(last=False)
         message = element("message", {"from": self.jid, "to": to, "type": node.config.notification_type,
-                                      "id": f"{node.name}-{secrets.token_hex(4)}"})
+                                      "id": message_id})
         message.append(event)
         self.server.route(message)
+
+    def bounced(self, message_id: str | None, sender: JID, error_type: str | None, condition: str | None) -> bool:
+        """13.4: a notification came back as an error. Of type cancel (the address is gone) or ``gone``: the
+        subscription of that address to the node ends. Returns whether one did."""
+        name = self._sent.pop(message_id, None) if message_id else None
+        node = self.nodes.get(name) if name else None
+        if node is None or not (error_type == "cancel" or condition == "gone"):
+            return False
+        ended = [jid for jid in node.subscriptions if jid in (str(sender), str(sender.bare))]
+        for jid in ended:
+            self._unsubscribe(node, jid)
+            log.info("pubsub %s: the notification to %s bounced (%s), so its subscription to %s ended",
+                     self.jid, jid, condition, node.name)
+        return bool(ended)
