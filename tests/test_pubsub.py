@@ -344,3 +344,20 @@ async def subscriber_count(c) -> str:
                            "<query xmlns='http://jabber.org/protocol/disco#info' node='sensors'/></iq>")
     return next(v.text for f in info.iter("{jabber:x:data}field") if f.get("var") == "pubsub#num_subscribers"
                 for v in f.findall("{jabber:x:data}value"))
+
+
+async def test_a_presence_node_is_open_to_those_who_see_the_owners_presence(raw):
+    """4.5 and 6.1.3.2, as personal eventing's default: Romeo may subscribe once Juliet lets him see her
+    presence (RFC 6121 3.1), and not before."""
+    juliet, romeo = await online(raw, J), await online(raw, R)
+    await create(juliet, "mood", access_model="presence")
+    refused = await request(romeo, "set", "<subscribe node='mood' jid='romeo@example.net'/>")
+    assert (*error_of(refused), app_condition(refused)) == ("auth", "not-authorized", "presence-subscription-required")
+    hidden = await request(romeo, "get", "<items node='mood'/>")
+    assert app_condition(hidden) == "presence-subscription-required"
+    await romeo.send("<presence to='juliet@example.com' type='subscribe'/>")
+    await juliet.send("<presence to='romeo@example.net' type='subscribed'/>")
+    await flush(juliet)
+    await flush(romeo)
+    allowed = await request(romeo, "set", "<subscribe node='mood' jid='romeo@example.net'/>")
+    assert allowed.get("type") == "result"

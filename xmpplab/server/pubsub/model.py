@@ -4,7 +4,7 @@ A *node* is a named feed on a pubsub service (``sensors`` on
 ``pubsub.example.com``); a *publisher* puts *items* on it (each with an id and
 one payload element), and the service sends every *subscriber* a notification.
 Who may do what is the node's *affiliations* (4.1: owner, publisher, member,
-none, outcast) and its *access model* (4.5: ``open`` or ``whitelist`` here).
+none, outcast) and its *access model* (4.5: ``open``, ``presence`` or ``whitelist`` here).
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ PUBLISH_OPTIONS = f"{NS}#publish-options"
 
 #: 4.1: affiliations, strongest first; ``outcast`` is banned from the node.
 AFFILIATIONS = ("owner", "publisher", "member", "none", "outcast")
-ACCESS_MODELS = ("open", "whitelist")  # 4.5 (authorize, presence, roster: not here)
+ACCESS_MODELS = ("open", "presence", "whitelist")  # 4.5 (authorize and roster: not here)
 PUBLISH_MODELS = ("publishers", "subscribers", "open")  # pubsub#publish_model (17.4.4)
 NOTIFICATION_TYPES = ("headline", "normal")  # pubsub#notification_type (17.4.4); headline: 13.7, not to offline storage
 SEND_LAST = ("never", "on_sub")  # pubsub#send_last_published_item (6.1.7; on_sub_and_presence: PEP)
 
 #: 11 (Feature Summary; section 10 before version 1.29): the features this service has, each ``http://jabber.org/protocol/pubsub#<name>``.
-FEATURES = ("access-open", "access-whitelist", "config-node", "create-and-configure", "create-nodes",
+FEATURES = ("access-open", "access-presence", "access-whitelist", "config-node", "create-and-configure", "create-nodes",
             "delete-items", "delete-nodes", "instant-nodes", "item-ids", "manage-affiliations", "meta-data",
             "modify-affiliations", "persistent-items", "publish", "publish-options", "publisher-affiliation",
             "purge-nodes", "retract-items", "retrieve-affiliations", "retrieve-items", "retrieve-subscriptions",
@@ -136,12 +136,18 @@ class Node:
         """The owners' bare JIDs."""
         return sorted(j for j, a in self.affiliations.items() if a == "owner")
 
-    def may_access(self, jid) -> bool:
-        """4.5: whether ``jid`` may subscribe and retrieve items (outcasts never; whitelist: members and up)."""
+    def may_access(self, jid, sees_presence=None) -> bool:
+        """4.5: whether ``jid`` may subscribe and retrieve items: never an outcast; owners, publishers and
+        members always; others on an open node, or on a presence node when ``sees_presence(owner, jid)``
+        says they are subscribed to an owner's presence."""
         affiliation = self.affiliation(jid)
         if affiliation == "outcast":
             return False
-        return self.config.access_model == "open" or affiliation in ("owner", "publisher", "member")
+        if affiliation in ("owner", "publisher", "member") or self.config.access_model == "open":
+            return True
+        if self.config.access_model == "presence" and sees_presence is not None:
+            return any(sees_presence(owner, jid) for owner in self.owners)
+        return False
 
     def may_publish(self, jid) -> bool:
         """4.1 and pubsub#publish_model: owners and publishers; subscribers or anyone when configured so."""

@@ -17,6 +17,7 @@ from collections import OrderedDict
 
 from ...jid import JID
 from ...xml import element, parse_fragment, serialize, sub
+from ..events import DiscoQuery
 from .model import NS_EVENT, Item, Node, NodeConfig, PubSubError
 
 log = logging.getLogger("xmpplab.server.pubsub")
@@ -77,6 +78,23 @@ class PubSubService:
         if node is None:
             raise PubSubError("item-not-found", text=f"there is no node {name!r} on {self.jid}")
         return node
+
+    def sees_presence(self, owner: str, jid: JID) -> bool:
+        """Whether ``jid`` is subscribed to ``owner``'s presence (RFC 6121 3: the owner's roster says from or
+        both), asked through the ``disco-may-see`` event, so the roster module answers (for the presence
+        access model, 4.5)."""
+        return bool(self.server.hooks.fire("disco-may-see", DiscoQuery(self.server, JID(owner), jid)))
+
+    @staticmethod
+    def refuse_access(node: Node, actor: JID, subscribing: bool) -> None:
+        """The error for one who may not subscribe (6.1.3) or read (6.5.9): banned, no presence, no whitelist."""
+        cases = "6.1.3" if subscribing else "6.5.9"
+        if node.affiliation(actor) == "outcast":
+            raise PubSubError("forbidden", text=f"you are banned from this node ({cases})")
+        if node.config.access_model == "presence":
+            raise PubSubError("not-authorized", "presence-subscription-required",
+                              text=f"only those subscribed to the owner's presence may ({cases})")
+        raise PubSubError("not-allowed", "closed-node", text=f"this node has a whitelist; ask its owner ({cases})")
 
     def owned(self, name: str | None, actor: JID) -> Node:
         """A node the actor owns (8: owner use cases); ``forbidden`` for anyone else."""
@@ -154,7 +172,7 @@ class PubSubService:
             raise PubSubError("not-acceptable", text="a node keeps at least one owner")
         self.server.storage.put_pubsub_affiliation(self.jid, node.name, bare, affiliation)
         node.affiliations = after
-        if not node.may_access(jid):
+        if not node.may_access(jid, self.sees_presence):
             for subscriber in [s for s in node.subscriptions if JID(s).bare == jid.bare]:
                 self._unsubscribe(node, subscriber)
 
@@ -164,10 +182,8 @@ class PubSubService:
         node = self.node(name)
         if jid.bare != actor.bare:
             raise PubSubError("bad-request", "invalid-jid", text="you may subscribe only your own JID (6.1.3.1)")
-        if not node.may_access(actor):
-            if node.affiliation(actor) == "outcast":
-                raise PubSubError("forbidden", text="you are banned from this node (6.1.3.8)")
-            raise PubSubError("not-allowed", "closed-node", text="this node has a whitelist; ask its owner (6.1.3.4)")
+        if not node.may_access(actor, self.sees_presence):
+            self.refuse_access(node, actor, subscribing=True)
         self.server.storage.put_pubsub_subscription(self.jid, node.name, str(jid), "subscribed")
         node.subscriptions[str(jid)] = "subscribed"
         return node
@@ -201,10 +217,8 @@ class PubSubService:
     def items(self, actor: JID, name: str | None, ids=(), max_items: int | None = None) -> tuple[Node, list[Item]]:
         """6.5: the node's items (oldest first), the ``ids`` asked for, or the ``max_items`` newest (6.5.7)."""
         node = self.node(name)
-        if not node.may_access(actor):
-            if node.affiliation(actor) == "outcast":
-                raise PubSubError("forbidden", text="you are banned from this node")
-            raise PubSubError("not-allowed", "closed-node", text="this node has a whitelist (6.5.9.8)")
+        if not node.may_access(actor, self.sees_presence):
+            self.refuse_access(node, actor, subscribing=False)
         if ids:
             found = [node.items[i] for i in ids if i in node.items]
             if not found:

@@ -148,7 +148,8 @@ def configure_form(node) -> Form:
     form = Form(f"Configuration of {node.name}", form_type=NODE_CONFIG)
     form.field("pubsub#title", "text-single", "A friendly name for the node", values=[c.title])
     form.field("pubsub#access_model", "list-single", "Who may subscribe and retrieve items", values=[c.access_model],
-               options=[("open", "Anyone"), ("whitelist", "Only those on a whitelist (members)")])
+               options=[("open", "Anyone"), ("presence", "Those subscribed to the owner's presence"),
+                        ("whitelist", "Only those on a whitelist (members)")])
     form.field("pubsub#publish_model", "list-single", "Who may publish", values=[c.publish_model],
                options=[("publishers", "Publishers and owners"), ("subscribers", "Subscribers"),
                         ("open", "Anyone")])
