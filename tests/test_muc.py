@@ -56,7 +56,7 @@ async def test_the_service_is_found_with_disco_and_lists_its_public_rooms(raw, s
                                  "<query xmlns='http://jabber.org/protocol/disco#items'/></iq>")
     same(items, f"<iq type='result' id='i1' from='example.com' to='{J}'>"
                 f"<query xmlns='http://jabber.org/protocol/disco#items'><item jid='{SERVICE}' name='Chatrooms'/>"
-                "</query></iq>")
+                "<item jid='pubsub.example.com' name='Publish-Subscribe'/></query></iq>")
     info = await juliet.request(f"<iq type='get' id='i2' to='{SERVICE}'>"
                                 "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
     same(info, f"""<iq type='result' id='i2' from='{SERVICE}' to='{J}'>

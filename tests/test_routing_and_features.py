@@ -99,7 +99,8 @@ async def test_ping_version_and_disco_with_slixmpp(server, slix):
     assert {tuple(i) for i in info["disco_info"]["identities"]} == {("server", "im", None, "xmpplab")}
     items = await juliet.plugin["xep_0030"].get_items(jid="example.com")
     # XEP-0030 section 4.1: the server lists its components, here the chat service (jid, node, name)
-    assert items["disco_items"]["items"] == {("conference.example.com", None, "Chatrooms")}
+    assert items["disco_items"]["items"] == {("conference.example.com", None, "Chatrooms"),
+                                             ("pubsub.example.com", None, "Publish-Subscribe")}
     await round_trip(juliet, "example.com")  # XEP-0199: a result, not an error (slixmpp takes both for a pong)
 
 

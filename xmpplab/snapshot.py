@@ -16,7 +16,8 @@ The nouns are the RFCs': a connected *resource* (RFC 6120 section 7) with its
 presence (``show``, ``status``, ``priority``: RFC 6121 section 4.7), an
 account's *roster* with subscription states (RFC 6121 section 2.1.2 and
 Appendix A), the rooms of a chat service and their occupants (XEP-0045
-section 7), server-to-server streams (RFC 6120 section 4) and the routing
+section 7), the nodes of a publish-subscribe service with their publishers and
+subscribers (XEP-0060 section 4), server-to-server streams (RFC 6120 section 4) and the routing
 decisions the server made most recently (RFC 6120 section 10). Everything is
 a frozen dataclass of strings, numbers and tuples: it compares, hashes and
 never changes. Nothing here imports the server.
@@ -26,8 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Account", "ChatService", "LabSnapshot", "Occupant", "Resource", "Room", "RosterEntry", "Route",
-           "S2SLink", "ServerSnapshot", "snapshots_of"]
+__all__ = ["Account", "ChatService", "FeedNode", "LabSnapshot", "Occupant", "PubSubService", "Resource", "Room",
+           "RosterEntry", "Route", "S2SLink", "ServerSnapshot", "snapshots_of"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,32 @@ class ChatService:
 
 
 @dataclass(frozen=True)
+class FeedNode:
+    """A publish-subscribe node (XEP-0060 section 4.2): who may publish to it, who is subscribed, how many items.
+
+    ``publishers`` are the owners' and publishers' bare JIDs (4.1); ``subscribers`` the JIDs (bare or full)
+    that get a notification for each item (6.1); ``access_model`` is ``open`` or ``whitelist`` (4.5).
+    """
+
+    name: str
+    title: str = ""
+    publishers: tuple[str, ...] = ()
+    subscribers: tuple[str, ...] = ()
+    items: int = 0
+    access_model: str = "open"
+    publish_model: str = "publishers"
+
+
+@dataclass(frozen=True)
+class PubSubService:
+    """A publish-subscribe service (XEP-0060, a component such as ``pubsub.example.com``) and its nodes."""
+
+    domain: str
+    parent: str | None = None
+    nodes: tuple[FeedNode, ...] = ()
+
+
+@dataclass(frozen=True)
 class S2SLink:
     """A server-to-server stream (RFC 6120 section 4), from the initiating to the receiving domain."""
 
@@ -154,6 +181,7 @@ class ServerSnapshot:
     services: tuple[ChatService, ...] = ()
     s2s: tuple[S2SLink, ...] = ()
     routes: tuple[Route, ...] = ()
+    pubsub: tuple[PubSubService, ...] = ()
 
     @property
     def port(self) -> int | None:

@@ -55,6 +55,15 @@ class Limits:
         1000, "stanzas waiting for a remote domain while the connection to it is set up; more are refused "
               "with resource-constraint, so a domain that never answers cannot fill the server's memory",
         "stanzas")
+    # publish-subscribe (XEP-0060): what one account may keep on the server ---------------------
+    pubsub_nodes_per_account: int = _limit(
+        20, "publish-subscribe nodes one account may own on a pubsub service (XEP-0060 8.1: more are "
+            "refused with resource-constraint and max-nodes-exceeded)", "nodes")
+    pubsub_item_bytes: int = _limit(
+        64 * KiB, "largest payload of one published item (XEP-0060 7.1.3.5: payload-too-big)", "bytes")
+    pubsub_items_per_node: int = _limit(
+        256, "most items a node may keep (the largest pubsub#max_items an owner may configure; Prosody's "
+             "default too)", "items")
     # connections per address --------------------------------------------------------
     connections_per_address: int = _limit(
         100, "open connections from one address; one laptop cannot use up the file descriptors", "connections")

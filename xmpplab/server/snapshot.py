@@ -3,7 +3,7 @@
 The views (routing graph, roster board, the Lab's card) draw a snapshot and
 never read the live server: this module is the one place that knows where the
 server keeps its sessions (RFC 6120 section 7), rosters (RFC 6121 section 2),
-rooms (XEP-0045), server-to-server streams (RFC 6120 section 4) and recent
+rooms (XEP-0045), publish-subscribe nodes (XEP-0060), server-to-server streams (RFC 6120 section 4) and recent
 routing decisions (RFC 6120 section 10, kept by the router).
 """
 
@@ -11,7 +11,19 @@ from __future__ import annotations
 
 import time
 
-from ..snapshot import Account, ChatService, Occupant, Resource, Room, RosterEntry, Route, S2SLink, ServerSnapshot
+from ..snapshot import (
+    Account,
+    ChatService,
+    FeedNode,
+    Occupant,
+    PubSubService,
+    Resource,
+    Room,
+    RosterEntry,
+    Route,
+    S2SLink,
+    ServerSnapshot,
+)
 from ..xml import child_text
 
 
@@ -29,7 +41,7 @@ def take_snapshot(server) -> ServerSnapshot:
     return ServerSnapshot(
         name=server.name, hosts=tuple(server.hosts), address=server.address, running=server.running,
         taken_at=time.time(), accounts=tuple(accounts), services=_services(server), s2s=_s2s(server),
-        routes=tuple(Route(*decision) for decision in server.router.recent_routes()))
+        routes=tuple(Route(*decision) for decision in server.router.recent_routes()), pubsub=_pubsub(server))
 
 
 def _resource(bare: str, name: str, session) -> Resource:
@@ -60,6 +72,21 @@ def _services(server) -> tuple[ChatService, ...]:
                                  for o in room.occupants.values()))
             for room_jid, room in sorted(service.rooms.items()))
         services.append(ChatService(domain, parent if parent in server.hosts else None, rooms))
+    return tuple(services)
+
+
+def _pubsub(server) -> tuple[PubSubService, ...]:
+    """The publish-subscribe services (XEP-0060 components) with their nodes, publishers and subscribers."""
+    services = []
+    for domain, service in sorted(getattr(server, "pubsub", {}).items()):
+        parent = domain.partition(".")[2]
+        nodes = tuple(
+            FeedNode(name, node.config.title, tuple(sorted(j for j, a in node.affiliations.items()
+                                                           if a in ("owner", "publisher"))),
+                     tuple(j for j, state in node.subscriptions.items() if state == "subscribed"), len(node.items),
+                     node.config.access_model, node.config.publish_model)
+            for name, node in sorted(service.nodes.items()))
+        services.append(PubSubService(domain, parent if parent in server.hosts else None, nodes))
     return tuple(services)
 
 

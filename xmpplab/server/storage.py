@@ -1,4 +1,4 @@
-"""SQLite storage for one server: accounts, rosters, pending subscriptions, offline messages.
+"""SQLite storage for one server: accounts, rosters, pending subscriptions, offline messages, rooms, pubsub nodes.
 
 In memory by default (notebooks), or a file that survives restarts
 (``xmpplab serve --db lab.sqlite``). Passwords are never stored: only the
@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from ..errors import StanzaError
 from ..sasl import Credentials
+from .storage_pubsub import SCHEMA as PUBSUB_SCHEMA
+from .storage_pubsub import PubSubRows
 
 log = logging.getLogger("xmpplab.server")
 
@@ -68,7 +70,7 @@ CREATE TABLE IF NOT EXISTS muc_affiliations ( -- owners, admins, members and out
     nick TEXT, reason TEXT,                  -- a reserved room nickname (XEP-0045 9.3), why
     PRIMARY KEY (room, jid)
 );
-"""
+""" + PUBSUB_SCHEMA
 
 #: A write that shows whether the database can be written (when it was last checked).
 CHECK = "INSERT OR REPLACE INTO meta VALUES ('checked', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
@@ -150,7 +152,7 @@ class _Connection:
         return getattr(self.raw, name)
 
 
-class Storage:
+class Storage(PubSubRows):
     """A thin, synchronous wrapper around one SQLite database (fast on local disk or in memory).
 
     With ``writable=True`` (a server's database), a database that cannot be written

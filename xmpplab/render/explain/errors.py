@@ -15,7 +15,7 @@ C2S, S2C = Direction.C2S, Direction.S2C
 
 def _stanza_error(s: _Subject):
     err = s.child(s.ns, "error")
-    cond, text_el, etype = None, None, None
+    cond, text_el, etype, app = None, None, None, None
     if err is not None:
         etype = err.get("type")
         for c in err:
@@ -26,6 +26,8 @@ def _stanza_error(s: _Subject):
                 text_el = c.text
             elif ns == NS_STANZAS and cond is None:
                 cond = name
+            elif ns != NS_STANZAS and app is None:
+                app = (ns, name)  # RFC 6120 8.3.2: an application-specific condition beside the defined one
     sender = _sender(s)
     what = specs.STANZA_ERRORS.get(cond, "an application-specific problem")
     kind = s.name
@@ -42,6 +44,9 @@ def _stanza_error(s: _Subject):
                 f"{cond or 'no condition'} — {what}.")
     if etype:
         text += f" Its type, {etype}, means: {specs.STANZA_ERROR_TYPES.get(etype, 'an unknown type')}."
+    known = specs.namespace_xep(app[0]) if app else None
+    if app:
+        text += f" It adds <{app[1]}/>, " + (f"{known[1]}." if known else f"a condition of {app[0]}.")
     notes = (f"Its text: {_quote(text_el, 120)}",) if text_el else ()
-    cites = [specs.stanza_error(cond) if cond else None, *cite("stanza error")]
+    cites = [specs.stanza_error(cond) if cond else None, *cite("stanza error"), known[0] if known else None]
     return text, cites, f"{kind} error {cond or ''}".strip(), notes

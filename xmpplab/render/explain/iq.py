@@ -1,5 +1,6 @@
 """Explaining iqs (RFC 6120 §8.2.3): binding, the old session, ping, version, registration, any XEP's
-namespace, and answers without a payload (the roster is in :mod:`.roster`, service discovery in :mod:`.disco`)."""
+namespace, and answers without a payload (the roster is in :mod:`.roster`, service discovery in :mod:`.disco`,
+publish-subscribe in :mod:`.pubsub`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from ...xml import split_qname
 from .. import specs
 from .disco import _disco
 from .facts import cite
+from .pubsub import is_pubsub, pubsub_iq
 from .roster import _roster
 from .subject import _sender, _Subject
 from .words import _cap, _domain, _local, _name, _their
@@ -104,6 +106,10 @@ def _iq(s: _Subject):
                     cite("registration"), "registration")
         return (f"{_cap(sender)} sends the registration form: the fields to fill in.", cite("registration form"),
                 "registration form")
+    if is_pubsub(pns):
+        found = pubsub_iq(itype, payload, sender, target)
+        if found is not None:
+            return found
     known = specs.namespace_xep(pns)
     if known:
         verb = {"get": "asks", "set": "sets", "result": "answers"}.get(itype, itype)

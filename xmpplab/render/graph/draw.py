@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from ..graphviz_backend import dot_attrs, q
 from ..summaries import TRANSPORT_NAMES
+from .draw_feeds import KINDS as FEED_EDGES
+from .draw_feeds import feed_edge_line, feed_node_line, feed_text
 
 if TYPE_CHECKING:
     from .model import Node, RoutingGraph
@@ -112,11 +114,12 @@ def to_text(g: RoutingGraph) -> str:
             out.append(f"  {e.src} → {e.dst}" + (f"  ({', '.join(e.conns)})" if e.conns else "")
                        + ("  closed" if e.state == "closed" else ""))
     rooms = g.nodes_of("room")
-    for service in g.nodes_of("service"):
+    for service in [s for s in g.nodes_of("service") if "XEP-0060" not in s.info.get("what", "")]:
         out.append(f"Chat service {service.id} ({service.info.get('what', 'service')})")
         for room in [r for r in rooms if r.info.get("service") == service.id]:
             inside = [f"{e.src} as {e.info.get('nick')}" for e in g.edges_of("occupant") if e.dst == room.id]
             out.append(f"  {room.id}: " + (", ".join(inside) if inside else "empty"))
+    out.extend(feed_text(g))
     subs = g.edges_of("subscription")
     if subs:
         out.append("Subscriptions (A → B: A sees B's presence)")
@@ -162,6 +165,8 @@ def to_dot(g: RoutingGraph) -> str:
         elif n.kind == "service":
             label = f"{n.label}\n{n.info.get('what', 'service')}"
             attrs.update(shape="component", style="filled", fillcolor="#e8e0f5")
+        elif n.kind == "feed":
+            return feed_node_line(n, indent)
         elif n.kind == "room":
             count = n.info.get("occupants", 0)
             label = f"room {n.label}\n{count} occupant{'' if count == 1 else 's'}"
@@ -229,6 +234,8 @@ def to_dot(g: RoutingGraph) -> str:
             lines.append(f"  {q(e.src)} -> {q(e.dst)}{dot_attrs(**attrs)};")
         elif e.kind == "component":
             lines.append(f"  {q(e.src)} -> {q(e.dst)}{dot_attrs(color='#7a5ea8', dir='none', style='dotted')};")
+        elif e.kind in FEED_EDGES:
+            lines.append(feed_edge_line(e))
         elif e.kind == "occupant":
             attrs = dict(label=f"in room as {e.info.get('nick', '?')}", color="#7a5ea8", fontcolor="#7a5ea8",
                          style="dashed", constraint="false", tooltip=f"{e.src} is in {e.dst}", class_="occupant")

@@ -4,12 +4,14 @@ Reads :class:`xmpplab.snapshot.ServerSnapshot` (plain immutable data from
 ``Server.snapshot()``), never a live server: servers with their domains,
 every account, connected resources with availability, show and priority
 (RFC 6121 section 4.7), c2s links, subscriptions from the rosters (RFC 6121
-section 3), s2s streams, chat services with their rooms and occupants (XEP-0045).
+section 3), s2s streams, chat services with their rooms and occupants (XEP-0045),
+publish-subscribe nodes with their publishers and subscribers (XEP-0060, :mod:`.feeds`).
 """
 
 from __future__ import annotations
 
 from ...snapshot import RosterEntry, ServerSnapshot
+from .feeds import add_pubsub
 from .model import Edge, Node, RoutingGraph
 
 
@@ -45,6 +47,7 @@ def from_snapshots(servers, offline: bool = True, title: str = "servers") -> Rou
                     g.add_node(Node(domain, "server", domain))
             g.add_edge(Edge(link.initiating, link.receiving, "s2s", "open", (link.conn,) if link.conn else ()))
         _add_rooms(g, snap, group)
+        add_pubsub(g, snap, group)  # XEP-0060 nodes: who publishes, who receives (feeds.py)
     if not offline:
         keep = {e.src for e in g.edges} | {e.dst for e in g.edges}
         for n in list(g.nodes.values()):
