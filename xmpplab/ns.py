@@ -10,6 +10,7 @@ from __future__ import annotations
 # RFC 6120 (XMPP Core) and RFC 6121 (IM and Presence)
 NS_CLIENT = "jabber:client"
 NS_SERVER = "jabber:server"
+NS_COMPONENT = "jabber:component:accept"  # XEP-0114
 NS_STREAM = "http://etherx.jabber.org/streams"
 NS_STREAMS = "urn:ietf:params:xml:ns:xmpp-streams"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"

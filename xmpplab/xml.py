@@ -17,6 +17,7 @@ from lxml import etree
 from .ns import (  # noqa: F401 - re-exported (above)
     NS_BIND,
     NS_CLIENT,
+    NS_COMPONENT,
     NS_DELAY,
     NS_DIALBACK,
     NS_DIALBACK_FEATURE,
@@ -122,7 +123,7 @@ def _fill(el, attrs: dict | None, text: str | None):
     return el
 
 
-_DEFAULT_DECLS = {ns: f' xmlns="{ns}"' for ns in (NS_CLIENT, NS_SERVER)}
+_DEFAULT_DECLS = {ns: f' xmlns="{ns}"' for ns in (NS_CLIENT, NS_SERVER, NS_COMPONENT)}
 
 
 def serialize(el, stream_ns: str | None = NS_CLIENT) -> str:

@@ -34,6 +34,11 @@ def add_parser(cmds) -> None:
     s.add_argument("--peer", action="append", metavar="DOMAIN=HOST:PORT",
                    help="where the server for DOMAIN listens for servers (repeatable), e.g. "
                         "server2.com=127.0.0.1:5270; no DNS is used")
+    s.add_argument("--component", action="append", metavar="DOMAIN=SECRET",
+                   help="let an external component (XEP-0114) serve DOMAIN, e.g. bot.example.com=sesame "
+                        "(repeatable); it connects to --component-port")
+    s.add_argument("--component-port", type=port_number, metavar="PORT",
+                   help="listen for external components on this port, on 127.0.0.1 only, e.g. 5347")
     s.add_argument("--direct-tls-port", type=port_number, metavar="PORT",
                    help="also serve clients that start TLS at once, without STARTTLS (XEP-0368, ALPN "
                         "xmpp-client), on this port, e.g. 5223; off by default")
@@ -112,6 +117,14 @@ def run(args) -> int:
             peers[JID(domain).domain] = (host.strip("[]"), int(port))
         except InvalidJID as exc:
             raise CLIError(f"--peer {spec!r}: {exc.reason}") from None
+    components = {}
+    for spec in args.component or []:
+        name, sep, secret = spec.partition("=")
+        if not sep or not name or not secret:
+            raise CLIError(f"--component wants DOMAIN=SECRET, e.g. bot.example.com=sesame, not {spec!r}")
+        components[name] = secret
+    if components and args.component_port is None:
+        raise CLIError("--component needs --component-port: the port components connect to (5347 is usual)")
     from ..server.addresses import only_loopback
     if args.no_tls and not only_loopback(args.host):
         raise CLIError(f"--no-tls works only with a loopback --host such as 127.0.0.1, not {args.host!r}, "
@@ -126,7 +139,8 @@ def run(args) -> int:
         server = Server(domains, host=args.host, port=args.port, db=args.db, register=args.register,
                         recorder=recorder, tls=not args.no_tls, require_tls=args.require_tls,
                         s2s_port=args.s2s_port, peers=peers, limits=_limits_from(args),
-                        http_port=args.http_port, direct_tls_port=args.direct_tls_port)
+                        http_port=args.http_port, direct_tls_port=args.direct_tls_port,
+                        components=components, component_port=args.component_port)
     except (ValueError, StorageUnavailable) as exc:  # the latter: a --db that cannot be opened or written
         raise CLIError(str(exc)) from None
     except Exception as exc:  # sqlite3 errors on a bad --db path and the like
@@ -152,6 +166,9 @@ async def _serve_forever(server, args) -> int:
     print(f"  clients connect to {host} port {port}; STARTTLS {tls}; "
           f"registration {'on' if args.register else 'off'}", flush=True)
     print(f"  storage: {store}", flush=True)
+    if server.component_port is not None:
+        print(f"  components ({', '.join(server.component_secrets)}) connect to 127.0.0.1 port "
+              f"{server.component_port} (XEP-0114)", flush=True)
     if server.direct_tls_port is not None:
         print(f"  clients may also start TLS at once on port {server.direct_tls_port} (XEP-0368, direct TLS)",
               flush=True)

@@ -39,6 +39,24 @@ DEFAULT_MODULES = ("session", "roster", "presence", "disco", "ping", "version", 
                    "pubsub", "adhoc", "admin", "carbons", "blocking", "csi", "mam", "vcard", "sm")
 
 
+def _component_secrets(components, hosts) -> dict[str, str]:
+    """``{"bot.example.com": "secret"}`` checked: each a domain of its own (not one the server serves), a secret."""
+    out: dict[str, str] = {}
+    for name, secret in (components or {}).items():
+        try:
+            j = JID(name)
+        except InvalidJID as exc:
+            raise ValueError(f"bad component name {name!r}: {exc.reason}") from None
+        if j.local is not None or j.resource is not None:
+            raise ValueError(f"a component serves a domain such as bot.example.com, not {name!r}")
+        if j.domain in hosts:
+            raise ValueError(f"{j.domain} is served by the server itself; give the component a subdomain")
+        if not secret:
+            raise ValueError(f"the component {j.domain} needs a shared secret")
+        out[j.domain] = secret
+    return out
+
+
 class Accounts:
     """Create, remove, list and check user accounts (``server.accounts``)."""
 
@@ -131,6 +149,9 @@ class Server:
     Peers that are not local get TLS first (only STARTTLS is offered before it); ``require_tls`` asks the
     same of local peers. ``tls=False`` is allowed only when every ``host`` is loopback.
 
+    ``components`` (``{"bot.example.com": "secret"}``) may connect on ``component_port``, on loopback only,
+    and serve their domains (XEP-0114, :mod:`~xmpplab.server.component`).
+
     ``direct_tls_port`` serves clients that start TLS at once, without STARTTLS (XEP-0368, ALPN
     ``xmpp-client``).
 
@@ -145,7 +166,8 @@ class Server:
                  tls_cert: str | None = None, tls_key: str | None = None, negotiation_timeout: float | None = None,
                  s2s_port: int | None = None, peers: dict | None = None, conn_prefix: str = "",
                  tls_ca: str | None = None, limits: Limits | None = None, http_port: int | None = None,
-                 direct_tls_port: int | None = None):
+                 direct_tls_port: int | None = None, components: dict[str, str] | None = None,
+                 component_port: int | None = None):
         if isinstance(domains, str):
             domains = [domains]
         hosts = []
@@ -161,7 +183,7 @@ class Server:
         if not hosts:
             raise ValueError("give at least one domain to serve, e.g. example.com")
         for what, value in (("port", port), ("s2s port", s2s_port), ("HTTP port", http_port),
-                            ("direct TLS port", direct_tls_port)):
+                            ("direct TLS port", direct_tls_port), ("component port", component_port)):
             if value is not None and (not isinstance(value, int) or not 0 <= value <= 65535):
                 raise ValueError(f"the {what} must be a number from 0 to 65535, not {value!r}")
         if not tls and not only_loopback(host):
@@ -212,6 +234,15 @@ class Server:
         self.s2s_port: int | None = None
         self.requested_http_port = http_port  # XMPP over WebSocket (RFC 7395), see server/websocket.py
         self.http_port: int | None = None
+        self.component_secrets: dict[str, str] = _component_secrets(components, hosts)  # XEP-0114, server/component.py
+        if component_port is not None and not self.component_secrets:
+            raise ValueError("a component port (--component-port) needs components to serve: name them with "
+                             "components={'bot.example.com': 'secret'} (--component bot.example.com=secret)")
+        self.requested_component_port = component_port
+        self.component_port: int | None = None
+        if self.component_secrets:  # connected external components are services of this server (XEP-0030)
+            self.hooks.add("disco-items/host", lambda query: [(d, None) for d in self.component_secrets
+                                                              if d in self.components])
         self.requested_direct_tls_port = direct_tls_port  # XEP-0368: TLS from the first byte, see c2s.DirectTLS
         self.direct_tls_port: int | None = None
         from .s2s import S2SManager
@@ -266,6 +297,19 @@ class Server:
                                          f"{self.requested_direct_tls_port}: {exc.strerror}") from None
             self._listeners.append(direct)
             self.direct_tls_port = direct.sockets[0].getsockname()[1]
+        if self.requested_component_port is not None:
+            from .component import COMPONENT_HOST, ComponentConnection
+            try:
+                comp = await loop.create_server(lambda: ComponentConnection(self), COMPONENT_HOST,
+                                                self.requested_component_port, reuse_address=True)
+            except OSError as exc:
+                for other in self._listeners:
+                    other.close()
+                self._listeners.clear()
+                raise OSError(exc.errno, f"cannot listen for components on {COMPONENT_HOST} port "
+                                         f"{self.requested_component_port}: {exc.strerror}") from None
+            self._listeners.append(comp)
+            self.component_port = comp.sockets[0].getsockname()[1]
         if self.requested_http_port is not None:
             from .websocket import listen
             try:
