@@ -1,0 +1,133 @@
+"""A chapter's Lab on the class server (issue 12, the students' side): practice accounts in each student's
+namespace, the chapter's addresses mapped onto them, the same views, checks reaching the teacher, and pairs."""
+
+import asyncio
+
+import pytest
+
+from xmpplab import Lab
+from xmpplab.classroom import prepare_class, read_csv
+from xmpplab.classroom.names import PracticeNames
+from xmpplab.classroom.remote import ClassLab, ClassModeError, pair
+from xmpplab.classroom.student import use_class
+from xmpplab.classroom.teacher import Teacher, progress_of
+from xmpplab.client import Client, IqError
+from xmpplab.course import check
+from xmpplab.render import routing_graph, stanza_path
+from xmpplab.server import Server
+from xmpplab.server.core import DEFAULT_MODULES
+
+DOMAIN = "class.example"
+NS = "urn:xmpplab:class:0"
+
+
+@pytest.fixture
+async def school(tmp_path, monkeypatch):
+    """A class server with 3 students; the kernel works in it as student01 (password from a file)."""
+    server = await Server([DOMAIN], modules=(*DEFAULT_MODULES, "classwork", "classmates")).start()
+    prepare_class(server, DOMAIN, 3, tmp_path / "class.csv")
+    passwords = {str(a.jid): a.password for a in read_csv(tmp_path / "class.csv")}
+    secret = tmp_path / "password"
+    secret.write_text(passwords[f"student01@{DOMAIN}"] + "\n")
+    monkeypatch.setenv("XMPPLAB_PASSWORD_FILE", str(secret))
+    monkeypatch.delenv("XMPPLAB_SERVER", raising=False)
+    use_class(f"127.0.0.1:{server.port}", f"student01@{DOMAIN}")
+    from xmpplab.classroom import student
+    student._passwords.clear()
+    clients = []
+
+    async def connect(jid):
+        c = await Client.connect(jid, passwords[jid.partition("/")[0]], host="127.0.0.1", port=server.port,
+                                 verify_tls=False)
+        clients.append(c)
+        return c
+
+    try:
+        yield server, passwords, connect
+    finally:
+        use_class(None)
+        for c in clients:
+            await c.disconnect()
+        await server.stop()
+
+
+def test_chapter_addresses_map_onto_the_students_namespace():
+    names = PracticeNames("student07@class.example", ["example.com", "example.net"])
+    assert names.real("romeo@example.net/orchard") == "student07.romeo@class.example/orchard"
+    assert names.real("example.com") == "class.example"
+    assert names.real("garden@conference.example.com/juliet") == "student07.garden@conference.class.example/juliet"
+    assert names.real("class@conference.class.example") == "class@conference.class.example"
+    assert names.real("juliet@example.com") == "student07.juliet@class.example"
+    assert names.real("juliet@example.net") == "student07.juliet-example-net@class.example"
+    assert names.rewrite("<message to='romeo@example.net' type=\"chat\"><body>to='x'</body></message>") == \
+        "<message to='student07.romeo@class.example' type=\"chat\"><body>to='x'</body></message>"
+
+
+async def test_a_chapter_runs_on_the_class_server_with_the_same_views(school):
+    server, passwords, connect = school
+    teacher = await connect(f"teacher@{DOMAIN}/dashboard")
+    async with Lab.start() as lab:
+        assert isinstance(lab, ClassLab)
+        juliet = await lab.connect("juliet@example.com/balcony")
+        romeo = await lab.connect("romeo@example.net/orchard")
+        assert str(juliet.jid) == f"student01.juliet@{DOMAIN}/balcony"
+        sent = await juliet.send_message("romeo@example.net", "Art thou not Romeo?")
+        msg = await romeo.next("message", from_="juliet@example.com")
+        assert msg["body"] == "Art thou not Romeo?" and str(msg["from"]) == f"student01.juliet@{DOMAIN}/balcony"
+        # the server's side of each stream is recorded (by the Lab's proxy): the path shows both hops
+        item = lab.transcript.first(kind="message", id=sent["id"])
+        hops = stanza_path(lab.transcript, item)
+        assert f"student01.romeo@{DOMAIN}" in str(hops._repr_mimebundle_()["text/plain"])
+        assert f"student01.juliet@{DOMAIN}" in routing_graph(lab)._repr_mimebundle_()["text/plain"]
+        assert any(c.role == "receiving" and c.jid == f"student01.romeo@{DOMAIN}/orchard"
+                   for c in lab.transcript.connections.values())
+        # rosters as the streams show them
+        await juliet.subscribe("romeo@example.net")
+        await romeo.next("presence", predicate=lambda p: p["type"] == "subscribe")
+        await romeo.approve("juliet@example.com")
+        await juliet.next("presence", from_="romeo@example.net/orchard")  # his presence, now that she may see it
+        assert lab.server.roster_item("juliet@example.com", "romeo@example.net").subscription == "to"
+        with pytest.raises(ClassModeError, match="private"):
+            lab.server.storage  # noqa: B018
+        # an exercise check reaches the teacher
+        check("03.1", "<message to='romeo@example.net' type='chat'><body>hi</body></message>")
+        live = await teacher.next("message", predicate=lambda m: progress_of(m) is not None)
+        assert progress_of(live)["student"] == f"student01@{DOMAIN}"
+
+
+async def test_a_student_makes_practice_accounts_only_in_their_own_namespace(school):
+    server, passwords, connect = school
+    s2 = Teacher(await connect(f"student02@{DOMAIN}/laptop"))
+    done = await s2.command(f"{NS}#practice", {"name": "romeo", "password": "pw-123456"})
+    assert done.value("accountjid") == f"student02.romeo@{DOMAIN}"
+    practice = await Client.connect(f"student02.romeo@{DOMAIN}", "pw-123456", host="127.0.0.1",
+                                    port=server.port, verify_tls=False)
+    try:
+        with pytest.raises(IqError) as refused:  # a practice account makes no more accounts
+            await Teacher(practice).command(f"{NS}#practice", {"name": "x", "password": "pw-123456"})
+        assert refused.value.condition == "forbidden"
+        with pytest.raises(IqError) as refused:  # nor may a student make another's (or any other) account
+            await s2.add_user(f"student01.romeo@{DOMAIN}", "pw-123456")
+        assert refused.value.condition == "forbidden"
+        with pytest.raises(IqError) as refused:  # names cannot climb out of the namespace
+            await s2.command(f"{NS}#practice", {"name": "../student01", "password": "pw-123456"})
+        assert refused.value.condition == "bad-request"
+        mine = await Teacher(practice).command(f"{NS}#transcript", {"accountjid": f"student01@{DOMAIN}"})
+        assert mine.value("accountjid") == f"student02.romeo@{DOMAIN}"  # its own streams, never another's
+    finally:
+        await practice.disconnect()
+    assert not server.storage.account_exists(DOMAIN, "student01.romeo")
+
+
+async def test_two_students_are_paired_and_message_and_subscribe(school):
+    server, passwords, connect = school
+    a, b = await connect(f"student02@{DOMAIN}/laptop"), await connect(f"student03@{DOMAIN}/laptop")
+    got_a, got_b = await asyncio.gather(pair(a, "03"), pair(b, "03"))  # one waits, the other finds it
+    assert (str(got_a), str(got_b)) == (f"student03@{DOMAIN}", f"student02@{DOMAIN}")
+    await a.send_message(got_a, "Hello, partner")
+    assert (await b.next("message", from_=str(got_b)))["body"] == "Hello, partner"
+    await b.subscribe(got_b)
+    await a.next("presence", predicate=lambda p: p["type"] == "subscribe")
+    await a.approve(got_a)
+    await b.next("presence", from_=f"student02@{DOMAIN}/laptop")  # now b sees a's presence
+    assert server.roster_item(f"student03@{DOMAIN}", f"student02@{DOMAIN}").subscription == "to"
