@@ -131,3 +131,44 @@ async def test_two_students_are_paired_and_message_and_subscribe(school):
     await a.approve(got_a)
     await b.next("presence", from_=f"student02@{DOMAIN}/laptop")  # now b sees a's presence
     assert server.roster_item(f"student03@{DOMAIN}", f"student02@{DOMAIN}").subscription == "to"
+
+
+async def test_a_students_practice_rooms_are_theirs_only(school):
+    server, passwords, connect = school
+    async with Lab.start() as lab:
+        juliet = await lab.connect("juliet@example.com/balcony")
+        await juliet.send_raw("<presence to='garden@conference.example.com/juliet'>"
+                              "<x xmlns='http://jabber.org/protocol/muc'/></presence>")
+        joined = await juliet.next("presence", from_="garden@conference.example.com/juliet")
+        assert str(joined["from"]) == f"student01.garden@conference.{DOMAIN}/juliet"
+        assert lab.server.muc["conference.example.com"]["garden@conference.example.com"].occupants[0].nick == "juliet"
+        intruder = await connect(f"student02@{DOMAIN}/laptop")
+        await intruder.send_raw(f"<presence to='student01.garden@conference.{DOMAIN}/peeping'>"
+                                "<x xmlns='http://jabber.org/protocol/muc'/></presence>")
+        refused = await intruder.next("presence", from_=f"student01.garden@conference.{DOMAIN}/peeping")
+        assert refused["type"] == "error" and refused["error"]["condition"] == "forbidden"
+
+
+async def test_lab_pair_gives_both_notebooks_the_partners_address_and_chapters_do_not_mix(school):
+    server, passwords, connect = school
+    other = await connect(f"student02@{DOMAIN}/laptop")
+    stranger = await connect(f"student03@{DOMAIN}/laptop")
+    stranger_waits = asyncio.ensure_future(pair(stranger, "03"))  # another chapter: no partner for 06
+    async with Lab.start() as lab:
+        mine, theirs = await asyncio.gather(lab.pair("06"), pair(other, "06"))
+        assert (str(mine), str(theirs)) == (f"student02@{DOMAIN}", f"student01@{DOMAIN}")
+        assert not stranger_waits.done()
+    stranger_waits.cancel()
+
+
+async def test_the_password_is_asked_once_per_kernel_and_never_echoed(school, monkeypatch):
+    server, passwords, connect = school
+    monkeypatch.delenv("XMPPLAB_PASSWORD_FILE")
+    asked = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or passwords[f"student01@{DOMAIN}"])
+    for _ in range(2):  # Run All twice: the second Lab replaces the first, and does not ask again
+        lab = await Lab.start()
+        await lab.connect("juliet@example.com/balcony")
+    assert asked == [f"Password for student01@{DOMAIN}: "]
+    await lab.stop()
+    assert lab.replaced  # the first Lab was stopped by the second

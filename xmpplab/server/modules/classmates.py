@@ -24,6 +24,11 @@ to ask for a chapter waits (the answer has no ``partner``); when a second studen
 chapter, both learn the other's JID: the second in the command's answer, the first in a headline
 message from the server carrying ``<paired xmlns='urn:xmpplab:class:0' partner='...' chapter='03'/>``.
 A waiting student who goes offline is forgotten.
+
+The chapters' rooms live in the same namespace (``student07.garden@conference.class.example``):
+a stanza from anyone else (another student, or their practice accounts) to such a room is refused
+with ``<forbidden/>`` before it reaches the room, so nobody reads another student's practice
+rooms. The class's administrators may enter any.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from ...jid import JID
 from ...xml import element, sub
 from ..forms import Form
 from ..slots import Slot
-from .adhoc import Command, Done
+from .adhoc import COMMANDS, Command, Done
 from .admin import _set_password
 
 NS_CLASS = "urn:xmpplab:class:0"
@@ -124,6 +129,20 @@ class Pairing:
                 del self.waiting[key]
 
 
+def _owner(jid) -> str | None:
+    return jid.local.partition(".")[0] if jid is not None and jid.local else None
+
+
+def guard_rooms(event) -> bool:
+    """A stanza to a practice room (``OWNER.NAME@conference...``) from someone else: ``forbidden``."""
+    to = event.to
+    if to is None or to.local is None or "." not in to.local or event.from_ is None:
+        return False
+    if _owner(event.from_) == _owner(to) or COMMANDS.of(event.server).is_admin(event.from_):
+        return False
+    raise StanzaError("forbidden", f"{to.bare} is a practice room of {_owner(to)}", type="auth")
+
+
 requires = ("adhoc", "admin")
 PAIRING: Slot[Pairing] = Slot("class pairing")
 
@@ -132,6 +151,8 @@ def setup(server):
     """Offer ``#practice`` and ``#pair`` to the class's accounts."""
     pairing = PAIRING.put(server, Pairing(server))
     server.hook("session-closed", pairing.gone)
+    for kind in ("message", "presence", "iq"):
+        server.hook(f"pre-{kind}/component", guard_rooms, 50)
     server.hook("adhoc-commands", lambda server: [
         Command(f"{NS_CLASS}#practice", "A practice account", practice, allowed=is_class_account),
         Command(f"{NS_CLASS}#pair", "Find a partner", pairing.pair, allowed=is_class_account)])
