@@ -12,7 +12,7 @@ from xmpplab.classroom.remote import ClassLab, ClassModeError, pair
 from xmpplab.classroom.student import use_class
 from xmpplab.classroom.teacher import Teacher, progress_of
 from xmpplab.client import Client, IqError
-from xmpplab.course import check
+from xmpplab.course import acheck, check
 from xmpplab.render import routing_graph, stanza_path
 from xmpplab.server import Server
 from xmpplab.server.core import DEFAULT_MODULES
@@ -172,3 +172,21 @@ async def test_the_password_is_asked_once_per_kernel_and_never_echoed(school, mo
     assert asked == [f"Password for student01@{DOMAIN}: "]
     await lab.stop()
     assert lab.replaced  # the first Lab was stopped by the second
+
+
+async def test_the_checks_see_the_chapters_addresses(school):
+    server, passwords, connect = school
+    async with Lab.start() as lab:
+        juliet = await lab.connect("juliet@example.com/balcony")
+        romeo = await lab.connect("romeo@example.net/orchard")
+        assert not await acheck("00.2", lab=lab)
+        await romeo.send_message("juliet@example.com", "Thy lips are warm.")
+        got = await juliet.next("message")
+        assert await acheck("00.2", lab=lab), (await acheck("00.2", lab=lab)).text()
+        sent = romeo.transcript.first(kind="message")  # what crossed the wire: the practice addresses
+        assert f"student01.juliet@{DOMAIN}" in sent.text
+        assert check("00.1", "<message to='romeo@example.net'><body>Hi</body></message>")
+        assert str(got["from"]) == f"student01.romeo@{DOMAIN}/orchard"
+        names = lab.server.names
+        assert names.chapter(got["from"]) == "romeo@example.net/orchard"
+        assert names.unrewrite(str(got)).count("romeo@example.net/orchard") == 1

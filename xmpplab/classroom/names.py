@@ -35,6 +35,7 @@ class PracticeNames:
         self.owner, self.domain = owner.local, owner.domain
         self.domains = tuple(str(d) for d in domains)
         self._people: dict[tuple[str, str], str] = {}  # (chapter local, chapter domain) -> practice name
+        self._services: dict[str, str] = {}  # the chapter's chat service for the class's (the last one used)
 
     def person(self, local: str, domain: str) -> str:
         """The practice name (``romeo``) of a chapter's person (``romeo``, ``example.net``)."""
@@ -64,6 +65,7 @@ class PracticeNames:
             return f"{self.owner}.{self.person(j.local, j.domain)}@{self.domain}{tail}"
         if j.domain.startswith(MUC_PREFIX) and j.domain[len(MUC_PREFIX):] in self.domains:
             service = MUC_PREFIX + self.domain
+            self._services[service] = j.domain
             if j.local is None:
                 return service + tail
             return f"{self.owner}.{j.local}@{service}{tail}"
@@ -80,6 +82,31 @@ class PracticeNames:
                 value = node.get(attr)
                 if value:
                     node.set(attr, self.real(value))
+
+    def chapter(self, address) -> str:
+        """The chapter's address for a practice address (the inverse of :meth:`real`); any other unchanged."""
+        text = str(address)
+        try:
+            j = JID(text)
+        except InvalidJID:
+            return text
+        tail = f"/{j.resource}" if j.resource is not None else ""
+        prefix = f"{self.owner}."
+        if j.domain == self.domain:
+            if j.local is None:
+                return (self.domains[0] if self.domains else self.domain) + tail
+            for (local, domain), name in self._people.items():
+                if j.local == prefix + name:
+                    return f"{local}@{domain}{tail}"
+        elif j.domain == MUC_PREFIX + self.domain and (j.local is None or j.local.startswith(prefix)):
+            service = self._services.get(j.domain) or (MUC_PREFIX + self.domains[0] if self.domains else j.domain)
+            room = f"{j.local[len(prefix):]}@" if j.local is not None else ""
+            return f"{room}{service}{tail}"
+        return text
+
+    def unrewrite(self, xml: str) -> str:
+        """XML text with each ``to``, ``from`` and ``jid`` holding a practice address written as the chapter's."""
+        return _ATTRIBUTE.sub(lambda m: m.group(1) + m.group(2) + self.chapter(m.group(3)) + m.group(2), xml)
 
     def table(self) -> list[tuple[str, str]]:
         """(chapter address, practice account) of everyone mapped so far."""

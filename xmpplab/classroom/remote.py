@@ -31,6 +31,7 @@ import secrets
 import time
 
 from ..client import Client
+from ..course.core import add_lens, remove_lens
 from ..jid import JID, InvalidJID
 from ..lab import Lab
 from ..snapshot import Account, LabSnapshot, Occupant, Resource, Room, ServerSnapshot
@@ -280,6 +281,25 @@ class ClassLab(Lab):
         self._servers = [ClassServer(self, where, account, domains)]  # replaces the private server, never started
         self.server = self._servers[0]
 
+    async def _start_servers(self) -> None:
+        await super()._start_servers()
+        add_lens(self._as_chapter)
+
+    async def stop(self) -> None:
+        """Disconnect the practice clients, close the proxy and the student's own connection; safe to call twice."""
+        remove_lens(self._as_chapter)
+        await super().stop()
+
+    def _as_chapter(self, answer, context: dict):
+        """How a check sees this Lab and an answer: with the chapter's addresses, not the practice accounts'."""
+        names = self.server.names
+        if names is None:
+            return answer, context
+        answer = chapter_answer(answer, names)
+        if context.get("lab") is self:
+            context = {**context, "lab": ChapterLab(self)}
+        return answer, context
+
     def snapshot(self) -> LabSnapshot:
         """What the Lab knows of the class server (see :meth:`ClassServer.snapshot`)."""
         return LabSnapshot((self.server.snapshot(),), running=self.running)
@@ -316,6 +336,54 @@ class ClassLab(Lab):
 
     def __repr__(self) -> str:
         return super().__repr__().replace("<xmpplab Lab", "<xmpplab Lab in the class", 1)
+
+
+def chapter_answer(answer, names: PracticeNames):
+    """An answer (XML text, a stanza, a transcript item) as the chapter writes it: practice addresses mapped back."""
+    if isinstance(answer, (list, tuple, dict, bool, int, float)) or answer is None:
+        return answer
+    if isinstance(answer, str):
+        text = answer
+    elif hasattr(answer, "element") and getattr(answer, "element", None) is not None:  # a transcript Item
+        from lxml import etree
+        text = etree.tostring(answer.element, encoding="unicode")
+    elif hasattr(answer, "xml"):  # a slixmpp stanza
+        text = str(answer)
+    else:
+        return answer
+    return names.unrewrite(text) if names.domain in text else answer
+
+
+def _chapter_event(event: dict, names: PracticeNames) -> dict:
+    if "data" not in event and "jid" not in event:
+        return event
+    event = dict(event)
+    if isinstance(event.get("data"), str) and names.domain in event["data"]:
+        event["data"] = names.unrewrite(event["data"])
+    if event.get("jid"):
+        event["jid"] = names.chapter(event["jid"])
+    return event
+
+
+class ChapterLab:
+    """A :class:`ClassLab` as the chapter's checks expect it: its transcript written with the chapter's addresses."""
+
+    def __init__(self, lab: ClassLab):
+        self._lab = lab
+        self._transcript = None
+
+    @property
+    def transcript(self):
+        """The Lab's recording with every practice address shown as the chapter's (built once per check)."""
+        if self._transcript is None:
+            from ..transcript import Transcript
+            names = self._lab.server.names
+            self._transcript = Transcript.from_events([_chapter_event(e, names) for e in self._lab.events],
+                                                      recorded_by="xmpplab Lab, as the chapter names it")
+        return self._transcript
+
+    def __getattr__(self, name):
+        return getattr(self._lab, name)
 
 
 async def pair(client: Client, chapter: str = "", *, timeout: float = 300.0) -> JID:
