@@ -190,3 +190,23 @@ async def test_the_checks_see_the_chapters_addresses(school):
         names = lab.server.names
         assert names.chapter(got["from"]) == "romeo@example.net/orchard"
         assert names.unrewrite(str(got)).count("romeo@example.net/orchard") == 1
+
+
+def _live_exercises():
+    from tests.test_course import LIVE
+    return {ex: LIVE[ex] for ex in sorted(LIVE) if ex[:2] <= "08"}  # 09-11 run on a private server in a class
+
+
+@pytest.mark.parametrize("ex_id", sorted(_live_exercises()))
+async def test_live_exercises_on_the_class_server(ex_id, school):
+    """The teachers' solutions pass, and their near misses fail, on the class server as on a private one."""
+    solve, near_miss, words = _live_exercises()[ex_id]
+    async with Lab.start() as lab:
+        assert isinstance(lab, ClassLab)
+        await near_miss(lab)
+        result = await acheck(ex_id, lab=lab)
+        assert not result.ok and any(words in t for t in result.missing), result.text()
+    async with Lab.start() as lab:
+        await solve(lab)
+        result = await acheck(ex_id, lab=lab)
+        assert result.ok, result.text()

@@ -283,12 +283,35 @@ class ClassLab(Lab):
 
     async def _start_servers(self) -> None:
         await super()._start_servers()
-        add_lens(self._as_chapter)
+        add_lens(self._as_chapter, self.settle)
 
     async def stop(self) -> None:
         """Disconnect the practice clients, close the proxy and the student's own connection; safe to call twice."""
         remove_lens(self._as_chapter)
         await super().stop()
+
+    async def settle(self, timeout: float = 2.0) -> None:
+        """Wait (at most ``timeout`` s) until the proxy has recorded all the Lab's clients sent: a check reads it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self._caught_up() and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+
+    def _caught_up(self) -> bool:
+        client_local, proxy_peer, sent, got, closed = {}, {}, {}, {}, set()
+        for e in self.events:
+            conn, kind = e["conn"], e["type"]
+            if kind == "open" and e.get("role") == "initiating":
+                client_local[conn] = e.get("local")  # the client's address is the proxy connection's peer
+            elif kind == "open":
+                proxy_peer[conn] = e.get("peer")
+            elif kind == "data" and conn in client_local and e.get("dir") == "out":
+                sent[client_local[conn]] = sent.get(client_local[conn], 0) + len(e.get("data", ""))
+            elif kind == "data" and conn in proxy_peer and e.get("dir") == "in":
+                got[proxy_peer[conn]] = got.get(proxy_peer[conn], 0) + len(e.get("data", ""))
+            elif kind == "close" and conn in client_local:
+                closed.add(client_local[conn])
+        return all(got.get(address, 0) >= n for address, n in sent.items() if address not in closed)
 
     def _as_chapter(self, answer, context: dict):
         """How a check sees this Lab and an answer: with the chapter's addresses, not the practice accounts'."""

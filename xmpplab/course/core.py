@@ -182,19 +182,18 @@ def _finish(ex: Exercise, outcome) -> Result:
 
 #: Functions ``f(answer, context) -> (answer, context)`` that show a check what it expects: a Lab on a
 #: class server (xmpplab.classroom.remote) shows the chapter's addresses instead of the practice accounts'.
-_lenses: list = []
+#: Each may come with ``settle()``, awaited by :func:`acheck` first (until its recording has caught up).
+_lenses: dict = {}
 
 
-def add_lens(lens) -> None:
+def add_lens(lens, settle=None) -> None:
     """Show every check its answer and context through ``lens`` (until :func:`remove_lens`)."""
-    if lens not in _lenses:
-        _lenses.append(lens)
+    _lenses[lens] = settle
 
 
 def remove_lens(lens) -> None:
     """Stop showing checks through ``lens``."""
-    if lens in _lenses:
-        _lenses.remove(lens)
+    _lenses.pop(lens, None)
 
 
 def _seen(answer, context: dict):
@@ -224,6 +223,8 @@ def check(id: str, answer=None, **context) -> Result:
 async def acheck(id: str, answer=None, **context) -> Result:
     """Like :func:`check`, awaitable (for checks that look at a live Lab)."""
     ex = _get(id)
+    for settle_lens in [s for s in _lenses.values() if s is not None]:
+        await settle_lens()
     answer, context = _seen(answer, context)
     outcome = ex.func(answer, **context)
     if inspect.isawaitable(outcome):
