@@ -31,6 +31,11 @@ _display.add_loader(_load_cards)
 
 def _class_lab(domains, options, private):
     """A kernel that works in a class (XMPPLAB_SERVER, XMPPLAB_ACCOUNT) starts its Labs on the class server."""
+    import os
+    import sys
+
+    if "xmpplab.classroom.student" not in sys.modules and not os.environ.get("XMPPLAB_SERVER"):
+        return None  # no class: not even the classroom is imported (use_class() imports it)
     from .classroom.student import class_settings
 
     if class_settings() is None:
