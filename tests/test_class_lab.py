@@ -210,3 +210,17 @@ async def test_live_exercises_on_the_class_server(ex_id, school):
         await solve(lab)
         result = await acheck(ex_id, lab=lab)
         assert result.ok, result.text()
+
+
+async def test_add_account_then_connect_uses_the_chosen_password(school):
+    server, passwords, connect = school
+    async with Lab.start() as lab:
+        real = lab.add_account("nurse@example.com", "my-own-pw")
+        assert str(real) == "nurse@example.com"  # add_account answers with the chapter's address, as a private Lab
+        nurse = await lab.connect("nurse@example.com/kitchen")
+        assert str(nurse.jid) == f"student01.nurse@{DOMAIN}/kitchen"
+        again = await Client.connect(f"student01.nurse@{DOMAIN}/chamber", "my-own-pw", host=lab.server.address[0],
+                                     port=lab.server.port, verify_tls=False)  # a hand-made client, via the proxy
+        await again.disconnect()
+        with pytest.raises(Exception, match="not-authorized|authentication"):
+            await lab.connect("nurse@example.com/garden", "a-wrong-one")

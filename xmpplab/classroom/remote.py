@@ -30,7 +30,7 @@ import logging
 import secrets
 import time
 
-from ..client import Client
+from ..client import Client, ClientError
 from ..course.core import add_lens, remove_lens
 from ..jid import JID, InvalidJID
 from ..lab import Lab
@@ -78,7 +78,11 @@ class ReportingLab(Lab):
         await super()._start_servers()
         settings = class_settings()
         if settings is not None:
-            self.me = await join_class(*settings)
+            try:
+                self.me = await join_class(*settings)
+            except (ClientError, ClassroomError, OSError) as exc:  # the chapter still runs, unreported
+                print(f"Could not log in to the class on {settings[0]} ({exc}): this chapter's checks are not "
+                      "reported to the teacher.")
 
     async def stop(self) -> None:
         """Stop the private Lab and the student's connection to the class."""
@@ -127,8 +131,8 @@ class _PracticeAccounts:
         self._server = server
 
     def exists(self, jid) -> bool:
-        """Whether this Lab made the practice account behind a chapter address (or a real one)."""
-        return str(JID(self._server.names.real(JID(str(jid)).bare))) in self._server.made
+        """Whether this Lab made (or is making) the practice account behind a chapter address (or a real one)."""
+        return str(JID(self._server.names.real(JID(str(jid)).bare))) in self._server._making
 
     def add(self, jid, password: str) -> None:
         """Make (or give a new password to) the practice account behind ``jid``; the Lab waits for it at connect."""
@@ -227,7 +231,12 @@ class ClassServer:
         real = str(JID(self.names.real(JID(str(jid)).bare)))
         task = self._making.get(real)
         if task is not None:
-            await task
+            try:
+                await asyncio.shield(task)
+            except BaseException:
+                if task.done():
+                    self._making.pop(real, None)  # failed: the next connect tries again
+                raise
         return real
 
     # what the Lab's streams saw -------------------------------------------------------------
