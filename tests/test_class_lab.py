@@ -224,3 +224,36 @@ async def test_add_account_then_connect_uses_the_chosen_password(school):
         await again.disconnect()
         with pytest.raises(Exception, match="not-authorized|authentication"):
             await lab.connect("nurse@example.com/garden", "a-wrong-one")
+
+
+async def test_two_students_do_the_partner_exercises_of_chapters_03_and_06(school):
+    server, passwords, connect = school
+    where = f"127.0.0.1:{server.port}"
+    first = await Lab.start()  # student01, as the environment says
+    second = ClassLab(["example.com", "example.net"], where, f"student02@{DOMAIN}",
+                      account_password=passwords[f"student02@{DOMAIN}"])  # a classmate's notebook
+    await second._start(replace=False)
+    try:
+        partner, theirs = await asyncio.gather(first.pair("03"), second.pair("03"))
+        assert (str(partner), str(theirs)) == (f"student02@{DOMAIN}", f"student01@{DOMAIN}")
+        assert not await acheck("03.partner", lab=first)
+        juliet = await first.connect("juliet@example.com/balcony")
+        await juliet.send_message(partner, "Good morrow, partner!")
+        msg = await second.me.next("message", from_=str(juliet.jid))
+        await second.me.send_message(msg["from"], "And to you!")
+        await juliet.next("message", from_=str(partner))
+        assert await acheck("03.partner", lab=first)
+
+        partner, _ = await asyncio.gather(first.pair("06"), second.pair("06"))
+        await juliet.subscribe(partner)
+        await second.me.next("presence", predicate=lambda p: p["type"] == "subscribe")
+        await second.me.approve(juliet.jid)
+        await second.me.subscribe(juliet.jid)
+        await juliet.next("presence", predicate=lambda p: p["type"] == "subscribe")
+        await juliet.approve(partner)
+        await second.me.roster()  # a round trip: the server has handled both approvals
+        result = await acheck("06.partner", lab=first)
+        assert result.ok, result.text()
+    finally:
+        await second.stop()
+        await first.stop()

@@ -156,8 +156,8 @@ class _Rooms:
 class ClassServer:
     """``lab.server`` of a :class:`ClassLab`: the class server as a student sees it, through the Lab's proxy."""
 
-    def __init__(self, lab: ClassLab, where: str, account: str, domains):
-        self.lab, self.where, self.account = lab, where, account
+    def __init__(self, lab: ClassLab, where: str, account: str, domains, password: str | None = None):
+        self.lab, self.where, self.account, self._password = lab, where, account, password
         self.hosts = list(domains)  # the chapter's domains: what the notebook's code writes
         self.upstream = _where(where)
         self.me: Client | None = None
@@ -172,7 +172,7 @@ class ClassServer:
         """Log in the student (progress goes to the teacher from now on), check it is a class server, open the proxy."""
         from ..proxy import RecordingProxy
 
-        self.me = await join_class(self.where, self.account)
+        self.me = await join_class(self.where, self.account, self._password)
         self.names = PracticeNames(self.me.jid, self.hosts)
         info = await self.me.iq(f"<iq type='get' to='{self.names.domain}'>"
                                 "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
@@ -279,7 +279,7 @@ class ClassLab(Lab):
     """A :class:`~xmpplab.lab.Lab` whose people are the student's practice accounts on the class server."""
 
     def __init__(self, domains, where: str, account: str, *, record: bool = True, password: str | None = None,
-                 host: str = "127.0.0.1", **ignored):
+                 account_password: str | None = None, host: str = "127.0.0.1", **ignored):
         if isinstance(domains, str):
             domains = [domains]
         try:
@@ -287,7 +287,9 @@ class ClassLab(Lab):
         except InvalidJID as exc:
             raise ClassroomError(f"XMPPLAB_ACCOUNT is not an address: {exc}") from None
         super().__init__(domains, record=record, password=password or secrets.token_urlsafe(12))
-        self._servers = [ClassServer(self, where, account, domains)]  # replaces the private server, never started
+        # the class server replaces the private server (made by Lab.__init__, never started)
+        self._servers = [ClassServer(self, where, account, domains, account_password)]
+        self.partner: JID | None = None  # found by pair()
         self.server = self._servers[0]
 
     async def _start_servers(self) -> None:
@@ -363,8 +365,11 @@ class ClassLab(Lab):
         return client
 
     async def pair(self, chapter: str = "", *, timeout: float = 300.0) -> JID:
-        """Find a partner in the class for ``chapter``'s exercise; return their JID (waits for one to ask too)."""
-        return await pair(self.me, chapter, timeout=timeout)
+        """Find a partner in the class for ``chapter``'s exercise; return their JID (waits for one to ask too).
+
+        The partner is kept as :attr:`partner`, where the partner exercises' checks find it."""
+        self.partner = await pair(self.me, chapter, timeout=timeout)
+        return self.partner
 
     def __repr__(self) -> str:
         return super().__repr__().replace("<xmpplab Lab", "<xmpplab Lab in the class", 1)
