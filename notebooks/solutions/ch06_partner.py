@@ -2,13 +2,19 @@
 (on a class server the partner is a classmate found with ``partner = await lab.pair("06")``)."""
 
 
-async def solve_06_partner(lab):
+async def _one_way(lab):
+    """Juliet asks to see the partner's presence, and the partner approves."""
     lab.partner = "mercutio@example.net"
     juliet = await lab.connect("juliet@example.com/balcony")
     mercutio = await lab.connect("mercutio@example.net/street")
     await juliet.subscribe(lab.partner)
     await mercutio.next("presence", predicate=lambda p: p["type"] == "subscribe")
     await mercutio.approve(juliet.jid)
+    return juliet, mercutio
+
+
+async def solve_06_partner(lab):
+    juliet, mercutio = await _one_way(lab)
     await mercutio.subscribe(juliet.jid)
     await juliet.next("presence", predicate=lambda p: p["type"] == "subscribe")
     await juliet.approve(lab.partner)
@@ -17,12 +23,7 @@ async def solve_06_partner(lab):
 
 async def near_miss_06_partner(lab):
     """Only Juliet asks, and the partner approves: one direction."""
-    lab.partner = "mercutio@example.net"
-    juliet = await lab.connect("juliet@example.com/balcony")
-    mercutio = await lab.connect("mercutio@example.net/street")
-    await juliet.subscribe(lab.partner)
-    await mercutio.next("presence", predicate=lambda p: p["type"] == "subscribe")
-    await mercutio.approve(juliet.jid)
+    _, mercutio = await _one_way(lab)
     await mercutio.roster()
 
 

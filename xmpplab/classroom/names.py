@@ -27,6 +27,16 @@ _ATTRIBUTE = re.compile(r"""(\s(?:to|from|jid)\s*=\s*)(["'])([^"'<>]*)\2""")
 _NAME_CHARS = re.compile(r"[^a-z0-9_-]+")
 
 
+def _parts(address) -> tuple[str, JID | None, str]:
+    """The address as text, as a JID (None when it is not one), and its ``/resource`` tail."""
+    text = str(address)
+    try:
+        j = JID(text)
+    except InvalidJID:
+        return text, None, ""
+    return text, j, (f"/{j.resource}" if j.resource is not None else "")
+
+
 class PracticeNames:
     """The address map of one student (``owner``, their class account) for a chapter's ``domains``."""
 
@@ -53,12 +63,9 @@ class PracticeNames:
 
     def real(self, address) -> str:
         """The class server's address for a chapter's address; any other address unchanged."""
-        text = str(address)
-        try:
-            j = JID(text)
-        except InvalidJID:
+        text, j, tail = _parts(address)
+        if j is None:
             return text
-        tail = f"/{j.resource}" if j.resource is not None else ""
         if j.domain in self.domains:
             if j.local is None:
                 return self.domain + tail
@@ -85,12 +92,9 @@ class PracticeNames:
 
     def chapter(self, address) -> str:
         """The chapter's address for a practice address (the inverse of :meth:`real`); any other unchanged."""
-        text = str(address)
-        try:
-            j = JID(text)
-        except InvalidJID:
+        text, j, tail = _parts(address)
+        if j is None:
             return text
-        tail = f"/{j.resource}" if j.resource is not None else ""
         prefix = f"{self.owner}."
         if j.domain == self.domain:
             if j.local is None:
