@@ -14,6 +14,7 @@ from xmpplab.classroom.student import use_class
 from xmpplab.classroom.teacher import Teacher, progress_of
 from xmpplab.client import Client, IqError
 from xmpplab.course import acheck, check
+from xmpplab.jid import JID
 from xmpplab.render import routing_graph, stanza_path
 
 DOMAIN = "class.example"
@@ -251,3 +252,19 @@ async def test_two_students_do_the_partner_exercises_of_chapters_03_and_06(schoo
     finally:
         await second.stop()
         await first.stop()
+
+
+async def test_a_server_that_is_not_a_class_server_is_named_as_such(tmp_path, monkeypatch):
+    from xmpplab.classroom import ClassroomError
+    from xmpplab.server import Server
+
+    async with Server(["example.org"]) as plain:
+        plain.accounts.add("student01@example.org", "pw-123456")
+        secret = tmp_path / "password"
+        secret.write_text("pw-123456\n")
+        monkeypatch.setenv("XMPPLAB_PASSWORD_FILE", str(secret))
+        monkeypatch.setenv("XMPPLAB_SERVER", f"127.0.0.1:{plain.port}")
+        monkeypatch.setenv("XMPPLAB_ACCOUNT", "student01@example.org")
+        with pytest.raises(ClassroomError, match="not an xmpplab class server"):
+            await Lab.start()
+        assert not plain.resources(JID("student01@example.org"))  # it logged out again
