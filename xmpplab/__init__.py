@@ -5,8 +5,8 @@
 JID('juliet@example.com')
 """
 
+from . import alternatives as _alternatives
 from . import display as _display
-from . import lab_choice as _lab_choice
 from ._version import __version__
 from .jid import JID, InvalidJID
 
@@ -44,7 +44,7 @@ def _class_lab(domains, options, private):
     return class_lab(domains, options, private=private)
 
 
-_lab_choice.add_chooser(_class_lab)
+_alternatives.add_chooser(_class_lab)
 
 
 def __getattr__(name):

@@ -37,10 +37,10 @@ import inspect
 import logging
 from typing import Self
 
+from .alternatives import chosen_lab
 from .client import Client
 from .display import Shown
 from .jid import JID
-from .lab_choice import chosen_lab
 from .server import Server
 from .snapshot import LabSnapshot
 
