@@ -17,7 +17,7 @@ DOMAIN = "class.example"
 @pytest.fixture
 async def school(tmp_path):
     """A class server with 3 students; yields (server, passwords by bare JID, connect(jid))."""
-    server = await Server([DOMAIN], modules=(*DEFAULT_MODULES, "classwork")).start()
+    server = await Server([DOMAIN], modules=(*DEFAULT_MODULES, "classwork", "classmates")).start()
     prepare_class(server, DOMAIN, 3, tmp_path / "class.csv")
     passwords = {str(a.jid): a.password for a in read_csv(tmp_path / "class.csv")}
     clients = []

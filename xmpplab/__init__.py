@@ -5,6 +5,7 @@
 JID('juliet@example.com')
 """
 
+from . import alternatives as _alternatives
 from . import display as _display
 from ._version import __version__
 from .jid import JID, InvalidJID
@@ -26,6 +27,24 @@ def _load_cards() -> None:
 # these views the first time an object of theirs is shown in a notebook (so `import xmpplab` stays quick).
 _display.add_loader(_load_views)
 _display.add_loader(_load_cards)
+
+
+def _class_lab(domains, options, private):
+    """A kernel that works in a class (XMPPLAB_SERVER, XMPPLAB_ACCOUNT) starts its Labs on the class server."""
+    import os
+    import sys
+
+    if "xmpplab.classroom.student" not in sys.modules and not os.environ.get("XMPPLAB_SERVER"):
+        return None  # no class: not even the classroom is imported (use_class() imports it)
+    from .classroom.student import class_settings
+
+    if class_settings() is None:
+        return None
+    from .classroom.remote import class_lab
+    return class_lab(domains, options, private=private)
+
+
+_alternatives.add_chooser(_class_lab)
 
 
 def __getattr__(name):

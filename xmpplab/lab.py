@@ -42,6 +42,7 @@ import inspect
 import logging
 from typing import Self
 
+from .alternatives import chosen_lab
 from .cells import CellMarks, select
 from .client import Client
 from .display import Shown
@@ -122,12 +123,21 @@ class Lab(Shown):
 
     # ------------------------------------------------------------------ life cycle
     @classmethod
-    def start(cls, domains=DEFAULT_DOMAINS, *, replace: bool = True, **options) -> _Starting:
+    def start(cls, domains=DEFAULT_DOMAINS, *, replace: bool = True, private: bool = False,
+              **options) -> _Starting:
         """Start a Lab: ``lab = await Lab.start()``, or ``async with Lab.start() as lab:``.
 
         With ``replace`` (the default) the Labs started earlier in this event
         loop are stopped first, so re-running a notebook cell leaves one Lab.
+        When the kernel works in a class (``XMPPLAB_SERVER`` and ``XMPPLAB_ACCOUNT``,
+        or :func:`xmpplab.classroom.use_class`), the Lab uses the class server instead
+        of a private one (:class:`xmpplab.classroom.remote.ClassLab`), unless ``private``
+        or the options need a server of its own (``federate``, ``db``, ...).
         """
+        if cls is Lab:
+            lab = chosen_lab(domains, options, private)  # the class server's, when this kernel works in a class
+            if lab is not None:
+                return _Starting(lab, replace)
         return _Starting(cls(domains, **options), replace)
 
     async def _start(self, replace: bool = True) -> Lab:
@@ -144,6 +154,13 @@ class Lab(Shown):
                 self.replaced.append(repr(old))
                 await old.stop()
         self._loop = loop
+        await self._start_servers()
+        _running.append(self)
+        self.cells.follow()  # in a Jupyter kernel, each cell start is a mark for view()
+        log.info("started %r", self)
+        return self
+
+    async def _start_servers(self) -> None:
         for server in self._servers:
             await server.start()
         for server in self._servers:  # a static host map: every server knows where the others listen
@@ -151,10 +168,6 @@ class Lab(Shown):
                 if other is not server:
                     for domain in other.hosts:
                         server.s2s.add_peer(domain, other.address[0], other.s2s_port)
-        _running.append(self)
-        self.cells.follow()  # in a Jupyter kernel, each cell start is a mark for view()
-        log.info("started %r", self)
-        return self
 
     async def stop(self) -> None:
         """Disconnect every client, stop the server; safe to call twice."""

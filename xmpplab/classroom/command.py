@@ -67,7 +67,7 @@ async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print
     from ..server.core import DEFAULT_MODULES
     from ..server.storage import StorageUnavailable
 
-    CLASS_MODULES = (*DEFAULT_MODULES, "classwork")  # progress, transcripts and routing for the teacher
+    CLASS_MODULES = (*DEFAULT_MODULES, "classwork", "classmates")  # progress, transcripts, routing; practice, pairs
     domain, students = check_domain(args.domain), check_count(args.students)
     if args.no_tls and not only_loopback(args.host):
         raise ClassroomError(f"--no-tls works only with a loopback --host, not {args.host!r}: off loopback, "
@@ -75,8 +75,9 @@ async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print
     if not Path(args.db).resolve().parent.is_dir():
         raise ClassroomError(f"the folder of --db {args.db} does not exist")
     if limits is not None and getattr(args, "connections_per_address", None) is None:
-        # a class behind one address (a school's NAT): each student may have a notebook and a browser open
-        limits = limits.replace(connections_per_address=max(limits.connections_per_address, 2 * students + 10))
+        # a class behind one address (a school's NAT): each student may have a browser open and a notebook,
+        # whose chapter logs in several practice people (juliet, romeo, user1 on three devices ...)
+        limits = limits.replace(connections_per_address=max(limits.connections_per_address, 8 * students + 10))
     modules = CLASS_MODULES
     if args.http_port is not None:
         from ..server.modules.webchat import WebChat

@@ -8,7 +8,11 @@ In a notebook (or with the two environment variables set before JupyterLab start
     me = await join_class()
 
 The password is asked with ``getpass`` (never echoed, never written into the notebook) and kept in
-this kernel's memory only, so a second ``join_class()`` does not ask again. From then on every
+this kernel's memory only, so a second ``join_class()`` does not ask again. Where nobody can type
+(a test, a kiosk), ``XMPPLAB_PASSWORD_FILE`` names a file holding it (its first line).
+
+With the two variables set (or :func:`use_class` called once), every chapter's ``Lab.start()``
+connects to the class server instead of starting a private one: see :mod:`.remote`. From then on every
 ``check()``/``acheck()`` of a course exercise also reports its result (exercise, chapter, passed,
 attempts; never the answer) to the class server (``urn:xmpplab:class:0``, docs/classroom.md), which
 passes it to the teacher's dashboard.
@@ -26,9 +30,41 @@ from .accounts import ClassroomError
 log = logging.getLogger("xmpplab.classroom")
 
 NS_CLASS = "urn:xmpplab:class:0"
-ENV_SERVER, ENV_ACCOUNT = "XMPPLAB_SERVER", "XMPPLAB_ACCOUNT"
+ENV_SERVER, ENV_ACCOUNT, ENV_PASSWORD_FILE = "XMPPLAB_SERVER", "XMPPLAB_ACCOUNT", "XMPPLAB_PASSWORD_FILE"
 _passwords: dict[tuple[str, str], str] = {}  # (server, account) -> password, this kernel only
+_chosen: list[tuple[str, str]] = []  # use_class(): the class of this kernel, before the environment
 _reporter: list = []  # the one reporter of this kernel: the latest class connection reports
+
+
+def use_class(server: str | None, account: str | None = None) -> None:
+    """Make every later ``Lab.start()`` of this kernel use the class server (``use_class(None)``: private again)."""
+    _chosen.clear()
+    if server:
+        if not account:
+            raise ClassroomError("say which account: use_class('HOST:PORT', 'you@class.example')")
+        _where(server)
+        _chosen.append((server, account))
+
+
+def class_settings() -> tuple[str, str] | None:
+    """(server, account) of the class this kernel works in: :func:`use_class`, else the environment; or None."""
+    if _chosen:
+        return _chosen[0]
+    server, account = os.environ.get(ENV_SERVER), os.environ.get(ENV_ACCOUNT)
+    if server and account:
+        return server, account
+    return None
+
+
+def _ask_password(account: str) -> str:
+    path = os.environ.get(ENV_PASSWORD_FILE)
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise ClassroomError(f"{ENV_PASSWORD_FILE} names {path}, which cannot be read: {exc.strerror}") from None
+    return getpass.getpass(f"Password for {account}: ")
 
 
 def _where(server: str) -> tuple[str, int]:
@@ -45,15 +81,15 @@ async def join_class(server: str | None = None, account: str | None = None, pass
     """Log in to the class server; with ``report``, each exercise check goes to the teacher. Returns the Client."""
     from ..client import Client
 
-    server = server or os.environ.get(ENV_SERVER)
-    account = account or os.environ.get(ENV_ACCOUNT)
+    settings = class_settings() or (None, None)
+    server, account = server or settings[0], account or settings[1]
     if not server or not account:
         raise ClassroomError(f"say which class server and account: join_class('HOST:PORT', 'you@class.example'), "
                              f"or set {ENV_SERVER} and {ENV_ACCOUNT}")
     host, port = _where(server)
     key = (server, account)
     if password is None:
-        password = _passwords.get(key) or getpass.getpass(f"Password for {account}: ")
+        password = _passwords.get(key) or _ask_password(account)
     client = await Client.connect(account, password, host=host, port=port, verify_tls=verify_tls,
                                   ca_file=ca_file)
     _passwords[key] = password

@@ -1,0 +1,270 @@
+"""A chapter's Lab on the class server (issue 12, the students' side): practice accounts in each student's
+namespace, the chapter's addresses mapped onto them, the same views, checks reaching the teacher, and pairs."""
+
+import asyncio
+
+import pytest
+
+import tests.test_teacher as teacher_tests
+from xmpplab import Lab
+from xmpplab.classroom import student
+from xmpplab.classroom.names import PracticeNames
+from xmpplab.classroom.remote import ClassLab, ClassModeError, pair
+from xmpplab.classroom.student import use_class
+from xmpplab.classroom.teacher import Teacher, progress_of
+from xmpplab.client import Client, IqError
+from xmpplab.course import acheck, check
+from xmpplab.jid import JID
+from xmpplab.render import routing_graph, stanza_path
+
+DOMAIN = "class.example"
+NS = "urn:xmpplab:class:0"
+
+
+@pytest.fixture
+async def school(tmp_path, monkeypatch):
+    """The teacher's class server (3 students, tests/test_teacher.py); this kernel works in it as student01,
+    its password read from a file."""
+    async for server, passwords, connect in teacher_tests.school.__wrapped__(tmp_path):
+        secret = tmp_path / "password"
+        secret.write_text(passwords[f"student01@{DOMAIN}"] + "\n")
+        monkeypatch.setenv("XMPPLAB_PASSWORD_FILE", str(secret))
+        monkeypatch.delenv("XMPPLAB_SERVER", raising=False)
+        use_class(f"127.0.0.1:{server.port}", f"student01@{DOMAIN}")
+        student._passwords.clear()
+        try:
+            yield server, passwords, connect
+        finally:
+            use_class(None)
+
+
+def test_chapter_addresses_map_onto_the_students_namespace():
+    names = PracticeNames("student07@class.example", ["example.com", "example.net"])
+    assert names.real("romeo@example.net/orchard") == "student07.romeo@class.example/orchard"
+    assert names.real("example.com") == "class.example"
+    assert names.real("garden@conference.example.com/juliet") == "student07.garden@conference.class.example/juliet"
+    assert names.real("class@conference.class.example") == "class@conference.class.example"
+    assert names.real("juliet@example.com") == "student07.juliet@class.example"
+    assert names.real("juliet@example.net") == "student07.juliet-example-net@class.example"
+    assert names.rewrite("<message to='romeo@example.net' type=\"chat\"><body>to='x'</body></message>") == \
+        "<message to='student07.romeo@class.example' type=\"chat\"><body>to='x'</body></message>"
+
+
+async def test_a_chapter_runs_on_the_class_server_with_the_same_views(school):
+    server, passwords, connect = school
+    teacher = await connect(f"teacher@{DOMAIN}/dashboard")
+    async with Lab.start() as lab:
+        assert isinstance(lab, ClassLab)
+        juliet = await lab.connect("juliet@example.com/balcony")
+        romeo = await lab.connect("romeo@example.net/orchard")
+        assert str(juliet.jid) == f"student01.juliet@{DOMAIN}/balcony"
+        sent = await juliet.send_message("romeo@example.net", "Art thou not Romeo?")
+        msg = await romeo.next("message", from_="juliet@example.com")
+        assert msg["body"] == "Art thou not Romeo?" and str(msg["from"]) == f"student01.juliet@{DOMAIN}/balcony"
+        # the server's side of each stream is recorded (by the Lab's proxy): the path shows both hops
+        item = lab.transcript.first(kind="message", id=sent["id"])
+        hops = stanza_path(lab.transcript, item)
+        assert f"student01.romeo@{DOMAIN}" in str(hops._repr_mimebundle_()["text/plain"])
+        assert f"student01.juliet@{DOMAIN}" in routing_graph(lab)._repr_mimebundle_()["text/plain"]
+        assert any(c.role == "receiving" and c.jid == f"student01.romeo@{DOMAIN}/orchard"
+                   for c in lab.transcript.connections.values())
+        # rosters as the streams show them
+        await juliet.subscribe("romeo@example.net")
+        await romeo.next("presence", predicate=lambda p: p["type"] == "subscribe")
+        await romeo.approve("juliet@example.com")
+        await juliet.next("presence", from_="romeo@example.net/orchard")  # his presence, now that she may see it
+        assert lab.server.roster_item("juliet@example.com", "romeo@example.net").subscription == "to"
+        with pytest.raises(ClassModeError, match="private"):
+            lab.server.storage  # noqa: B018
+        # an exercise check reaches the teacher
+        check("03.1", "<message to='romeo@example.net' type='chat'><body>hi</body></message>")
+        live = await teacher.next("message", predicate=lambda m: progress_of(m) is not None)
+        assert progress_of(live)["student"] == f"student01@{DOMAIN}"
+
+
+async def test_a_student_makes_practice_accounts_only_in_their_own_namespace(school):
+    server, passwords, connect = school
+    s2 = Teacher(await connect(f"student02@{DOMAIN}/laptop"))
+    done = await s2.command(f"{NS}#practice", {"name": "romeo", "password": "pw-123456"})
+    assert done.value("accountjid") == f"student02.romeo@{DOMAIN}"
+    practice = await Client.connect(f"student02.romeo@{DOMAIN}", "pw-123456", host="127.0.0.1",
+                                    port=server.port, verify_tls=False)
+    try:
+        with pytest.raises(IqError) as refused:  # a practice account makes no more accounts
+            await Teacher(practice).command(f"{NS}#practice", {"name": "x", "password": "pw-123456"})
+        assert refused.value.condition == "forbidden"
+        with pytest.raises(IqError) as refused:  # nor may a student make another's (or any other) account
+            await s2.add_user(f"student01.romeo@{DOMAIN}", "pw-123456")
+        assert refused.value.condition == "forbidden"
+        with pytest.raises(IqError) as refused:  # names cannot climb out of the namespace
+            await s2.command(f"{NS}#practice", {"name": "../student01", "password": "pw-123456"})
+        assert refused.value.condition == "bad-request"
+        mine = await Teacher(practice).command(f"{NS}#transcript", {"accountjid": f"student01@{DOMAIN}"})
+        assert mine.value("accountjid") == f"student02.romeo@{DOMAIN}"  # its own streams, never another's
+    finally:
+        await practice.disconnect()
+    assert not server.storage.account_exists(DOMAIN, "student01.romeo")
+
+
+async def test_two_students_are_paired_and_message_and_subscribe(school):
+    server, passwords, connect = school
+    a, b = await connect(f"student02@{DOMAIN}/laptop"), await connect(f"student03@{DOMAIN}/laptop")
+    got_a, got_b = await asyncio.gather(pair(a, "03"), pair(b, "03"))  # one waits, the other finds it
+    assert (str(got_a), str(got_b)) == (f"student03@{DOMAIN}", f"student02@{DOMAIN}")
+    await a.send_message(got_a, "Hello, partner")
+    assert (await b.next("message", from_=str(got_b)))["body"] == "Hello, partner"
+    await b.subscribe(got_b)
+    await a.next("presence", predicate=lambda p: p["type"] == "subscribe")
+    await a.approve(got_a)
+    await b.next("presence", from_=f"student02@{DOMAIN}/laptop")  # now b sees a's presence
+    assert server.roster_item(f"student03@{DOMAIN}", f"student02@{DOMAIN}").subscription == "to"
+
+
+async def test_a_students_practice_rooms_are_theirs_only(school):
+    server, passwords, connect = school
+    async with Lab.start() as lab:
+        juliet = await lab.connect("juliet@example.com/balcony")
+        await juliet.send_raw("<presence to='garden@conference.example.com/juliet'>"
+                              "<x xmlns='http://jabber.org/protocol/muc'/></presence>")
+        joined = await juliet.next("presence", from_="garden@conference.example.com/juliet")
+        assert str(joined["from"]) == f"student01.garden@conference.{DOMAIN}/juliet"
+        assert lab.server.muc["conference.example.com"]["garden@conference.example.com"].occupants[0].nick == "juliet"
+        intruder = await connect(f"student02@{DOMAIN}/laptop")
+        await intruder.send_raw(f"<presence to='student01.garden@conference.{DOMAIN}/peeping'>"
+                                "<x xmlns='http://jabber.org/protocol/muc'/></presence>")
+        refused = await intruder.next("presence", from_=f"student01.garden@conference.{DOMAIN}/peeping")
+        assert refused["type"] == "error" and refused["error"]["condition"] == "forbidden"
+
+
+async def test_lab_pair_gives_both_notebooks_the_partners_address_and_chapters_do_not_mix(school):
+    server, passwords, connect = school
+    other = await connect(f"student02@{DOMAIN}/laptop")
+    stranger = await connect(f"student03@{DOMAIN}/laptop")
+    stranger_waits = asyncio.ensure_future(pair(stranger, "03"))  # another chapter: no partner for 06
+    async with Lab.start() as lab:
+        mine, theirs = await asyncio.gather(lab.pair("06"), pair(other, "06"))
+        assert (str(mine), str(theirs)) == (f"student02@{DOMAIN}", f"student01@{DOMAIN}")
+        assert not stranger_waits.done()
+    stranger_waits.cancel()
+
+
+async def test_the_password_is_asked_once_per_kernel_and_never_echoed(school, monkeypatch):
+    server, passwords, connect = school
+    monkeypatch.delenv("XMPPLAB_PASSWORD_FILE")
+    asked = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or passwords[f"student01@{DOMAIN}"])
+    for _ in range(2):  # Run All twice: the second Lab replaces the first, and does not ask again
+        lab = await Lab.start()
+        await lab.connect("juliet@example.com/balcony")
+    assert asked == [f"Password for student01@{DOMAIN}: "]
+    await lab.stop()
+    assert lab.replaced  # the first Lab was stopped by the second
+
+
+async def test_the_checks_see_the_chapters_addresses(school):
+    server, passwords, connect = school
+    async with Lab.start() as lab:
+        juliet = await lab.connect("juliet@example.com/balcony")
+        romeo = await lab.connect("romeo@example.net/orchard")
+        assert not await acheck("00.2", lab=lab)
+        await romeo.send_message("juliet@example.com", "Thy lips are warm.")
+        got = await juliet.next("message")
+        assert await acheck("00.2", lab=lab), (await acheck("00.2", lab=lab)).text()
+        sent = romeo.transcript.first(kind="message")  # what crossed the wire: the practice addresses
+        assert f"student01.juliet@{DOMAIN}" in sent.text
+        assert check("00.1", "<message to='romeo@example.net'><body>Hi</body></message>")
+        assert str(got["from"]) == f"student01.romeo@{DOMAIN}/orchard"
+        names = lab.server.names
+        assert names.chapter(got["from"]) == "romeo@example.net/orchard"
+        assert names.unrewrite(str(got)).count("romeo@example.net/orchard") == 1
+
+
+def _live_exercises():
+    from tests.test_course import LIVE  # 09-11 run on a private server in a class; the partner ones need two
+    return sorted(ex for ex in LIVE if ex[:2] <= "08" and "partner" not in ex)
+
+
+@pytest.mark.parametrize("ex_id", _live_exercises())
+async def test_live_exercises_on_the_class_server(ex_id, school):
+    """The teachers' solutions pass, and their near misses fail, on the class server as on a private one."""
+    from tests.test_course import solve_live
+
+    await solve_live(ex_id, start=lambda: _Started(Lab.start()))
+
+
+class _Started:
+    """``async with`` a Lab.start() that must be a ClassLab."""
+
+    def __init__(self, starting):
+        self.starting = starting
+
+    async def __aenter__(self):
+        lab = await self.starting.__aenter__()
+        assert isinstance(lab, ClassLab)
+        return lab
+
+    async def __aexit__(self, *exc):
+        await self.starting.__aexit__(*exc)
+
+
+async def test_add_account_then_connect_uses_the_chosen_password(school):
+    server, passwords, connect = school
+    async with Lab.start() as lab:
+        real = lab.add_account("nurse@example.com", "my-own-pw")
+        assert str(real) == "nurse@example.com"  # add_account answers with the chapter's address, as a private Lab
+        nurse = await lab.connect("nurse@example.com/kitchen")
+        assert str(nurse.jid) == f"student01.nurse@{DOMAIN}/kitchen"
+        again = await Client.connect(f"student01.nurse@{DOMAIN}/chamber", "my-own-pw", host=lab.server.address[0],
+                                     port=lab.server.port, verify_tls=False)  # a hand-made client, via the proxy
+        await again.disconnect()
+        with pytest.raises(Exception, match="not-authorized|authentication"):
+            await lab.connect("nurse@example.com/garden", "a-wrong-one")
+
+
+async def test_two_students_do_the_partner_exercises_of_chapters_03_and_06(school):
+    server, passwords, connect = school
+    where = f"127.0.0.1:{server.port}"
+    first = await Lab.start()  # student01, as the environment says
+    second = ClassLab(["example.com", "example.net"], where, f"student02@{DOMAIN}",
+                      account_password=passwords[f"student02@{DOMAIN}"])  # a classmate's notebook
+    await second._start(replace=False)
+    try:
+        partner, theirs = await asyncio.gather(first.pair("03"), second.pair("03"))
+        assert (str(partner), str(theirs)) == (f"student02@{DOMAIN}", f"student01@{DOMAIN}")
+        assert not await acheck("03.partner", lab=first)
+        juliet = await first.connect("juliet@example.com/balcony")
+        await juliet.send_message(partner, "Good morrow, partner!")
+        msg = await second.me.next("message", from_=str(juliet.jid))
+        await second.me.send_message(msg["from"], "And to you!")
+        await juliet.next("message", from_=str(partner))
+        assert await acheck("03.partner", lab=first)
+
+        partner, _ = await asyncio.gather(first.pair("06"), second.pair("06"))
+        await juliet.subscribe(partner)
+        await second.me.next("presence", predicate=lambda p: p["type"] == "subscribe")
+        await second.me.approve(juliet.jid)
+        await second.me.subscribe(juliet.jid)
+        await juliet.next("presence", predicate=lambda p: p["type"] == "subscribe")
+        await juliet.approve(partner)
+        await second.me.roster()  # a round trip: the server has handled both approvals
+        result = await acheck("06.partner", lab=first)
+        assert result.ok, result.text()
+    finally:
+        await second.stop()
+        await first.stop()
+
+
+async def test_a_server_that_is_not_a_class_server_is_named_as_such(tmp_path, monkeypatch):
+    from xmpplab.classroom import ClassroomError
+    from xmpplab.server import Server
+
+    async with Server(["example.org"]) as plain:
+        plain.accounts.add("student01@example.org", "pw-123456")
+        secret = tmp_path / "password"
+        secret.write_text("pw-123456\n")
+        monkeypatch.setenv("XMPPLAB_PASSWORD_FILE", str(secret))
+        monkeypatch.setenv("XMPPLAB_SERVER", f"127.0.0.1:{plain.port}")
+        monkeypatch.setenv("XMPPLAB_ACCOUNT", "student01@example.org")
+        with pytest.raises(ClassroomError, match="not an xmpplab class server"):
+            await Lab.start()
+        assert not plain.resources(JID("student01@example.org"))  # it logged out again

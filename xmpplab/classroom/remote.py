@@ -1,0 +1,440 @@
+"""A chapter's Lab on the class server: the same notebook, the same views, the class's server.
+
+When a kernel works in a class (``XMPPLAB_SERVER=host:port`` and ``XMPPLAB_ACCOUNT=jid`` in the
+environment, or :func:`xmpplab.classroom.use_class` called once), ``await xmpplab.Lab.start()``
+returns a :class:`ClassLab` instead of starting a private server:
+
+* it logs in the student's own account (the password is asked once, never echoed; see
+  :mod:`.student`), and from then on every exercise ``check()`` reaches the teacher;
+* ``lab.connect("romeo@example.net/orchard")`` logs in the practice account
+  ``student07.romeo@class.example/orchard``, created on demand in the student's own namespace
+  (``urn:xmpplab:class:0#practice``); the client maps the chapter's addresses the code writes
+  (``to='romeo@example.net'``) onto the practice accounts, and everything it shows carries the
+  real addresses (:mod:`.names`);
+* the practice clients reach the class server through a recording proxy in the kernel
+  (:class:`xmpplab.proxy.RecordingProxy` on 127.0.0.1): it records each stream as the server sees
+  it, so ``lab.transcript``, ``stanza_path``, ``sequence_chart`` and the checks that read "the
+  server's side" work as with a private server, and ``lab.server.port`` is a loopback port that a
+  hand-made :class:`~xmpplab.rawclient.RawClient` can use too;
+* ``lab.server`` answers what a student may know of a server they do not run: where it is, the
+  rosters and rooms as the Lab's clients saw them (``roster_item``, ``muc``) and a snapshot for the
+  routing graph; anything inside the server (its storage, its hooks) raises :class:`ClassModeError`
+  with one sentence. Chapters that need that (10, 11) or a second server (09, ``federate=True``)
+  run on a private server, as does ``Lab.start(private=True)``; progress still reaches the teacher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+
+from ..client import Client, ClientError
+from ..course.core import add_lens, remove_lens
+from ..jid import JID, InvalidJID
+from ..lab import Lab
+from ..snapshot import Account, LabSnapshot, Occupant, Resource, Room, ServerSnapshot
+from .accounts import ClassroomError
+from .names import PracticeNames
+from .rosters import room_seen, roster_seen
+from .student import NS_CLASS, _where, class_settings, join_class
+from .teacher import Teacher
+
+log = logging.getLogger("xmpplab.classroom")
+
+#: Lab.start options only a server of one's own can honour: with any of them the Lab stays private.
+PRIVATE_OPTIONS = ("federate", "external", "db", "modules", "tls", "tls_ca", "require_tls", "port", "limits",
+                   "register", "s2s_port", "http_port")
+
+
+PRIVATE_NOTE = "this chapter runs on a private server in this kernel (your checks still reach the teacher)."
+
+
+class ClassModeError(AttributeError):
+    """What a Lab on a class server cannot show: the inside of a server the student does not run."""
+
+
+def class_lab(domains, options: dict, *, private: bool = False) -> Lab | None:
+    """The Lab for ``Lab.start(domains, **options)`` in a class kernel (a ClassLab, or a private ReportingLab);
+    None outside a class."""
+    settings = class_settings()
+    if settings is None:
+        return None
+    needs = ["private=True"] if private else [f"{name}=..." for name in PRIVATE_OPTIONS if options.get(name)]
+    if needs:
+        print(f"Working in the class on {settings[0]}, but Lab.start({', '.join(needs)}) asks for a server of its own: "
+              f"{PRIVATE_NOTE}")
+        return ReportingLab(domains, **options)
+    return ClassLab(domains, *settings, **options)
+
+
+class ReportingLab(Lab):
+    """A private Lab in a kernel that works in a class: the student's account logs in too, so checks are reported."""
+
+    me: Client | None = None
+
+    async def _start_servers(self) -> None:
+        await super()._start_servers()
+        settings = class_settings()
+        if settings is not None:
+            try:
+                self.me = await join_class(*settings)
+            except (ClientError, ClassroomError, OSError) as exc:  # the chapter still runs, unreported
+                print(f"Could not log in to the class on {settings[0]} ({exc}): this chapter's checks are not "
+                      "reported to the teacher.")
+
+    async def stop(self) -> None:
+        """Stop the private Lab and the student's connection to the class."""
+        await super().stop()
+        if self.me is not None:
+            await self.me.disconnect(timeout=2)
+
+
+class ClassClient(Client):
+    """A Client on the class server whose chapter addresses (``romeo@example.net``) reach the practice accounts."""
+
+    names: PracticeNames | None = None
+
+    def _real(self, address):
+        return self.names.real(address) if (self.names is not None and address is not None) else address
+
+    async def send_message(self, to, body, type="chat", *, subject=None):
+        """As :meth:`Client.send_message`, to the practice account behind a chapter address."""
+        return await super().send_message(self._real(to), body, type, subject=subject)
+
+    async def send_presence(self, to=None, **kwargs):
+        """As :meth:`Client.send_presence`, to the practice account behind a chapter address."""
+        return await super().send_presence(self._real(to), **kwargs)
+
+    async def send_raw(self, xml) -> None:
+        """As :meth:`Client.send_raw`, with the chapter's addresses in to/from/jid mapped."""
+        if isinstance(xml, str) and self.names is not None:
+            xml = self.names.rewrite(xml)
+        await super().send_raw(xml)
+
+    def _as_iq(self, request):
+        iq = super()._as_iq(request)
+        if self.names is not None:
+            self.names.rewrite_element(iq.xml)
+        return iq
+
+    async def next(self, kind=None, *, timeout=5.0, predicate=None, from_=None):
+        """As :meth:`Client.next`; ``from_`` may be a chapter address."""
+        return await super().next(kind, timeout=timeout, predicate=predicate, from_=self._real(from_))
+
+
+class _PracticeAccounts:
+    """``lab.server.accounts`` on a class server: the practice accounts this Lab made."""
+
+    def __init__(self, server: ClassServer):
+        self._server = server
+
+    def exists(self, jid) -> bool:
+        """Whether this Lab made (or is making) the practice account behind a chapter address (or a real one)."""
+        return str(JID(self._server.names.real(JID(str(jid)).bare))) in self._server._making
+
+    def add(self, jid, password: str) -> None:
+        """Make (or give a new password to) the practice account behind ``jid``; the Lab waits for it at connect."""
+        self._server.want(jid, password)
+
+
+class _Rooms:
+    """``lab.server.muc[service][room]``: a room as the Lab's streams saw it (its occupants' presence)."""
+
+    def __init__(self, server: ClassServer, service: str | None = None):
+        self._server, self._service = server, service
+
+    def __getitem__(self, key):
+        if self._service is None:
+            return _Rooms(self._server, str(key))
+        real = JID(self._server.names.real(JID(str(key)).bare))
+        occupants = room_seen(self._server.lab.transcript, str(real))
+        return Room(str(real), occupants=tuple(Occupant(nick, role, jids) for nick, (role, jids) in occupants.items()))
+
+
+class ClassServer:
+    """``lab.server`` of a :class:`ClassLab`: the class server as a student sees it, through the Lab's proxy."""
+
+    def __init__(self, lab: ClassLab, where: str, account: str, domains, password: str | None = None):
+        self.lab, self.where, self.account, self._password = lab, where, account, password
+        self.hosts = list(domains)  # the chapter's domains: what the notebook's code writes
+        self.upstream = _where(where)
+        self.me: Client | None = None
+        self.names: PracticeNames | None = None
+        self.proxy = None
+        self.made: dict[str, str] = {}  # practice bare JID -> password (this kernel only)
+        self._making: dict[str, asyncio.Task] = {}
+        self.accounts = _PracticeAccounts(self)
+        self.muc = _Rooms(self)
+
+    async def start(self) -> None:
+        """Log in the student (progress goes to the teacher from now on), check it is a class server, open the proxy."""
+        from ..proxy import RecordingProxy
+
+        self.me = await join_class(self.where, self.account, self._password)
+        self.names = PracticeNames(self.me.jid, self.hosts)
+        info = await self.me.iq(f"<iq type='get' to='{self.names.domain}'>"
+                                "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+        if f"var='{NS_CLASS}'" not in str(info) and f'var="{NS_CLASS}"' not in str(info):
+            await self.me.disconnect()
+            raise ClassroomError(f"{self.where} is not an xmpplab class server (no {NS_CLASS} in its disco#info)")
+        self.proxy = await RecordingProxy("127.0.0.1", 0, *self.upstream, recorder=self.lab._record if
+                                          self.lab.record else None, conn_prefix="c2s", notify=log.debug).start()
+        print(f"Working in the class on {self.where} as {self.me.jid.bare}: this chapter's people are practice "
+              f"accounts {self.names.owner}.NAME@{self.names.domain} (lab.server.names shows them).")
+
+    async def stop(self) -> None:
+        """Close the proxy and the student's own connection."""
+        for task in self._making.values():
+            task.cancel()
+        if self.proxy is not None:
+            await self.proxy.stop()
+        if self.me is not None:
+            await self.me.disconnect(timeout=2)
+
+    @property
+    def running(self) -> bool:
+        """Whether the student's connection and the proxy are up."""
+        return self.me is not None and self.me.connected and self.proxy is not None and self.proxy.port is not None
+
+    @property
+    def address(self) -> tuple[str, int | None]:
+        """Where the Lab's clients connect: the recording proxy on loopback, which forwards to the class server."""
+        return ("127.0.0.1", self.proxy.port if self.proxy is not None else None)
+
+    @property
+    def port(self) -> int | None:
+        """The proxy's port (see :attr:`address`)."""
+        return self.address[1]
+
+    # practice accounts -------------------------------------------------------------------
+    def want(self, jid, password: str) -> None:
+        """Start making the practice account behind ``jid`` with ``password``."""
+        real = str(JID(self.names.real(JID(str(jid)).bare)))
+        old = self._making.get(real)
+        if old is not None and not old.done():
+            old.cancel()
+        self.made.pop(real, None)
+        self._making[real] = asyncio.get_running_loop().create_task(self._make(real, password))
+
+    async def _make(self, real: str, password: str) -> None:
+        name = JID(real).local.partition(".")[2]
+        result = await Teacher(self.me, self.names.domain).command(f"{NS_CLASS}#practice",
+                                                                   {"name": name, "password": password})
+        if result.status != "completed":
+            raise ClassroomError(f"the class server did not make {real}: {result.note or result.status}")
+        self.made[real] = password
+
+    async def ready(self, jid) -> str:
+        """Wait until the practice account behind ``jid`` exists; return its real bare JID."""
+        real = str(JID(self.names.real(JID(str(jid)).bare)))
+        task = self._making.get(real)
+        if task is not None:
+            try:
+                await asyncio.shield(task)
+            except BaseException:
+                if task.done():
+                    self._making.pop(real, None)  # failed: the next connect tries again
+                raise
+        return real
+
+    # what the Lab's streams saw -------------------------------------------------------------
+    def roster_item(self, owner, contact):
+        """``owner``'s roster item for ``contact`` as ``owner``'s streams show it (pushes, subscriptions), or None."""
+        roster = roster_seen(self.lab.transcript, self.names.real(JID(str(owner)).bare))
+        return roster.get(self.names.real(JID(str(contact)).bare))
+
+    def snapshot(self) -> ServerSnapshot:
+        """The class server as this Lab knows it: its practice accounts, their resources, rosters and rooms seen."""
+        accounts = []
+        transcript = self.lab.transcript if self.lab.events else None
+        for real in sorted(self.made):
+            resources = tuple(
+                Resource(str(c.jid), c.jid.resource or "", available=True, conn=c.conn, secure=True)
+                for c in self.lab.clients if c.connected and str(c.jid.bare) == real)
+            roster = ()
+            if transcript is not None:
+                from ..snapshot import RosterEntry
+                roster = tuple(RosterEntry(item.contact, item.subscription, pending_out=item.ask)
+                               for item in roster_seen(transcript, real).values())
+            accounts.append(Account(real, resources, roster))
+        domain = self.names.domain if self.names else self.where
+        return ServerSnapshot(f"class server {domain}", (domain,), self.upstream, self.running, time.time(),
+                              accounts=tuple(accounts))
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise ClassModeError(f"lab.server.{name} looks inside the server, and this Lab works on the class server, "
+                             "which its students do not run; this part needs a private server: "
+                             "Lab.start(private=True)")
+
+    def __repr__(self) -> str:
+        return (f"<class server {self.where} as {self.account}, through the Lab's proxy on "
+                f"{self.address[0]}:{self.port}>")
+
+
+class ClassLab(Lab):
+    """A :class:`~xmpplab.lab.Lab` whose people are the student's practice accounts on the class server."""
+
+    def __init__(self, domains, where: str, account: str, *, record: bool = True, password: str | None = None,
+                 account_password: str | None = None, host: str = "127.0.0.1", **ignored):
+        if isinstance(domains, str):
+            domains = [domains]
+        try:
+            JID(account)
+        except InvalidJID as exc:
+            raise ClassroomError(f"XMPPLAB_ACCOUNT is not an address: {exc}") from None
+        super().__init__(domains, record=record, password=password or secrets.token_urlsafe(12))
+        # the class server replaces the private server (made by Lab.__init__, never started)
+        self._servers = [ClassServer(self, where, account, domains, account_password)]
+        self.partner: JID | None = None  # found by pair()
+        self.server = self._servers[0]
+
+    async def _start_servers(self) -> None:
+        await super()._start_servers()
+        add_lens(self._as_chapter, self.settle)
+
+    async def stop(self) -> None:
+        """Disconnect the practice clients, close the proxy and the student's own connection; safe to call twice."""
+        remove_lens(self._as_chapter)
+        await super().stop()
+
+    async def settle(self, timeout: float = 2.0) -> None:
+        """Wait (at most ``timeout`` s) until the proxy has recorded all the Lab's clients sent: a check reads it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self._caught_up() and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+
+    def _caught_up(self) -> bool:
+        client_local, proxy_peer, sent, got, closed = {}, {}, {}, {}, set()
+        for e in self.events:
+            conn, kind = e["conn"], e["type"]
+            if kind == "open" and e.get("role") == "initiating":
+                client_local[conn] = e.get("local")  # the client's address is the proxy connection's peer
+            elif kind == "open":
+                proxy_peer[conn] = e.get("peer")
+            elif kind == "data" and conn in client_local and e.get("dir") == "out":
+                sent[client_local[conn]] = sent.get(client_local[conn], 0) + len(e.get("data", ""))
+            elif kind == "data" and conn in proxy_peer and e.get("dir") == "in":
+                got[proxy_peer[conn]] = got.get(proxy_peer[conn], 0) + len(e.get("data", ""))
+            elif kind == "close" and conn in client_local:
+                closed.add(client_local[conn])
+        return all(got.get(address, 0) >= n for address, n in sent.items() if address not in closed)
+
+    def _as_chapter(self, answer, context: dict):
+        """How a check sees this Lab and an answer: with the chapter's addresses, not the practice accounts'."""
+        names = self.server.names
+        if names is None:
+            return answer, context
+        answer = chapter_answer(answer, names)
+        if context.get("lab") is self:
+            context = {**context, "lab": ChapterLab(self)}
+        return answer, context
+
+    def snapshot(self) -> LabSnapshot:
+        """What the Lab knows of the class server (see :meth:`ClassServer.snapshot`)."""
+        return LabSnapshot((self.server.snapshot(),), running=self.running)
+
+    @property
+    def me(self) -> Client | None:
+        """The student's own class account, logged in (the one that reports checks and finds partners)."""
+        return self.server.me
+
+    async def connect(self, jid, password: str | None = None, *, create: bool = True, timeout: float = 15.0,
+                      **client_options) -> Client:
+        """Log in the practice account behind a chapter address (``romeo@example.net/orchard``); see :class:`Lab`."""
+        if not self.running:
+            raise RuntimeError("this Lab is not running; start one with `lab = await Lab.start()`")
+        bare = self._account_jid(jid)
+        if not self.server.accounts.exists(bare):
+            if not create:
+                raise ValueError(f"{bare} has no practice account in this Lab (create=False)")
+            self.add_account(bare, password)
+        await self.server.ready(bare)
+        if password is None:
+            password = self._passwords.get(str(bare), self.password)
+        client = await ClassClient.connect(
+            self.server.names.real(JID(str(jid))), password, host=self.server.address[0], port=self.server.port,
+            verify_tls=False, recorder=self._record if self.record else None,
+            conn_id=lambda: self._conn_id(bare.local), timeout=timeout, **client_options)
+        client.names = self.server.names
+        self.clients.append(client)
+        return client
+
+    async def pair(self, chapter: str = "", *, timeout: float = 300.0) -> JID:
+        """Find a partner in the class for ``chapter``'s exercise; return their JID (waits for one to ask too).
+
+        The partner is kept as :attr:`partner`, where the partner exercises' checks find it."""
+        self.partner = await pair(self.me, chapter, timeout=timeout)
+        return self.partner
+
+    def __repr__(self) -> str:
+        return super().__repr__().replace("<xmpplab Lab", "<xmpplab Lab in the class", 1)
+
+
+def chapter_answer(answer, names: PracticeNames):
+    """An answer (XML text, a stanza, a transcript item) as the chapter writes it: practice addresses mapped back."""
+    if isinstance(answer, (list, tuple, dict, bool, int, float)) or answer is None:
+        return answer
+    if isinstance(answer, str):
+        text = answer
+    elif hasattr(answer, "element") and getattr(answer, "element", None) is not None:  # a transcript Item
+        from lxml import etree
+        text = etree.tostring(answer.element, encoding="unicode")
+    elif hasattr(answer, "xml"):  # a slixmpp stanza
+        text = str(answer)
+    else:
+        return answer
+    return names.unrewrite(text) if names.domain in text else answer
+
+
+def _chapter_event(event: dict, names: PracticeNames) -> dict:
+    if "data" not in event and "jid" not in event:
+        return event
+    event = dict(event)
+    if isinstance(event.get("data"), str) and names.domain in event["data"]:
+        event["data"] = names.unrewrite(event["data"])
+    if event.get("jid"):
+        event["jid"] = names.chapter(event["jid"])
+    return event
+
+
+class ChapterLab:
+    """A :class:`ClassLab` as the chapter's checks expect it: its transcript written with the chapter's addresses."""
+
+    def __init__(self, lab: ClassLab):
+        self._lab = lab
+        self._transcript = None
+
+    @property
+    def transcript(self):
+        """The Lab's recording with every practice address shown as the chapter's (built once per check)."""
+        if self._transcript is None:
+            from ..transcript import Transcript
+            names = self._lab.server.names
+            self._transcript = Transcript.from_events([_chapter_event(e, names) for e in self._lab.events],
+                                                      recorded_by="xmpplab Lab, as the chapter names it")
+        return self._transcript
+
+    def __getattr__(self, name):
+        return getattr(self._lab, name)
+
+
+async def pair(client: Client, chapter: str = "", *, timeout: float = 300.0) -> JID:
+    """Ask the class server (``urn:xmpplab:class:0#pair``) for a partner; return their bare JID."""
+    from .teacher import NS_CLASS as NS
+
+    result = await Teacher(client).command(f"{NS}#pair", {"chapter": chapter})
+    partner = result.value("partner")
+    if partner:
+        return JID(partner)
+
+    def paired(msg) -> bool:
+        el = msg.xml.find(f"{{{NS}}}paired")
+        return el is not None and (el.get("chapter") or "") == chapter
+
+    msg = await client.next("message", predicate=paired, timeout=timeout)
+    return JID(msg.xml.find(f"{{{NS}}}paired").get("partner"))

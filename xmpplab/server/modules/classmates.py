@@ -1,0 +1,158 @@
+"""Practice accounts and partners for students on a class server (``urn:xmpplab:class:0``, docs/classroom.md).
+
+A chapter of the course uses several people (juliet, romeo, user1 ...) but a student has one
+account. On a class server each student owns a *namespace* of practice accounts, named after their
+own account: ``student07`` may create and reset ``student07.romeo@class.example`` and no other.
+The ad-hoc command (XEP-0050) ``urn:xmpplab:class:0#practice`` does it, in one form with the
+fields ``name`` and ``password``; the account is always a fresh one (an older one of that name is
+deleted first, with its roster, pending requests and stored messages, and its sessions end), so a
+chapter starts from a clean slate, as it does on a private server::
+
+    C: <iq type='set' to='class.example'><command xmlns='http://jabber.org/protocol/commands'
+         node='urn:xmpplab:class:0#practice' sessionid='s1' action='complete'>
+         <x xmlns='jabber:x:data' type='submit'><field var='name'><value>romeo</value></field>
+         <field var='password'><value>...</value></field></x></command></iq>
+    S: <iq type='result' ...><command ... status='completed'><note type='info'>student07.romeo@class.example
+         is ready</note><x type='result'>...<field var='accountjid'><value>student07.romeo@class.example</value>
+         ...
+
+Only class accounts (a local part without a dot: the teacher and the students) may run it; a
+practice account may not make more. At most :data:`MAX_PRACTICE` practice accounts per student.
+
+``urn:xmpplab:class:0#pair`` pairs two students for an exercise that needs a partner. The first
+to ask for a chapter waits (the answer has no ``partner``); when a second student asks for the same
+chapter, both learn the other's JID: the second in the command's answer, the first in a headline
+message from the server carrying ``<paired xmlns='urn:xmpplab:class:0' partner='...' chapter='03'/>``.
+A waiting student who goes offline is forgotten.
+
+The chapters' rooms live in the same namespace (``student07.garden@conference.class.example``):
+a stanza from anyone else (another student, or their practice accounts) to such a room is refused
+with ``<forbidden/>`` before it reaches the room, so nobody reads another student's practice
+rooms. The class's administrators may enter any.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...errors import StanzaError
+from ...jid import JID
+from ...xml import element, sub
+from ..forms import Form
+from ..slots import Slot
+from .adhoc import COMMANDS, Command, Done
+from .admin import _set_password
+
+NS_CLASS = "urn:xmpplab:class:0"
+PRACTICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")  # romeo, user1, juliet-example
+CHAPTER = re.compile(r"^[0-9A-Za-z._-]{0,16}$")
+MAX_PRACTICE = 40  # practice accounts per student: bounds what one student can make the server store
+
+
+def is_class_account(registry, jid) -> bool:
+    """A class account (teacher or student), not a practice account: no dot in its local part."""
+    return jid.local is not None and "." not in jid.local
+
+
+def practice(event, fields):
+    """``#practice``: create (or give a new password to) ``OWNER.NAME@DOMAIN`` for the requester."""
+    if fields is None:
+        form = Form("A practice account", "A name for one of the people of a chapter, and its password.",
+                    form_type=NS_CLASS)
+        form.field("name", "text-single", "The person (romeo, juliet, user1 ...)", required=True)
+        form.field("password", "text-private", "The practice account's password", required=True)
+        return form
+    owner = event.from_
+    if owner.domain != event.to.domain:
+        raise StanzaError("forbidden", "practice accounts are made on your own server", type="auth")
+    name = ((fields.get("name") or [""])[0]).strip().lower()
+    password = (fields.get("password") or [""])[0]
+    if not PRACTICE_NAME.match(name):
+        raise StanzaError("bad-request", "a practice name is letters, digits, - and _ (romeo, user1), "
+                          "at most 32", type="modify")
+    if not password:
+        raise StanzaError("bad-request", "the password is missing", type="modify")
+    jid = JID(local=f"{owner.local}.{name}", domain=event.to.domain)
+    storage = event.server.storage
+    if storage.account_exists(jid.domain, jid.local):
+        storage.check_writable()  # a StorageFault before anything is deleted
+        event.server.accounts.remove(jid)  # a fresh one: its roster, requests and messages go, its sessions end
+    else:
+        mine = [u for u in storage.list_accounts(jid.domain) if u.startswith(f"{owner.local}.")]
+        if len(mine) >= MAX_PRACTICE:
+            raise StanzaError("resource-constraint", f"at most {MAX_PRACTICE} practice accounts per student",
+                              type="wait")
+    result = Form(f"{jid} is ready", form_type=NS_CLASS)
+    result.field("accountjid", "jid-single", "The practice account", values=[str(jid)])
+    return _set_password(event, jid, password, Done(f"{jid} is ready", form=result))
+
+
+class Pairing:
+    """Students waiting for a partner, one per domain and chapter, and the pairs made."""
+
+    def __init__(self, server):
+        self.server = server
+        self.waiting: dict[tuple[str, str], JID] = {}  # (domain, chapter) -> full JID of who waits
+
+    def pair(self, event, fields):
+        """``#pair``: wait for a partner for ``chapter``, or take the one waiting."""
+        if fields is None:
+            form = Form("Find a partner", "The chapter whose exercise needs a partner.", form_type=NS_CLASS)
+            form.field("chapter", "text-single", "Chapter (03, 06 ...)")
+            return form
+        chapter = ((fields.get("chapter") or [""])[0]).strip()
+        if not CHAPTER.match(chapter):
+            raise StanzaError("bad-request", "a chapter is a short name such as 03", type="modify")
+        me = event.from_
+        key = (event.to.domain, chapter)
+        other = self.waiting.get(key)
+        if other is not None and (other.bare == me.bare or self.server.session_for(other) is None):
+            other = None  # asked again, or the one waiting has gone
+        answer = Form("Your partner", form_type=NS_CLASS)
+        answer.field("chapter", "text-single", "Chapter", values=[chapter])
+        if other is None:
+            self.waiting[key] = me
+            answer.field("partner", "jid-single", "Partner", values=[])
+            return Done("waiting for a partner: you will get a message naming them", form=answer)
+        del self.waiting[key]
+        note = element("message", {"from": event.to.domain, "to": str(other), "type": "headline"})
+        sub(note, "body", text=f"Your partner for chapter {chapter or '(any)'} is {me.bare}.")
+        sub(note, "paired", {"partner": str(me.bare), "chapter": chapter}, ns=NS_CLASS)
+        self.server.session_for(other).send(note)
+        answer.field("partner", "jid-single", "Partner", values=[str(other.bare)])
+        return Done(f"your partner is {other.bare}", form=answer)
+
+    def gone(self, session) -> None:
+        """A session closed: if it was waiting for a partner, it waits no more."""
+        for key, who in list(self.waiting.items()):
+            if session.jid is not None and who == session.jid:
+                del self.waiting[key]
+
+
+def _owner(jid) -> str | None:
+    return jid.local.partition(".")[0] if jid is not None and jid.local else None
+
+
+def guard_rooms(event) -> bool:
+    """A stanza to a practice room (``OWNER.NAME@conference...``) from someone else: ``forbidden``."""
+    to = event.to
+    if to is None or to.local is None or "." not in to.local or event.from_ is None:
+        return False
+    if _owner(event.from_) == _owner(to) or COMMANDS.of(event.server).is_admin(event.from_):
+        return False
+    raise StanzaError("forbidden", f"{to.bare} is a practice room of {_owner(to)}", type="auth")
+
+
+requires = ("adhoc", "admin")
+PAIRING: Slot[Pairing] = Slot("class pairing")
+
+
+def setup(server):
+    """Offer ``#practice`` and ``#pair`` to the class's accounts."""
+    pairing = PAIRING.put(server, Pairing(server))
+    server.hook("session-closed", pairing.gone)
+    for kind in ("message", "presence", "iq"):
+        server.hook(f"pre-{kind}/component", guard_rooms, 50)
+    server.hook("adhoc-commands", lambda server: [
+        Command(f"{NS_CLASS}#practice", "A practice account", practice, allowed=is_class_account),
+        Command(f"{NS_CLASS}#pair", "Find a partner", pairing.pair, allowed=is_class_account)])
