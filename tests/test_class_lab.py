@@ -166,10 +166,15 @@ async def test_the_checks_see_the_chapters_addresses(school):
     async with Lab.start() as lab:
         juliet = await lab.connect("juliet@example.com/balcony")
         romeo = await lab.connect("romeo@example.net/orchard")
-        assert not await acheck("00.2", lab=lab)
+        nurse = await lab.connect("nurse@example.com/chamber")
+        assert not await acheck("06.1", lab=lab)
+        for one, other in ((juliet, "nurse@example.com"), (nurse, "juliet@example.com")):
+            await one.subscribe(other)
+        for one, other in ((nurse, "juliet@example.com"), (juliet, "nurse@example.com")):
+            await one.approve(other)
+        assert await acheck("06.1", lab=lab), (await acheck("06.1", lab=lab)).text()
         await romeo.send_message("juliet@example.com", "Thy lips are warm.")
         got = await juliet.next("message")
-        assert await acheck("00.2", lab=lab), (await acheck("00.2", lab=lab)).text()
         sent = romeo.transcript.first(kind="message")  # what crossed the wire: the practice addresses
         assert f"student01.juliet@{DOMAIN}" in sent.text
         assert check("00.1", "<message to='romeo@example.net'><body>Hi</body></message>")

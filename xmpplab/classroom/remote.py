@@ -334,6 +334,14 @@ class ClassLab(Lab):
             context = {**context, "lab": ChapterLab(self)}
         return answer, context
 
+    def view(self, *who, since: str | float = "cell", **criteria):
+        """:meth:`Lab.view <xmpplab.lab.Lab.view>`, where a chapter's address (``"user1@server1.com"``) names
+        the practice account that plays that person on the class server."""
+        names = self.server.names
+        if names is not None:
+            who = tuple(names.real(w) if isinstance(w, str) and "@" in w else w for w in who)
+        return super().view(*who, since=since, **criteria)
+
     def snapshot(self) -> LabSnapshot:
         """What the Lab knows of the class server (see :meth:`ClassServer.snapshot`)."""
         return LabSnapshot((self.server.snapshot(),), running=self.running)
