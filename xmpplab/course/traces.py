@@ -6,8 +6,8 @@ again by running it); ``facts(name, transcript)`` reads the answers back out of 
 of chapter 14 and the tests judge by what the file says, not by what we remember it says.
 
 * ``lost-message``: Juliet sends Romeo a chat (it arrives), then a headline to a full JID with a mistyped
-  resource. A headline to a resource that is not connected is dropped in silence (RFC 6121 §8.5.3.2.1):
-  no error, no delivery.
+  resource. For a headline to a resource that is not connected, RFC 6121 §8.5.3.2.1 allows an error or
+  silence; the lab server stays silent: no error, no delivery.
 * ``pending-subscription``: Romeo asks to see Juliet's presence; she answers with type 'subscribe' (a
   request of her own) instead of 'subscribed' (the approval, RFC 6121 §3.1.5), so his request stays pending.
 * ``failed-login``: Juliet's client opens its stream to example.net, where she has no account; SASL
