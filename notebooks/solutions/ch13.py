@@ -59,17 +59,17 @@ async def solve_13_3(lab):
     await raw.send("<stream:stream to='example.com' version='1.0' xmlns='jabber:client' "
                    "xmlns:stream='http://etherx.jabber.org/streams'>")
     await raw.recv()                                     # the stream features: <register/> is among them
-    await raw.request("<iq type='set' id='b1'><query xmlns='jabber:iq:register'><username>benvolio</username>"
-                      "<password>rosaline</password></query></iq>")
+    await raw.request("<iq type='set' id='b1'><query xmlns='jabber:iq:register'><username>balthasar</username>"
+                      "<password>horses</password></query></iq>")
     await raw.close()
-    await lab.connect("benvolio@example.com/home", "rosaline", create=False)
+    await lab.connect("balthasar@example.com/mantua", "horses", create=False)
 
 
 async def near_miss_13_3(lab):
-    lab.add_account("benvolio@example.com", "rosaline")   # made by the lab, not by XMPP
-    await lab.connect("benvolio@example.com/home", "rosaline", create=False)
+    lab.add_account("balthasar@example.com", "horses")   # made by the lab, not by XMPP
+    await lab.connect("balthasar@example.com/mantua", "horses", create=False)
 
 
 LIVE = {
-    "13.3": (solve_13_3, near_miss_13_3, "no in-band registration of benvolio"),
+    "13.3": (solve_13_3, near_miss_13_3, "no in-band registration of balthasar"),
 }

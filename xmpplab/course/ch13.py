@@ -9,7 +9,7 @@ from ..xml import split_qname
 from .core import Checker, exercise, settle
 
 DOMAIN = "example.com"
-BENVOLIO = JID("benvolio@example.com")
+BALTHASAR = JID("balthasar@example.com")
 
 
 def _query(c: Checker):
@@ -123,18 +123,18 @@ def _(c, **context):
     return c
 
 
-@exercise("13.3", "Benvolio registers in-band, then logs in", live=True, hints=[
+@exercise("13.3", "Balthasar registers in-band, then logs in", live=True, hints=[
     "Open a raw connection as in the chapter, send the stream header, then an <iq type='set'> with "
-    "<query xmlns='jabber:iq:register'> holding <username>benvolio</username> and a password. "
+    "<query xmlns='jabber:iq:register'> holding <username>balthasar</username> and a password. "
     "lab.add_account would create the account without XMPP: this exercise wants the XMPP way.",
     "Then log in with the password you chose, without letting the lab create the account: "
-    "lab.connect('benvolio@example.com/home', PASSWORD, create=False).",
+    "lab.connect('balthasar@example.com/mantua', PASSWORD, create=False).",
     "raw = await RawClient.connect('127.0.0.1', lab.server.port)\n"
     "await raw.send(\"<stream:stream to='example.com' version='1.0' xmlns='jabber:client' "
     "xmlns:stream='http://etherx.jabber.org/streams'>\")\nawait raw.recv()\n"
-    "await raw.request(\"<iq type='set' id='b1'><query xmlns='jabber:iq:register'><username>benvolio</username>"
-    "<password>rosaline</password></query></iq>\")\nawait raw.close()\n"
-    "benvolio = await lab.connect('benvolio@example.com/home', 'rosaline', create=False)",
+    "await raw.request(\"<iq type='set' id='b1'><query xmlns='jabber:iq:register'><username>balthasar</username>"
+    "<password>horses</password></query></iq>\")\nawait raw.close()\n"
+    "balthasar = await lab.connect('balthasar@example.com/mantua', 'horses', create=False)",
 ])
 async def _(answer=None, *, lab=None, **context):
     c = Checker()
@@ -151,33 +151,34 @@ async def _(answer=None, *, lab=None, **context):
         for item in lab.transcript.items(kind="iq", direction="C→S", namespace=NS_REGISTER, type="set"):
             query = item.payload
             name = query.findtext(f"{{{NS_REGISTER}}}username") if query is not None else None
-            if name is not None and name.strip().lower() == BENVOLIO.local:
+            if name is not None and name.strip().lower() == BALTHASAR.local:
                 answer = lab.transcript.answer_to(item)
                 if answer is not None:
                     return answer
         return None
 
     def logged_in():
-        return [conn for conn in lab.transcript.connections.values() if _bound_to(conn, BENVOLIO)]
+        return [conn for conn in lab.transcript.connections.values() if _bound_to(conn, BALTHASAR)]
 
     answer = await settle(registered)
     if answer is None:
-        c.fail("no in-band registration of benvolio is in the Lab's recording: send <iq type='set'> with "
-               "<query xmlns='jabber:iq:register'><username>benvolio</username>… on a stream that has not "
+        c.fail("no in-band registration of balthasar is in the Lab's recording: send <iq type='set'> with "
+               "<query xmlns='jabber:iq:register'><username>balthasar</username>… on a stream that has not "
                "logged in (XEP-0077 §3.1)")
     elif answer.type == "result":
-        c.ok("benvolio registered in-band, and the server answered type='result'")
+        c.ok("balthasar registered in-band, and the server answered type='result'")
     else:
         error = answer.element.find("{jabber:client}error") if answer.element is not None else None
         condition = split_qname(error[0].tag)[1] if error is not None and len(error) else "an error"
-        c.fail(f"the registration of benvolio was answered with {condition}: read that answer in the stream view")
-    if not server.accounts.exists(str(BENVOLIO)):
-        c.fail("there is no account benvolio@example.com on the server now (was it removed?)")
+        c.fail(f"the registration of balthasar was answered with {condition}: read that answer in the stream view")
+    if not server.accounts.exists(str(BALTHASAR)):
+        if answer is not None and answer.type == "result":
+            c.fail("there is no account balthasar@example.com on the server now: was it removed?")
         return c
     if await settle(logged_in):
-        c.ok("benvolio logged in with his new account")
+        c.ok("balthasar logged in with his new account")
     else:
-        c.fail("benvolio has not logged in yet: lab.connect('benvolio@example.com/home', PASSWORD, create=False)")
+        c.fail("balthasar has not logged in yet: lab.connect('balthasar@example.com/mantua', PASSWORD, create=False)")
     return c
 
 
