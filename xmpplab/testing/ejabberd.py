@@ -25,6 +25,11 @@ Facts about the Debian package (23.01) that shape this module:
   (``nonode@nohost``): no epmd, no Erlang distribution port, nothing listening
   but the client port. ejabberd and Mnesia work fine that way; only
   ``ejabberdctl``, which talks to the node over distribution, cannot reach it.
+  With ``ctl=True`` the node is distributed after all, but without epmd: it
+  takes a name, a random cookie and one distribution port on loopback
+  (``-erl_epmd_port PORT -start_epmd false``), and :meth:`EjabberdServer.ctl_command`
+  gives the ``ejabberdctl`` command line (with a ctl config of its own,
+  ``ERL_DIST_PORT``) that reaches it there: ``ejabberdctl register`` works.
 * Accounts are therefore created by in-band registration (XEP-0077):
   ``mod_register`` on, and ``registration_timeout: infinity``, because by
   default ejabberd allows one registration per IP address every 600 seconds.
@@ -44,12 +49,13 @@ import glob
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from .external import ExternalServer, RegistrationError
+from .external import ExternalServer, RegistrationError, free_port
 from .prosody import register_in_band
 
 __all__ = [
@@ -147,12 +153,17 @@ class EjabberdServer(ExternalServer):
                  allow_registration: bool = True, extra_modules: Sequence[str] = (), *,
                  require_encryption: bool = False, extra_config: str = "", log_level: str = "info",
                  host: str = "127.0.0.1", workdir: str | os.PathLike | None = None, keep_workdir: bool = False,
-                 start_attempts: int = 2, start_timeout: float = 30.0):
+                 start_attempts: int = 2, start_timeout: float = 30.0, ctl: bool = False):
         super().__init__(domains, c2s_port, tls, allow_registration, extra_modules,
                          require_encryption=require_encryption, extra_config=extra_config,
                          log_level=log_level, host=host, workdir=workdir, keep_workdir=keep_workdir,
                          start_attempts=start_attempts, start_timeout=start_timeout)
         self.spool_dir: Path | None = None
+        #: With ``ctl``: the node's name, cookie and distribution port (loopback), for ``ejabberdctl``.
+        self.ctl = ctl
+        self.node: str | None = None
+        self.ctl_config: Path | None = None
+        self._cookie = self._dist_port = None
 
     def _log_files(self) -> list[Path | None]:
         """ejabberd's log, then the VM's own output."""
@@ -179,6 +190,21 @@ class EjabberdServer(ExternalServer):
                                     "and this helper registers over a plain stream")
         await self._register_in_band(register_in_band, user, domain, password, exist_ok, timeout)
 
+    def ctl_command(self, *args: str) -> list[str]:
+        """The ``ejabberdctl ARGS`` command line that reaches this node (started with ``ctl=True``)."""
+        if not self.ctl or self.ctl_config is None:
+            raise EjabberdError("start the server with ctl=True to reach it with ejabberdctl")
+        return [ejabberd_path(), "--ctl-config", str(self.ctl_config), "--config", str(self.config_file),
+                "--spool", str(self.spool_dir), *args]
+
+    def register_with_ejabberdctl(self, user: str, domain: str, password: str, timeout: float = 60.0) -> None:
+        """Create an account with ``ejabberdctl register`` (needs ``ctl=True``)."""
+        result = subprocess.run(self.ctl_command("register", user, domain, password), capture_output=True,
+                                text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        if result.returncode != 0:
+            raise RegistrationError(f"ejabberdctl register {user}@{domain} failed ({result.returncode}): "
+                                    f"{result.stdout.strip()} {result.stderr.strip()}")
+
     # ------------------------------------------------------------- internals
 
     def _find_binary(self) -> tuple:
@@ -191,6 +217,13 @@ class EjabberdServer(ExternalServer):
         self.spool_dir = self.workdir / "spool"
         self.spool_dir.mkdir(exist_ok=True)
         self.config_file = self.workdir / "ejabberd.yml"
+        if self.ctl:  # a distributed node without epmd: one port on loopback, a cookie of its own
+            self._dist_port, self._cookie = free_port(self.host), secrets.token_hex(16)
+            self.node = f"xmpplab{self._dist_port}@localhost"
+            self.ctl_config = self.workdir / "ejabberdctl.cfg"
+            self.ctl_config.write_text(
+                f"ERLANG_NODE={self.node}\nERL_DIST_PORT={self._dist_port}\nINET_DIST_INTERFACE={self.host}\n"
+                f"ERL_OPTIONS=\"-setcookie {self._cookie}\"\n")
 
     def _certificate_written(self) -> None:
         # ejabberd's certfiles take certificate and key together.
@@ -266,8 +299,13 @@ class EjabberdServer(ExternalServer):
             ERL_CRASH_DUMP=str(self.workdir / "erl_crash.dump"),
             ERL_CRASH_DUMP_BYTES="0",
         )
+        node = []
+        if self.ctl:  # named, on one loopback port, no epmd (which would listen on every interface)
+            address = "{" + self.host.replace(".", ",") + "}"
+            node = ["-sname", self.node, "-setcookie", self._cookie, "-erl_epmd_port", str(self._dist_port),
+                    "-start_epmd", "false", "-kernel", "inet_dist_use_interface", address]
         with open(self.workdir / "erl.out", "ab") as out:   # the child keeps its own copy of the file
             return subprocess.Popen(
-                [erl, "-noinput", "+K", "true", "-mnesia", "dir", f'"{self.spool_dir}"', "-s", "ejabberd"],
+                [erl, *node, "-noinput", "+K", "true", "-mnesia", "dir", f'"{self.spool_dir}"', "-s", "ejabberd"],
                 cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True, **kwargs)

@@ -224,17 +224,22 @@ class ProsodyServer(ExternalServer):
     def register_with_prosodyctl(self, user: str, domain: str, password: str,
                                  timeout: float = 60.0) -> None:
         """Create an account with ``prosodyctl register`` (works while running)."""
-        ctl = prosodyctl_path()
-        if ctl is None or self.config_file is None:
-            raise RegistrationError("prosodyctl is missing or the server was never started")
-        result = subprocess.run(
-            [ctl, "--config", str(self.config_file), "register", user, domain, password],
-            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-        )
+        try:
+            command = self.ctl_command("register", user, domain, password)
+        except ProsodyError as exc:
+            raise RegistrationError(str(exc)) from None
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         if result.returncode != 0:
             raise RegistrationError(
                 f"prosodyctl register {user}@{domain} failed ({result.returncode}): "
                 f"{result.stdout.strip()} {result.stderr.strip()}")
+
+    def ctl_command(self, *args: str) -> list[str]:
+        """The ``prosodyctl --config FILE ARGS`` command line for this server (after it was started)."""
+        ctl = prosodyctl_path()
+        if ctl is None or self.config_file is None:
+            raise ProsodyError("prosodyctl is missing or the server was never started")
+        return [ctl, "--config", str(self.config_file), *args]
 
     def _can_register_in_band(self) -> bool:
         return self.allow_registration and not self.require_encryption and self.running
