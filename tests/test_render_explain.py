@@ -360,3 +360,14 @@ def test_a_long_decoded_sasl_line_wraps_in_the_stream_view():
     from xmpplab.render.explain.result import explanation_html
     note = explanation_html(e).split("<br>", 1)[1]
     assert "overflow-wrap:anywhere" in note
+
+
+@pytest.mark.parametrize("mtype, words", [
+    ("chat", "the account's other sessions instead"),
+    ("normal", "service-unavailable error back"),
+    ("headline", "dropped without a word"),
+])
+def test_a_message_to_a_full_jid_says_what_happens_when_that_session_is_gone(mtype, words):
+    """RFC 6121 §8.5.3.2.1: chat may go to other resources; normal is bounced; headline is dropped."""
+    e = explain(f"<message to='romeo@example.net/orchad' type='{mtype}'><body>hi</body></message>")
+    assert words in e.text and "RFC 6121 §8.5.3" in e.labels, e.text

@@ -106,8 +106,11 @@ def _message(s: _Subject):
                  f"sessions get it ({who}).")
         cites = cite("message to a bare JID") + cites
     elif mtype in ("chat", "normal", "headline") and s.direction is not S2C and _is_full(to):
-        text += (f" It is addressed to the full JID {to}: that one session gets it (if it is gone, a chat or normal "
-                 "message is treated as if sent to the bare JID).")
+        gone = {"chat": "the server may give it to the account's other sessions instead, as if it were sent to "
+                        "the bare JID",
+                "normal": "the sender gets a service-unavailable error back",
+                "headline": "it is dropped without a word: nobody gets it, and the sender is not told"}[mtype]
+        text += f" It is addressed to the full JID {to}: only that session gets it; if it is not online, {gone}."
         cites = cite("message to a full JID") + cites
     else:
         cites = cite("message") + cites
