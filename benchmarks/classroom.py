@@ -31,10 +31,11 @@ import statistics
 import sys
 import time
 
-import loadgen
+import leanclient
 import soak
 from conns10k import raise_open_files
-from run import BENCH_DIR, machine_info
+from report import machine_info
+from servers import BENCH_DIR
 
 HEADING = "## Classroom"
 NS_COMMANDS = "http://jabber.org/protocol/commands"
@@ -53,7 +54,7 @@ class Teacher(soak.SoakClient):
         return f"teacher@{self.soak.domain}/dashboard"
 
     async def login(self) -> None:
-        self.conn = await loadgen.login(self.soak.opts.host, self.soak.port, self.soak.domain, "teacher",
+        self.conn = await leanclient.login(self.soak.opts.host, self.soak.port, self.soak.domain, "teacher",
                                         self.soak.teacher_password, "dashboard", timeout=60,
                                         tls=self.soak.tls_context)
         self.alive = True

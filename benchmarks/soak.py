@@ -54,10 +54,12 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import loadgen
+import leanclient
 import psutil
-from conns10k import raise_open_files, replace_section
-from run import BENCH_DIR, REPO, free_port, machine_info
+from conns10k import raise_open_files
+from report import machine_info
+from sections import replace_section
+from servers import BENCH_DIR, REPO, free_port
 
 HEADING = "## Soak"
 PASSWORD = "soak-password"
@@ -113,7 +115,7 @@ class SoakClient:
     def __init__(self, index: int, soak: Soak) -> None:
         self.index = index
         self.soak = soak
-        self.conn: loadgen.XmppConnection | None = None
+        self.conn: leanclient.XmppConnection | None = None
         self.joined = asyncio.Event()
         self.iq_waiters: dict[str, asyncio.Future] = {}
         self.sent = 0
@@ -127,7 +129,7 @@ class SoakClient:
     async def login(self) -> None:
         """Log in and send initial presence."""
         opts = self.soak.opts
-        self.conn = await loadgen.login(opts.host, self.soak.port, self.soak.domain,
+        self.conn = await leanclient.login(opts.host, self.soak.port, self.soak.domain,
                                         self.soak.name(self.index), self.soak.password(self.index), RESOURCE,
                                         timeout=60, tls=self.soak.tls_context)
         self.alive = True
@@ -138,7 +140,7 @@ class SoakClient:
         while True:
             try:
                 element = await self.conn.next_element(None)
-            except loadgen.XmppError as exc:
+            except leanclient.XmppError as exc:
                 self.alive = False
                 if not self.soak.closing:
                     self.soak.fail(self.index, str(exc))
@@ -160,7 +162,7 @@ class SoakClient:
                                        f"({error.get('type') if error is not None else '?'})")
             waiter = self.iq_waiters.pop(element.get("id", ""), None)
             if waiter is not None and not waiter.done():
-                waiter.set_exception(loadgen.XmppError(f"iq error {condition}"))
+                waiter.set_exception(leanclient.XmppError(f"iq error {condition}"))
             return
         if tag == "message":
             body = element.find(f"{{{CLIENT_NS}}}body")
@@ -178,8 +180,8 @@ class SoakClient:
             if waiter is not None and not waiter.done():
                 waiter.set_result(element)
             elif kind in ("get", "set"):                 # answer what we do not implement
-                self.conn.send(f"<iq type='error' id='{loadgen.xml_escape(element.get('id', ''))}' "
-                               f"to='{loadgen.xml_escape(element.get('from', ''))}'><error type='cancel'>"
+                self.conn.send(f"<iq type='error' id='{leanclient.xml_escape(element.get('id', ''))}' "
+                               f"to='{leanclient.xml_escape(element.get('from', ''))}'><error type='cancel'>"
                                f"<service-unavailable xmlns='{STANZA_NS}'/></error></iq>")
 
     async def iq(self, payload: str, to: str, ident: str, timeout: float = 30) -> ET.Element:
@@ -236,7 +238,7 @@ class Soak:
         self.book = Book(opts.clients)
         self.failures: list[str] = []
         self.closing = False
-        self.tls_context = loadgen.insecure_tls_context()
+        self.tls_context = leanclient.insecure_tls_context()
         self.workdir = Path(tempfile.mkdtemp(prefix="xmpplab-soak-"))
         self.log_file = self.workdir / "server.log"
         self.process: subprocess.Popen | None = None
@@ -482,7 +484,7 @@ async def run_checked(runner, name: str) -> dict | None:
     """``runner.run()``, or None after printing why it failed and the end of the server's log."""
     try:
         return await runner.run()
-    except (TimeoutError, RuntimeError, OSError, loadgen.XmppError) as exc:
+    except (TimeoutError, RuntimeError, OSError, leanclient.XmppError) as exc:
         print(f"{name} FAILED: {exc}", flush=True)
         print(runner.log_text()[-2000:], flush=True)
         return None
