@@ -57,6 +57,7 @@ from pathlib import Path
 import leanclient
 import psutil
 from conns10k import raise_open_files
+from coordinator import machine_busy
 from report import machine_info
 from sections import replace_section
 from servers import BENCH_DIR, REPO, free_port
@@ -258,6 +259,9 @@ class Soak:
         """The password of client ``index``."""
         return PASSWORD
 
+    async def prepare(self) -> None:
+        """Set up what the server needs before the clients log in (nothing here: ``--user`` made the accounts)."""
+
     def extra(self, started: float, stop_at: float) -> list:
         """More coroutines to run while the clients send (none here; the classroom adds its teacher)."""
         return []
@@ -298,6 +302,10 @@ class Soak:
             time.sleep(0.1)
         raise RuntimeError(f"the server did not start: {self.log_text()[-1500:]}")
 
+    def server_running(self) -> bool:
+        """Whether the server process still runs."""
+        return self.process is not None and self.process.poll() is None
+
     def log_text(self) -> str:
         """What the server wrote to its log."""
         return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
@@ -321,7 +329,7 @@ class Soak:
     # the run -------------------------------------------------------------------------
     async def sample_rss(self, started: float, stop_at: float) -> None:
         """Note the server's memory every few seconds until `stop_at`."""
-        while time.monotonic() < stop_at and self.process.poll() is None:
+        while time.monotonic() < stop_at and self.server_running():
             self.samples.append((time.monotonic() - started, self.rss()))
             await asyncio.sleep(self.opts.sample)
 
@@ -332,7 +340,9 @@ class Soak:
         t0 = time.monotonic()
         self.start_server()
         try:
+            await self.prepare()
             clients = [SoakClient(i, self) for i in range(opts.clients)]
+            t_login = time.monotonic()
             readers = []
             for first in range(0, opts.clients, opts.batch):   # a few unauthenticated at a time
                 batch = clients[first:first + opts.batch]
@@ -344,7 +354,7 @@ class Soak:
                         readers.append(asyncio.create_task(client.read()))
             live = [c for c in clients if c.alive]
             out["logged_in"] = len(live)
-            out["login_s"] = time.monotonic() - t0
+            out["login_s"] = time.monotonic() - t_login   # from the first login to the last
             print(f"  {len(live)} clients logged in over STARTTLS in {out['login_s']:.1f} s",
                   flush=True)
             if live:
@@ -358,9 +368,13 @@ class Soak:
             started = time.monotonic()
             stop_at = started + duration
             sampler = asyncio.create_task(self.sample_rss(started, stop_at + 0.5))
-            cpu0 = self.server_cpu()
+            cpu0, own0, busy0 = self.server_cpu(), own_cpu(), machine_busy()
             await asyncio.gather(*(c.chatter(stop_at) for c in live), *self.extra(started, stop_at))
-            out["server_cpu_percent"] = 100.0 * (self.server_cpu() - cpu0) / duration
+            server_s, own_s = self.server_cpu() - cpu0, own_cpu() - own0
+            out["server_cpu_percent"] = 100.0 * server_s / duration
+            out["clients_cpu_percent"] = 100.0 * own_s / duration
+            # Everything else the machine did meanwhile (other users of a shared machine): noise.
+            out["other_cpu_percent"] = max(0.0, 100.0 * (machine_busy() - busy0 - server_s - own_s) / duration)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.book.drained.wait(), opts.drain)
             await sampler
@@ -395,6 +409,12 @@ class Soak:
                 "max_mib": max(warm) / 2**20, "growth": (last - first) / first,
                 "flat": (last - first) / first <= MAX_GROWTH,
                 "before_warmup_mib": self.samples[0][1] / 2**20 if self.samples else None}
+
+
+def own_cpu() -> float:
+    """This process's CPU time so far (the clients), in seconds."""
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
 
 
 def report(opts, soak: Soak, out: dict) -> tuple[str, bool]:
