@@ -15,7 +15,6 @@ only; section 9.5: every student a member) and leaves it; the dashboard asks onl
 
 from __future__ import annotations
 
-import psutil
 from classroom_xmpplab import ONLINE_LIST, Classroom
 from leanclient import XmppError, login, xml_escape
 from servers import ProsodyServer, prosody_path
@@ -103,15 +102,9 @@ class ProsodyClassroom(Classroom):
         """Whether Prosody still runs."""
         return self.server is not None and self.server.running
 
-    def rss(self) -> int:
-        """Prosody's resident memory, in bytes."""
-        main = psutil.Process(self.server.pid)
-        return sum(p.memory_info().rss for p in [main] + main.children(recursive=True))
-
-    def server_cpu(self) -> float:
-        """Prosody's CPU time so far, in seconds."""
-        times = psutil.Process(self.server.pid).cpu_times()
-        return times.user + times.system
+    def server_pid(self) -> int:
+        """Prosody's process id."""
+        return self.server.pid
 
     def log_text(self) -> str:
         """What Prosody logged (kept when it stops: its folder goes with it)."""

@@ -71,18 +71,19 @@ def report(opts, runs: dict) -> tuple[str, bool, dict]:
         "| --- |" + " ---: |" * len(names) + (" :---: |" if both else ""),
     ]
 
-    def row(label: str, cell, ratio_of=None) -> None:
+    def row(label: str, cell, ratio=None) -> None:
         cells = [cell(data[n]) for n in names]
-        extra = ""
-        if both:
-            extra = " " + (_ratio(ratio_of(data["xmpplab"]), ratio_of(data["prosody"])) if ratio_of else "") + " |"
+        extra = f" {ratio(data['xmpplab'], data['prosody']) if ratio else ''} |" if both else ""
         lines.append(f"| {label} | " + " | ".join(cells) + " |" + extra)
 
-    def get(key: str):
-        return lambda d: d["result"].get(key)
+    def by(getter):
+        return lambda x, p: _ratio(getter(x), getter(p))
 
-    def mem(key: str):
-        return lambda d: d["memory"].get(key)
+    def get(key: str):
+        return by(lambda d: d["result"].get(key))
+
+    def online_at(q: float):
+        return lambda d: percentile_ms(d["online_list_s"], q) if d["online_list_s"] else None
 
     row("students logged in / time from the first login to the last",
         lambda d: f"{d['result'].get('logged_in', 0)} / {d['result'].get('login_s', float('nan')):.1f} s",
@@ -94,10 +95,11 @@ def report(opts, runs: dict) -> tuple[str, bool, dict]:
     row("dashboard refreshes / p50 / p99 / max (ms)", lambda d: _trips(d["dashboard_s"]))
     row("the online list alone (XEP-0133, 2 round trips): count / p50 / p99 / max (ms)",
         lambda d: _trips(d["online_list_s"]),
-        lambda d: percentile_ms(d["online_list_s"], 0.99) if d["online_list_s"] else None)
+        lambda x, p: f"p50 {by(online_at(0.5))(x, p)}, p99 {by(online_at(0.99))(x, p)}")
     row("server RSS after warm-up: first / last (MiB, growth)",
         lambda d: (f"{d['memory']['first_mib']:.1f} / {d['memory']['last_mib']:.1f} ({d['memory']['growth']:+.1%})"
-                   if d["memory"].get("flat") is not None else "too few samples"), mem("last_mib"))
+                   if d["memory"].get("flat") is not None else "too few samples"),
+        by(lambda d: d["memory"].get("last_mib")))
     row("server CPU while sending (% of one core)", lambda d: f"{d['result'].get('server_cpu_percent', 0):.1f}%",
         get("server_cpu_percent"))
     row("students' and teacher's CPU (one process) / everything else on the machine (noise)",

@@ -77,6 +77,22 @@ def loops(servers: dict) -> set[str]:
     return found
 
 
+#: Other CPU (percent of one core) above which the report says the machine was shared.
+SHARED_CPU = 25.0
+
+
+def shared_machine(servers: dict) -> list[str]:
+    """A line saying the machine was shared when other processes were busy during the timed parts."""
+    other = [run["other_cpu_percent"] for entry in servers.values() if isinstance(entry, dict)
+             for key in ("throughput", "login") if isinstance(entry.get(key), dict)
+             for run in [entry[key]]]
+    if not other or max(other) < SHARED_CPU:
+        return []
+    return [f"- **The machine was shared**: other processes used {min(other):.0f}-{max(other):.0f}% of one core "
+            "during the timed parts (\"other CPU\" below), so the figures are lower than on a quiet machine; "
+            "compare the ratios of this run, not its figures with another run's."]
+
+
 def write_report(path: Path, info: dict, opts, servers: dict[str, dict | str]) -> None:
     """Write RESULTS.md: the comparison table, CPU beside each figure, details."""
     names = SERVERS
@@ -141,6 +157,7 @@ def write_report(path: Path, info: dict, opts, servers: dict[str, dict | str]) -
                                                         "loadgen to CPU 1" if opts.pin else ""),
         "- xmpplab is one Python process (one core at most), Prosody one Lua process; "
         "ejabberd's Erlang VM runs a scheduler on each core.",
+        *shared_machine(servers),
         "",
         "| metric | " + " | ".join(names) + " |",
         "| --- |" + " ---: |" * len(names),

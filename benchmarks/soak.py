@@ -302,6 +302,10 @@ class Soak:
             time.sleep(0.1)
         raise RuntimeError(f"the server did not start: {self.log_text()[-1500:]}")
 
+    def server_pid(self) -> int:
+        """The server's process id."""
+        return self.process.pid
+
     def server_running(self) -> bool:
         """Whether the server process still runs."""
         return self.process is not None and self.process.poll() is None
@@ -312,7 +316,7 @@ class Soak:
 
     def rss(self) -> int:
         """The server's resident memory, children included, in bytes."""
-        main = psutil.Process(self.process.pid)
+        main = psutil.Process(self.server_pid())
         return sum(p.memory_info().rss for p in [main] + main.children(recursive=True))
 
     def stop_server(self) -> None:
@@ -395,7 +399,7 @@ class Soak:
 
     def server_cpu(self) -> float:
         """The server's CPU time so far, in seconds."""
-        times = psutil.Process(self.process.pid).cpu_times()
+        times = psutil.Process(self.server_pid()).cpu_times()
         return times.user + times.system
 
     # the verdict --------------------------------------------------------------------
