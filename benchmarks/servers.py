@@ -50,6 +50,17 @@ LIMIT_FLAGS = ["--limit-loopback", "--bytes-per-second", "1G",
 FAILURES = (RuntimeError, ProsodyError, EjabberdError, OSError, TimeoutError)
 
 
+def terminate(process: subprocess.Popen | None, timeout: float) -> None:
+    """Stop a server process we started: SIGTERM, then SIGKILL if it still runs after ``timeout`` seconds."""
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class ServerUnderTest:
     """A server process on loopback: start, pid, measure, stop."""
 
@@ -229,13 +240,7 @@ class XmpplabUnderTest(ServerUnderTest):
         if self.record and self.record_file.exists():
             self.notes.append(f"record file: {self.record_file.stat().st_size / 1e6:.1f} MB")
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        terminate(process, 10)
         for path in self.workdir.glob("*"):
             path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):

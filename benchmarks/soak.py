@@ -45,7 +45,6 @@ import contextlib
 import json
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -60,7 +59,7 @@ from conns10k import raise_open_files
 from coordinator import machine_busy
 from report import machine_info
 from sections import replace_section
-from servers import BENCH_DIR, REPO, free_port
+from servers import BENCH_DIR, REPO, free_port, terminate
 
 HEADING = "## Soak"
 PASSWORD = "soak-password"
@@ -322,13 +321,7 @@ class Soak:
     def stop_server(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL)."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        terminate(process, 15)
 
     # the run -------------------------------------------------------------------------
     async def sample_rss(self, started: float, stop_at: float) -> None:
