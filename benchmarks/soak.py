@@ -45,6 +45,7 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -523,7 +524,10 @@ async def main_async(opts) -> int:
     raise_open_files(opts.clients + 100)
     soak = Soak(opts)
     print(f"soak: {opts.clients} clients, {opts.minutes:g} minutes", flush=True)
-    out = await run_checked(soak, "soak")
+    try:
+        out = await run_checked(soak, "soak")
+    finally:
+        shutil.rmtree(soak.workdir, ignore_errors=True)   # the server's log, read by now
     if out is None:
         return 1
     text, ok = report(opts, soak, out)
