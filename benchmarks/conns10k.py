@@ -42,17 +42,18 @@ import sys
 import time
 from pathlib import Path
 
-import run
-from run import (
+from coordinator import Loadgen, common_args, machine_busy, register_accounts, split
+from report import machine_info
+from sections import replace_section
+from servers import (
     BENCH_DIR,
     EjabberdUnderTest,
-    Loadgen,
     ProsodyUnderTest,
     ServerUnderTest,
     XmpplabUnderTest,
-    common_args,
-    register_accounts,
-    split,
+    ejabberd_path,
+    prosody_path,
+    xmpplab_unavailable,
 )
 
 MAX_KB = 20.0          # kB RSS per idle authenticated connection, at most
@@ -112,9 +113,9 @@ async def bench_one(server: ServerUnderTest, opts) -> dict:
             print(f"  {server.name}: {held} connections open in {out['open_s']:.1f} s", flush=True)
             await asyncio.sleep(opts.settle)
             after = server.rss()
-            cpu0, busy0, t0 = server.cpu(), run.machine_busy(), time.monotonic()
+            cpu0, busy0, t0 = server.cpu(), machine_busy(), time.monotonic()
             ping = await ping_round(server, n, opts)
-            cpu1, busy1, t1 = server.cpu(), run.machine_busy(), time.monotonic()
+            cpu1, busy1, t1 = server.cpu(), machine_busy(), time.monotonic()
             out["server_cpu_percent_while_pinging"] = 100.0 * (cpu1 - cpu0) / (t1 - t0)
             # Everything else busy meanwhile (other users of the shared machine): noise.
             out["other_cpu_percent_while_pinging"] = max(
@@ -150,7 +151,7 @@ def passes(entry: dict) -> bool:
 
 def section(opts, limits: tuple[int, int], entries: dict, wall: float) -> str:
     """The "10,000 connections" section of RESULTS.md."""
-    info = run.machine_info()
+    info = machine_info()
     lines = [
         HEADING, "",
         f"Written by `benchmarks/conns10k.py` on {info['date']}, {info['nproc']} cores, "
@@ -188,18 +189,6 @@ def section(opts, limits: tuple[int, int], entries: dict, wall: float) -> str:
                          "noise that delays the pings)." +
                          "".join(f" {note}." for note in entry.get("notes", [])))
     return "\n".join(lines) + "\n"
-
-
-def replace_section(path: Path, heading: str, text: str) -> None:
-    """Put ``text`` (starting with ``heading``) in place of that section of ``path``, or append it."""
-    old = path.read_text() if path.exists() else ""
-    start = old.find("\n" + heading)
-    if start == -1:
-        new = old.rstrip() + "\n\n\n" + text
-    else:
-        end = old.find("\n## ", start + 1)
-        new = old[:start].rstrip() + "\n\n\n" + text + ("" if end == -1 else "\n" + old[end:])
-    path.write_text(new)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -242,13 +231,13 @@ async def main_async(opts) -> int:
     entries: dict[str, dict | str] = {}
     for name in opts.servers:
         if name == "xmpplab":
-            reason = run.xmpplab_unavailable()
+            reason = xmpplab_unavailable()
             server = None if reason else XmpplabUnderTest()
         elif name == "prosody":
-            reason = None if run.prosody_path() else "prosody is not installed"
+            reason = None if prosody_path() else "prosody is not installed"
             server = ProsodyUnderTest() if not reason else None
         else:
-            reason = None if run.ejabberd_path() else "ejabberd is not installed"
+            reason = None if ejabberd_path() else "ejabberd is not installed"
             server = EjabberdUnderTest() if not reason else None
         if server is None:
             entries[name] = f"not measured: {reason}"

@@ -31,7 +31,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from run import Loadgen, XmpplabUnderTest, common_args, register_accounts
+from coordinator import Loadgen, common_args, register_accounts
+from servers import XmpplabUnderTest
 
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^():]+)(?::(?P<line>\d+))?\)$")
 

@@ -45,7 +45,7 @@ import contextlib
 import json
 import os
 import random
-import signal
+import shutil
 import statistics
 import subprocess
 import sys
@@ -54,10 +54,13 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import loadgen
+import leanclient
 import psutil
-from conns10k import raise_open_files, replace_section
-from run import BENCH_DIR, REPO, free_port, machine_info
+from conns10k import raise_open_files
+from coordinator import machine_busy
+from report import machine_info
+from sections import replace_section
+from servers import BENCH_DIR, REPO, free_port, terminate
 
 HEADING = "## Soak"
 PASSWORD = "soak-password"
@@ -113,7 +116,7 @@ class SoakClient:
     def __init__(self, index: int, soak: Soak) -> None:
         self.index = index
         self.soak = soak
-        self.conn: loadgen.XmppConnection | None = None
+        self.conn: leanclient.XmppConnection | None = None
         self.joined = asyncio.Event()
         self.iq_waiters: dict[str, asyncio.Future] = {}
         self.sent = 0
@@ -127,7 +130,7 @@ class SoakClient:
     async def login(self) -> None:
         """Log in and send initial presence."""
         opts = self.soak.opts
-        self.conn = await loadgen.login(opts.host, self.soak.port, self.soak.domain,
+        self.conn = await leanclient.login(opts.host, self.soak.port, self.soak.domain,
                                         self.soak.name(self.index), self.soak.password(self.index), RESOURCE,
                                         timeout=60, tls=self.soak.tls_context)
         self.alive = True
@@ -138,7 +141,7 @@ class SoakClient:
         while True:
             try:
                 element = await self.conn.next_element(None)
-            except loadgen.XmppError as exc:
+            except leanclient.XmppError as exc:
                 self.alive = False
                 if not self.soak.closing:
                     self.soak.fail(self.index, str(exc))
@@ -160,7 +163,7 @@ class SoakClient:
                                        f"({error.get('type') if error is not None else '?'})")
             waiter = self.iq_waiters.pop(element.get("id", ""), None)
             if waiter is not None and not waiter.done():
-                waiter.set_exception(loadgen.XmppError(f"iq error {condition}"))
+                waiter.set_exception(leanclient.XmppError(f"iq error {condition}"))
             return
         if tag == "message":
             body = element.find(f"{{{CLIENT_NS}}}body")
@@ -178,8 +181,8 @@ class SoakClient:
             if waiter is not None and not waiter.done():
                 waiter.set_result(element)
             elif kind in ("get", "set"):                 # answer what we do not implement
-                self.conn.send(f"<iq type='error' id='{loadgen.xml_escape(element.get('id', ''))}' "
-                               f"to='{loadgen.xml_escape(element.get('from', ''))}'><error type='cancel'>"
+                self.conn.send(f"<iq type='error' id='{leanclient.xml_escape(element.get('id', ''))}' "
+                               f"to='{leanclient.xml_escape(element.get('from', ''))}'><error type='cancel'>"
                                f"<service-unavailable xmlns='{STANZA_NS}'/></error></iq>")
 
     async def iq(self, payload: str, to: str, ident: str, timeout: float = 30) -> ET.Element:
@@ -236,7 +239,7 @@ class Soak:
         self.book = Book(opts.clients)
         self.failures: list[str] = []
         self.closing = False
-        self.tls_context = loadgen.insecure_tls_context()
+        self.tls_context = leanclient.insecure_tls_context()
         self.workdir = Path(tempfile.mkdtemp(prefix="xmpplab-soak-"))
         self.log_file = self.workdir / "server.log"
         self.process: subprocess.Popen | None = None
@@ -255,6 +258,9 @@ class Soak:
     def password(self, index: int) -> str:
         """The password of client ``index``."""
         return PASSWORD
+
+    async def prepare(self) -> None:
+        """Set up what the server needs before the clients log in (nothing here: ``--user`` made the accounts)."""
 
     def extra(self, started: float, stop_at: float) -> list:
         """More coroutines to run while the clients send (none here; the classroom adds its teacher)."""
@@ -296,30 +302,32 @@ class Soak:
             time.sleep(0.1)
         raise RuntimeError(f"the server did not start: {self.log_text()[-1500:]}")
 
+    def server_pid(self) -> int:
+        """The server's process id."""
+        return self.process.pid
+
+    def server_running(self) -> bool:
+        """Whether the server process still runs."""
+        return self.process is not None and self.process.poll() is None
+
     def log_text(self) -> str:
         """What the server wrote to its log."""
         return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
 
     def rss(self) -> int:
         """The server's resident memory, children included, in bytes."""
-        main = psutil.Process(self.process.pid)
+        main = psutil.Process(self.server_pid())
         return sum(p.memory_info().rss for p in [main] + main.children(recursive=True))
 
     def stop_server(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL)."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        terminate(process, 15)
 
     # the run -------------------------------------------------------------------------
     async def sample_rss(self, started: float, stop_at: float) -> None:
         """Note the server's memory every few seconds until `stop_at`."""
-        while time.monotonic() < stop_at and self.process.poll() is None:
+        while time.monotonic() < stop_at and self.server_running():
             self.samples.append((time.monotonic() - started, self.rss()))
             await asyncio.sleep(self.opts.sample)
 
@@ -330,7 +338,9 @@ class Soak:
         t0 = time.monotonic()
         self.start_server()
         try:
+            await self.prepare()
             clients = [SoakClient(i, self) for i in range(opts.clients)]
+            t_login = time.monotonic()
             readers = []
             for first in range(0, opts.clients, opts.batch):   # a few unauthenticated at a time
                 batch = clients[first:first + opts.batch]
@@ -342,7 +352,7 @@ class Soak:
                         readers.append(asyncio.create_task(client.read()))
             live = [c for c in clients if c.alive]
             out["logged_in"] = len(live)
-            out["login_s"] = time.monotonic() - t0
+            out["login_s"] = time.monotonic() - t_login   # from the first login to the last
             print(f"  {len(live)} clients logged in over STARTTLS in {out['login_s']:.1f} s",
                   flush=True)
             if live:
@@ -356,9 +366,13 @@ class Soak:
             started = time.monotonic()
             stop_at = started + duration
             sampler = asyncio.create_task(self.sample_rss(started, stop_at + 0.5))
-            cpu0 = self.server_cpu()
+            cpu0, own0, busy0 = self.server_cpu(), own_cpu(), machine_busy()
             await asyncio.gather(*(c.chatter(stop_at) for c in live), *self.extra(started, stop_at))
-            out["server_cpu_percent"] = 100.0 * (self.server_cpu() - cpu0) / duration
+            server_s, own_s = self.server_cpu() - cpu0, own_cpu() - own0
+            out["server_cpu_percent"] = 100.0 * server_s / duration
+            out["clients_cpu_percent"] = 100.0 * own_s / duration
+            # Everything else the machine did meanwhile (other users of a shared machine): noise.
+            out["other_cpu_percent"] = max(0.0, 100.0 * (machine_busy() - busy0 - server_s - own_s) / duration)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.book.drained.wait(), opts.drain)
             await sampler
@@ -379,7 +393,7 @@ class Soak:
 
     def server_cpu(self) -> float:
         """The server's CPU time so far, in seconds."""
-        times = psutil.Process(self.process.pid).cpu_times()
+        times = psutil.Process(self.server_pid()).cpu_times()
         return times.user + times.system
 
     # the verdict --------------------------------------------------------------------
@@ -393,6 +407,12 @@ class Soak:
                 "max_mib": max(warm) / 2**20, "growth": (last - first) / first,
                 "flat": (last - first) / first <= MAX_GROWTH,
                 "before_warmup_mib": self.samples[0][1] / 2**20 if self.samples else None}
+
+
+def own_cpu() -> float:
+    """This process's CPU time so far (the clients), in seconds."""
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
 
 
 def report(opts, soak: Soak, out: dict) -> tuple[str, bool]:
@@ -482,7 +502,7 @@ async def run_checked(runner, name: str) -> dict | None:
     """``runner.run()``, or None after printing why it failed and the end of the server's log."""
     try:
         return await runner.run()
-    except (TimeoutError, RuntimeError, OSError, loadgen.XmppError) as exc:
+    except (TimeoutError, RuntimeError, OSError, leanclient.XmppError) as exc:
         print(f"{name} FAILED: {exc}", flush=True)
         print(runner.log_text()[-2000:], flush=True)
         return None
@@ -504,7 +524,10 @@ async def main_async(opts) -> int:
     raise_open_files(opts.clients + 100)
     soak = Soak(opts)
     print(f"soak: {opts.clients} clients, {opts.minutes:g} minutes", flush=True)
-    out = await run_checked(soak, "soak")
+    try:
+        out = await run_checked(soak, "soak")
+    finally:
+        shutil.rmtree(soak.workdir, ignore_errors=True)   # the server's log, read by now
     if out is None:
         return 1
     text, ok = report(opts, soak, out)
