@@ -12,7 +12,7 @@ from tests.support_roster import put_state
 from tests.support_stanzas import flush, online
 from tests.support_wait import until
 from tests.test_sm import ENABLE, login_without_bind, next_of
-from xmpplab.render import stream_view
+from xmpplab.render import explain, stream_view
 from xmpplab.render.resumption import lost, resumed_by
 from xmpplab.server import Server
 from xmpplab.server.modules.sm import NS_SM, RESUMABLE
@@ -101,6 +101,14 @@ async def test_one_connection_alone_shows_its_header_note(recording):
     assert "xmpplab-gap" not in page
     lost_page = stream_view(t, conn=old, page=-1).html()
     assert "xmpplab-gap" in lost_page and f"resumed on {new}" in lost_page
+
+
+async def test_the_explanation_of_the_resume_names_the_lost_connection(recording):
+    t, old, new = recording
+    resumed = t.first(conn=new, kind="nonza", name="resumed")
+    e = explain(resumed, t)
+    assert e.citation == "XEP-0198 §5"
+    assert f"takes over the session of {old}, which was lost without closing its stream" in e.text
 
 
 async def test_the_text_view_shows_the_same(recording):

@@ -73,6 +73,9 @@ def stream_management(s: _Subject):
         return text + ".", cites, f"stream management {name}", (), "stream management"
     else:
         text = f"{who} {words}"
+    old = getattr(s.conn, "resumed_from", None)
+    if old and name in ("resume", "resumed"):
+        text += f". This connection takes over the session of {old}, which was lost without closing its stream"
     return text + ".", cite(topic), f"stream management {name}", (), "stream management"
 
 
