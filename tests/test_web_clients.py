@@ -13,15 +13,12 @@ missing, and fail instead under ``XMPPLAB_REQUIRE_PEERS=1``.
 """
 
 import asyncio
-import functools
-import http.server
-import json
-import threading
 
 import pytest
 
+from tests.browser.converse import converse_site  # noqa: F401 - a fixture
 from tests.browser.jupyter import chromium_path, have_playwright, self_signed_page
-from tests.peers import PEERS_DIR, need_node_package, need_program, run_stanza_client
+from tests.peers import need_node_package, need_program, run_stanza_client
 from tests.ws_support import ws_url
 from xmpplab.client import Client
 from xmpplab.server import Server
@@ -67,52 +64,7 @@ async def test_stanzajs_over_wss_exchanges_messages_with_a_tcp_client():
     assert any(e["type"] == "tls" and e["conn"] == web[0]["conn"] for e in events)  # wss counts as TLS
 
 
-CONVERSE_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>xmpplab: Converse.js</title>
-<link rel="stylesheet" href="/dist/converse.min.css">
-<script type="module" src="/dist/converse.min.js"></script></head>
-<body><script type="module">
-window.xmpplab = {connected: false, errors: []};
-converse.plugins.add("xmpplab-probe", {
-  initialize() {
-    const api = this._converse.api;
-    window.xmpplab.api = api;
-    api.listen.on("connected", () => { window.xmpplab.connected = true; });
-  }
-});
-converse.initialize(Object.assign(%s, {whitelisted_plugins: ["xmpplab-probe"]}));
-</script></body></html>
-"""
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def converse_site(tmp_path):
-    """A page running Converse.js, served with its ``dist/`` from 127.0.0.1 on a port of its own."""
-    need_node_package("converse.js")
-    dist = PEERS_DIR / "node_modules" / "converse.js" / "dist"
-    (tmp_path / "dist").symlink_to(dist)
-    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(tmp_path)))
-    thread = threading.Thread(target=site.serve_forever, daemon=True)
-    thread.start()
-
-    def page(settings: dict) -> str:
-        (tmp_path / "index.html").write_text(CONVERSE_PAGE % json.dumps(settings))
-        return f"http://127.0.0.1:{site.server_address[1]}/index.html"
-
-    try:
-        yield page
-    finally:
-        site.shutdown()
-        site.server_close()
-        thread.join(5)
-
-
-async def test_converse_in_chromium_over_websocket_exchanges_messages_with_a_tcp_client(converse_site):
+async def test_converse_in_chromium_over_websocket_exchanges_messages_with_a_tcp_client(converse_site):  # noqa: F811
     need_program("chromium", chromium_path() is not None, "apt-get install chromium (or .ci/install-peers)")
     need_program("playwright (the Python package)", have_playwright(), "pip install -e '.[test]'")
     from playwright.async_api import expect

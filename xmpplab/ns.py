@@ -43,6 +43,13 @@ NS_CARBONS = "urn:xmpp:carbons:2"
 NS_FORWARD = "urn:xmpp:forward:0"
 NS_HINTS = "urn:xmpp:hints"
 NS_CHAT_MARKERS = "urn:xmpp:chat-markers:0"
+NS_BLOCKING = "urn:xmpp:blocking"
+NS_BLOCKING_ERRORS = "urn:xmpp:blocking:errors"
+NS_CSI = "urn:xmpp:csi:0"
+NS_MAM = "urn:xmpp:mam:2"
+NS_RSM = "http://jabber.org/protocol/rsm"
+NS_SID = "urn:xmpp:sid:0"
+NS_VCARD = "vcard-temp"
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_MUC_USER = "http://jabber.org/protocol/muc#user"
 NS_MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
@@ -67,7 +74,9 @@ SHORT_NAMES = {
     NS_CHATSTATES: "chat state",
     NS_CARBONS: "carbons",
     NS_FORWARD: "forwarded",
-    "vcard-temp": "vcard",
+    NS_VCARD: "vcard",
+    NS_BLOCKING: "blocking",
+    NS_MAM: "archive (MAM)",
     "jabber:iq:last": "last",
     "urn:xmpp:time": "time",
     "jabber:iq:private": "private",

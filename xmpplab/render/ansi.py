@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..transcript.model import Direction, ItemKind
 from .explain import explain
+from .resumption import gap_text, is_gap_after, marks
 from .summaries import clock_text, connection_header_text, item_summary, pager_text, step_of
 from .xmlview import MAX_CHARS, RESET, lines_ansi, pretty_lines
 
@@ -97,6 +98,7 @@ def render_view(view: StreamView, *, color: bool = False, width: int | None = No
         step = step_of(item)
         head = f"{clock_text(conn, item, getattr(view, 't0', None)):>10} {('#' + str(item.index)):>5} "
         summary = what + (f" [{step}]" if step and step not in what else "")
+        summary += "".join(f" [{m}]" for m in marks(conn, item))
         if item.is_problem:
             summary = f"[problem] {summary}"
         detail = " · ".join(d for d in details if d)
@@ -126,6 +128,8 @@ def render_view(view: StreamView, *, color: bool = False, width: int | None = No
             out.append(indent + _paint(f"{item.condition}: {item.problem}", RED, color))
         if item.kind is ItemKind.NONZA and not c2s and item.element.tag in _RESTART:
             out.append(_paint(f"{'':>17}⟲ {_RESTART[item.element.tag]}", MAGENTA, color))
+        if is_gap_after(conn, item):
+            out.append(_paint(f"{'':>17}⚡ {gap_text(conn)}", RED, color))
     out.append("")
     out.append(_paint(pager_text(view, len(rows), False), DIM, color))
     return "\n".join(out)

@@ -7,7 +7,11 @@ kind, type, addresses and payload, with the stream negotiation steps labelled
 (stream header, stream features, STARTTLS, SASL, resource binding) and the
 moments both streams restart marked. Under the pretty, highlighted XML is a
 plain-language explanation with its RFC or XEP section (also shown on hover).
-Problems (text the parser refused, non-XML) are red and say why.
+Problems (text the parser refused, non-XML) are red and say why. A connection lost
+without ``</stream:stream>`` ends with a dashed "connection lost here" line; one that
+resumed its session (XEP-0198 §5) says "resumed from c2s-3" in its header, and its
+stream management rows carry small badges (``h=7``, ``resumed c2s-3``): see
+:mod:`xmpplab.render.resumption`.
 
 Large transcripts stay responsive: a view shows one page (``page_size``
 items, 200 by default) and stops before ``max_bytes`` of HTML (about 1 MB),
@@ -37,6 +41,7 @@ from ..transcript.model import Direction, Item, ItemKind
 from .ansi import render_view
 from .display import Displayable
 from .explain import ExplainContext, Explanation, citation_links, explain
+from .resumption import gap_text, is_gap_after, marks
 from .summaries import (  # noqa: F401 - SHORT_NS, short and summary_text are imported from here too
     SHORT_NS,
     clock_text,
@@ -60,6 +65,7 @@ GREEN, GREEN_TEXT, GREEN_TINT = "#1a7f37", "#116329", "#eefbf1"
 BLACK, BLACK_TINT = "#1f2328", "#f6f8fa"
 RED, RED_TINT = "#cf222e", "#fff0f0"
 STEP = "#8250df"
+RESUME = "#1b7c83"
 MUTED = "#57606a"
 BORDER = "#d0d7de"
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
@@ -266,6 +272,8 @@ def render_html(view: StreamView) -> str:
         parts.append(render_row(view, conn, item, on_page))
         if item.kind is ItemKind.NONZA and item.direction is S2C and item.element.tag in _RESTART_NOTE:
             parts.append(_divider(_RESTART_NOTE[item.element.tag]))
+        if is_gap_after(conn, item):
+            parts.append(_gap(gap_text(conn)))
         chunk = "".join(parts)
         size = len(chunk.encode("utf-8"))
         if budget is not None and used + size > budget and shown:
@@ -342,6 +350,13 @@ def _divider(text: str) -> str:
             f'background:#fbf8ff">⟲ {html.escape(text)}</div>')
 
 
+def _gap(text: str) -> str:
+    """The line where a connection went silent (XEP-0198 §5): a broken rule, labelled, not only coloured."""
+    return (f'<div class="xmpplab-gap" style="padding:4px 8px 4px 6.4em;color:{RED};font-size:12px;'
+            f'border-top:2px dashed {RED};border-bottom:2px dashed {RED};background:{RED_TINT}">'
+            f"⚡ {html.escape(text)}</div>")
+
+
 def _anchor(view: StreamView, item: Item) -> str:
     return f"{view.anchor_prefix}-{item.conn}-{item.index}"
 
@@ -379,6 +394,8 @@ def render_cell(view: StreamView, item: Item, on_page=frozenset(), explanation: 
         summary.append(_badge("problem", RED))
     elif step:
         summary.append(_badge(step, STEP))
+    for mark in marks(view.context.connection(item.conn), item):
+        summary.append(_badge(mark, RESUME, title="stream management (XEP-0198)"))
     summary.append(f'<b style="{MONO};font-size:12px;color:{GREEN_TEXT if c2s else BLACK}">{html.escape(what)}</b>')
     details = [d for d in details if d]
     if details:

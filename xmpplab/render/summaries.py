@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ..ns import NS_BIND, NS_CLIENT, NS_SASL, NS_SERVER, NS_TLS, SHORT_NAMES
 from ..transcript.model import Direction, Item, ItemKind
 from ..xml import split_qname
+from .resumption import header_notes
 
 if TYPE_CHECKING:
     from .stream_view import StreamView
@@ -129,6 +130,7 @@ def connection_header_text(conn) -> str:
     if conn.client or conn.server:
         parts.append(f"{conn.client or '?'} → {conn.server or '?'}")
     parts += [p for p in (conn.jid, conn.tls, conn.mechanism) if p]
+    parts += header_notes(conn)
     if conn.opened and conn.opened > 86400 * 365:
         parts.append(datetime.datetime.fromtimestamp(conn.opened, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
     return " · ".join(parts)

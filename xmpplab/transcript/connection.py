@@ -39,6 +39,7 @@ class Connection(Query):
         self.closed: float | None = None
         self.clean: bool | None = None
         self.jid: str | None = None
+        self.resumed_from: str | None = None  # the connection whose session this one resumed (XEP-0198 §5)
         self.tls: str | None = None
         self.cipher: str | None = None
         self.mechanism: str | None = None

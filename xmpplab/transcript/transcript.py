@@ -117,6 +117,7 @@ class Transcript(Query):
                     conn.mechanism, conn.user = event.get("mechanism"), event.get("user")
                 elif kind == "bound":
                     conn.jid = event.get("jid")
+                    conn.resumed_from = event.get("resumed") or conn.resumed_from
                 else:
                     items = conn.close(t, seq, event.get("clean"))
             else:

@@ -21,14 +21,17 @@ the legacy session, messages of every type (and to bare or full JIDs, delayed
 offline delivery, chat states, receipts), presence (available, unavailable,
 show, status, priority, directed, probes, the four subscription types), iqs
 (roster get/result/set/push, disco#info/items, ping, version, registration,
-bind) and any namespace a XEP defines (named, with the XEP), stanza errors and
-stream errors (each condition with its own section), and text the stream
-parser refused.
+bind), blocking (XEP-0191), vCards (XEP-0054), carbons (XEP-0280), the message
+archive with its pages and stanza ids (XEP-0313, XEP-0059, XEP-0359), stream
+management and client state nonzas (XEP-0198, XEP-0352), and any namespace a
+XEP defines (named, with the XEP), stanza errors and stream errors (each
+condition with its own section), and text the stream parser refused.
 
 One module per area: :mod:`.stream` (headers, restarts, close, stream errors,
 refused input), :mod:`.negotiation` (features, STARTTLS, SASL, dialback, other
-nonzas), :mod:`.message`, :mod:`.presence` (with MUC presence), :mod:`.iq`
-(with :mod:`.roster` and :mod:`.disco`), :mod:`.errors` (stanza errors). They
+nonzas, with :mod:`.sm` for stream management and client state), :mod:`.message`,
+:mod:`.presence` (with MUC presence), :mod:`.iq` (with :mod:`.roster`, :mod:`.disco`,
+:mod:`.account` and :mod:`.archive`), :mod:`.errors` (stanza errors). They
 name what they explain by topic; :mod:`.facts` is the one table that says
 which RFC or XEP sections each topic cites and what protocol values mean
 (section titles and numbers from :mod:`xmpplab.render.specs`). Around them:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...ns import NS_STANZAS
+from ...ns import NS_BLOCKING_ERRORS, NS_STANZAS
 from ...transcript.model import Direction
 from ...xml import split_qname
 from .. import specs
@@ -45,8 +45,14 @@ def _stanza_error(s: _Subject):
     if etype:
         text += f" Its type, {etype}, means: {specs.STANZA_ERROR_TYPES.get(etype, 'an unknown type')}."
     known = specs.namespace_xep(app[0]) if app else None
-    if app:
+    blocked = app == (NS_BLOCKING_ERRORS, "blocked")
+    if blocked:
+        text += (" It adds <blocked/> (blocking command): the server did not send it on, because the sender has "
+                 "blocked its recipient; unblocking lets it through again.")
+        known = None
+    elif app:
         text += f" It adds <{app[1]}/>, " + (f"{known[1]}." if known else f"a condition of {app[0]}.")
     notes = (f"Its text: {_quote(text_el, 120)}",) if text_el else ()
-    cites = [specs.stanza_error(cond) if cond else None, *cite("stanza error"), known[0] if known else None]
+    cites = [*(cite("blocked error") if blocked else ()), specs.stanza_error(cond) if cond else None,
+             *cite("stanza error"), known[0] if known else None]
     return text, cites, f"{kind} error {cond or ''}".strip(), notes

@@ -10,7 +10,7 @@ status codes, SASL mechanisms...). An explainer names a topic
 
 from __future__ import annotations
 
-from ...ns import NS_BIND, NS_PREAPPROVAL, NS_ROSTERVER, NS_SESSION, NS_TLS
+from ...ns import NS_BIND, NS_CSI, NS_PREAPPROVAL, NS_ROSTERVER, NS_SESSION, NS_SM, NS_TLS
 from ...presence_values import SHOW_MEANINGS
 from ..specs import RFC3921_SESSION, Citation, rfc6120, rfc6121, xep
 
@@ -42,6 +42,14 @@ _SECTIONS = {
     "SASL other": "RFC 6120 §6",
     "SASL2": "XEP-0388",
     "stream management": "XEP-0198",
+    "SM enable": "XEP-0198 §3",
+    "SM enabled": "XEP-0198 §3",
+    "SM r": "XEP-0198 §4",
+    "SM a": "XEP-0198 §4",
+    "SM resume": "XEP-0198 §5",
+    "SM resumed": "XEP-0198 §5",
+    "SM failed": "XEP-0198 §6, XEP-0198 §5",
+    "CSI": "XEP-0352 §4.2, XEP-0352 §5",
     "nonza": "XEP-0360",
     # server to server
     "dialback": "XEP-0220",
@@ -106,6 +114,31 @@ _SECTIONS = {
     "carbon": "XEP-0280",
     "carbon received": "XEP-0280 §7",
     "carbon sent": "XEP-0280 §8",
+    "carbons enable": "XEP-0280 §4",
+    "carbons disable": "XEP-0280 §5",
+    "carbon private": "XEP-0280 §9",
+    # blocking (XEP-0191)
+    "blocklist get": "XEP-0191 §3.2",
+    "blocklist": "XEP-0191 §3.2",
+    "block": "XEP-0191 §3.3, XEP-0191 §6",
+    "unblock": "XEP-0191 §3.4",
+    "unblock all": "XEP-0191 §3.5",
+    "blocked error": "XEP-0191 §3.3",
+    # vCard (XEP-0054)
+    "own vCard": "XEP-0054 §3.1",
+    "vCard update": "XEP-0054 §3.2",
+    "another's vCard": "XEP-0054 §3.3",
+    # the archive (XEP-0313) and result set management (XEP-0059)
+    "archive query": "XEP-0313 §4, XEP-0313 §4.1",
+    "archive result": "XEP-0313 §4.2",
+    "archive fin": "XEP-0313 §4.2, XEP-0313 §4.3",
+    "stanza id": "XEP-0313 §3.5, XEP-0359 §2.1",
+    "origin id": "XEP-0359 §2.2",
+    "RSM limit": "XEP-0059 §2.1",
+    "RSM after": "XEP-0059 §2.2",
+    "RSM before": "XEP-0059 §2.3",
+    "RSM last page": "XEP-0059 §2.5",
+    "RSM page": "XEP-0059 §2.2, XEP-0059 §2.7",
     # multi-user chat
     "MUC": "XEP-0045",
     "MUC join": "XEP-0045",
@@ -149,6 +182,8 @@ STREAM_FEATURES = {
     (NS_SESSION, "session"): ("session establishment (an old RFC 3921 step)", RFC3921_SESSION),
     (NS_ROSTERVER, "ver"): ("roster versioning", rfc6121("2.6")),
     (NS_PREAPPROVAL, "sub"): ("subscription pre-approval", rfc6121("3.4")),
+    (NS_SM, "sm"): ("stream management (acknowledgements and resumption)", xep(198, "2")),
+    (NS_CSI, "csi"): ("client state indication (tell the server when the app is in the background)", xep(352, "4.1")),
 }
 OPTIONAL_SESSION = "session establishment (optional: an old RFC 3921 step, nothing to do)"
 
@@ -163,10 +198,13 @@ OTHER_MECHANISM = "the initial response follows the mechanism's own rules"
 
 #: XEP-0198 stream management elements: what each one does.
 STREAM_MANAGEMENT = {
-    "enable": "asks to enable stream management (acknowledgements, resumption)",
-    "enabled": "confirms stream management is on", "r": "asks how many stanzas were received",
-    "a": "acknowledges the stanzas received so far (h = their count)",
-    "resume": "asks to resume an interrupted session", "resumed": "confirms the session resumed",
+    "enable": "asks to enable stream management: from now on both sides count the stanzas they handle, so "
+              "nothing is lost unnoticed",
+    "enabled": "confirms stream management is on",
+    "r": "asks the other side how many stanzas it has handled so far (an ack request)",
+    "a": "acknowledges the stanzas it has handled so far",
+    "resume": "asks to resume a session whose connection was lost, instead of starting a new one",
+    "resumed": "confirms the session is resumed: it is the same session as before, with its presence and roster",
     "failed": "reports that stream management failed",
 }
 

@@ -1,6 +1,7 @@
 """Explaining iqs (RFC 6120 §8.2.3): binding, the old session, ping, version, registration, any XEP's
 namespace, and answers without a payload (the roster is in :mod:`.roster`, service discovery in :mod:`.disco`,
-publish-subscribe in :mod:`.pubsub`)."""
+publish-subscribe in :mod:`.pubsub`, blocking, vCards and carbons in :mod:`.account`, the archive in
+:mod:`.archive`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from ...ns import NS_BIND, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_REGISTER, 
 from ...transcript.model import Direction
 from ...xml import split_qname
 from .. import specs
+from .account import account_iq
+from .archive import archive_iq, is_archive
 from .disco import _disco
 from .facts import cite
 from .pubsub import is_pubsub, pubsub_iq
@@ -110,6 +113,9 @@ def _iq(s: _Subject):
         found = pubsub_iq(itype, payload, sender, target)
         if found is not None:
             return found
+    found = archive_iq(itype, payload, sender) if is_archive(pns) else account_iq(s, itype, payload, sender)
+    if found is not None:
+        return found
     known = specs.namespace_xep(pns)
     if known:
         verb = {"get": "asks", "set": "sets", "result": "answers"}.get(itype, itype)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ...jid import JID, InvalidJID
-from ...ns import NS_CARBONS, NS_CHATSTATES, NS_DELAY, NS_MUC_USER, NS_RECEIPTS
+from ...ns import NS_CARBONS, NS_CHATSTATES, NS_DELAY, NS_MAM, NS_MUC_USER, NS_RECEIPTS
 from ...transcript.model import Direction
 from ...xml import split_qname
 from .. import specs
+from .archive import archive_result, is_stanza_id, stanza_id
 from .facts import CHAT_STATES, MESSAGE_TYPES, cite
 from .pubsub import NS_EVENT, pubsub_event
 from .subject import _recipient, _s2s_prefix, _sender, _Subject
@@ -21,6 +22,9 @@ def _message(s: _Subject):
     if event is not None:  # a publish-subscribe notification (XEP-0060 7.1.2.1)
         recipient = s.client if s.direction is S2C and not s.s2s else _recipient(s, "the recipient")
         return pubsub_event(event, _sender(s), recipient)
+    result = s.child(NS_MAM, "result")
+    if result is not None:  # one message of an archive query's results (XEP-0313 4.2)
+        return archive_result(result, s.client if s.direction is S2C else _recipient(s, "the client"))
     body = s.element.findtext(f"{{{s.ns}}}body") if s.element is not None else None
     subject = s.element.findtext(f"{{{s.ns}}}subject") if s.element is not None else None
     kind_words = MESSAGE_TYPES.get(mtype, f"message of type {mtype}")
@@ -72,7 +76,11 @@ def _message(s: _Subject):
             cites += cite("MUC")
         elif ns == NS_CARBONS:
             extras.append(_carbon(c, name))
-            cites += cite(f"carbon {name}" if name in ("sent", "received") else "carbon")
+            cites += cite(f"carbon {name}" if name in ("sent", "received", "private") else "carbon")
+        elif is_stanza_id(ns):
+            words, found = stanza_id(c)
+            extras.append(words)
+            cites += found
         elif ns in (s.ns,) and name in ("body", "subject", "thread"):
             continue
         else:

@@ -7,7 +7,7 @@ import base64
 import binascii
 import re
 
-from ...ns import NS_DIALBACK, NS_SASL, NS_SASL2, NS_SM, NS_STREAM, NS_TLS
+from ...ns import NS_CSI, NS_DIALBACK, NS_SASL, NS_SASL2, NS_SM, NS_STREAM, NS_TLS
 from ...transcript.model import Direction
 from ...xml import split_qname
 from .. import specs
@@ -16,9 +16,9 @@ from .facts import (
     OTHER_MECHANISM,
     SASL_MECHANISMS,
     STREAM_FEATURES,
-    STREAM_MANAGEMENT,
     cite,
 )
+from .sm import client_state, stream_management
 from .subject import _Subject
 from .words import _and, _cap, _or, _unique
 
@@ -138,13 +138,9 @@ def _nonza(s: _Subject):
         return ((f"SASL2 <{name}/>: authentication with the Extensible SASL Profile, which can bind and resume in "
                 "the same round trips."), cite("SASL2"), f"SASL2 {name}", (), "SASL2")
     if ns == NS_SM:
-        words = STREAM_MANAGEMENT.get(name, f"sends <{name}/>")
-        if s.direction is None:
-            who = "The client" if name in ("enable", "resume") else "The server" if name in (
-                "enabled", "resumed", "failed") else "One side"
-        else:
-            who = _cap(s.client) if s.direction is C2S else "The server"
-        return f"{who} {words}.", cite("stream management"), f"stream management {name}", (), "stream management"
+        return stream_management(s)
+    if ns == NS_CSI:
+        return client_state(s)
     known = specs.namespace_xep(ns)
     if known:
         return (f"<{name}/> in {ns}: {known[1]}, outside the three stanza kinds (a 'nonza').",

@@ -26,13 +26,17 @@ connected resource its resource name (``pc``, ``phone1``). Edges:
     for A; RFC 6121 section 3). ``pending``: A asked and B has not answered
     yet (``ask='subscribe'``), dashed.
 
+On a highlighted path, a hop ``via="carbon"`` (dotted, labelled ``5 (carbon)``)
+is a copy of a message the server fanned out to another resource of the
+sender's or the recipient's account (XEP-0280 §7, §8; see :mod:`.carbons`).
+
 The graph shows itself in Jupyter: SVG when Graphviz can draw (see
 :mod:`xmpplab.render.graphviz_backend`), else one sentence saying why, the DOT
 source and a text table; ``.text()`` is always there.
 
 Modules: :mod:`.model` (nodes, edges, hops, the graph), :mod:`.live` (from
 server snapshots), :mod:`.recorded` (from a transcript: its links),
-:mod:`.path` (the path of one stanza), :mod:`.draw` (DOT and text).
+:mod:`.path` (the path of one stanza), :mod:`.carbons` (its carbon copies), :mod:`.draw` (DOT and text).
 """
 
 from __future__ import annotations

@@ -259,9 +259,14 @@ def to_dot(g: RoutingGraph) -> str:
         if h.src is None:
             continue
         via = h.via or ""
+        carbon = via == "carbon"  # XEP-0280: a copy fanning out to another resource of the account
         attrs = dict(label=f"{h.number}" + (f" ({via})" if via else ""), color=PATH_COLOUR, fontcolor=PATH_COLOUR,
-                     penwidth="2.5", style="dashed" if via in ("internal", "unobserved") else "bold",
-                     tooltip=f"hop {h.number}: {h.src} → {h.node}" + (f" via {via}" if via else ""), class_="hop")
+                     penwidth="1.8" if carbon else "2.5",
+                     style="dashed" if via in ("internal", "unobserved") else "dotted" if carbon else "bold",
+                     arrowhead="onormal" if carbon else None,
+                     tooltip=(f"hop {h.number}: {h.src} → {h.node}" + (f" via {via}" if via else "")
+                              + (": a carbon, the copy for another resource of the account" if carbon else "")),
+                     class_="hop carbon" if carbon else "hop")
         lines.append(f"  {q(h.src)} -> {q(h.node)}{dot_attrs(**attrs)};")
     lines.append("}")
     return "\n".join(lines) + "\n"

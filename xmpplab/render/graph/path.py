@@ -7,6 +7,7 @@ to server, server to client, and each crossing becomes a :class:`Hop`.
 from __future__ import annotations
 
 from ..graphviz_backend import Figure
+from .carbons import carbon_hops
 from .draw import describe_stanza, path_text
 from .model import Hop, RoutingGraph
 from .recorded import from_transcript, links
@@ -89,7 +90,9 @@ def stanza_path(transcript, item) -> StanzaPath:
                                       → 4 phone1 (user2@server2.com/phone1) via c2s
 
     A message to a bare JID delivered to two resources gives two last stops. When one server
-    serves both domains, the hand-over between them is a stop ``via="internal"``.
+    serves both domains, the hand-over between them is a stop ``via="internal"``. Each carbon of a
+    message (XEP-0280: the copy for another resource of the sender or the recipient) is one more stop
+    ``via="carbon"``, from the server that made it (:mod:`.carbons`).
     """
     source = getattr(transcript, "source", None) if not hasattr(transcript, "connections") else transcript
     if source is None or not hasattr(source, "connections"):
@@ -133,7 +136,9 @@ def stanza_path(transcript, item) -> StanzaPath:
             break
         chain.append(cand)
         used[(id(link), str(cand.direction))] = {cand.conn}
-    return StanzaPath(_hops(chain, link_of), chain[0], from_transcript(transcript, None))
+    hops = _hops(chain, link_of)
+    hops += carbon_hops(transcript, chain, link_of, len(hops) + 1)
+    return StanzaPath(hops, chain[0], from_transcript(transcript, None))
 
 
 def _hops(chain, link_of) -> list[Hop]:
