@@ -1,6 +1,6 @@
 """Explaining iqs (RFC 6120 §8.2.3): binding, the old session, ping, version, registration, any XEP's
 namespace, and answers without a payload (the roster is in :mod:`.roster`, service discovery in :mod:`.disco`,
-publish-subscribe in :mod:`.pubsub`)."""
+publish-subscribe in :mod:`.pubsub`, file upload in :mod:`.upload`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .facts import cite
 from .pubsub import is_pubsub, pubsub_iq
 from .roster import _roster
 from .subject import _sender, _Subject
+from .upload import NS_UPLOAD, upload_iq
 from .words import _cap, _domain, _local, _name, _their
 
 C2S, S2C = Direction.C2S, Direction.S2C
@@ -108,6 +109,10 @@ def _iq(s: _Subject):
                 "registration form")
     if is_pubsub(pns):
         found = pubsub_iq(itype, payload, sender, target)
+        if found is not None:
+            return found
+    if pns == NS_UPLOAD:
+        found = upload_iq(itype, payload, sender, target)
         if found is not None:
             return found
     known = specs.namespace_xep(pns)
