@@ -148,3 +148,35 @@ async def test_files_outlive_a_restart_with_a_database_and_a_memory_server_clean
     assert folder.is_dir()
     await memory.stop()
     assert not folder.exists()
+
+
+async def test_xmpplab_serve_with_an_http_port_shares_files(tmp_path):
+    """``xmpplab serve --http-port`` turns the service on and says where the files are kept."""
+    import asyncio
+    import os
+    import signal
+    import sys
+
+    db = tmp_path / "lab.sqlite"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "xmpplab", "serve", "--port", "0", "--http-port", "0", "--no-tls", "--db", str(db),
+        "--user", "juliet@example.com:secret", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        out = ""
+        while "Ctrl-C" not in out:
+            line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+            assert line, out
+            out += line
+        assert f"file sharing (XEP-0363) at upload.example.com: files in {tmp_path / 'lab.sqlite-uploads'}" in out
+        port = int(out.split("serving example.com on 127.0.0.1:")[1].split()[0])
+        c = await RawClient.open(port)
+        await c.login("juliet@example.com")
+        put_url, headers, get_url = slot_urls(await c.request(slot_request(size=5)))
+        assert (await http(put_url, "PUT", {**headers, "Content-Type": "image/jpeg"}, b"hello"))[0] == 201
+        assert (await http(get_url))[2] == b"hello"
+        await c.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+    assert b"Traceback" not in await proc.stderr.read()
