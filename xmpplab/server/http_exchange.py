@@ -20,8 +20,11 @@ bodies are read (no chunked transfer coding: 411). Every answer closes the conne
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from http import HTTPStatus
+
+log = logging.getLogger("xmpplab.server")
 
 MAX_HEAD = 16 * 1024
 TEXT = {"Content-Type": "text/plain; charset=utf-8"}
@@ -126,7 +129,12 @@ class Exchange:
         if not length.isdigit():
             return self.respond(400, TEXT, b"Content-Length is not a number\n")
         self._left = int(length)
-        if not hooks.first("http-exchange", self):
+        try:
+            claimed = hooks.first("http-exchange", self)
+        except Exception:  # a module's bug: the client gets an answer, the log the traceback
+            log.exception("http-exchange: %s %s failed", self.method, self.path)
+            return self.respond(500, TEXT, b"the server failed on this request\n")
+        if not claimed:
             return self.respond(405, {"Allow": "GET", **TEXT},
                                 f"{self.method} {self.path}: nothing here takes this method\n".encode())
         if self.done:

@@ -29,6 +29,9 @@ from pathlib import Path
 log = logging.getLogger("xmpplab.server")
 
 SLOT_SECONDS = 300.0
+#: Open slots and stored files one account may have: a quota in bytes alone would allow millions of 1-byte ones.
+OPEN_SLOTS_PER_ACCOUNT = 20
+FILES_PER_ACCOUNT = 1000
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS upload (
   id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL,
@@ -40,9 +43,9 @@ CREATE INDEX IF NOT EXISTS upload_owner ON upload (owner);
 class QuotaReached(Exception):
     """The account's files and open slots leave no room: ``retry`` is when there will be (None: never)."""
 
-    def __init__(self, used: int, retry: float | None):
-        super().__init__(used, retry)
-        self.used, self.retry = used, retry
+    def __init__(self, reason: str, retry: float | None):
+        super().__init__(reason, retry)
+        self.reason, self.retry = reason, retry
 
 
 @dataclass
@@ -103,7 +106,15 @@ class UploadStore:
         self.expire(now)
         used = self.used(owner)
         if used + size > self.quota_bytes:
-            raise QuotaReached(used, self._free_at(owner, used + size - self.quota_bytes))
+            raise QuotaReached(f"your files and open slots take {used} of {self.quota_bytes} bytes",
+                               self._free_at(owner, used + size - self.quota_bytes))
+        slots = sorted(s.expires for s in self.slots.values() if s.owner == owner)
+        if len(slots) >= OPEN_SLOTS_PER_ACCOUNT:
+            raise QuotaReached(f"you have {len(slots)} open slots; upload into them first", slots[0])
+        files = self.files(owner)
+        if len(files) + len(slots) >= FILES_PER_ACCOUNT:
+            raise QuotaReached(f"you keep {len(files)} files, the most an account may",
+                               files[0].stamp + self.retention if files else None)
         slot = Slot(secrets.token_urlsafe(18), owner, name, size, content_type, secrets.token_urlsafe(24),
                     now + SLOT_SECONDS)
         self.slots[slot.id] = slot

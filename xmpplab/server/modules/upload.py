@@ -144,7 +144,7 @@ class Upload:
             slot = self.uploads.new_slot(str(asker.bare), name, int(size), content_type)
         except QuotaReached as exc:
             return self._refuse(event, "resource-constraint",
-                                f"Quota reached: your files take {exc.used} of {self.quota_bytes} bytes",
+                                f"Quota reached: {exc.reason}",
                                 retry=exc.retry)
         url = self.url(file_path(slot.id, name))
         answer = element("slot", ns=NS_UPLOAD)
