@@ -143,7 +143,9 @@ async def test_files_outlive_a_restart_with_a_database_and_a_memory_server_clean
         assert (await http(moved))[2] == b"hello"
     finally:
         await second.stop()
-    memory = await Server(["example.com"], tls=False, http_port=0).start()
+    memory = Server(["example.com"], tls=False, http_port=0)
+    assert memory.uploads.folder is None  # a server never started leaves no folder behind
+    await memory.start()
     folder = memory.uploads.folder
     assert folder.is_dir()
     await memory.stop()

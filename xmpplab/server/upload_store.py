@@ -85,15 +85,21 @@ def data_folder(db_path: str | None) -> tuple[Path, bool]:
 class UploadStore:
     """The slots, files and quotas of one server's upload services."""
 
-    def __init__(self, storage, folder: Path, temporary: bool, quota_bytes: int, retention_days: float):
+    def __init__(self, storage, db_path: str | None, quota_bytes: int, retention_days: float):
         self.storage = storage
-        self.folder = folder
-        self.temporary = temporary
+        self.db_path = db_path
+        self.folder: Path | None = None  # made when the server starts (open), so a server never started leaves none
+        self.temporary = False
         self.quota_bytes = quota_bytes
         self.retention = retention_days * 86400
         self.slots: dict[str, Slot] = {}
         storage.add_tables(SCHEMA)
-        folder.mkdir(parents=True, exist_ok=True)
+
+    def open(self) -> None:
+        """The server starts: make the folder and tidy it (see :meth:`tidy`)."""
+        if self.folder is None:
+            self.folder, self.temporary = data_folder(self.db_path)
+            self.folder.mkdir(parents=True, exist_ok=True)
         self.tidy()
 
     def __repr__(self) -> str:
@@ -205,6 +211,8 @@ class UploadStore:
                 entry.unlink()
 
     def close(self) -> None:
-        """The server stopped: a temporary folder goes with it."""
-        if self.temporary:
+        """The server stopped: a temporary folder goes with it (a new one is made if it starts again)."""
+        self.slots.clear()
+        if self.temporary and self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None

@@ -41,7 +41,7 @@ from ..forms import Form
 from ..limits import MiB
 from ..slots import Slot
 from ..upload_http import PREFIX, file_path, get, other, put
-from ..upload_store import QuotaReached, UploadStore, data_folder
+from ..upload_store import QuotaReached, UploadStore
 
 log = logging.getLogger("xmpplab.server")
 
@@ -76,8 +76,7 @@ class Upload:
         if server.requested_http_port is None:
             log.info("upload: no HTTP port (http_port=, --http-port), so no XEP-0363 file upload service")
             return
-        folder, temporary = data_folder(server.db_path)
-        store = STORE.put(server, UploadStore(server.storage, folder, temporary, self.quota_bytes,
+        store = STORE.put(server, UploadStore(server.storage, server.db_path, self.quota_bytes,
                                               self.retention_days))
         server.provide("uploads", store)
         for host in server.hosts:
@@ -90,6 +89,7 @@ class Upload:
         server.hook("http-request", self.download)
         server.hook("http-exchange", self.exchange)
         server.hook("account-removed", lambda bare: store.forget(str(bare)))
+        server.hook("server-started", lambda _server: store.open())
         server.hook("server-stopped", lambda _server: store.close())
 
     # XMPP: disco (§3) and slots (§4, §6) --------------------------------------------------
