@@ -182,3 +182,12 @@ async def test_xmpplab_serve_with_an_http_port_shares_files(tmp_path):
         proc.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(proc.wait(), 30) == 0
     assert b"Traceback" not in await proc.stderr.read()
+
+
+async def test_other_requests_on_the_http_port_are_served_as_before(web):
+    """Only upload paths are taken by the module: HEAD of XEP-0156 host-meta still answers, a PUT elsewhere does not."""
+    base = f"http://127.0.0.1:{web.http_port}"
+    status, headers, body = await http(f"{base}/.well-known/host-meta", "HEAD")
+    assert (status, body) == (200, b"") and headers["content-type"].startswith("application/xrd+xml")
+    assert (await http(f"{base}/.well-known/host-meta"))[0] == 200
+    assert (await http(f"{base}/elsewhere", "PUT", body=b"x"))[0] == 405  # a body nobody takes

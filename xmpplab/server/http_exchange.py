@@ -4,7 +4,8 @@ The WebSocket library behind :mod:`~xmpplab.server.websocket` parses GET request
 without a body only (a WebSocket handshake, a page). So the HTTP connection looks
 at the first request line itself: ``GET`` goes on to that library as before; any
 other method is read here, head first (at most :data:`MAX_HEAD` bytes), and offered
-to the modules on the ``http-exchange`` event as an :class:`Exchange`::
+to the modules on the ``http-exchange`` event as an :class:`Exchange` (a request no
+module takes goes on to the WebSocket library too: HEAD of host-meta, say)::
 
     PUT /upload/Xy3…/tr%C3%A8s%20cool.jpg HTTP/1.1
     Content-Length: 23456
@@ -15,7 +16,8 @@ A module answers at once (:meth:`Exchange.respond`) or takes the body by setting
 ``exchange.receiver``: an object with ``write(chunk)``, ``finish()`` returning
 ``(status, headers, body)`` and ``abort()``. The body is handed on in the chunks it
 arrives in, so a large upload never sits in memory; only ``Content-Length``
-bodies are read (no chunked transfer coding: 411). Every answer closes the connection.
+bodies are read (``Exchange.length`` is None without one, or with a transfer coding:
+the module answers 411). Every answer closes the connection.
 """
 
 from __future__ import annotations
@@ -101,6 +103,12 @@ class Exchange:
         self.done = False
         self._write, self._close = write, close
         self._left = 0
+        length = head.headers.get("content-length")
+        if length is not None and not length.isdigit():
+            raise BadRequest("Content-Length is not a number")
+        #: The body's length, or None without Content-Length (a module that takes a body must refuse that:
+        #: there is no chunked transfer coding here).
+        self.length = int(length) if length is not None and "transfer-encoding" not in head.headers else None
 
     @property
     def method(self) -> str:
@@ -120,30 +128,26 @@ class Exchange:
         self._write(format_response(status, headers or {}, body, length))
         self._close()
 
-    def start(self, hooks, rest: bytes) -> None:
-        """Offer the request to the modules, then feed what came after its head."""
-        headers = self.head.headers
-        if "transfer-encoding" in headers:
-            return self.respond(411, TEXT, b"send the body with a Content-Length, not a transfer coding\n")
-        length = headers.get("content-length", "0")
-        if not length.isdigit():
-            return self.respond(400, TEXT, b"Content-Length is not a number\n")
-        self._left = int(length)
+    def start(self, hooks, rest: bytes) -> bool:
+        """Offer the request to the modules and feed what came after its head; False when none took it."""
         try:
             claimed = hooks.first("http-exchange", self)
         except Exception:  # a module's bug: the client gets an answer, the log the traceback
             log.exception("http-exchange: %s %s failed", self.method, self.path)
-            return self.respond(500, TEXT, b"the server failed on this request\n")
+            self.respond(500, TEXT, b"the server failed on this request\n")
+            return True
         if not claimed:
-            return self.respond(405, {"Allow": "GET", **TEXT},
-                                f"{self.method} {self.path}: nothing here takes this method\n".encode())
+            return False
         if self.done:
-            return
-        if self.receiver is None:
-            return self.respond(500, TEXT, b"the request was taken but not answered\n")
-        if headers.get("expect", "").lower() == "100-continue":
+            return True
+        if self.receiver is None or self.length is None:
+            self.respond(500, TEXT, b"the request was taken but not answered\n")
+            return True
+        self._left = self.length
+        if self.head.headers.get("expect", "").lower() == "100-continue":
             self._write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.data_received(rest)
+        return True
 
     def data_received(self, data: bytes) -> None:
         """Hand on the body's bytes (no more than Content-Length); answer when it is complete."""

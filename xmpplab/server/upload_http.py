@@ -111,11 +111,12 @@ def put(store: UploadStore, exchange) -> None:
         return exchange.respond(*_refuse(403, "this slot needs the Authorization header given with it (XEP-0363 §4)"))
     if slot.busy:
         return exchange.respond(*_refuse(409, "an upload into this slot is under way already"))
-    length = headers.get("content-length")
+    length = exchange.length
     if length is None:
-        return exchange.respond(*_refuse(411, "send a Content-Length (XEP-0363 §7)"))
-    if int(length) != slot.size:
-        status = 413 if int(length) > slot.size else 400
+        return exchange.respond(*_refuse(411, "send the body with a Content-Length (XEP-0363 §7), not a "
+                                              "transfer coding"))
+    if length != slot.size:
+        status = 413 if length > slot.size else 400
         return exchange.respond(*_refuse(status, f"Content-Length is {length} but the slot is for {slot.size} "
                                                  "bytes (XEP-0363 §7)"))
     kind = _media(headers.get("content-type", "application/octet-stream"))

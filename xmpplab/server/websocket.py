@@ -181,16 +181,24 @@ class HttpConnection(asyncio.Protocol):
                     raise http_exchange.BadRequest("the request head is too long")
                 return None
             parsed = http_exchange.parse_head(bytes(head[:end]))
+            host = parsed.headers.get("host") or f"{self.server.address[0]}:{self.listener.port}"
+            exchange = http_exchange.Exchange(parsed, host, self.secure, self.tcp.write, self.tcp.close)
         except http_exchange.BadRequest as exc:
             self._head = None
             self.tcp.write(http_exchange.format_response(400, http_exchange.TEXT, f"{exc}\n".encode()))
             self.tcp.close()
             return None
         self._head = None
-        host = parsed.headers.get("host") or f"{self.server.address[0]}:{self.listener.port}"
-        self.exchange = http_exchange.Exchange(parsed, host, self.secure, self.tcp.write, self.tcp.close)
-        self.exchange.start(self.server.hooks, bytes(head[end + 4:]))
-        return None
+        self.exchange = exchange
+        if exchange.start(self.server.hooks, bytes(head[end + 4:])):
+            return None
+        if exchange.length or "transfer-encoding" in parsed.headers:
+            # a body nobody takes: answered here, since the WebSocket library would close without a word
+            exchange.respond(405, {"Allow": "GET, HEAD", **http_exchange.TEXT},
+                             f"{exchange.method} {exchange.path}: nothing here takes a body\n".encode())
+            return None
+        self.exchange = None  # no module takes it: served as before (HEAD of host-meta, say)
+        return bytes(head)
 
     def eof_received(self):
         """The peer half-closed: send what is left, then tell the session."""
