@@ -177,6 +177,11 @@ async def _serve_forever(server, args) -> int:
     from ..server.http import describe
     if (line := describe(server)) is not None:
         print(line, flush=True)
+    uploads = server.provided.get("uploads")
+    if uploads is not None:
+        kept = "kept next to the database" if not uploads.temporary else "deleted at exit"
+        print(f"  file sharing (XEP-0363) at upload.{server.default_domain}: files in {uploads.folder} ({kept})",
+              flush=True)
     for domain, (peer_host, peer_port) in server.s2s.peers.items():
         print(f"  the server for {domain} is at {peer_host}:{peer_port}", flush=True)
     if args.record:

@@ -92,7 +92,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--http-port", type=_port, metavar="PORT",
                         help="also serve XMPP over WebSocket (RFC 7395) for browser clients on this port, at "
                              f"ws://HOST:PORT{WEBSOCKET_PATH} (wss:// while TLS is on), with XEP-0156 "
-                             f"discovery at {HOST_META}; off by default")
+                             f"discovery at {HOST_META}, and file sharing (XEP-0363 HTTP File Upload, "
+                             "upload.DOMAIN); off by default")
 
 
 def describe(server) -> str | None:

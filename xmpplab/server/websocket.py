@@ -10,6 +10,9 @@ port N and serves
   page is rarely served by the XMPP server.
 - ``/.well-known/host-meta`` and ``host-meta.json`` (XEP-0156, see
   :mod:`xmpplab.server.http`).
+- what modules serve: GET through the ``http-request`` event, any other method
+  (a XEP-0363 upload's PUT) through ``http-exchange``
+  (:mod:`xmpplab.server.http_exchange`).
 
 Behind the handshake sits a plain :class:`~xmpplab.server.c2s.C2SSession`,
 the same class as for TCP, with a :class:`WebSocketTransport` as its asyncio
@@ -47,7 +50,7 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from . import http
+from . import http, http_exchange
 from .addresses import address_key
 from .c2s import C2SSession
 from .ws_framing import Framing
@@ -122,6 +125,8 @@ class HttpConnection(asyncio.Protocol):
         self._fragments: list[bytes] | None = None  # a message that arrives in several frames (RFC 6455 5.4)
         self._timer: asyncio.TimerHandle | None = None
         self._counted: str | None = None  # the address key counted in throttle.unauthenticated meanwhile
+        self._head: bytearray | None = bytearray()  # the first request, until its method says who reads it
+        self.exchange: http_exchange.Exchange | None = None  # a request other than GET (XEP-0363 PUT)
 
     @property
     def closing(self) -> bool:
@@ -151,8 +156,49 @@ class HttpConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         """Feed the bytes to the WebSocket protocol and handle the requests and frames it finds."""
+        if self.exchange is not None:
+            return self.exchange.data_received(data)
+        if self._head is not None:  # GET goes to the WebSocket protocol; any other method is an Exchange
+            data = self._route(data)
+            if data is None:
+                return
         self.ws.receive_data(data)
         self._handle(self.ws.events_received())
+
+    def _route(self, data: bytes) -> bytes | None:
+        head = self._head
+        head += data
+        try:
+            method = http_exchange.first_method(head)
+            if method is None:
+                return None
+            if method == "GET":
+                self._head = None
+                return bytes(head)
+            end = head.find(b"\r\n\r\n")
+            if end < 0:
+                if len(head) > http_exchange.MAX_HEAD:
+                    raise http_exchange.BadRequest("the request head is too long")
+                return None
+            parsed = http_exchange.parse_head(bytes(head[:end]))
+            host = parsed.headers.get("host") or f"{self.server.address[0]}:{self.listener.port}"
+            exchange = http_exchange.Exchange(parsed, host, self.secure, self.tcp.write, self.tcp.close)
+        except http_exchange.BadRequest as exc:
+            self._head = None
+            self.tcp.write(http_exchange.format_response(400, http_exchange.TEXT, f"{exc}\n".encode()))
+            self.tcp.close()
+            return None
+        self._head = None
+        self.exchange = exchange
+        if exchange.start(self.server.hooks, bytes(head[end + 4:])):
+            return None
+        if exchange.length or "transfer-encoding" in parsed.headers:
+            # a body nobody takes: answered here, since the WebSocket library would close without a word
+            exchange.respond(405, {"Allow": "GET, HEAD", **http_exchange.TEXT},
+                             f"{exchange.method} {exchange.path}: nothing here takes a body\n".encode())
+            return None
+        self.exchange = None  # no module takes it: served as before (HEAD of host-meta, say)
+        return bytes(head)
 
     def eof_received(self):
         """The peer half-closed: send what is left, then tell the session."""
@@ -167,6 +213,8 @@ class HttpConnection(asyncio.Protocol):
         self.listener.pending.discard(self)
         self._uncount()
         self._cancel_timer()
+        if self.exchange is not None:
+            self.exchange.connection_lost()
         if self.session is not None:
             self.session.connection_lost(exc)
 

@@ -8,6 +8,7 @@ from ...xml import split_qname
 from .. import specs
 from .facts import cite
 from .subject import _sender, _Subject
+from .upload import NS_UPLOAD, upload_error_section
 from .words import _cap, _quote
 
 C2S, S2C = Direction.C2S, Direction.S2C
@@ -50,7 +51,15 @@ def _stanza_error(s: _Subject):
         text += (" It adds <blocked/> (blocking command): the server did not send it on, because the sender has "
                  "blocked its recipient; unblocking lets it through again.")
         known = None
-    elif app:
+    elif app and app[0] == NS_UPLOAD:  # XEP-0363 §6: the service says how large a file may be, or when to retry
+        known = (upload_error_section(), known[1])
+        limit = err.findtext(f"{{{NS_UPLOAD}}}file-too-large/{{{NS_UPLOAD}}}max-file-size")
+        retry = err.find(f"{{{NS_UPLOAD}}}retry")
+        if limit:
+            text += f" The file is too large: the upload service takes at most {limit} bytes."
+        elif retry is not None:
+            text += f" The account's upload quota is used up; it may try again at {retry.get('stamp')}."
+    if app and not blocked:
         text += f" It adds <{app[1]}/>, " + (f"{known[1]}." if known else f"a condition of {app[0]}.")
     notes = (f"Its text: {_quote(text_el, 120)}",) if text_el else ()
     cites = [*(cite("blocked error") if blocked else ()), specs.stanza_error(cond) if cond else None,

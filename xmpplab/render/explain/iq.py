@@ -1,7 +1,7 @@
 """Explaining iqs (RFC 6120 §8.2.3): binding, the old session, ping, version, registration, any XEP's
 namespace, and answers without a payload (the roster is in :mod:`.roster`, service discovery in :mod:`.disco`,
 publish-subscribe in :mod:`.pubsub`, blocking, vCards and carbons in :mod:`.account`, the archive in
-:mod:`.archive`)."""
+:mod:`.archive`, file upload in :mod:`.upload`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .facts import cite
 from .pubsub import is_pubsub, pubsub_iq
 from .roster import _roster
 from .subject import _sender, _Subject
+from .upload import NS_UPLOAD, upload_iq
 from .words import _cap, _domain, _local, _name, _their
 
 C2S, S2C = Direction.C2S, Direction.S2C
@@ -111,6 +112,10 @@ def _iq(s: _Subject):
                 "registration form")
     if is_pubsub(pns):
         found = pubsub_iq(itype, payload, sender, target)
+        if found is not None:
+            return found
+    if pns == NS_UPLOAD:
+        found = upload_iq(itype, payload, sender, target)
         if found is not None:
             return found
     found = archive_iq(itype, payload, sender) if is_archive(pns) else account_iq(s, itype, payload, sender)
