@@ -20,7 +20,7 @@ def listed(answer) -> list[str]:
 
 
 def test_items_match_as_the_xep_says():
-    """XEP-0191 §4: full JID only itself; bare JID every resource; domain everything there and below."""
+    """XEP-0191 §6: full JID only itself; bare JID every resource; domain everything there and below."""
     assert matches("romeo@example.net", JID("romeo@example.net/orchard"))
     assert not matches("romeo@example.net/orchard", JID("romeo@example.net/garden"))
     assert matches("romeo@example.net/orchard", JID("romeo@example.net/orchard"))

@@ -5,14 +5,14 @@
     S: <iq type='set' id='push-1' to='juliet@example.com/chamber'>      (each resource that asked for the list)
          <block xmlns='urn:xmpp:blocking'><item jid='iago@example.net'/></block></iq>
 
-From then on (XEP-0191 §5.3) the server delivers nothing from the contact: a presence
+From then on (XEP-0191 §3.3) the server delivers nothing from the contact: a presence
 is dropped without a word, a message or an iq get/set gets ``<service-unavailable/>``
 (so the user looks offline); and what the user sends to the contact comes back as
 ``<not-acceptable/>`` with ``<blocked xmlns='urn:xmpp:blocking:errors'/>``. The user's
 presence to the contact stops too: an unavailable presence when the block starts, the
-current presence again when it ends (§5.4). ``<unblock/>`` with no item unblocks all (§5.5).
+current presence again when it ends (§3.4). ``<unblock/>`` with no item unblocks all (§3.5).
 
-An item matches as in XEP-0191 §4: a full JID only itself, a bare JID every resource, a
+An item matches as in XEP-0191 §6: a full JID only itself, a bare JID every resource, a
 domain everything at that domain and its subdomains. The list is stored in the server's
 database. Stanzas that a module answers before routing (an iq to the user's bare JID
 by payload, such as disco) are not filtered yet.
@@ -40,13 +40,13 @@ SCHEMA = "CREATE TABLE IF NOT EXISTS blocklist (owner TEXT NOT NULL, jid TEXT NO
 
 #: Per server: the block list of every account that has one (bare JID string -> set of JID strings).
 LISTS: Slot[dict] = Slot("blocking: lists", dict)
-#: Per session: it asked for the block list, so it gets the pushes (§5.3).
+#: Per session: it asked for the block list, so it gets the pushes (§3.3).
 ASKED: Slot[bool] = Slot("blocking: asked for the list", bool)
 _push_ids = itertools.count(1)
 
 
 def setup(server):
-    """Serve the block list (§5.2–5.5) and filter stanzas both ways (§5.3), from the database's lists."""
+    """Serve the block list (§3.2–3.5) and filter stanzas both ways (§3.3), from the database's lists."""
     server.add_feature(NS_BLOCKING)
     server.storage.add_tables(SCHEMA)
     lists = LISTS.put(server, {})
@@ -66,7 +66,7 @@ def setup(server):
 
 
 def matches(item: str, jid: JID) -> bool:
-    """Whether the block list item ``item`` covers the address ``jid`` (XEP-0191 §4)."""
+    """Whether the block list item ``item`` covers the address ``jid`` (XEP-0191 §6)."""
     try:
         blocked = JID(item)
     except InvalidJID:
@@ -87,7 +87,7 @@ def blocks(server, owner: JID, other: JID | None) -> bool:
     return bool(items) and other.bare != owner.bare and any(matches(i, other) for i in items)
 
 
-# the list (§5.2 – §5.5) ---------------------------------------------------------------------------------
+# the list (§3.2 – §3.5) ---------------------------------------------------------------------------------
 def _own(event) -> bool:
     return event.origin is not None and event.origin.jid is not None
 
@@ -112,7 +112,7 @@ def _list_element(name: str, jids) -> object:
 
 
 def get_list(event):
-    """§5.2: the block list; this session now gets the pushes."""
+    """§3.2: the block list; this session now gets the pushes."""
     if not _own(event):
         return False
     ASKED.put(event.origin, True)
@@ -121,7 +121,7 @@ def get_list(event):
 
 
 def block(event):
-    """§5.3: add items, push them, and stop the user's presence reaching them."""
+    """§3.3: add items, push them, and stop the user's presence reaching them."""
     if not _own(event):
         return False
     server, owner = event.server, event.origin.jid.bare
@@ -131,7 +131,7 @@ def block(event):
         event.error("jid-malformed", str(exc))
         return True
     if not jids:
-        event.error("bad-request", "a <block/> holds at least one <item jid='...'/> (XEP-0191 §5.3)")
+        event.error("bad-request", "a <block/> holds at least one <item jid='...'/> (XEP-0191 §3.3)")
         return True
     current = LISTS.of(server).setdefault(str(owner), set())
     new = [j for j in dict.fromkeys(jids) if j not in current]
@@ -140,7 +140,7 @@ def block(event):
         return True
     for jid in new:
         server.storage.rows("INSERT OR IGNORE INTO blocklist (owner, jid) VALUES (?, ?)", (str(owner), jid))
-    for contact in _visible_to(server, owner, new):  # §5.3: unavailable presence to a contact who saw it,
+    for contact in _visible_to(server, owner, new):  # §3.3: unavailable presence to a contact who saw it,
         for session in _available(server, owner):    # sent before the block starts filtering it out
             server.route(element("presence", {"type": "unavailable", "from": str(session.jid), "to": contact}))
     current.update(new)
@@ -150,7 +150,7 @@ def block(event):
 
 
 def unblock(event):
-    """§5.4, §5.5: remove items (all of them when none is named), push, and send the presence again."""
+    """§3.4, §3.5: remove items (all of them when none is named), push, and send the presence again."""
     if not _own(event):
         return False
     server, owner = event.server, event.origin.jid.bare
@@ -193,7 +193,7 @@ def _push(server, owner: JID, payload) -> None:
             session.send(push)
 
 
-# filtering (§5.3) ---------------------------------------------------------------------------------------
+# filtering (§3.3) ---------------------------------------------------------------------------------------
 def inbound(event):
     """A stanza on its way to an account, or leaving for another server: stop it if either side blocks."""
     server, to, frm = event.server, event.to, event.from_
@@ -208,14 +208,14 @@ def inbound(event):
 
 
 def _refuse_inbound(event) -> None:
-    """§5.3: presence dropped silently; a message, or an iq get or set, answered service-unavailable."""
+    """§3.3: presence dropped silently; a message, or an iq get or set, answered service-unavailable."""
     stype = event.stanza.get("type")
     if event.kind == "message" and stype != "error" or event.kind == "iq" and stype in ("get", "set"):
         event.error("service-unavailable")
 
 
 def outbound(event):
-    """§5.3: what the user sends to a blocked contact comes back as not-acceptable with <blocked/>."""
+    """§3.3: what the user sends to a blocked contact comes back as not-acceptable with <blocked/>."""
     session = event.origin
     lists = LISTS.of(event.server)
     if not lists or session is None or event.to is None or str(session.jid.bare) not in lists:
