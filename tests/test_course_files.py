@@ -75,8 +75,11 @@ async def test_the_installed_wheel_carries_the_course_and_every_chapter_runs_fro
     env_dir = tmp_path / "venv"
     await asyncio.to_thread(venv.EnvBuilder(with_pip=True).create, env_dir)
     python = env_dir / "bin" / "python"
+    # without PYTHONPATH: a checkout on it (as in a helper's worktree) would make pip think xmpplab is installed
+    clean_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     install = await asyncio.to_thread(subprocess.run, [str(python), "-m", "pip", "install", "-q", str(wheel),
-                                                       "nbclient"], capture_output=True, text=True, timeout=600)
+                                                       "nbclient"], capture_output=True, text=True, timeout=600,
+                                      env=clean_env)
     assert install.returncode == 0, install.stderr[-2000:]
     learner = tmp_path / "learner"
     learner.mkdir()
