@@ -38,9 +38,17 @@ async def ask(client, rsm="", queryid="q", **fields):
         results.append((result.get("id"), inner.findtext("{jabber:client}body"), inner.get("from")))
 
 
+async def reading(raw, jid):
+    """A client that uses the archive: it asks for its history at login (as Converse.js and Conversations do)."""
+    c = await online(raw, jid)
+    history, _ = await ask(c, queryid="login")
+    assert history == []
+    return c
+
+
 async def chat(raw, n=3):
-    juliet = await online(raw, "juliet@example.com")
-    romeo = await online(raw, "romeo@example.net")
+    juliet = await reading(raw, "juliet@example.com")
+    romeo = await reading(raw, "romeo@example.net")
     for i in range(n):
         await romeo.send(f"<message to='juliet@example.com' type='chat'><body>line {i}</body></message>")
     got = [await juliet.recv() for _ in range(n)]
@@ -85,7 +93,7 @@ async def test_pages_forwards_backwards_and_the_last_page(raw):
 
 async def test_filters_with_ids_and_time(raw):
     juliet, romeo, _ = await chat(raw, 2)
-    nurse = await online(raw, "nurse@example.com")
+    nurse = await reading(raw, "nurse@example.com")
     await nurse.send("<message to='juliet@example.com' type='chat'><body>from the nurse</body></message>")
     await juliet.recv()
     with_romeo, _ = await ask(juliet, **{"with": "romeo@example.net"})
@@ -102,8 +110,23 @@ async def test_filters_with_ids_and_time(raw):
     assert condition(err) == "bad-request"
 
 
-async def test_no_store_and_groupchat_are_not_archived(raw):
+async def test_an_account_whose_clients_never_read_the_archive_is_not_archived_until_one_does(server, raw):
+    """As ejabberd's assume_mam_usage: false: no cost for clients that never read history."""
     juliet = await online(raw, "juliet@example.com")
+    romeo = await online(raw, "romeo@example.net")
+    await romeo.send("<message to='juliet@example.com' type='chat'><body>unkept</body></message>")
+    first = await juliet.recv()
+    assert first.find(f"{{{NS_SID}}}stanza-id") is None
+    assert (await ask(juliet))[0] == []  # nothing kept; and now she reads her archive ...
+    await romeo.send("<message to='juliet@example.com' type='chat'><body>kept</body></message>")
+    second = await juliet.recv()
+    assert second.find(f"{{{NS_SID}}}stanza-id") is not None
+    assert [b for _, b, _ in (await ask(juliet, queryid="again"))[0]] == ["kept"]
+    assert "juliet@example.com" in ARCHIVE.of(server).users and "romeo@example.net" not in ARCHIVE.of(server).users
+
+
+async def test_no_store_and_groupchat_are_not_archived(raw):
+    juliet = await reading(raw, "juliet@example.com")
     romeo = await online(raw, "romeo@example.net")
     await romeo.send("<message to='juliet@example.com' type='chat'><body>forget this</body>"
                      "<no-store xmlns='urn:xmpp:hints'/></message>")
@@ -118,6 +141,7 @@ async def test_the_archive_survives_a_restart_and_an_account_removal_takes_it(tm
     first = await Server(["example.com", "example.net"], db=db).start()
     for user in ("juliet@example.com", "romeo@example.net"):
         first.accounts.add(user, "secret")
+    ARCHIVE.of(first).use("juliet@example.com")  # her phone reads the archive: remembered across the restart
     romeo = await RawClient.open(first.port)
     await romeo.login("romeo@example.net")
     await romeo.send("<message to='juliet@example.com' type='chat'><body>while you slept</body></message>")
@@ -142,7 +166,7 @@ async def test_retention_and_the_per_account_maximum():
     server = Server(["example.com"], modules=(*[m for m in DEFAULT_MODULES if m != "mam"], archive))
     await server.start()
     try:
-        assert ARCHIVE.of(server) is archive
+        assert ARCHIVE.of(server) is archive and archive.everyone is False
         rows = [("juliet@example.com", f"id{i}", time.time() - (3 * 86400 if i == 0 else 0), "romeo@example.net",
                  "<message xmlns='jabber:client'/>") for i in range(4)]
         server.storage.write_many("INSERT INTO mam (owner, id, stamp, with_bare, xml) VALUES (?,?,?,?,?)", rows)
@@ -158,6 +182,7 @@ async def test_retention_and_the_per_account_maximum():
 @pytest.mark.timeout(60)
 async def test_slixmpp_mam_plugin_reads_the_archive(server, raw, slix):
     """A real client's XEP-0313 plugin (slixmpp xep_0313, with xep_0059 paging) reads the history."""
+    ARCHIVE.of(server).use("juliet@example.com")  # she read her archive from another device before
     romeo = await online(raw, "romeo@example.net")
     for i in range(3):
         await romeo.send(f"<message to='juliet@example.com' type='chat'><body>offline {i}</body></message>")
@@ -166,3 +191,23 @@ async def test_slixmpp_mam_plugin_reads_the_archive(server, raw, slix):
     bodies = [m["mam_result"]["forwarded"]["stanza"]["body"]
               async for m in juliet.plugin["xep_0313"].iterate(with_jid=JID("romeo@example.net"), rsm={"max": 2})]
     assert bodies == ["offline 0", "offline 1", "offline 2"]
+
+
+async def test_everyone_archives_every_account_from_the_start(raw):
+    server = Server(["example.com", "example.net"],
+                    modules=(*[m for m in DEFAULT_MODULES if m != "mam"], Archive(everyone=True)))
+    await server.start()
+    try:
+        for user in ("juliet@example.com", "romeo@example.net"):
+            server.accounts.add(user, "secret")
+        romeo = await RawClient.open(server.port)
+        await romeo.login("romeo@example.net")
+        await romeo.send("<message to='juliet@example.com' type='chat'><body>before she ever looked</body></message>")
+        await flush(romeo)
+        juliet = await RawClient.open(server.port)
+        await juliet.login("juliet@example.com")
+        assert [b for _, b, _ in (await ask(juliet))[0]] == ["before she ever looked"]
+        await romeo.close()
+        await juliet.close()
+    finally:
+        await server.stop()

@@ -516,6 +516,8 @@ async def test_a_full_disk_loses_only_the_archive_copy_and_says_so_in_one_line(s
     """XEP-0313: the message is delivered; its history copy cannot be written, which one log line says."""
     juliet = await clients("juliet@example.com/balcony")
     romeo = await clients("romeo@example.com/orchard")
+    for who in ("juliet@example.com", "romeo@example.com"):
+        ARCHIVE.of(server).use(who)  # their clients use the archive (they asked for it once)
     await romeo.send("<presence/>")
     await still_up(romeo, 1)
     fill_disk(server)

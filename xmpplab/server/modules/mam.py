@@ -22,14 +22,20 @@ XEP-0059 (§4.3); each match comes as a message of its own, then the iq result::
          <set xmlns='http://jabber.org/protocol/rsm'><first index='0'>5f1c…</first><last>5f1c…</last>
          <count>1</count></set></fin></iq>
 
+An account's messages are archived once one of its clients has used the archive (a
+query, or asking for the query form): a client that never reads history does not pay for
+it, as with ejabberd's default (``assume_mam_usage: false``). The account is remembered
+across restarts; ``Archive(everyone=True)`` archives every account from the start.
+
 Archives are in the server's database and survive restarts. They are bounded:
 messages older than ``retention_days`` are deleted (§3.2), and so are the oldest
 beyond ``max_per_account``. Writes are batched (one transaction every
-``FLUSH_SECONDS`` or ``FLUSH_ROWS``), so archiving costs the message path little;
-a query or a stop writes what is pending first.
+``FLUSH_SECONDS`` or ``FLUSH_ROWS``); a query or a stop writes what is pending first.
+Archiving is not free: an archived message costs the server about twice the work of one
+that is not (benchmarks/RESULTS.md).
 
-Use the default (``modules=(..., "mam")``, 30 days) or an object with your own
-settings: ``Server(..., modules=(*DEFAULT_MODULES, Archive(retention_days=7)))``.
+Use the default (``"mam"`` in ``DEFAULT_MODULES``: 30 days) or, in its place, an object with your own
+settings: ``Archive(retention_days=7, everyone=True)``.
 """
 
 from __future__ import annotations
@@ -37,8 +43,11 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import random
 import secrets
 import time
+
+from lxml import etree
 
 from ...jid import JID, InvalidJID
 from ...ns import NS_DELAY, NS_FORWARD, NS_HINTS
@@ -53,16 +62,20 @@ log = logging.getLogger("xmpplab.server")
 NS_MAM = "urn:xmpp:mam:2"
 NS_MAM_EXTENDED = "urn:xmpp:mam:2#extended"
 NS_SID = "urn:xmpp:sid:0"
+BODY = f"{{{NS_CLIENT}}}body"
+NO_STORE = frozenset({f"{{{NS_HINTS}}}no-store", f"{{{NS_HINTS}}}no-permanent-store"})
+STANZA_ID = f"{{{NS_SID}}}stanza-id"
+SID_NSMAP = {None: NS_SID}
 FLUSH_SECONDS = 0.05
 FLUSH_ROWS = 500
 PAGE_LIMIT = 100  # results per query at most (§4.3.1), whatever the client asks
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS mam (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  owner TEXT NOT NULL, id TEXT NOT NULL, stamp REAL NOT NULL, with_bare TEXT NOT NULL, xml TEXT NOT NULL,
-  UNIQUE (owner, id));
+  seq INTEGER PRIMARY KEY,
+  owner TEXT NOT NULL, id TEXT NOT NULL, stamp REAL NOT NULL, with_bare TEXT NOT NULL, xml TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS mam_owner_seq ON mam (owner, seq);
+CREATE TABLE IF NOT EXISTS mam_users (owner TEXT PRIMARY KEY);
 """
 
 ARCHIVE: Slot[Archive] = Slot("mam: the archive")
@@ -73,13 +86,18 @@ class Archive:
 
     name = "mam"
 
-    def __init__(self, retention_days: float = 30, max_per_account: int = 10000):
+    def __init__(self, retention_days: float = 30, max_per_account: int = 10000, everyone: bool = False):
         if retention_days <= 0 or max_per_account <= 0:
             raise ValueError("an archive keeps messages for more than 0 days, and more than 0 per account")
         self.retention_days = retention_days
         self.max_per_account = max_per_account
+        self.everyone = everyone
+        self.users: set[str] = set()  # the accounts whose clients use the archive (see the module docstring)
         self.server = None
         self._pending: list[tuple] = []
+        self._last: tuple | None = None  # (element, its text): a local message is archived twice, serialised once
+        # the random half of archive ids: unique with the sequence number, not guessable (XEP-0359 §4), cheap
+        self._random = random.Random(secrets.randbits(64)).getrandbits
         self._timer: asyncio.TimerHandle | None = None
         self._written = 0
 
@@ -90,6 +108,10 @@ class Archive:
         ARCHIVE.put(server, self)
         server.storage.add_tables(SCHEMA)
         self.expire()
+        # archive ids are "<seq in hex>-<random>": found by the primary key, unguessable, and made before the
+        # row is written (a batch writes them later), so a message carries its id when it is delivered
+        self._next_seq = server.storage.rows("SELECT COALESCE(MAX(seq), 0) FROM mam")[0][0] + 1
+        self.users = {owner for (owner,) in server.storage.rows("SELECT owner FROM mam_users")}
         server.hook("disco-features/account", lambda query: [NS_MAM, NS_MAM_EXTENDED])
         server.hook(f"iq-get/self/{NS_MAM}:query", self.form)
         server.hook(f"iq-set/self/{NS_MAM}:query", self.query)
@@ -104,40 +126,64 @@ class Archive:
     @staticmethod
     def eligible(stanza) -> bool:
         """Whether a message is archived (§6.1.1): chat or normal with a body, not marked no-store (XEP-0334)."""
-        if (stanza.get("type") or "normal") not in ("chat", "normal"):
+        if stanza.get("type", "normal") not in ("chat", "normal"):
             return False
-        if stanza.find(f"{{{NS_CLIENT}}}body") is None:
-            return False
-        return stanza.find(f"{{{NS_HINTS}}}no-store") is None and \
-            stanza.find(f"{{{NS_HINTS}}}no-permanent-store") is None
+        body = False
+        for child in stanza:  # one pass over the children (this runs twice for every message)
+            tag = child.tag
+            if tag == BODY:
+                body = True
+            elif tag in NO_STORE:
+                return False
+        return body
 
     def received(self, event) -> bool:
         """An incoming message for a local account: archive it and stamp its stanza id (§3.5)."""
         stanza, to = event.stanza, event.to
+        owner = str(to.bare)
+        if owner not in self.users and not self.everyone:
+            return False
         if not self.eligible(stanza) or not self.server.user_exists(to.bare):
             return False
         if to.resource is not None and self.server.session_for(to) is None and stanza.get("type") != "chat":
             return False  # a normal message to a gone resource is bounced, not kept (RFC 6121 §8.5.3.2.1)
-        owner = str(to.bare)
-        for old in stanza.findall(f"{{{NS_SID}}}stanza-id"):
+        for old in stanza.findall(STANZA_ID):
             if old.get("by") == owner:  # §8.3: an id claiming to be ours that we did not add is removed
                 stanza.remove(old)
+                self._last = None
         archive_id = self._store(owner, event.from_, stanza)
-        sub(stanza, "stanza-id", {"by": owner, "id": archive_id}, ns=NS_SID)
+        etree.SubElement(stanza, STANZA_ID, {"by": owner, "id": archive_id}, nsmap=SID_NSMAP)
         return False
 
     def sent(self, event) -> bool:
         """A message a local client sends: archive it in the sender's archive (§6.1.1)."""
         origin, stanza = event.origin, event.stanza
-        if origin is None or event.to is None or not self.eligible(stanza):
+        if origin is None or event.to is None:
             return False
-        self._store(str(origin.jid.bare), event.to, stanza)
+        owner = str(origin.jid.bare)
+        if owner not in self.users and not self.everyone or not self.eligible(stanza):
+            return False
+        self._store(owner, event.to, stanza)
         return False
 
+    def use(self, owner: str) -> None:
+        """From now on, archive ``owner``'s messages: one of its clients asked for the archive."""
+        if owner not in self.users:
+            self.users.add(owner)
+            self.server.storage.rows("INSERT OR IGNORE INTO mam_users (owner) VALUES (?)", (owner,))
+
     def _store(self, owner: str, other, stanza) -> str:
-        archive_id = secrets.token_hex(8)
+        seq = self._next_seq
+        self._next_seq += 1
+        archive_id = f"{seq:x}-{self._random(32):08x}"
         with_bare = str(other.bare) if other is not None else owner
-        self._pending.append((owner, archive_id, time.time(), with_bare, serialize(stanza, NS_CLIENT)))
+        last = self._last
+        if last is not None and last[0] is stanza:  # the same message just archived for its sender: same text
+            text = last[1]
+        else:
+            text = serialize(stanza, NS_CLIENT)
+            self._last = (stanza, text)
+        self._pending.append((seq, owner, archive_id, time.time(), with_bare, text))
         if len(self._pending) >= FLUSH_ROWS:
             self.flush()
         elif self._timer is None:
@@ -156,8 +202,8 @@ class Archive:
         if not rows:
             return 0
         try:
-            self.server.storage.write_many("INSERT INTO mam (owner, id, stamp, with_bare, xml) VALUES (?,?,?,?,?)",
-                                           rows)
+            self.server.storage.write_many("INSERT INTO mam (seq, owner, id, stamp, with_bare, xml) "
+                                           "VALUES (?,?,?,?,?,?)", rows)
         except StorageFault as exc:
             # The messages themselves were delivered or kept offline; only their history copy is lost.
             log.warning("%d messages were not archived: the database refused them (%s)", len(rows), exc.reason)
@@ -181,11 +227,15 @@ class Archive:
         """An account removed: its archive goes too."""
         self.flush()
         self.server.storage.rows("DELETE FROM mam WHERE owner = ?", (str(bare),))
+        self.server.storage.rows("DELETE FROM mam_users WHERE owner = ?", (str(bare),))
+        self.users.discard(str(bare))
         return False
 
     # ------------------------------------------------------------------ queries (§4)
     def form(self, event) -> bool:
         """§4.1.5: the fields a query may use."""
+        if event.origin is not None:
+            self.use(str(event.origin.jid.bare))
         f = Form(form_type=NS_MAM)
         f.field("with", "jid-single")
         for var in ("start", "end", "before-id", "after-id"):
@@ -201,6 +251,7 @@ class Archive:
         session = event.origin
         if session is None:
             return False
+        self.use(str(session.jid.bare))
         self.flush()
         payload = event.payload
         try:
@@ -250,7 +301,12 @@ class Archive:
         return " AND ".join(where), args
 
     def _seq(self, owner: str, archive_id: str) -> int:
-        row = self.server.storage.rows("SELECT seq FROM mam WHERE owner = ? AND id = ?", (owner, archive_id))
+        try:
+            seq = int(archive_id.partition("-")[0], 16)
+        except ValueError:
+            seq = -1
+        row = self.server.storage.rows("SELECT seq FROM mam WHERE seq = ? AND owner = ? AND id = ?",
+                                       (seq, owner, archive_id))
         if not row:
             raise LookupError(f"there is no message {archive_id!r} in this archive (XEP-0313 §4.3.2)")
         return row[0][0]
