@@ -189,8 +189,9 @@ class PubSubService:
         return node
 
     def last_item(self, node: Node, to: JID) -> None:
-        """6.1.7: send the newest item to a new subscriber (``send_last_published_item`` on_sub)."""
-        if node.config.send_last_published_item == "on_sub" and node.items:
+        """6.1.7: send the newest item to a new subscriber (``send_last_published_item`` on_sub, or
+        on_sub_and_presence for personal eventing, XEP-0163 4.3.4)."""
+        if node.config.send_last_published_item != "never" and node.items:
             item = next(reversed(node.items.values()))
             self._send(node, str(to), self._items_event(node, [item]))
 
