@@ -1,6 +1,6 @@
 """Explaining iqs (RFC 6120 §8.2.3): binding, the old session, ping, version, registration, any XEP's
 namespace, and answers without a payload (the roster is in :mod:`.roster`, service discovery in :mod:`.disco`,
-publish-subscribe in :mod:`.pubsub`)."""
+publish-subscribe in :mod:`.pubsub`, personal eventing in :mod:`.pep`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from ...xml import split_qname
 from .. import specs
 from .disco import _disco
 from .facts import cite
+from .pep import is_pep_address, pep_iq
 from .pubsub import is_pubsub, pubsub_iq
 from .roster import _roster
 from .subject import _sender, _Subject
@@ -107,7 +108,8 @@ def _iq(s: _Subject):
         return (f"{_cap(sender)} sends the registration form: the fields to fill in.", cite("registration form"),
                 "registration form")
     if is_pubsub(pns):
-        found = pubsub_iq(itype, payload, sender, target)
+        found = pep_iq(itype, payload, sender, to) if is_pep_address(to) else None  # XEP-0163: an account's own
+        found = found or pubsub_iq(itype, payload, sender, target)
         if found is not None:
             return found
     known = specs.namespace_xep(pns)

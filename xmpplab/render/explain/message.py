@@ -8,6 +8,7 @@ from ...transcript.model import Direction
 from ...xml import split_qname
 from .. import specs
 from .facts import CHAT_STATES, MESSAGE_TYPES, cite
+from .pep import pep_event
 from .pubsub import NS_EVENT, pubsub_event
 from .subject import _recipient, _s2s_prefix, _sender, _Subject
 from .words import _and, _cap, _domain, _is_bare_user, _is_full, _local, _quote, _self, _their, _they, _unique
@@ -20,7 +21,7 @@ def _message(s: _Subject):
     event = s.child(NS_EVENT)
     if event is not None:  # a publish-subscribe notification (XEP-0060 7.1.2.1)
         recipient = s.client if s.direction is S2C and not s.s2s else _recipient(s, "the recipient")
-        return pubsub_event(event, _sender(s), recipient)
+        return pep_event(event, s.get("from"), recipient) or pubsub_event(event, _sender(s), recipient)
     body = s.element.findtext(f"{{{s.ns}}}body") if s.element is not None else None
     subject = s.element.findtext(f"{{{s.ns}}}subject") if s.element is not None else None
     kind_words = MESSAGE_TYPES.get(mtype, f"message of type {mtype}")
