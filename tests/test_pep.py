@@ -176,3 +176,29 @@ async def test_nodes_and_items_survive_a_restart(tmp_path):
         node = srv.pep[J][NICK]
         assert node.config.access_model == "presence"
         assert "Jules" in node.items["current"].payload
+
+
+async def test_a_blocked_contact_gets_no_notification(raw, server):
+    lovers(server)
+    juliet = await online(raw, f"{J}/balcony")
+    romeo, _ = await interested_romeo(raw)
+    blocked = await juliet.request(f"<iq type='set' id='b1'><block xmlns='urn:xmpp:blocking'><item jid='{R}'/>"
+                                   "</block></iq>")
+    assert blocked.get("type") == "result"
+    await flush(romeo)  # her unavailable presence (XEP-0191 5.3)
+    await publish_nick(juliet, "Jules")
+    same_list(await flush(romeo), [])  # XEP-0163 4.3.3
+
+
+async def test_an_explicit_subscription_by_a_contact_works_without_caps(raw, server):
+    lovers(server)
+    juliet = await online(raw, f"{J}/balcony")
+    romeo = await online(raw, f"{R}/orchard")
+    await publish_nick(juliet, "Juliet")
+    subscribed = await romeo.request(f"<iq type='set' id='s1' to='{J}'><pubsub xmlns='{PS}'>"
+                                     f"<subscribe node='{NICK}' jid='{R}/orchard'/></pubsub></iq>")
+    assert subscribed.get("type") == "result"
+    got = await flush(romeo)  # the last item on subscription (XEP-0060 6.1.7)
+    assert [el.findtext(f".//{{{NICK}}}nick") for el in got] == ["Juliet"]
+    await publish_nick(juliet, "Jules")
+    same_list(await flush(romeo), [nick_event(f"{R}/orchard", "Jules")])

@@ -31,6 +31,7 @@ from ..pubsub.model import FEATURES
 from ..pubsub.pep import Interest, PepService
 from ..pubsub.wire import error_for, handle_iq
 from ..slots import Slot
+from .blocking import blocks
 
 requires = ("roster", "presence")
 
@@ -58,7 +59,8 @@ class Pep:
         bare = str(jid.bare)
         found = self.services.get(bare)
         if found is None:
-            found = self.services[bare] = PepService(self.server, bare, self.interest)
+            found = self.services[bare] = PepService(self.server, bare, self.interest,
+                                                     lambda other: blocks(self.server, jid.bare, other))
         return found
 
     def send_last(self, owner: str, full: str, nodes) -> None:

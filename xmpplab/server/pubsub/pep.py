@@ -46,8 +46,9 @@ def pep_defaults() -> NodeConfig:
 class PepService(PubSubService):
     """The personal pubsub service of one account (XEP-0163 2.1: every account a pubsub service)."""
 
-    def __init__(self, server, owner: str, interest: Interest):
+    def __init__(self, server, owner: str, interest: Interest, blocked=None):
         self.interest = interest
+        self.blocked = blocked or (lambda jid: False)  # XEP-0163 4.3.3: none to whom the owner blocks (XEP-0191)
         super().__init__(server, owner, name="Personal eventing", owner=str(JID(owner).bare),
                          default_config=pep_defaults(), auto_create=True)
 
@@ -69,10 +70,12 @@ class PepService(PubSubService):
 
     def recipients(self, node) -> list[str]:
         """Who gets a notification (XEP-0163 4): explicit subscribers (XEP-0060 6.1) and the interested resources
-        (:meth:`interested`); a resource whose bare JID subscribed already is not sent a second copy."""
-        explicit = super().recipients(node)
+        (:meth:`interested`); a resource whose bare JID subscribed already is not sent a second copy; none to an
+        address the owner blocks (4.3.3)."""
+        explicit = [j for j in super().recipients(node) if not self.blocked(JID(j))]
         covered = set(explicit)
-        return explicit + [f for f in self.interested(node) if f not in covered and str(JID(f).bare) not in covered]
+        return explicit + [f for f in self.interested(node) if f not in covered and str(JID(f).bare) not in covered
+                           and not self.blocked(JID(f))]
 
     def send_last(self, full: str, names) -> int:
         """4.3.4: the newest item of each node in ``names`` that ``full`` may read, to ``full``; how many went."""
@@ -82,7 +85,7 @@ class PepService(PubSubService):
             if node is None or not node.items or node.config.send_last_published_item != "on_sub_and_presence":
                 continue
             jid = JID(full)
-            if str(jid.bare) != self.jid and not node.may_access(jid, self.sees_presence):
+            if str(jid.bare) != self.jid and not node.may_access(jid, self.sees_presence) or self.blocked(jid):
                 continue
             item = next(reversed(node.items.values()))
             self._send(node, full, self._items_event(node, [item]))
