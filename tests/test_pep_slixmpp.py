@@ -15,6 +15,7 @@ from slixmpp.exceptions import IqError
 from tests.support import slix_client
 from tests.support_roster import put_state
 from tests.support_wait import round_trip, until
+from xmpplab.lab import Lab
 
 J, R, N = "juliet@example.com", "romeo@example.net", "nurse@example.com"
 PLUGINS = ("xep_0030", "xep_0060", "xep_0115", "xep_0163", "xep_0084", "xep_0172", "xep_0199")
@@ -78,3 +79,18 @@ async def test_a_contact_who_comes_online_later_gets_the_current_nick(server, pe
                     what="the last published nick arrives with Benvolio's presence (XEP-0163 4.3.4)")
     finally:
         await benvolio.close()
+
+
+async def test_across_federation_the_remote_contact_gets_the_nick():
+    async with Lab.start(["example.com", "example.net"], federate=True, replace=False) as lab:
+        lab.add_account(J)
+        lab.add_account(R)
+        put_state(lab.server_for("example.com"), J, R, "both")
+        put_state(lab.server_for("example.net"), R, J, "both")
+        juliet = await lab.connect(f"{J}/balcony", plugins=PLUGINS)
+        romeo = await lab.connect(f"{R}/orchard", plugins=PLUGINS)
+        seen: dict = {}
+        listen(romeo.xmpp, seen)
+        await juliet.xmpp.plugin["xep_0172"].publish_nick("Jules")
+        await until(lambda: (J, "Jules") in seen.get("nick", ()), romeo.xmpp,
+                    what="the nick crosses server-to-server to Romeo's resource on example.net")

@@ -35,6 +35,9 @@ from .service import PubSubService
 log = logging.getLogger("xmpplab.server.pubsub")
 
 NOTIFY = "+notify"  # XEP-0163 4.2 with XEP-0060 9.2: '<node>+notify' in a client's features
+#: How many verified ``ver`` the server remembers, and how many questions may wait for an answer: made-up
+#: ``ver`` values cannot fill its memory (XEP-0115 9.3, caps poisoning). The oldest is forgotten first.
+CAPS_KEPT = 1000
 
 
 def pep_defaults() -> NodeConfig:
@@ -165,6 +168,10 @@ class Interest:
         if waiting is not None:
             waiting.append((owner, full))
             return
+        if len(self.asking) >= CAPS_KEPT:
+            log.warning("caps: %d questions wait for an answer already; %s is not asked about %s", len(self.asking),
+                        full, caps.disco_node)
+            return
         self.asking[key] = [(owner, full)]
         iq = element("iq", {"type": "get", "id": f"caps-{secrets.token_hex(6)}", "to": full,
                             "from": JID(owner).domain})
@@ -181,6 +188,8 @@ class Interest:
         features = features_of(query)
         if verified(caps, query):
             self.known[(caps.hash, caps.ver)] = features
+            while len(self.known) > CAPS_KEPT:
+                del self.known[next(iter(self.known))]
         else:
             log.info("caps: the features %s sent do not hash to %s; used for it alone", full, caps.ver)
             self.unverified[full] = (caps, features)
