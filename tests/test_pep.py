@@ -202,3 +202,20 @@ async def test_an_explicit_subscription_by_a_contact_works_without_caps(raw, ser
     assert [el.findtext(f".//{{{NICK}}}nick") for el in got] == ["Juliet"]
     await publish_nick(juliet, "Jules")
     same_list(await flush(romeo), [nick_event(f"{R}/orchard", "Jules")])
+
+
+async def test_disco_items_lists_the_nodes_the_asker_may_read(raw, server):
+    lovers(server)
+    juliet = await online(raw, f"{J}/balcony")
+    romeo = await online(raw, f"{R}/orchard")
+    await publish_nick(juliet, "Jules")
+    made = await juliet.request(f"<iq type='set' id='c1'><pubsub xmlns='{PS}'><create node='diary'/><configure>"
+                                "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'>"
+                                f"<value>{PS}#node_config</value></field><field var='pubsub#access_model'>"
+                                "<value>whitelist</value></field></x></configure></pubsub></iq>")
+    assert made.get("type") == "result"
+    ask = f"<iq type='get' id='i1' to='{J}'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>"
+    own = await juliet.request(ask)
+    assert sorted((i.get("jid"), i.get("node")) for i in own.iter("{*}item")) == [(J, "diary"), (J, NICK)]
+    theirs = await romeo.request(ask)
+    assert [(i.get("jid"), i.get("node")) for i in theirs.iter("{*}item")] == [(J, NICK)]  # XEP-0163 6.2

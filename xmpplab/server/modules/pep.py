@@ -92,6 +92,7 @@ def setup(server):
             server.hook(f"iq-{type_}/bare/{ns}:pubsub", lambda event: serve(pep, event))
     server.hook("disco-identities/account", lambda query: [("pubsub", "pep", None)] if not query.node else [])
     server.hook("disco-features/account", account_features)
+    server.hook("disco-items/account", lambda query: account_items(pep, query))
     server.hook("pre-presence/bare", lambda event: own_presence(pep, event), priority=10)
     server.hook("presence/bare", lambda event: contact_presence(pep, event), priority=10)
     server.hook("session-closed", lambda session: pep.interest.gone(session.jid_str, str(session.jid.bare)))
@@ -103,6 +104,17 @@ def account_features(query) -> list[str]:
     if query.node:
         return []
     return [NS, *(f"{NS}#{f}" for f in (*FEATURES, *PEP_FEATURES))]
+
+
+def account_items(pep: Pep, query) -> list[tuple[str, str, str | None]]:
+    """XEP-0163 6.2: the account's nodes as disco#items, only those the asker may read (its access model)."""
+    if query.node:
+        return []
+    service = pep.service(query.jid)
+    asker = query.asker or query.jid
+    return [(service.jid, node.name, node.config.title or None)
+            for node in sorted(service.nodes.values(), key=lambda n: n.name)
+            if node.may_access(asker, service.sees_presence)]
 
 
 def serve(pep: Pep, event) -> bool:
