@@ -219,3 +219,18 @@ async def test_disco_items_lists_the_nodes_the_asker_may_read(raw, server):
     assert sorted((i.get("jid"), i.get("node")) for i in own.iter("{*}item")) == [(J, "diary"), (J, NICK)]
     theirs = await romeo.request(ask)
     assert [(i.get("jid"), i.get("node")) for i in theirs.iter("{*}item")] == [(J, NICK)]  # XEP-0163 6.2
+
+
+async def test_an_explicit_subscriber_who_loses_the_presence_subscription_gets_nothing_more(raw, server):
+    lovers(server)
+    juliet = await online(raw, f"{J}/balcony")
+    romeo = await online(raw, f"{R}/orchard")
+    await publish_nick(juliet, "Juliet")
+    subscribed = await romeo.request(f"<iq type='set' id='s1' to='{J}'><pubsub xmlns='{PS}'>"
+                                     f"<subscribe node='{NICK}' jid='{R}/orchard'/></pubsub></iq>")
+    assert subscribed.get("type") == "result"
+    await juliet.send(f"<presence to='{R}' type='unsubscribed'/>")  # she cancels his subscription to her presence
+    await flush(romeo)
+    await publish_nick(juliet, "Jules")
+    same_list(await flush(romeo), [])  # XEP-0163 7.1: access is checked again
+    assert f"{R}/orchard" not in server.pep[J][NICK].subscriptions  # and the subscription is cancelled
