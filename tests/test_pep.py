@@ -6,11 +6,13 @@ what the ``ver`` means, then sends him what Juliet publishes; a stranger gets no
 
 from lxml import etree
 
+from tests.support import RawClient
 from tests.support_pubsub import PS, PS_EVENT, app_condition
 from tests.support_roster import put_state
 from tests.support_stanzas import error_of, flush, online, same, same_list
 from xmpplab.jid import JID
 from xmpplab.server import Server
+from xmpplab.server.limits import Limits
 from xmpplab.server.pubsub.caps import ver_of
 
 J, R, N = "juliet@example.com", "romeo@example.net", "nurse@example.com"
@@ -234,3 +236,29 @@ async def test_an_explicit_subscriber_who_loses_the_presence_subscription_gets_n
     await publish_nick(juliet, "Jules")
     same_list(await flush(romeo), [])  # XEP-0163 7.1: access is checked again
     assert f"{R}/orchard" not in server.pep[J][NICK].subscriptions  # and the subscription is cancelled
+
+
+async def test_new_interest_brings_the_last_item(raw, server):
+    lovers(server)
+    juliet = await online(raw, f"{J}/balcony")
+    romeo, _ = await interested_romeo(raw, features=(DISCO,))  # not interested yet
+    await publish_nick(juliet, "Jules")
+    same_list(await flush(romeo), [])
+    await romeo.send(presence(caps_ver()))  # a plugin was switched on: a new ver with nick+notify
+    await answer_caps_query(romeo)
+    got = await flush(romeo)
+    assert [el.findtext(f".//{{{NICK}}}nick") for el in got if el.tag == "{jabber:client}message"] == ["Jules"]
+
+
+async def test_the_nodes_an_account_may_create_are_limited():
+    async with Server(["example.com"], limits=Limits(pubsub_nodes_per_account=1)) as srv:
+        srv.accounts.add(J, "secret")
+        juliet = await RawClient.open(srv.port)
+        try:
+            await juliet.login(f"{J}/balcony")
+            assert (await publish_nick(juliet, "Jules")).get("type") == "result"
+            refused = await juliet.request(f"<iq type='set' id='t1'><pubsub xmlns='{PS}'><publish node='urn:x:tune'>"
+                                           "<item><tune xmlns='urn:x:tune'/></item></publish></pubsub></iq>")
+            assert (*error_of(refused), app_condition(refused)) == ("wait", "resource-constraint", "max-nodes-exceeded")
+        finally:
+            await juliet.close()
