@@ -74,14 +74,19 @@ class PepService(PubSubService):
     def recipients(self, node) -> list[str]:
         """Who gets a notification (XEP-0163 4): explicit subscribers (XEP-0060 6.1) and the interested resources
         (:meth:`interested`); a resource whose bare JID subscribed already is not sent a second copy; none to an
-        address the owner blocks (4.3.3). A subscriber who may no longer read the node (its presence subscription
-        ended) loses its subscription here (7.1: access is calculated again)."""
-        for lost in [j for j in super().recipients(node) if not node.may_access(JID(j), self.sees_presence)]:
-            self._unsubscribe(node, lost)
-        explicit = [j for j in super().recipients(node) if not self.blocked(JID(j))]
+        address the owner blocks (4.3.3), nor to a subscriber who may no longer read the node (7.1)."""
+        explicit = [j for j in super().recipients(node)
+                    if not self.blocked(JID(j)) and node.may_access(JID(j), self.sees_presence)]
         covered = set(explicit)
         return explicit + [f for f in self.interested(node) if f not in covered and str(JID(f).bare) not in covered
                            and not self.blocked(JID(f))]
+
+    def _notify(self, node, fill) -> None:
+        """Before notifying: a subscriber who may no longer read the node (its presence subscription ended)
+        loses its subscription (7.1: access is calculated again)."""
+        for lost in [j for j in super().recipients(node) if not node.may_access(JID(j), self.sees_presence)]:
+            self._unsubscribe(node, lost)
+        super()._notify(node, fill)
 
     def send_last(self, full: str, names) -> int:
         """4.3.4: the newest item of each node in ``names`` that ``full`` may read, to ``full``; how many went."""
