@@ -1,6 +1,7 @@
 """The routing graph of publish-subscribe (XEP-0060): the service, its nodes, and who receives what."""
 
-from tests.support_wait import round_trip
+from tests.support_roster import put_state
+from tests.support_wait import round_trip, until
 from xmpplab.lab import Lab
 from xmpplab.render.graph import routing_graph
 from xmpplab.render.graph.feeds import node_id
@@ -46,3 +47,27 @@ async def test_the_graph_shows_the_node_its_publisher_and_the_fan_out_to_subscri
         await romeo.iq(pubsub_iq("<unsubscribe node='greenhouse' jid='romeo@example.net'/>"))
         after = routing_graph(lab)
         assert {e.dst for e in after.edges_of("notifies")} == {"nurse@example.com/desk"}
+
+
+async def test_personal_eventing_fans_out_from_the_account_to_the_interested_contact():
+    nick = "http://jabber.org/protocol/nick"
+    plugins = ("xep_0030", "xep_0199", "xep_0060", "xep_0115", "xep_0163", "xep_0172")
+    async with Lab.start(replace=False) as lab:
+        lab.add_account("juliet@example.com")
+        lab.add_account("romeo@example.net")
+        server = lab.server_for("example.com")
+        put_state(server, "juliet@example.com", "romeo@example.net", "both")
+        put_state(lab.server_for("example.net"), "romeo@example.net", "juliet@example.com", "both")
+        juliet = await lab.connect("juliet@example.com/balcony", plugins=plugins)
+        romeo = await lab.connect("romeo@example.net/orchard", plugins=plugins)
+        got = []
+        romeo.xmpp.add_event_handler("user_nick_publish", got.append)
+        await juliet.xmpp.plugin["xep_0172"].publish_nick("Jules")
+        await until(lambda: got, romeo.xmpp, what="Romeo's client gets the nick")
+
+        g = routing_graph(lab)
+        feed = node_id("juliet@example.com", nick)
+        assert g.node(feed).kind == "feed" and g.node("juliet@example.com").kind != "service"
+        assert {(e.src, e.dst) for e in g.edges_of("publishes")} == {("juliet@example.com", feed)}
+        assert ("romeo@example.net/orchard") in {e.dst for e in g.edges_of("notifies") if e.src == feed}
+        assert "Personal eventing of juliet@example.com" in g.text()

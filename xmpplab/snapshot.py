@@ -134,11 +134,16 @@ class FeedNode:
 
 @dataclass(frozen=True)
 class PubSubService:
-    """A publish-subscribe service (XEP-0060, a component such as ``pubsub.example.com``) and its nodes."""
+    """A publish-subscribe service (XEP-0060, a component such as ``pubsub.example.com``) and its nodes.
+
+    ``personal``: an account's own service (XEP-0163), whose ``domain`` is the account's bare JID and whose
+    subscribers are the resources that get its notifications now (interested contacts and its own).
+    """
 
     domain: str
     parent: str | None = None
     nodes: tuple[FeedNode, ...] = ()
+    personal: bool = False
 
 
 @dataclass(frozen=True)

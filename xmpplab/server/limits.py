@@ -61,6 +61,9 @@ class Limits:
             "refused with resource-constraint and max-nodes-exceeded)", "nodes")
     pubsub_item_bytes: int = _limit(
         64 * KiB, "largest payload of one published item (XEP-0060 7.1.3.5: payload-too-big)", "bytes")
+    pep_item_bytes: int = _limit(
+        192 * KiB, "largest payload of one item on an account's personal eventing service (XEP-0163): an avatar "
+                   "of 128 KiB, base64-encoded in XEP-0084's data node", "bytes")
     pubsub_items_per_node: int = _limit(
         256, "most items a node may keep (the largest pubsub#max_items an owner may configure; Prosody's "
              "default too)", "items")

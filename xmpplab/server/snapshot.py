@@ -87,6 +87,13 @@ def _pubsub(server) -> tuple[PubSubService, ...]:
                      node.config.access_model, node.config.publish_model)
             for name, node in sorted(service.nodes.items()))
         services.append(PubSubService(domain, parent if parent in server.hosts else None, nodes))
+    pep = getattr(server, "pep", None)
+    for bare, service in sorted(pep.services.items() if pep is not None else ()):
+        nodes = tuple(FeedNode(name, node.config.title, tuple(node.owners), tuple(service.recipients(node)),
+                               len(node.items), node.config.access_model, node.config.publish_model)
+                      for name, node in sorted(service.nodes.items()))
+        if nodes:  # XEP-0163: the account's own service, its recipients those its items go to now
+            services.append(PubSubService(bare, bare.partition("@")[2], nodes, personal=True))
     return tuple(services)
 
 

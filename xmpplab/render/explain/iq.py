@@ -1,7 +1,7 @@
 """Explaining iqs (RFC 6120 §8.2.3): binding, the old session, ping, version, registration, any XEP's
 namespace, and answers without a payload (the roster is in :mod:`.roster`, service discovery in :mod:`.disco`,
-publish-subscribe in :mod:`.pubsub`, blocking, vCards and carbons in :mod:`.account`, the archive in
-:mod:`.archive`, file upload in :mod:`.upload`)."""
+publish-subscribe in :mod:`.pubsub`, personal eventing in :mod:`.pep`, blocking, vCards and carbons in
+:mod:`.account`, the archive in :mod:`.archive`, file upload in :mod:`.upload`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .account import account_iq
 from .archive import archive_iq, is_archive
 from .disco import _disco
 from .facts import cite
+from .pep import is_pep_address, pep_iq
 from .pubsub import is_pubsub, pubsub_iq
 from .roster import _roster
 from .subject import _sender, _Subject
@@ -111,7 +112,8 @@ def _iq(s: _Subject):
         return (f"{_cap(sender)} sends the registration form: the fields to fill in.", cite("registration form"),
                 "registration form")
     if is_pubsub(pns):
-        found = pubsub_iq(itype, payload, sender, target)
+        found = pep_iq(itype, payload, sender, to) if is_pep_address(to) else None  # XEP-0163: an account's own
+        found = found or pubsub_iq(itype, payload, sender, target)
         if found is not None:
             return found
     if pns == NS_UPLOAD:

@@ -9,6 +9,7 @@ from ...xml import split_qname
 from .. import specs
 from .archive import archive_result, is_stanza_id, stanza_id
 from .facts import CHAT_STATES, MESSAGE_TYPES, cite
+from .pep import pep_event
 from .pubsub import NS_EVENT, pubsub_event
 from .subject import _recipient, _s2s_prefix, _sender, _Subject
 from .words import _and, _cap, _domain, _is_bare_user, _is_full, _local, _quote, _self, _their, _they, _unique
@@ -21,7 +22,7 @@ def _message(s: _Subject):
     event = s.child(NS_EVENT)
     if event is not None:  # a publish-subscribe notification (XEP-0060 7.1.2.1)
         recipient = s.client if s.direction is S2C and not s.s2s else _recipient(s, "the recipient")
-        return pubsub_event(event, _sender(s), recipient)
+        return pep_event(event, s.get("from"), recipient) or pubsub_event(event, _sender(s), recipient)
     result = s.child(NS_MAM, "result")
     if result is not None:  # one message of an archive query's results (XEP-0313 4.2)
         return archive_result(result, s.client if s.direction is S2C else _recipient(s, "the client"))

@@ -20,11 +20,13 @@ KINDS = ("publishes", "notifies")
 def feed_text(g: RoutingGraph) -> list[str]:
     """Text lines: each pubsub service, its nodes, who publishes and who receives each item."""
     out = []
-    for service in g.nodes_of("service"):
-        feeds = [n for n in g.nodes_of("feed") if n.info.get("service") == service.id]
-        if not feeds:
-            continue
-        out.append(f"Publish-subscribe service {service.id} (one publish → one message to each subscriber)")
+    services = dict.fromkeys(n.info.get("service") for n in g.nodes_of("feed"))
+    for service in services:
+        feeds = [n for n in g.nodes_of("feed") if n.info.get("service") == service]
+        if feeds[0].info.get("personal"):
+            out.append(f"Personal eventing of {service} (XEP-0163: its items go to the interested contacts)")
+        else:
+            out.append(f"Publish-subscribe service {service} (one publish → one message to each subscriber)")
         for feed in feeds:
             publishers = [e.src for e in g.edges_of("publishes") if e.dst == feed.id]
             subscribers = [e.dst for e in g.edges_of("notifies") if e.src == feed.id]

@@ -5,7 +5,9 @@ edges come in from the accounts that may publish (owners and publishers,
 section 4.1), ``notifies`` edges go out to every subscriber (6.1), so the
 fan-out of one publish (7.1.2.1: one message per subscriber) is visible at a
 glance. A node's id is its XMPP URI (``xmpp:pubsub.example.com?;node=sensors``,
-section 4.6.2 addresses a node by JID and NodeID).
+section 4.6.2 addresses a node by JID and NodeID). Personal eventing (XEP-0163) is drawn the same way
+with the account in the service's place: its nodes (``xmpp:juliet@example.com?;node=…``) take its
+``publishes`` edge and fan out to the resources that get its notifications now.
 """
 
 from __future__ import annotations
@@ -29,15 +31,21 @@ def add_pubsub(g: RoutingGraph, snap: ServerSnapshot, group: str) -> None:
     for service in getattr(snap, "pubsub", ()):
         if not service.nodes:
             continue  # a service with no node would only crowd the picture
-        g.add_node(Node(service.domain, "service", service.domain, group=group,
-                        info={"what": "publish-subscribe (XEP-0060)"}))
-        if service.parent and service.parent in g.nodes:
-            g.add_edge(Edge(service.parent, service.domain, "component", "open"))
+        personal = getattr(service, "personal", False)
+        if personal:  # XEP-0163: the account is the service; its nodes hang from it, fed by its publishing
+            _person(g, service.domain)
+        else:
+            g.add_node(Node(service.domain, "service", service.domain, group=group,
+                            info={"what": "publish-subscribe (XEP-0060)"}))
+            if service.parent and service.parent in g.nodes:
+                g.add_edge(Edge(service.parent, service.domain, "component", "open"))
         for feed in service.nodes:
             fid = node_id(service.domain, feed.name)
             g.add_node(Node(fid, "feed", feed.name, info={"service": service.domain, "items": feed.items,
-                                                          "access": feed.access_model, "title": feed.title}))
-            g.add_edge(Edge(service.domain, fid, "component", "open"))
+                                                          "access": feed.access_model, "title": feed.title,
+                                                          "personal": personal}))
+            if not personal:
+                g.add_edge(Edge(service.domain, fid, "component", "open"))
             for jid in feed.publishers:
                 _person(g, jid)
                 g.add_edge(Edge(jid, fid, "publishes", "open"))

@@ -10,7 +10,8 @@ This module answers; the other modules say what goes in the answers through
 events (:mod:`xmpplab.server.events`): ``disco-identities/host``,
 ``disco-features/host`` (``server.add_feature(ns)`` is one such handler) and
 ``disco-items/host`` (the MUC service lists itself there), and
-``disco-identities/account``, ``disco-features/account`` for an account. An
+``disco-identities/account``, ``disco-features/account``, ``disco-items/account`` (``(jid, node, name)``)
+for an account. An
 account answers (``account/registered``, 4.1) to itself and to those
 ``disco-may-see`` allows: contacts that see its presence, says the roster.
 """
@@ -86,11 +87,15 @@ def account_info(event):
 
 
 def account_items(event):
-    """disco#items of an account: none, and only to those who may see it (XEP-0030 4.1)."""
-    if not event.server.user_exists(event.to) or not _may_see(event, _query(event)):
+    """disco#items of an account: what the modules list (``disco-items/account``: personal eventing's nodes,
+    XEP-0163 6.2), only to those who may see it (XEP-0030 4.1)."""
+    asked = _query(event)
+    if not event.server.user_exists(event.to) or not _may_see(event, asked):
         raise StanzaError("service-unavailable")
     query = element("query", ns=NS_DISCO_ITEMS)
-    if event.payload.get("node"):
-        query.set("node", event.payload.get("node"))
+    if asked.node:
+        query.set("node", asked.node)
+    for jid, node, name in event.server.hooks.collect("disco-items/account", asked):
+        sub(query, "item", {"jid": jid, "node": node, "name": name})
     event.reply(query)
     return True

@@ -5,6 +5,8 @@
                     retract, subscribe, retrieve (6, 7, 8), stored in the server's database
 * :mod:`.wire`      the iqs on the wire and their answers, the routing table :data:`~.wire.ACTIONS`
 * :mod:`.component` the service at its own domain, with service discovery (5)
+* :mod:`.pep`       personal eventing (XEP-0163): a service at every account's bare JID, sending to the
+                    contacts whose entity capabilities (:mod:`.caps`, XEP-0115) ask for a node
 """
 
 from .component import PubSubComponent

@@ -28,7 +28,7 @@ AFFILIATIONS = ("owner", "publisher", "member", "none", "outcast")
 ACCESS_MODELS = ("open", "presence", "whitelist")  # 4.5 (authorize and roster: not here)
 PUBLISH_MODELS = ("publishers", "subscribers", "open")  # pubsub#publish_model (17.4.4)
 NOTIFICATION_TYPES = ("headline", "normal")  # pubsub#notification_type (17.4.4); headline: 13.7, not to offline storage
-SEND_LAST = ("never", "on_sub")  # pubsub#send_last_published_item (6.1.7; on_sub_and_presence: PEP)
+SEND_LAST = ("never", "on_sub", "on_sub_and_presence")  # pubsub#send_last_published_item (6.1.7; PEP: XEP-0163 4.3.4)
 
 #: 11 (Feature Summary; section 10 before version 1.29): the features this service has, each ``http://jabber.org/protocol/pubsub#<name>``.
 FEATURES = ("access-open", "access-presence", "access-whitelist", "config-node", "create-and-configure", "create-nodes",

@@ -1,8 +1,8 @@
 """A publish-subscribe service (XEP-0060): the nodes behind one JID and what may be done to them.
 
 The service's JID is ``pubsub.example.com`` for the server's pubsub component;
-personal eventing (XEP-0163) would give each account a service at its bare
-JID, whose owner is that account. Each use case is one method that checks
+personal eventing (XEP-0163) gives each account a service at its bare JID,
+whose owner is that account (:class:`~.pep.PepService`). Each use case is one method that checks
 what the XEP requires, changes the node (in memory and in storage) and sends
 the notifications; a refusal is a :class:`~.model.PubSubError` with the
 section's condition. The wire (parsing iqs, building answers) is in :mod:`.wire`.
@@ -189,8 +189,9 @@ class PubSubService:
         return node
 
     def last_item(self, node: Node, to: JID) -> None:
-        """6.1.7: send the newest item to a new subscriber (``send_last_published_item`` on_sub)."""
-        if node.config.send_last_published_item == "on_sub" and node.items:
+        """6.1.7: send the newest item to a new subscriber (``send_last_published_item`` on_sub, or
+        on_sub_and_presence for personal eventing, XEP-0163 4.3.4)."""
+        if node.config.send_last_published_item != "never" and node.items:
             item = next(reversed(node.items.values()))
             self._send(node, str(to), self._items_event(node, [item]))
 
@@ -306,7 +307,7 @@ class PubSubService:
     def recipients(self, node: Node) -> list[str]:
         """Who gets the node's notifications (13.3): its subscribers, in the order they subscribed.
 
-        Personal eventing (XEP-0163) adds the contacts that show interest; this is the place to do it.
+        Personal eventing (XEP-0163) adds the contacts that show interest (:meth:`.pep.PepService.recipients`).
         """
         return [jid for jid, state in node.subscriptions.items() if state == "subscribed"]
 

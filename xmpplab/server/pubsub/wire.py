@@ -161,7 +161,8 @@ def configure_form(node) -> Form:
     form.field("pubsub#notification_type", "list-single", "Message type of notifications",
                values=[c.notification_type], options=[("headline", "headline"), ("normal", "normal")])
     form.field("pubsub#send_last_published_item", "list-single", "Send the last item to new subscribers",
-               values=[c.send_last_published_item], options=[("never", "Never"), ("on_sub", "On subscription")])
+               values=[c.send_last_published_item], options=[("never", "Never"), ("on_sub", "On subscription"),
+                                                            ("on_sub_and_presence", "On subscription and presence")])
     return form
 
 
