@@ -39,3 +39,26 @@ def test_c_in_a_presence():
                                 "hash='sha-1' node='http://psi-im.org' ver='q07IKJEyjvHSyhy//CH0CxmKi8w='/></presence>")
     assert caps_of(presence).disco_node == "http://psi-im.org#q07IKJEyjvHSyhy//CH0CxmKi8w="
     assert caps_of(etree.fromstring("<presence xmlns='jabber:client'/>")) is None
+
+
+async def test_the_server_announces_its_own_capabilities_and_they_check_out(server):
+    """XEP-0115 §6.3: <c/> in the stream features after login; disco#info at node#ver hashes to that ver (§5.4)."""
+    from xmpplab.rawclient import RawClient
+    from xmpplab.server.pubsub.caps import ver_of
+
+    c = await RawClient.connect("127.0.0.1", server.port)
+    try:
+        await c.login("juliet@example.com", "secret")
+        announced = c.features.find("{http://jabber.org/protocol/caps}c")
+        assert announced is not None and announced.get("hash") == "sha-1"
+        node = f"{announced.get('node')}#{announced.get('ver')}"
+        answer = await c.request(f"<iq type='get' id='caps' to='example.com'>"
+                                 f"<query xmlns='http://jabber.org/protocol/disco#info' node='{node}'/></iq>")
+        query = answer.find("{http://jabber.org/protocol/disco#info}query")
+        assert answer.get("type") == "result" and query.get("node") == node
+        assert ver_of(query) == announced.get("ver")
+        wrong = await c.request("<iq type='get' id='caps2' to='example.com'><query "
+                                "xmlns='http://jabber.org/protocol/disco#info' node='urn:xmpplab:server#nope'/></iq>")
+        assert wrong.get("type") == "error"
+    finally:
+        await c.close()

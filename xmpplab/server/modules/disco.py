@@ -17,8 +17,16 @@ account answers (``account/registered``, 4.1) to itself and to those
 """
 
 from ...errors import StanzaError
+from ...jid import JID
 from ...xml import NS_DISCO_INFO, NS_DISCO_ITEMS, element, sub
-from ..events import DiscoQuery
+from ..events import AFTER_AUTH, DiscoQuery
+from ..pubsub.caps import ver_of
+from ..slots import Slot
+
+NS_CAPS = "http://jabber.org/protocol/caps"
+#: The XEP-0115 node naming this software, and the ``ver`` of each host's disco#info, made once per host.
+CAPS_NODE = "urn:xmpplab:server"
+CAPS_VER: Slot[dict] = Slot("disco: caps ver per host", dict)
 
 
 def setup(server):
@@ -32,15 +40,30 @@ def setup(server):
     server.hook(f"iq-get/host/{NS_DISCO_ITEMS}:query", host_items)
     server.hook(f"iq-get/bare/{NS_DISCO_INFO}:query", account_info)
     server.hook(f"iq-get/bare/{NS_DISCO_ITEMS}:query", account_items)
+    server.hook(f"stream-features/{AFTER_AUTH}", caps_feature)
+
+
+def caps_feature(session):
+    """XEP-0115 §6.3: the server's own capabilities, announced in its stream features after login, so a
+    client need not ask (it may: disco#info of the host with node ``CAPS_NODE#ver`` answers the same)."""
+    host = session.host or session.server.default_domain
+    return [element("c", {"hash": "sha-1", "node": CAPS_NODE, "ver": _ver(session.server, host)}, ns=NS_CAPS)]
+
+
+def _ver(server, host: str) -> str:
+    known = CAPS_VER.of(server)
+    if host not in known:
+        known[host] = ver_of(_info(server, "host", DiscoQuery(server, JID(host), None, None)))
+    return known[host]
 
 
 def _query(event) -> DiscoQuery:
     return DiscoQuery(event.server, event.to, event.from_, event.payload.get("node"))
 
 
-def _info(event, about: str, query: DiscoQuery):
+def _info(server, about: str, query: DiscoQuery):
     """A disco#info answer from what the modules contribute: identities first, then features, sorted (3.1)."""
-    hooks = event.server.hooks
+    hooks = server.hooks
     result = element("query", ns=NS_DISCO_INFO)
     for category, type_, name in hooks.collect(f"disco-identities/{about}", query):
         sub(result, "identity", {"category": category, "type": type_, "name": name})
@@ -52,9 +75,12 @@ def _info(event, about: str, query: DiscoQuery):
 def host_info(event):
     """disco#info of the server (XEP-0030 3.1): what the modules' events contribute."""
     node = event.payload.get("node")
-    if node:
+    if node and node != f"{CAPS_NODE}#{_ver(event.server, event.to.domain)}":  # XEP-0115 §6.2: ours answers
         raise StanzaError("item-not-found", f"no node {node!r} here")
-    event.reply(_info(event, "host", _query(event)))
+    info = _info(event.server, "host", _query(event))
+    if node:
+        info.set("node", node)
+    event.reply(info)
     return True
 
 
@@ -79,7 +105,7 @@ def account_info(event):
     query = _query(event)
     if not event.server.user_exists(event.to) or not _may_see(event, query):
         raise StanzaError("service-unavailable")  # RFC 6121/XEP-0030: don't reveal the account to strangers
-    result = _info(event, "account", query)
+    result = _info(event.server, "account", query)
     if query.node:
         result.set("node", query.node)
     event.reply(result)
