@@ -166,6 +166,7 @@ async def test_the_handout_has_a_card_per_student_with_qr_and_the_certificate_fi
     assert text.count("<svg") == 3  # one QR code per card
     assert fingerprint in text
     assert f'xmpplab.Client.connect("student01@{DOMAIN}", getpass(), host="10.0.0.5", port=5222' in text
+    assert f"XMPPLAB_SERVER=10.0.0.5:5222 XMPPLAB_ACCOUNT=student01@{DOMAIN} xmpplab lab" in text
     assert f"/connect student01@{DOMAIN} server 10.0.0.5 port 5222" in text
 
 

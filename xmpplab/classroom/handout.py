@@ -77,7 +77,9 @@ def _card(account: Account, host: str, port: int, fingerprint: str | None, http_
     profanity = f"/connect {jid} server {html.escape(host)} port {port}"
     sendxmpp = (f"echo hello | go-sendxmpp{' -n' if fingerprint else ''} -u {jid} -p '{pw}' "
                 f"-j {html.escape(host)}:{port} {html.escape(classmate)}")
-    rows = [("Notebook", f"<code>from getpass import getpass</code><br><code>{notebook}</code>"),
+    course = f"XMPPLAB_SERVER={html.escape(host)}:{port} XMPPLAB_ACCOUNT={jid} xmpplab lab"
+    rows = [("The course, on this class server", f"<code>{course}</code> (it asks the password once)"),
+            ("One client in a notebook", f"<code>from getpass import getpass</code><br><code>{notebook}</code>"),
             ("Terminal (profanity)", f"<code>{profanity}</code>, then type the password" +
              (" and <code>/tls allow</code>" if fingerprint else "")),
             ("One message from a shell (go-sendxmpp)", f"<code>{sendxmpp}</code>")]
