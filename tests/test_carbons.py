@@ -12,7 +12,7 @@ from tests.support_wait import until
 from xmpplab.jid import JID
 from xmpplab.ns import NS_CARBONS, NS_FORWARD
 from xmpplab.render import explain
-from xmpplab.server.modules.carbons import BY_ACCOUNT, ENABLED, eligible
+from xmpplab.server.modules.carbons import ARMED, BY_ACCOUNT, ENABLED, eligible
 from xmpplab.xml import parse_fragment
 
 CARBONS = f"{{{NS_CARBONS}}}"
@@ -208,3 +208,13 @@ async def test_a_device_that_left_is_forgotten(server, raw):
     await garden.close()
     await until(lambda: JID("romeo@example.net") not in BY_ACCOUNT.of(server), server,
                 what="the server forgets garden's carbons when it leaves")
+
+
+async def test_the_message_path_is_hooked_only_while_someone_uses_carbons(server, raw):
+    """Nobody with carbons on: no per-message work (the hooks are not there); the first enable adds them."""
+    assert not server.hooks.has("message/delivered") and not ARMED.of(server)
+    garden, home = await romeo_twice(raw)
+    assert server.hooks.has("message/delivered") and ARMED.of(server)
+    for c in (garden, home):
+        await c.request(f"<iq type='set' id='off'><disable xmlns='{NS_CARBONS}'/></iq>")
+    assert not server.hooks.has("message/delivered") and not ARMED.of(server)

@@ -211,3 +211,13 @@ async def test_everyone_archives_every_account_from_the_start(raw):
         await juliet.close()
     finally:
         await server.stop()
+
+
+async def test_the_message_path_is_hooked_only_once_an_account_is_archived(server, raw):
+    """Nobody reads an archive yet: archiving costs nothing per message (its hooks are not there)."""
+    archive = ARCHIVE.of(server)
+    assert not archive._armed
+    await reading(raw, "juliet@example.com")
+    assert archive._armed
+    server.accounts.remove("juliet@example.com")
+    assert not archive._armed

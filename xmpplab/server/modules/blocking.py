@@ -56,13 +56,35 @@ def setup(server):
         server.hook(f"iq-get/{where}/{NS_BLOCKING}:blocklist", get_list)
         server.hook(f"iq-set/{where}/{NS_BLOCKING}:block", block)
         server.hook(f"iq-set/{where}/{NS_BLOCKING}:unblock", unblock)
+    server.hook("account-removed", forget_account(server))
+    _arm(server)
+
+
+#: Per server: whether the filters are on the stanza path. They are only while some account blocks someone,
+#: so a server where nobody does pays nothing per stanza.
+ARMED: Slot[bool] = Slot("blocking: filters on", bool)
+
+
+def _filters():
     for kind in ("message", "presence", "iq"):
         for where in ("full", "bare"):
-            server.hook(f"{kind}/{where}", inbound, FIRST)
+            yield f"{kind}/{where}", inbound
         for where in ("full", "bare", "host", "remote", "component"):
-            server.hook(f"pre-{kind}/{where}", outbound, FIRST)
-    server.hook("route/remote", inbound, FIRST)
-    server.hook("account-removed", forget_account(server))
+            yield f"pre-{kind}/{where}", outbound
+    yield "route/remote", inbound
+
+
+def _arm(server) -> None:
+    """Put the filters on the stanza path while some account has a non-empty block list, and off when none has."""
+    wanted = any(LISTS.of(server).values())
+    if ARMED.of(server) is wanted:
+        return
+    ARMED.put(server, wanted)
+    for name, handler in _filters():
+        if wanted:
+            server.hooks.add(name, handler, FIRST)
+        else:
+            server.hooks.remove(name, handler)
 
 
 def matches(item: str, jid: JID) -> bool:
@@ -144,6 +166,7 @@ def block(event):
         for session in _available(server, owner):    # sent before the block starts filtering it out
             server.route(element("presence", {"type": "unavailable", "from": str(session.jid), "to": contact}))
     current.update(new)
+    _arm(server)
     event.reply()
     _push(server, owner, _list_element("block", jids))
     return True
@@ -167,6 +190,7 @@ def unblock(event):
         current.discard(jid)
     if not current:
         lists.pop(str(owner), None)
+    _arm(server)
     event.reply()
     _push(server, owner, _list_element("unblock", jids))
     service = PRESENCE.of(server)
@@ -234,5 +258,6 @@ def forget_account(server):
     def forget(bare) -> bool:
         if LISTS.of(server).pop(str(bare), None) is not None:
             server.storage.rows("DELETE FROM blocklist WHERE owner=?", (str(bare),))
+            _arm(server)
         return False
     return forget

@@ -115,11 +115,9 @@ class Archive:
         server.hook("disco-features/account", lambda query: [NS_MAM, NS_MAM_EXTENDED])
         server.hook(f"iq-get/self/{NS_MAM}:query", self.form)
         server.hook(f"iq-set/self/{NS_MAM}:query", self.query)
-        for where in ("full", "bare"):
-            server.hook(f"message/{where}", self.received, 100)
-        for where in ("full", "bare", "remote", "component"):
-            server.hook(f"pre-message/{where}", self.sent, 100)
         server.hook("account-removed", self.forget)
+        self._armed = False
+        self._arm()
         server.hook("server-stopped", lambda _server: self.flush())
 
     # ------------------------------------------------------------------ archiving (§3.3.1, §3.5)
@@ -171,6 +169,25 @@ class Archive:
         if owner not in self.users:
             self.users.add(owner)
             self.server.storage.rows("INSERT OR IGNORE INTO mam_users (owner) VALUES (?)", (owner,))
+            self._arm()
+
+    def _message_hooks(self):
+        for where in ("full", "bare"):
+            yield f"message/{where}", self.received
+        for where in ("full", "bare", "remote", "component"):
+            yield f"pre-message/{where}", self.sent
+
+    def _arm(self) -> None:
+        """The message path is hooked only while some account is archived: otherwise archiving costs nothing."""
+        wanted = self.everyone or bool(self.users)
+        if wanted is self._armed:
+            return
+        self._armed = wanted
+        for name, handler in self._message_hooks():
+            if wanted:
+                self.server.hooks.add(name, handler, 100)
+            else:
+                self.server.hooks.remove(name, handler)
 
     def _store(self, owner: str, other, stanza) -> str:
         seq = self._next_seq
@@ -229,6 +246,7 @@ class Archive:
         self.server.storage.rows("DELETE FROM mam WHERE owner = ?", (str(bare),))
         self.server.storage.rows("DELETE FROM mam_users WHERE owner = ?", (str(bare),))
         self.users.discard(str(bare))
+        self._arm()
         return False
 
     # ------------------------------------------------------------------ queries (§4)
