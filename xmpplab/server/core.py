@@ -261,56 +261,24 @@ class Server:
             self.tls_context = await asyncio.get_running_loop().run_in_executor(
                 None, server_context, self.hosts, self.tls_cert, self.tls_key, self.tls_ca)
         loop = asyncio.get_running_loop()
-        try:
-            listener = await loop.create_server(lambda: C2SSession(self), self.bind_host, self.requested_port,
-                                                reuse_address=True, backlog=1024)
-        except OSError as exc:
-            raise OSError(exc.errno, f"cannot listen on {self.bind_host} port {self.requested_port}: "
-                                     f"{exc.strerror}") from None
-        self._listeners.append(listener)
-        self.port = listener.sockets[0].getsockname()[1]
+        self.port = await self._listen(lambda: C2SSession(self), self.bind_host, self.requested_port, "",
+                                       backlog=1024)
         if self.requested_s2s_port is not None:
             from .s2s import S2SIncoming
-            try:
-                s2s = await loop.create_server(lambda: S2SIncoming(self), self.bind_host, self.requested_s2s_port,
-                                               reuse_address=True, backlog=1024)
-            except OSError as exc:
-                listener.close()
-                self._listeners.clear()
-                raise OSError(exc.errno, f"cannot listen for servers on {self.bind_host} port "
-                                         f"{self.requested_s2s_port}: {exc.strerror}") from None
-            self._listeners.append(s2s)
-            self.s2s_port = s2s.sockets[0].getsockname()[1]
+            self.s2s_port = await self._listen(lambda: S2SIncoming(self), self.bind_host, self.requested_s2s_port,
+                                               " for servers", backlog=1024)
         if self.requested_direct_tls_port is not None:
             from .c2s import DirectTLSSession, direct_tls_context
             from .tls import server_context
             ctx = direct_tls_context(await loop.run_in_executor(None, server_context, self.hosts, self.tls_cert,
                                                                 self.tls_key, self.tls_ca))
-            try:
-                direct = await loop.create_server(
-                    lambda: DirectTLSSession(self), self.bind_host, self.requested_direct_tls_port,
-                    ssl=ctx, reuse_address=True, backlog=1024, ssl_handshake_timeout=10)
-            except OSError as exc:
-                for other in self._listeners:
-                    other.close()
-                self._listeners.clear()
-                raise OSError(exc.errno, f"cannot listen for direct TLS on {self.bind_host} port "
-                                         f"{self.requested_direct_tls_port}: {exc.strerror}") from None
-            self._listeners.append(direct)
-            self.direct_tls_port = direct.sockets[0].getsockname()[1]
+            self.direct_tls_port = await self._listen(
+                lambda: DirectTLSSession(self), self.bind_host, self.requested_direct_tls_port, " for direct TLS",
+                ssl=ctx, backlog=1024, ssl_handshake_timeout=10)
         if self.requested_component_port is not None:
             from .component import COMPONENT_HOST, ComponentConnection
-            try:
-                comp = await loop.create_server(lambda: ComponentConnection(self), COMPONENT_HOST,
-                                                self.requested_component_port, reuse_address=True)
-            except OSError as exc:
-                for other in self._listeners:
-                    other.close()
-                self._listeners.clear()
-                raise OSError(exc.errno, f"cannot listen for components on {COMPONENT_HOST} port "
-                                         f"{self.requested_component_port}: {exc.strerror}") from None
-            self._listeners.append(comp)
-            self.component_port = comp.sockets[0].getsockname()[1]
+            self.component_port = await self._listen(lambda: ComponentConnection(self), COMPONENT_HOST,
+                                                     self.requested_component_port, " for components")
         if self.requested_http_port is not None:
             from .websocket import listen
             try:
@@ -325,6 +293,20 @@ class Server:
         self.started_at = time.time()
         self.hooks.fire("server-started", self)
         return self
+
+    async def _listen(self, factory, host, port: int, what: str, **options) -> int:
+        """Listen on ``host:port`` for ``factory``'s connections; return the port. When it cannot, the listeners
+        opened so far are closed and the error says which port, in one sentence."""
+        try:
+            listener = await asyncio.get_running_loop().create_server(factory, host, port, reuse_address=True,
+                                                                      **options)
+        except OSError as exc:
+            for other in self._listeners:
+                other.close()
+            self._listeners.clear()
+            raise OSError(exc.errno, f"cannot listen{what} on {host} port {port}: {exc.strerror}") from None
+        self._listeners.append(listener)
+        return listener.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         """Close every connection (``system-shutdown``), stop listening and close storage."""
