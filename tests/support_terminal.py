@@ -44,3 +44,14 @@ class Terminal:
     def close(self) -> None:
         """End the tmux session and the program in it."""
         subprocess.run(["tmux", "kill-session", "-t", self.session], env=self.env, capture_output=True)
+
+    async def profanity_login(self, jid: str, port: int, password: str) -> None:
+        """In profanity: /connect to a loopback server, type the password, allow its certificate, until logged in."""
+        await self.wait_for("profanity")
+        self.keys(f"/connect {jid} server 127.0.0.1 port {port}")
+        await self.wait_for("password")
+        self.keys(password)
+        await self.wait_for("/tls allow", "logged in")
+        if "/tls allow" in self.screen():
+            self.keys("/tls allow")
+        assert await self.wait_for("logged in successfully", tries=300), self.screen()

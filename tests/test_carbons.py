@@ -164,14 +164,7 @@ async def test_profanity_turns_carbons_on_without_a_warning(server, tmp_path):
     server.hook("session-bound", lambda s: s.jid.local == "romeo" and not bound.done() and bound.set_result(s))
     term = Terminal("profanity", tmp_path, "carbons")
     try:
-        await term.wait_for("profanity")
-        term.keys(f"/connect romeo@example.net server 127.0.0.1 port {server.port}")
-        await term.wait_for("password")
-        term.keys("secret")
-        await term.wait_for("/tls allow", "logged in")
-        if "/tls allow" in term.screen():
-            term.keys("/tls allow")
-        assert await term.wait_for("logged in successfully", tries=300), term.screen()
+        await term.profanity_login("romeo@example.net", server.port, "secret")
         session = await asyncio.wait_for(bound, 10)
         for _ in range(50):  # profanity sends its enable right after login; wait for the server to have it
             if ENABLED.get(session):

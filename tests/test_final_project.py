@@ -72,14 +72,7 @@ async def test_the_nurse_answers_profanity(tmp_path):
         lab.add_account("romeo@example.net", "wherefore")
         term = Terminal("profanity", tmp_path, "nurse")
         try:
-            await term.wait_for("profanity")
-            term.keys(f"/connect romeo@example.net server 127.0.0.1 port {lab.server.port}")
-            await term.wait_for("password")
-            term.keys("wherefore")
-            await term.wait_for("/tls allow", "logged in")
-            if "/tls allow" in term.screen():
-                term.keys("/tls allow")
-            assert await term.wait_for("logged in", tries=300), term.screen()
+            await term.profanity_login("romeo@example.net", lab.server.port, "wherefore")
             term.keys("/msg nurse@example.com Good morrow, Nurse")
             assert await term.wait_for("Your Juliet is on her balcony", tries=300), term.screen()
         finally:
