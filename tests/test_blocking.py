@@ -119,3 +119,10 @@ async def test_slixmpp_blocking_plugin(server, slix):
     await juliet.plugin["xep_0191"].unblock(["example.org"])
     got = await asyncio.wait_for(juliet.plugin["xep_0191"].get_blocked(), 5)
     assert {str(i["jid"]) for i in got["blocklist"]["items"]} == {"romeo@example.net"}
+
+
+async def test_an_item_that_is_not_a_jid_is_jid_malformed(raw):
+    juliet = await online(raw, "juliet@example.com")
+    bad = await juliet.request(f"<iq type='set' id='bad'><block xmlns='{NS_BLOCKING}'><item jid='a@b@c'/></block></iq>")
+    assert condition(bad) == "jid-malformed"
+    assert listed(await juliet.request(GET)) == []

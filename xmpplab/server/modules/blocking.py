@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import itertools
 
-from ...errors import error_reply
+from ...errors import StanzaError, error_reply
 from ...jid import JID, InvalidJID
 from ...xml import element, split_qname, sub
 from ..slots import Slot
@@ -122,7 +122,7 @@ def _items(payload, action: str) -> list[str]:
         try:
             found.append(str(JID(item.get("jid") or "")))
         except InvalidJID:
-            raise ValueError(f"cannot {action} {item.get('jid')!r}: it is not a JID") from None
+            raise StanzaError("jid-malformed", f"cannot {action} {item.get('jid')!r}: it is not a JID") from None
     return found
 
 
@@ -147,11 +147,7 @@ def block(event):
     if not _own(event):
         return False
     server, owner = event.server, event.origin.jid.bare
-    try:
-        jids = _items(event.payload, "block")
-    except ValueError as exc:
-        event.error("jid-malformed", str(exc))
-        return True
+    jids = _items(event.payload, "block")  # a bad JID: jid-malformed, answered by the hooks (StanzaError)
     if not jids:
         event.error("bad-request", "a <block/> holds at least one <item jid='...'/> (XEP-0191 §3.3)")
         return True
@@ -177,11 +173,7 @@ def unblock(event):
     if not _own(event):
         return False
     server, owner = event.server, event.origin.jid.bare
-    try:
-        jids = _items(event.payload, "unblock")
-    except ValueError as exc:
-        event.error("jid-malformed", str(exc))
-        return True
+    jids = _items(event.payload, "unblock")  # a bad JID: jid-malformed, answered by the hooks (StanzaError)
     lists = LISTS.of(server)
     current = lists.get(str(owner), set())
     gone = list(current) if not jids else [j for j in jids if j in current]
