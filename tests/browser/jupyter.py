@@ -197,6 +197,18 @@ _STATE_JS = """() => {
   };
 }"""
 
+_CELLS_JS = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  if (!panel || !panel.content) return [];
+  return panel.content.widgets.filter(c => c.model.type === 'code').map(c => {
+    const src = c.model.sharedModel.getSource().split('\\n').pop().slice(0, 60);
+    const outs = c.model.outputs.toJSON().map(o => o.output_type).join(',');
+    return `[${c.model.executionCount === null ? ' ' : c.model.executionCount}] `
+         + `${c.model.executionState || '?'} outputs=(${outs}) ...${src}`;
+  });
+}"""
+
+
 _ERRORS_JS = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
   const found = [];
@@ -241,7 +253,12 @@ class NotebookPage:
             if seen >= stable:
                 return state
             self.page.wait_for_timeout(150)
+        try:
+            cells = "\n".join(self.page.evaluate(_CELLS_JS))
+        except Exception as exc:  # noqa: BLE001 - the page itself may be what is stuck
+            cells = f"(could not read the cells: {exc})"
         raise TimeoutError(f"waited {timeout:g} s for {what} in {self.relpath}; last state: {state}\n"
+                           f"code cells (execution count, state, outputs, last line):\n{cells}\n"
                            f"JupyterLab log:\n{self.server.log_tail()}")
 
     def run_all(self, timeout: float = 90.0):
