@@ -69,6 +69,13 @@ ARCHIVED = ("<message to='juliet@example.com/balcony'><result xmlns='urn:xmpp:ma
      "</iq>", "C→S", ["XEP-0054 §3.3"], "juliet's vCard"),
     ("<iq type='result' id='v3' from='juliet@example.com' to='romeo@example.net/orchard'><vCard xmlns='vcard-temp'>"
      "<FN>Juliet Capulet</FN></vCard></iq>", "S→C", ["XEP-0054 §3.3"], "juliet's vCard: name “Juliet Capulet”"),
+    # XEP-0049 private XML storage
+    ("<iq type='set' id='p1' from='juliet@example.com/balcony'><query xmlns='jabber:iq:private'>"
+     "<storage xmlns='storage:bookmarks'/></query></iq>", "C→S", ["XEP-0049 §2.2", "XEP-0049 §2.3"],
+     "stores private XML under 'storage:bookmarks'"),
+    ("<iq type='get' id='p2' from='romeo@example.net/orchard' to='juliet@example.com'>"
+     "<query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>", "C→S", ["XEP-0049 §3"],
+     "only that account may read or write"),
     # XEP-0280 carbons on and off
     ("<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>", "C→S", ["XEP-0280 §4"], "carbons on"),
     ("<iq type='set' id='c2'><disable xmlns='urn:xmpp:carbons:2'/></iq>", "C→S", ["XEP-0280 §5"], "carbons off"),
@@ -134,7 +141,7 @@ def _numbered_sections(xml: str) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("number", [54, 59, 191, 198, 280, 313, 352, 359])
+@pytest.mark.parametrize("number", [49, 54, 59, 191, 198, 280, 313, 352, 359])
 def test_cited_sections_have_the_numbers_and_titles_of_the_xep_source(number):
     repo = _xeps_checkout()
     if repo is None:

@@ -1,14 +1,15 @@
-"""Explaining an account's settings kept by its server: blocking (XEP-0191 §3), the vCard (XEP-0054 §3) and
-turning message carbons on or off (XEP-0280 §4, §5).
+"""Explaining an account's settings kept by its server: blocking (XEP-0191 §3), the vCard (XEP-0054 §3),
+private XML storage (XEP-0049 §2.2) and turning message carbons on or off (XEP-0280 §4, §5).
 
     <iq type='set'><block xmlns='urn:xmpp:blocking'><item jid='iago@example.net'/></block></iq>     §3.3
     <iq type='get'><vCard xmlns='vcard-temp'/></iq>                                                   §3.1
     <iq type='set'><enable xmlns='urn:xmpp:carbons:2'/></iq>                                          §4
+    <iq type='get'><query xmlns='jabber:iq:private'><prefs xmlns='example:prefs'/></query></iq>      §2.2
 """
 
 from __future__ import annotations
 
-from ...ns import NS_BLOCKING, NS_CARBONS, NS_VCARD
+from ...ns import NS_BLOCKING, NS_CARBONS, NS_PRIVATE, NS_VCARD
 from ...transcript.model import Direction
 from ...xml import split_qname
 from .facts import cite
@@ -23,8 +24,10 @@ _VCARD_FIELDS = (("FN", "name"), ("NICKNAME", "nickname"), ("EMAIL", "e-mail"), 
 
 
 def account_iq(s: _Subject, itype: str, payload, sender: str):
-    """An iq about blocking, the vCard or carbons, or None when the payload is none of these."""
+    """An iq about blocking, the vCard, private storage or carbons, or None when the payload is none of these."""
     ns = split_qname(payload.tag)[0]
+    if ns == NS_PRIVATE:
+        return _private(s, itype, payload, sender)
     if ns == NS_BLOCKING:
         return _blocking(s, itype, payload, sender)
     if ns == NS_VCARD:
@@ -114,3 +117,28 @@ def _vcard(s: _Subject, itype: str, payload, sender: str):
     whose = f"{_their(s.client)} own" if own else f"{_local(whose_bare) or whose_bare}'s"
     return (f"The server sends {s.client} {whose} vCard: {fields or 'empty'}.",
             cite("own vCard" if own else "another's vCard"), "vCard result")
+
+
+def _private(s: _Subject, itype: str, payload, sender: str):
+    """XEP-0049 §2.2: storing and fetching XML of one's own namespace; §3: nobody else's."""
+    namespaces = []
+    for child in payload:
+        if isinstance(child.tag, str) and split_qname(child.tag)[0] not in namespaces:
+            namespaces.append(split_qname(child.tag)[0])
+    what = _and([f"'{ns}'" for ns in namespaces]) or "nothing"
+    to = s.get("to")
+    own_bare = (s.client_jid or "").split("/", 1)[0]
+    if to and to.split("/", 1)[0] not in (own_bare, ""):
+        return (f"{_cap(sender)} reaches for {_local(to) or to}'s private XML storage, which only that account may "
+                "read or write: the server refuses (forbidden).", cite("another's private storage"),
+                "private storage of another")
+    if itype == "get":
+        return (f"{_cap(sender)} asks {_their(sender)} server for the private XML it keeps under {what} "
+                "(private XML storage: settings a client keeps on the account, such as bookmarks).",
+                cite("private storage"), "private get")
+    if itype == "set":
+        return (f"{_cap(sender)} stores private XML under {what} on {_their(sender)} account: the server keeps it, "
+                "replacing what that namespace held, and gives it to no one else.", cite("private storage"),
+                "private set")
+    return (f"The server sends {s.client} the private XML it keeps under {what} (empty when nothing was stored).",
+            cite("private storage"), "private result")

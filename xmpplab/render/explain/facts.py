@@ -128,6 +128,9 @@ _SECTIONS = {
     "own vCard": "XEP-0054 §3.1",
     "vCard update": "XEP-0054 §3.2",
     "another's vCard": "XEP-0054 §3.3",
+    # private XML storage (XEP-0049)
+    "private storage": "XEP-0049 §2.2, XEP-0049 §2.3",
+    "another's private storage": "XEP-0049 §3",
     # the archive (XEP-0313) and result set management (XEP-0059)
     "archive query": "XEP-0313 §4, XEP-0313 §4.1",
     "archive result": "XEP-0313 §4.2",
