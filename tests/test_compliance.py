@@ -146,7 +146,7 @@ CHECKS = {
     "XEP-0280": lambda p: _has(p, "urn:xmpp:carbons:2"),
     "XEP-0045": lambda p: p.service_with("http://jabber.org/protocol/muc"),
     "XEP-0363": lambda p: p.service_with("urn:xmpp:http:upload:0"),
-    "XEP-0398": lambda p: _has(p, "urn:xmpp:pep-vcard-conversion:0"),
+    "XEP-0398": lambda p: _own(p, "urn:xmpp:pep-vcard-conversion:0"),  # on the account (XEP-0398 §2)
     "XEP-0191": lambda p: _has(p, "urn:xmpp:blocking"),
     "XEP-0313 on rooms": _room_archive,
     "XEP-0223": lambda p: _own(p, "http://jabber.org/protocol/pubsub#publish-options"),

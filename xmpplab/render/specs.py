@@ -350,6 +350,7 @@ XEPS: dict[int, tuple[str, dict]] = {
     384: ("OMEMO Encryption", {}),
     386: ("Bind 2", {}),
     388: ("Extensible SASL Profile", {}),
+    398: ("User Avatar to vCard-Based Avatars Conversion", {}),
 }
 
 #: Namespace -> (XEP number, what it is, in a few words). Prefix matches end with ':' or '#'.
@@ -410,6 +411,7 @@ NAMESPACES = {
     "eu.siacs.conversations.axolotl": (384, "OMEMO encryption"),
     "urn:xmpp:bind:0": (386, "Bind 2"),
     "urn:xmpp:sasl:2": (388, "SASL2 authentication"),
+    "urn:xmpp:pep-vcard-conversion:0": (398, "avatars converted between PEP and the vCard"),
 }
 
 

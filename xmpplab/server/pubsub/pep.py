@@ -61,6 +61,11 @@ class PepService(PubSubService):
         limits = self.server.limits
         return replace(limits, pubsub_item_bytes=limits.pep_item_bytes)
 
+    def changed(self, name: str) -> None:
+        """Fire ``pep-changed`` with ``(owner, node name)``: a module that derives something from an account's
+        node (the avatar hash of XEP-0398 4) follows it."""
+        self.server.hooks.fire("pep-changed", (self.jid, name))
+
     def interested(self, node) -> list[str]:
         """The full JIDs that get ``node``'s events implicitly: the owner's resources and contacts allowed by the
         access model (4: cases 2 and 3) whose caps say ``<node>+notify`` (4.2), one each (4.3.2)."""

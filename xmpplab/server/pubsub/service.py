@@ -150,6 +150,7 @@ class PubSubService:
         node = self.owned(name, actor)
         self.server.storage.delete_pubsub_node(self.jid, node.name)
         del self.nodes[node.name]
+        self.changed(node.name)
         if node.config.notify_delete:
             self._notify(node, lambda event: sub(event, "delete", {"node": node.name}))
 
@@ -158,6 +159,7 @@ class PubSubService:
         node = self.owned(name, actor)
         self.server.storage.delete_pubsub_items(self.jid, node.name)
         node.items.clear()
+        self.changed(node.name)
         self._notify(node, lambda event: sub(event, "purge", {"node": node.name}))
 
     def set_affiliation(self, actor: JID, name: str | None, jid: JID, affiliation: str) -> None:
@@ -263,7 +265,12 @@ class PubSubService:
         node.items[item.id] = item
         node.trim()
         self._notify(node, lambda event: self._items_event(node, [item], event))
+        self.changed(node.name)
         return item
+
+    def changed(self, name: str) -> None:
+        """A node's items changed (published, retracted, purged, or the node deleted): nothing here; a
+        personal eventing service tells the server's modules (``pep-changed``)."""
 
     def _item_id(self) -> str:
         return f"{secrets.token_hex(6)}-{next(self._ids)}"
@@ -280,6 +287,7 @@ class PubSubService:
             raise PubSubError("forbidden", text="only a publisher or an owner retracts items (7.2.3.1)")
         self.server.storage.delete_pubsub_items(self.jid, node.name, (item_id,))
         del node.items[item_id]
+        self.changed(node.name)
         if notify or node.config.notify_retract:
             self._notify(node, lambda event: sub(sub(event, "items", {"node": node.name}), "retract",
                                                  {"id": item_id}))
