@@ -37,7 +37,7 @@ log = logging.getLogger("xmpplab.server")
 #: and, when it needs others, ``requires``; in any order.
 DEFAULT_MODULES = ("session", "roster", "presence", "disco", "ping", "version", "register", "offline", "muc",
                    "pubsub", "adhoc", "admin", "carbons", "blocking", "csi", "mam", "vcard", "sm",
-                   "upload", "pep", "private", "avatars")
+                   "upload", "pep", "private", "avatars", "push")
 
 
 def _component_secrets(components, hosts) -> dict[str, str]:

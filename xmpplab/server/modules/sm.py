@@ -182,8 +182,12 @@ def detach(session) -> bool:
 
 
 def _queue_full(session, stanza) -> bool:
-    """While detached: keep what comes (False) until MAX_QUEUE; then refuse, telling the sender (True)."""
+    """While detached: keep what comes (False) until MAX_QUEUE; then refuse, telling the sender (True).
+    What is kept fires ``sm-held`` with ``(session, stanza)`` (push notifications, XEP-0357, follow it)."""
     if len(session.unacked) < MAX_QUEUE:
+        hooks = session.server.hooks
+        if hooks.has("sm-held"):
+            hooks.fire("sm-held", (session, stanza))
         return False
     kind, stype = split_qname(stanza.tag)[1], stanza.get("type")
     if (kind == "message" and stype != "error") or (kind == "iq" and stype in ("get", "set")):
@@ -220,7 +224,7 @@ def _keep_offline(session, text: str) -> bool:
         return False
     server, bare = session.server, session.jid.bare
     frm = el.get("from")
-    event = StanzaEvent(server, el, "message", JID(frm) if frm else None, bare)
+    event = StanzaEvent(server, el, "message", JID(frm) if frm else None, bare, extra={"held": True})
     return bool(server.hooks.fire("message/offline", event))
 
 
