@@ -76,6 +76,14 @@ ARCHIVED = ("<message to='juliet@example.com/balcony'><result xmlns='urn:xmpp:ma
     ("<iq type='get' id='p2' from='romeo@example.net/orchard' to='juliet@example.com'>"
      "<query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>", "C→S", ["XEP-0049 §3"],
      "only that account may read or write"),
+    # XEP-0357 push notifications
+    ("<iq type='set' id='x42'><enable xmlns='urn:xmpp:push:0' jid='push.example.com' node='yxs32'/></iq>", "C→S",
+     ["XEP-0357 §5"], "notify the app's push service (push.example.com, node 'yxs32')"),
+    ("<iq type='set' id='x97'><disable xmlns='urn:xmpp:push:0' jid='push.example.com'/></iq>", "C→S",
+     ["XEP-0357 §6"], "stop notifying push.example.com"),
+    # XEP-0398: the avatar hash the server adds to presence
+    ("<presence from='juliet@example.com/balcony'><x xmlns='vcard-temp:x:update'><photo>8ad2c3f4e5a6b7c8d9e0"
+     "</photo></x></presence>", "S→C", ["RFC 6121 §4", "XEP-0153", "XEP-0398 §4"], "avatar hash 8ad2c3f4e5…"),
     # XEP-0280 carbons on and off
     ("<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>", "C→S", ["XEP-0280 §4"], "carbons on"),
     ("<iq type='set' id='c2'><disable xmlns='urn:xmpp:carbons:2'/></iq>", "C→S", ["XEP-0280 §5"], "carbons off"),
@@ -141,7 +149,7 @@ def _numbered_sections(xml: str) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("number", [49, 54, 59, 191, 198, 280, 313, 352, 359])
+@pytest.mark.parametrize("number", [49, 54, 59, 357, 398, 191, 198, 280, 313, 352, 359])
 def test_cited_sections_have_the_numbers_and_titles_of_the_xep_source(number):
     repo = _xeps_checkout()
     if repo is None:

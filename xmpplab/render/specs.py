@@ -339,7 +339,10 @@ XEPS: dict[int, tuple[str, dict]] = {
     334: ("Message Processing Hints", {}),
     352: ("Client State Indication", {"4.1": ("discovery", "Discovering support"),
                                       "4.2": ("indication", "Indicating state"), "5": ("rules", "Business Rules")}),
-    357: ("Push Notifications", {}),
+    357: ("Push Notifications", {"4.1": (None, "Account Owner Service Discovery"),
+                                  "5": ("enabling", "Enabling Notifications"),
+                                  "6": ("disabling", "Disabling Notifications"),
+                                  "7": ("publishing", "Publishing Notifications")}),
     359: ("Unique and Stable Stanza IDs", {"2.1": ("stanza-id", "Unique stanza IDs"),
                                            "2.2": ("origin-id", "Origin generated stanza IDs")}),
     360: ("Nonzas (are not Stanzas)", {}),
@@ -350,7 +353,9 @@ XEPS: dict[int, tuple[str, dict]] = {
     384: ("OMEMO Encryption", {}),
     386: ("Bind 2", {}),
     388: ("Extensible SASL Profile", {}),
-    398: ("User Avatar to vCard-Based Avatars Conversion", {}),
+    398: ("User Avatar to vCard-Based Avatars Conversion", {"2": ("disco", "Discovery"),
+                                                             "3.1": ("pep2vcard", "From PEP to vCard"),
+                                                             "4": ("presence", "Presence Broadcast")}),
 }
 
 #: Namespace -> (XEP number, what it is, in a few words). Prefix matches end with ':' or '#'.

@@ -1,5 +1,6 @@
 """Explaining an account's settings kept by its server: blocking (XEP-0191 §3), the vCard (XEP-0054 §3),
-private XML storage (XEP-0049 §2.2) and turning message carbons on or off (XEP-0280 §4, §5).
+private XML storage (XEP-0049 §2.2), push notifications (XEP-0357 §5, §6) and turning message carbons on or off
+(XEP-0280 §4, §5).
 
     <iq type='set'><block xmlns='urn:xmpp:blocking'><item jid='iago@example.net'/></block></iq>     §3.3
     <iq type='get'><vCard xmlns='vcard-temp'/></iq>                                                   §3.1
@@ -9,7 +10,7 @@ private XML storage (XEP-0049 §2.2) and turning message carbons on or off (XEP-
 
 from __future__ import annotations
 
-from ...ns import NS_BLOCKING, NS_CARBONS, NS_PRIVATE, NS_VCARD
+from ...ns import NS_BLOCKING, NS_CARBONS, NS_PRIVATE, NS_PUSH, NS_VCARD
 from ...transcript.model import Direction
 from ...xml import split_qname
 from .facts import cite
@@ -28,6 +29,8 @@ def account_iq(s: _Subject, itype: str, payload, sender: str):
     ns = split_qname(payload.tag)[0]
     if ns == NS_PRIVATE:
         return _private(s, itype, payload, sender)
+    if ns == NS_PUSH and itype == "set":
+        return _push(payload, sender)
     if ns == NS_BLOCKING:
         return _blocking(s, itype, payload, sender)
     if ns == NS_VCARD:
@@ -142,3 +145,17 @@ def _private(s: _Subject, itype: str, payload, sender: str):
                 "private set")
     return (f"The server sends {s.client} the private XML it keeps under {what} (empty when nothing was stored).",
             cite("private storage"), "private result")
+
+
+def _push(payload, sender: str):
+    """XEP-0357 §5 (enable) and §6 (disable): where the server publishes when a message waits for the account."""
+    name, service, node = split_qname(payload.tag)[1], payload.get("jid") or "?", payload.get("node")
+    where = f"{service}{f', node {node!r}' if node else ''}"
+    if name == "enable":
+        return (f"{_cap(sender)} asks {_their(sender)} server to notify the app's push service ({where}) whenever a "
+                "message waits for the account while no session takes it: the app server then wakes the phone, "
+                "which connects and fetches it.", cite("push enable"), "push enable")
+    if name == "disable":
+        return (f"{_cap(sender)} tells {_their(sender)} server to stop notifying {where}.", cite("push disable"),
+                "push disable")
+    return None

@@ -128,6 +128,9 @@ _SECTIONS = {
     "own vCard": "XEP-0054 §3.1",
     "vCard update": "XEP-0054 §3.2",
     "another's vCard": "XEP-0054 §3.3",
+    # push notifications (XEP-0357)
+    "push enable": "XEP-0357 §5",
+    "push disable": "XEP-0357 §6",
     # private XML storage (XEP-0049)
     "private storage": "XEP-0049 §2.2, XEP-0049 §2.3",
     "another's private storage": "XEP-0049 §3",

@@ -93,4 +93,18 @@ def caps_detail(presence):
     return words, [xep(115, "4"), xep(115, "6.2"), xep(163, "4.2")]
 
 
-__all__ = ["caps_detail", "is_pep_address", "pep_event", "pep_iq"]
+def avatar_detail(presence):
+    """The words and citations for a presence's avatar hash (XEP-0153 ``vcard-temp:x:update``), or None."""
+    x = presence.find("{vcard-temp:x:update}x")
+    photo = x.find("{vcard-temp:x:update}photo") if x is not None else None
+    if photo is None:
+        return None
+    digest = (photo.text or "").strip()
+    if not digest:
+        return "avatar: none (an empty <photo/> says there is no picture)", [xep(153)]
+    return (f"avatar hash {digest[:10]}…: the SHA-1 of the picture, so a contact who has not got that picture yet "
+            "fetches it once (the server adds it for an account whose avatar is published with PEP)",
+            [xep(153), xep(398, "4")])
+
+
+__all__ = ["avatar_detail", "caps_detail", "is_pep_address", "pep_event", "pep_iq"]

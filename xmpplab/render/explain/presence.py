@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...ns import NS_MUC, NS_MUC_USER
 from ...transcript.model import Direction
 from .facts import MUC_STATUS, SHOW, cite
-from .pep import caps_detail
+from .pep import avatar_detail, caps_detail
 from .subject import _s2s_prefix, _sender, _Subject
 from .words import _cap, _domain, _local, _name, _quote, _their, _they
 
@@ -67,6 +67,10 @@ def _presence(s: _Subject):
     if caps is not None:
         details.append(caps[0])
         cites += caps[1]
+    avatar = avatar_detail(s.element) if ptype is None else None
+    if avatar is not None:
+        details.append(avatar[0])
+        cites += avatar[1]
     detail = f" ({'; '.join(details)})" if details else ""
     prefix = _s2s_prefix(s)
     outbound = s.direction is not S2C
