@@ -337,6 +337,25 @@ def test_an_unavailable_after_unsubscribe_is_explained_from_what_came_before():
     assert "unsubscribe" in e.text and "RFC 6121 §3.3" in e.labels
 
 
+def test_an_unavailable_right_after_a_subscribe_acknowledges_the_request_and_is_no_probe_answer():
+    """Issue 13 item 3: in chapter 06 Juliet is online, nobody probed; the unavailable acknowledges the request."""
+    t = _events(("in", "<presence/>"),
+                ("in", "<presence to='juliet@example.com' type='subscribe'/>"),
+                ("out", "<presence from='juliet@example.com' to='romeo@example.net' type='unavailable'/>"))
+    e = explain(list(t.stanzas(kind="presence", direction="S→C"))[-1], t)
+    assert "probe" not in e.text and "no session online" not in e.text
+    assert "subscription request" in e.text and "says nothing" in e.text and "RFC 6121 §3.1" in e.labels
+
+
+def test_a_later_unavailable_from_the_bare_jid_is_not_taken_for_the_acknowledgement():
+    t = _events(("in", "<presence/>"),
+                ("in", "<presence to='juliet@example.com' type='subscribe'/>"),
+                ("out", "<presence from='juliet@example.com' to='romeo@example.net' type='unavailable'/>"),
+                ("out", "<presence from='juliet@example.com' to='romeo@example.net/orchard' type='unavailable'/>"))
+    e = explain(list(t.stanzas(kind="presence", direction="S→C"))[-1], t)
+    assert "subscription request" not in e.text
+
+
 def test_an_unavailable_from_a_bare_jid_after_initial_presence_answers_the_probe():
     t = _events(("in", "<presence/>"),
                 ("out", "<presence from='nurse@example.net' to='romeo@example.net/orchard' type='unavailable'/>"))

@@ -69,6 +69,14 @@ class _Facts:
                 found = ptype
         return found
 
+    def acknowledges_subscribe(self, index: int, bare: str) -> bool:
+        """True if item ``index``, presence from ``bare``, is the first since the client's last subscription
+        stanza to ``bare``, and that stanza was a ``subscribe``: the server's receipt for the request."""
+        last = max((i for i, contact, _ in self.subscription_sent if i < index and contact == bare), default=None)
+        if last is None or self.last_sent_to(index, bare) != "subscribe":
+            return False
+        return not any(last < i < index for i, sender in self.presence_received if sender == bare)
+
     def __init__(self, conn, items):
         self.count = len(items)
         self.jid = conn.jid
@@ -80,6 +88,7 @@ class _Facts:
         self.answer_of: dict[int, Item] = {}    # request index -> answer
         self.guessed: str | None = None
         self.subscription_sent: list[tuple[int, str, str]] = []  # (index, contact's bare JID, type) sent by the client
+        self.presence_received: list[tuple[int, str]] = []  # (index, sender's bare JID) of presence to the client
         opened = {C2S: False, S2C: False}
         cause = {C2S: None, S2C: None}
         pending: dict[tuple, Item] = {}
@@ -113,6 +122,8 @@ class _Facts:
                 elif name == "presence" and it.direction is C2S and it.to and \
                         it.type in ("subscribe", "subscribed", "unsubscribe", "unsubscribed"):
                     self.subscription_sent.append((it.index, it.to.split("/", 1)[0], it.type))
+                elif name == "presence" and it.direction is S2C and it.from_:
+                    self.presence_received.append((it.index, it.from_.split("/", 1)[0]))
                 if self.jid is None and name == "iq" and it.direction is S2C and it.type == "result":
                     bound = it.element.findtext(f"{{{NS_BIND}}}bind/{{{NS_BIND}}}jid")
                     self.jid = bound.strip() if bound else None

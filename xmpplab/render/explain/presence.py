@@ -154,6 +154,12 @@ def _inbound_unavailable(s: _Subject, sender: str, detail: str, cites: list):
                  f"unsubscribed from {_their(sender)} presence, so {client}'s client must stop showing {sender} as "
                  "online; no more of that presence will come."),
                 cite("unavailable after unsubscribe") + cites, "unavailable presence")
+    if "/" not in frm and facts is not None and index is not None and facts.acknowledges_subscribe(index, bare):
+        return ((f"{_cap(sender)}'s server acknowledges {client}'s subscription request with an unavailable "
+                 f"presence from {_their(sender)} bare JID{detail}. It says nothing about whether {sender} is "
+                 "online (some servers, Prosody and this one, send it; RFC 6121 neither asks for it nor forbids it): "
+                 f"{_their(sender)} presence comes once the request is approved."),
+                cite("presence subscribe") + cites, "unavailable presence")
     if "/" not in frm and facts is not None and facts.first_presence is not None and index is not None \
             and index > facts.first_presence:
         return ((f"{_cap(sender)} has no session online{detail}: this is the answer to the presence probe "
