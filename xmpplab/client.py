@@ -43,9 +43,11 @@ from lxml import etree
 from slixmpp.exceptions import IqError as SlixIqError
 from slixmpp.exceptions import IqTimeout as SlixIqTimeout
 
+from .client_errors import ClientError, ConnectError, IqError, StanzaTimeout
 from .display import Shown
-from .errors import STANZA_CONDITIONS, StanzaError
+from .errors import STANZA_CONDITIONS
 from .jid import JID
+from .messaging import MessagingMixin
 from .recording_xmpp import RecordingClientXMPP, next_conn_id
 from .xml import NS_CLIENT, NS_ROSTER, XMLInputError, parse_fragment
 
@@ -59,34 +61,6 @@ DEFAULT_PLUGINS = ("xep_0030", "xep_0092", "xep_0199")
 #: Received stanzas kept for :meth:`Client.next` before the oldest are dropped.
 INBOX_LIMIT = 1000
 STANZA_KINDS = ("message", "presence", "iq")
-
-
-class ClientError(Exception):
-    """Something a :class:`Client` was asked to do did not work; the message says what and why."""
-
-
-class ConnectError(ClientError):
-    """Could not connect, secure the stream or log in."""
-
-
-class StanzaTimeout(ClientError, TimeoutError):
-    """Nothing matching arrived in time (:meth:`Client.next`, :meth:`Client.iq`)."""
-
-
-class IqError(ClientError, StanzaError):
-    """The answer to an iq was ``type='error'``.
-
-    ``condition`` is the RFC 6120 section 8.3.3 condition (``"service-unavailable"``),
-    ``type`` the error type (``"cancel"``), ``text`` the server's explanation if any,
-    and ``iq`` the error stanza itself.
-    """
-
-    def __init__(self, message: str, condition: str, type: str | None, text: str | None, iq=None):
-        self.condition = condition
-        self.type = type
-        self.text = text
-        self.iq = iq
-        Exception.__init__(self, message)
 
 
 @dataclass(frozen=True)
@@ -108,7 +82,7 @@ class RosterItem:
         return f"{self.jid}: {self.subscription}{pending}"
 
 
-class Client(Shown):
+class Client(Shown, MessagingMixin):
     """A logged-in XMPP client with helpers a learner can read; make one with :meth:`connect`.
 
     The helpers are coroutines (``await`` them) and each has a timeout that
@@ -128,6 +102,7 @@ class Client(Shown):
         self._closed_reason: str | None = None
         xmpp.add_filter("in", self._arrived)
         xmpp.add_event_handler("session_start", self._session_started)
+        xmpp.add_event_handler("session_resumed", self._session_started)  # XEP-0198 §5 (Client.cut)
         xmpp.add_event_handler("disconnected", self._lost)
 
     # ------------------------------------------------------------------ connecting
@@ -218,6 +193,7 @@ class Client(Shown):
 
         handlers = {
             "session_start": lambda _: finish(),
+            "session_resumed": lambda _: finish(),
             "failed_auth": on_failed_auth,
             "failed_all_auth": lambda _: finish(
                 f"could not log in as {xmpp.boundjid.bare}: {'; '.join(failures) or 'no mechanism worked'}"
