@@ -53,6 +53,25 @@ async def test_huge_stanza_is_a_policy_violation(raw, server):
     await assert_still_serving(raw)
 
 
+async def test_a_whole_stanza_over_the_limit_in_one_write_is_refused_not_relayed(raw, server):
+    """A complete message a little over the limit, written at once: the server reads it in one or two reads,
+    and must still refuse it, not pass on what the recipient's server (with the same limit) would choke on."""
+    romeo = await raw()
+    await romeo.login("romeo@example.net/orchard")
+    await romeo.send("<presence/>")
+    c = await raw()
+    await c.login("juliet@example.com/balcony")
+    body = "x" * (server.max_stanza_bytes + 40_000)
+    await c.send(f"<message to='romeo@example.net/orchard' type='chat'><body>{body}</body></message>")
+    assert condition(await c.recv()) == "policy-violation"
+    await romeo.send("<iq type='get' id='still' to='example.net'><ping xmlns='urn:xmpp:ping'/></iq>")
+    while True:  # everything Romeo gets before the answer to his ping: the big message is not among it
+        got = await romeo.recv()
+        assert got.tag != "{jabber:client}message", "the oversized message was relayed"
+        if got.get("id") == "still":
+            break
+
+
 async def test_unknown_top_level_element_is_unsupported_stanza_type(raw):
     assert await stream_error_after(raw, "<telegram to='romeo@example.net'/>", login=True) == \
         "unsupported-stanza-type"

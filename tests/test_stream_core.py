@@ -74,6 +74,32 @@ def test_size_limit_is_configurable():
     assert events[-1].condition == "policy-violation"
 
 
+@pytest.mark.parametrize("read", [65536, 262144, 300_000, 1 << 20])
+def test_a_stanza_over_the_limit_is_refused_however_it_is_read(read):
+    """300,000 bytes against a limit of 262,144, in reads of any size, also one read holding all of it: the read
+    that completes it must not let it through (the server would relay what a recipient with that limit refuses)."""
+    p = StreamParser(max_stanza_bytes=262144)
+    p.feed(HEADER)
+    whole = b"<message to='romeo@example.net'><body>" + b"a" * (300_000 - 60) + b"</body></message><presence/>"
+    events = []
+    for start in range(0, len(whole), read):
+        events += p.feed(whole[start:start + read])
+    assert not any(isinstance(e, StanzaReceived) for e in events), "the oversized stanza was let through"
+    assert events[-1].condition == "policy-violation"
+
+
+def test_a_stanza_just_under_the_limit_over_several_reads_passes_with_the_next():
+    p = StreamParser(max_stanza_bytes=262144)
+    p.feed(HEADER)
+    body = b"a" * (262144 - 200)
+    whole = b"<message><body>" + body + b"</body></message><presence/>"
+    events = []
+    for start in range(0, len(whole), 65536):
+        events += p.feed(whole[start:start + 65536])
+    assert [type(e) for e in events] == [StanzaReceived, StanzaReceived]
+    assert events[0].element.findtext("{*}body") == body.decode()
+
+
 def test_parse_fragment_for_people():
     el = parse_fragment("<message to='romeo@example.net'><body>hi</body></message>")
     assert el.tag == "{jabber:client}message"

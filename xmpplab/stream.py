@@ -206,8 +206,15 @@ class StreamParser:
                 return self._fail(events)
         # Bytes since the last complete stanza: also catches a start tag that never ends
         # (libxml2 buffers it silently), but not whitespace keepalives between stanzas. The
-        # bytes after a stanza that ended inside this chunk are not counted: the limit is
-        # exceeded by at most one read before it is noticed.
+        # bytes after a stanza that ended inside this chunk are not counted: a stanza still
+        # open is noticed at most one read late. One that ended in this chunk is measured when
+        # the chunk could hold one over the limit (rare: a stanza near the limit), so none over
+        # it is ever passed on.
+        if completed and self._pending + len(data) > self.max_stanza_bytes:
+            over = self._oversized(events)
+            if over is not None:
+                return self._fail(events[:over] + [StreamViolation(
+                    "policy-violation", f"a stanza is larger than the limit of {self.max_stanza_bytes} bytes")])
         if completed or self._depth == 1 and data.isspace():
             self._pending = 0
         else:
@@ -219,6 +226,14 @@ class StreamParser:
         if self._depth == 1 and self._root is not None and self._root.text:
             self._root.text = None  # whitespace keepalives would pile up on the stream element
         return events
+
+    def _oversized(self, events: list[Event]) -> int | None:
+        """The index of the first stanza in ``events`` larger than the limit (as serialized), or None."""
+        for i, event in enumerate(events):
+            if isinstance(event, StanzaReceived) and \
+                    len(etree.tostring(event.element, encoding="utf-8")) > self.max_stanza_bytes:
+                return i
+        return None
 
     def _namespace_error(self, log) -> StreamViolation | None:
         """A namespace error libxml2 logged but did not stop at (it keeps the bad name in the tree).
