@@ -296,6 +296,9 @@ async def test_a_recording_is_replayed_against_the_class_server_as_the_practice_
         assert sent and f"to=\"student01.romeo@{DOMAIN}\"" in sent[0]  # Romeo is the practice account too
         errors = [o for o in report.outcomes if o.got is not None and o.got.get("type") == "error"]
         assert errors and errors[0].got.get("from") == f"student01.romeo@{DOMAIN}"  # no such account yet
+        from tests.test_course import SOLUTIONS  # exercise 11.1: the learner's own exchange, replayed
+        mine = await redrive(Transcript.from_rfc_text(SOLUTIONS["11.1"]), lab=lab, jid="juliet@example.com/replay")
+        assert mine.ok and mine.live_jid == f"student01.juliet@{DOMAIN}/replay", mine.text()
 
 
 async def test_a_private_part_beside_the_class_lab_says_so_and_checks_still_reach_the_teacher(school, capsys):

@@ -88,9 +88,10 @@ LIMITS = {
     "01": Limits(words=600, code_lines=8, citations=2, min_predictions=2, minutes=10),
     "02": Limits(words=600, code_lines=8, citations=2, min_predictions=2, minutes=10),
     "03": Limits(words=600, code_lines=8, citations=2, min_predictions=2, minutes=10),
+    "11": Limits(words=600, code_lines=8, citations=2, min_predictions=2, minutes=10),
 }
 #: the chapters whose limits are enforced (the exit status, and tests/test_core_path.py)
-ENFORCED = ["00", "01", "02", "03"]
+ENFORCED = ["00", "01", "02", "03", "11"]
 #: the chapters whose API names are counted together, and their limit
 API_CHAPTERS = ["00", "01", "02", "03"]
 API_NAMES_LIMIT = 10
