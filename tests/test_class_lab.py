@@ -185,8 +185,8 @@ async def test_the_checks_see_the_chapters_addresses(school):
 
 
 def _live_exercises():
-    from tests.test_course import LIVE  # 09-11 run on a private server in a class; the partner ones need two
-    return sorted(ex for ex in LIVE if ex[:2] <= "08" and "partner" not in ex)
+    from tests.test_course import LIVE  # 09 and 10 run on a private server in a class; the partner ones need two
+    return sorted(ex for ex in LIVE if (ex[:2] <= "08" or ex[:2] == "11") and "partner" not in ex)
 
 
 @pytest.mark.parametrize("ex_id", _live_exercises())
@@ -273,3 +273,57 @@ async def test_a_server_that_is_not_a_class_server_is_named_as_such(tmp_path, mo
         with pytest.raises(ClassroomError, match="not an xmpplab class server"):
             await Lab.start()
         assert not plain.resources(JID("student01@example.org"))  # it logged out again
+
+
+async def test_a_recording_is_replayed_against_the_class_server_as_the_practice_accounts(school):
+    """Chapter 11: redrive(recording, lab=lab) logs in as the recording's person's practice account, through the
+    Lab's proxy, and maps the recording's other people; the answers compare as on a private server."""
+    from xmpplab.course.files import sample_streams
+    from xmpplab.replay import redrive
+    from xmpplab.transcript import Transcript
+
+    samples = sample_streams()
+    async with Lab.start() as lab:
+        assert isinstance(lab, ClassLab)
+        report = await redrive(Transcript.load(samples / "juliet-login-starttls-scram.jsonl"), lab=lab)
+        assert report.ok, report.text()
+        assert report.live_jid == f"student01.juliet@{DOMAIN}/balcony"
+        assert report.server == f"127.0.0.1:{lab.server.port}"  # the proxy: the Lab's recording has the replay
+        assert any(c.jid == f"student01.juliet@{DOMAIN}/balcony" for c in lab.transcript.connections.values())
+        example = Transcript.from_rfc_text((samples / "rfc" / "c2s-negotiation.txt").read_text())
+        report = await redrive(example, lab=lab)
+        sent = [e.sent for e in report.exchanges if e.sent and "<message" in e.sent]
+        assert sent and f"to=\"student01.romeo@{DOMAIN}\"" in sent[0]  # Romeo is the practice account too
+        errors = [o for o in report.outcomes if o.got is not None and o.got.get("type") == "error"]
+        assert errors and errors[0].got.get("from") == f"student01.romeo@{DOMAIN}"  # no such account yet
+        from tests.test_course import SOLUTIONS  # exercise 11.1: the learner's own exchange, replayed
+        mine = await redrive(Transcript.from_rfc_text(SOLUTIONS["11.1"]), lab=lab, jid="juliet@example.com/replay")
+        assert mine.ok and mine.live_jid == f"student01.juliet@{DOMAIN}/replay", mine.text()
+
+
+async def test_a_private_part_beside_the_class_lab_says_so_and_checks_still_reach_the_teacher(school, capsys):
+    """Chapter 00's federation cell: Lab.start(..., federate=True, replace=False) beside the chapter's class Lab is
+    private, says that only this part is, and leaves the reporting to the class Lab's connection."""
+    from xmpplab.classroom.remote import PART_NOTE, PRIVATE_NOTE, ReportingLab
+
+    server, passwords, connect = school
+    teacher = await connect(f"teacher@{DOMAIN}/dashboard")
+    lab = await Lab.start()
+    try:
+        assert isinstance(lab, ClassLab)
+        capsys.readouterr()
+        fed = await Lab.start(["example.com", "example.net"], federate=True, replace=False)
+        said = capsys.readouterr().out
+        assert isinstance(fed, ReportingLab) and PART_NOTE in said and PRIVATE_NOTE not in said
+        assert fed.me is None and lab.running and len(fed.servers) == 2
+        juliet = await fed.connect("juliet@example.com/balcony")
+        romeo = await fed.connect("romeo@example.net/orchard")
+        await juliet.send_message("romeo@example.net", "Art thou not Romeo?")
+        assert str((await romeo.next("message"))["from"]) == "juliet@example.com/balcony"  # her own servers
+        await fed.stop()
+        assert lab.me.connected
+        check("00.1", "<message to='romeo@example.net'><body>Hi</body></message>")
+        live = await teacher.next("message", predicate=lambda m: progress_of(m) is not None)
+        assert progress_of(live)["exercise"] == "00.1" and progress_of(live)["student"] == f"student01@{DOMAIN}"
+    finally:
+        await lab.stop()

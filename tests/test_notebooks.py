@@ -25,10 +25,26 @@ def _errors(nb) -> list[str]:
     return found
 
 
+#: what a chapter prints on servers of its own (tests/test_class_notebooks.py runs it on a class server)
+PRIVATE_RUN = {
+    "00-welcome": ["juliet@example.com/balcony says: Art thou not Romeo",  # the chapter's Lab, private
+                   "example.com → example.net"],  # the federation cell: a server-to-server stream of its own
+    "11-replay": ["against 127.0.0.1:", "as juliet@example.com/balcony: 3 exchanges, all the same",  # re-drive
+                  "romeo-login-plain-raw against 127.0.0.1:"],  # the scansion script, on a second Lab of its own
+}
+
+
+def _printed(nb) -> str:
+    return "".join(out.get("text", "") + out.get("data", {}).get("text/plain", "")
+                   for cell in nb.cells for out in cell.get("outputs", []))
+
+
 @pytest.mark.parametrize("path", COURSE, ids=[p.stem for p in COURSE])
-def test_notebook_runs_top_to_bottom_twice(path):
+def test_notebook_runs_top_to_bottom_twice(path, monkeypatch):
     from nbclient import NotebookClient
 
+    for name in ("XMPPLAB_SERVER", "XMPPLAB_ACCOUNT"):  # not in a class, whatever the shell says
+        monkeypatch.delenv(name, raising=False)
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(NOTEBOOKS)}})
@@ -37,6 +53,10 @@ def test_notebook_runs_top_to_bottom_twice(path):
             client.execute_cell(cell, index)
         first = _errors(nb)
         assert not first, "\n\n".join(first)
+        printed = _printed(nb)
+        assert "Working in the class" not in printed  # outside a class, every Lab is private
+        for words in PRIVATE_RUN.get(path.stem, []):
+            assert words in printed, f"{path.stem} should print {words!r} on its own servers"
         artifacts = os.environ.get("XMPPLAB_ARTIFACTS")
         if artifacts:
             from nbconvert import HTMLExporter

@@ -40,7 +40,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from typing import Self
+from typing import NamedTuple, Self
 
 from .alternatives import chosen_lab
 from .cells import CellMarks, select
@@ -337,10 +337,33 @@ class Lab(Shown):
         self.clients.append(client)
         return client
 
+    async def login_for(self, jid, mentions=()) -> Login:
+        """Where and as whom a hand-made client logs in for ``jid`` (a re-drive): the account is made on demand.
+
+        ``mentions`` are other addresses the client will write; :attr:`Login.addresses` maps those that
+        this Lab serves under another name (none on a Lab's own servers; a class Lab's practice accounts).
+        """
+        bare = self._account_jid(jid)
+        server = self.server_for(bare.domain)
+        if not server.accounts.exists(bare):
+            self.add_account(bare)
+        return Login(server.address[0], server.port, str(JID(str(jid))),
+                     self._passwords.get(str(bare), self.password), {})
+
     def _conn_id(self, name: str) -> str:
         number = self._conn_numbers.get(name, 0) + 1
         self._conn_numbers[name] = number
         return f"client-{name}-{number}"
+
+
+class Login(NamedTuple):
+    """What :meth:`Lab.login_for` gives: the server's host and port, the JID and password, the address map."""
+
+    host: str
+    port: int
+    jid: str
+    password: str
+    addresses: dict
 
 
 class _Starting:

@@ -19,8 +19,12 @@ returns a :class:`ClassLab` instead of starting a private server:
 * ``lab.server`` answers what a student may know of a server they do not run: where it is, the
   rosters and rooms as the Lab's clients saw them (``roster_item``, ``muc``) and a snapshot for the
   routing graph; anything inside the server (its storage, its hooks) raises :class:`ClassModeError`
-  with one sentence. Chapters that need that (10, 11) or a second server (09, ``federate=True``)
+  with one sentence. Chapters that need that (10) or servers of their own (09, ``federate=True``)
   run on a private server, as does ``Lab.start(private=True)``; progress still reaches the teacher.
+  A private Lab started beside the chapter's (``replace=False``: chapter 00's federation, chapter 11's
+  scansion scripts) says that only that part is private, and the chapter's Lab keeps reporting;
+* ``lab.login_for(jid)`` gives a hand-made client (a re-drive of a recording: ``redrive(..., lab=lab)``)
+  the practice account behind a chapter address, and the map of the recording's other addresses.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import time
 from ..client import Client, ClientError
 from ..course.core import add_lens, remove_lens
 from ..jid import JID, InvalidJID
-from ..lab import Lab
+from ..lab import Lab, Login, running_labs
 from ..snapshot import Account, LabSnapshot, Occupant, Resource, Room, ServerSnapshot
 from .accounts import ClassroomError
 from .names import PracticeNames
@@ -49,6 +53,8 @@ PRIVATE_OPTIONS = ("federate", "external", "db", "modules", "tls", "tls_ca", "re
 
 
 PRIVATE_NOTE = "this chapter runs on a private server in this kernel (your checks still reach the teacher)."
+#: what a private Lab says when the chapter's Lab on the class server runs beside it (``replace=False``)
+PART_NOTE = "this part runs on a private server in this kernel; the chapter's Lab stays on the class server."
 
 
 class ClassModeError(AttributeError):
@@ -63,29 +69,51 @@ def class_lab(domains, options: dict, *, private: bool = False) -> Lab | None:
         return None
     needs = ["private=True"] if private else [f"{name}=..." for name in PRIVATE_OPTIONS if options.get(name)]
     if needs:
-        print(f"Working in the class on {settings[0]}, but Lab.start({', '.join(needs)}) asks for a server of its own: "
-              f"{PRIVATE_NOTE}")
-        return ReportingLab(domains, **options)
+        return ReportingLab(domains, needs=needs, **options)
     return ClassLab(domains, *settings, **options)
 
 
+def _reporting_beside(lab: Lab) -> Lab | None:
+    """A Lab of this event loop, other than ``lab``, whose connection to the class reports the checks."""
+    loop = asyncio.get_running_loop()
+    for other in running_labs():
+        me = getattr(other, "me", None)
+        if other is not lab and other._loop is loop and other.running and me is not None and me.connected:
+            return other
+    return None
+
+
 class ReportingLab(Lab):
-    """A private Lab in a kernel that works in a class: the student's account logs in too, so checks are reported."""
+    """A private Lab in a kernel that works in a class: the student's account logs in too, so checks are reported.
+
+    Started beside the chapter's Lab on the class server (``Lab.start(..., replace=False)``), it leaves the
+    reporting to that Lab's connection and says that only this part is private."""
 
     me: Client | None = None
+
+    def __init__(self, domains, *, needs=(), **options):
+        super().__init__(domains, **options)
+        self._asked = f"Lab.start({', '.join(needs)})"
 
     async def _start_servers(self) -> None:
         await super()._start_servers()
         settings = class_settings()
-        if settings is not None:
-            try:
-                self.me = await join_class(*settings)
-            except (ClientError, ClassroomError, OSError) as exc:  # the chapter still runs, unreported
-                print(f"Could not log in to the class on {settings[0]} ({exc}): this chapter's checks are not "
-                      "reported to the teacher.")
+        if settings is None:
+            return
+        if _reporting_beside(self) is not None:
+            print(f"Working in the class on {settings[0]}: {self._asked} asks for a server of its own, so "
+                  f"{PART_NOTE}")
+            return
+        print(f"Working in the class on {settings[0]}, but {self._asked} asks for a server of its own: "
+              f"{PRIVATE_NOTE}")
+        try:
+            self.me = await join_class(*settings)
+        except (ClientError, ClassroomError, OSError) as exc:  # the chapter still runs, unreported
+            print(f"Could not log in to the class on {settings[0]} ({exc}): this chapter's checks are not "
+                  "reported to the teacher.")
 
     async def stop(self) -> None:
-        """Stop the private Lab and the student's connection to the class."""
+        """Stop the private Lab and the student's connection to the class (when it made one)."""
         await super().stop()
         if self.me is not None:
             await self.me.disconnect(timeout=2)
@@ -371,6 +399,30 @@ class ClassLab(Lab):
         client.names = self.server.names
         self.clients.append(client)
         return client
+
+    async def login_for(self, jid, mentions=()) -> Login:
+        """Log in for a chapter address as its practice account, through the Lab's proxy (a re-drive of a recording).
+
+        :attr:`Login.addresses` maps each chapter address among ``mentions`` (bare JIDs and domains) onto
+        the class server's, so a recording made with ``romeo@example.net`` reaches ``student07.romeo``."""
+        if not self.running:
+            raise RuntimeError("this Lab is not running; start one with `lab = await Lab.start()`")
+        bare = self._account_jid(jid)
+        if not self.server.accounts.exists(bare):
+            self.add_account(bare)
+        await self.server.ready(bare)
+        names = self.server.names
+        addresses = {}
+        for address in mentions:
+            try:
+                j = JID(str(address))
+            except InvalidJID:
+                continue
+            if names.chapter_domain(j.domain):
+                addresses[str(j.bare)] = names.real(str(j.bare))
+                addresses[j.domain] = names.real(j.domain)
+        return Login(self.server.address[0], self.server.port, names.real(str(JID(str(jid)))),
+                     self._passwords.get(str(bare), self.password), addresses)
 
     async def pair(self, chapter: str = "", *, timeout: float = 300.0) -> JID:
         """Find a partner in the class for ``chapter``'s exercise; return their JID (waits for one to ask too).

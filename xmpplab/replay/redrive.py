@@ -42,6 +42,7 @@ from ..transcript import Item, Transcript, TranscriptError
 from ..xml import NS_CLIENT, serialize, split_qname
 from .exchanges import (
     DEFAULT_IGNORE,
+    JID_ATTRIBUTES,
     IdMap,
     JidMap,
     canonical,
@@ -198,12 +199,14 @@ class RedriveReport:
 async def redrive(source, conn=None, host: str = "127.0.0.1", port: int = 5222, jid: str | None = None,
                   password: str = LAB_PASSWORD, *, domain: str | None = None, tls: str = "starttls",
                   verify_tls: bool = False, jid_map: dict | None = None, ignore=DEFAULT_IGNORE,
-                  quiet: float = 0.3, timeout: float = 5.0, recorder=None) -> RedriveReport:
+                  quiet: float = 0.3, timeout: float = 5.0, recorder=None, lab=None) -> RedriveReport:
     """Re-drive the client side of ``conn`` against ``host:port`` (see the module docstring).
 
     ``source`` is a Transcript, a Connection or a file path. ``jid`` is the account to log
     in as (default: the recorded one); ``domain`` the stream's ``to`` when it differs from
-    the JID's domain. ``recorder`` receives the live session's events too.
+    the JID's domain. ``recorder`` receives the live session's events too. With ``lab`` (a
+    :class:`~xmpplab.lab.Lab`), the Lab says where and as whom (:meth:`~xmpplab.lab.Lab.login_for`:
+    the account is made on demand; on a class server, the recording's people are the practice accounts).
     """
     transcript = load_source(source)
     connection = pick_connection(transcript, conn)
@@ -215,6 +218,10 @@ async def redrive(source, conn=None, host: str = "127.0.0.1", port: int = 5222, 
     login_jid = jid or recorded
     if not login_jid:
         raise TranscriptError(f"the recording does not say who {connection.id} was: give jid=...")
+    if lab is not None:
+        login = await lab.login_for(login_jid, _mentions(exchanges))
+        host, port, login_jid, password = login.host, login.port, login.jid, login.password
+        jid_map = {**login.addresses, **(jid_map or {})}
     resource = None
     if "/" not in login_jid and recorded and "/" in recorded:
         resource = recorded.partition("/")[2]
@@ -240,6 +247,19 @@ async def redrive(source, conn=None, host: str = "127.0.0.1", port: int = 5222, 
     compared = [_compare(e, ids=run.ids, jids=jids, ignore=ignore) for e in results]
     live = Transcript.from_events(memory.events, recorded_by="xmpplab replay (client side)", role="initiating")
     return RedriveReport(connection.id, recorded, bound, f"{host}:{port}", compared, run.ids, jids, live, notes)
+
+
+def _mentions(exchanges) -> set[str]:
+    """Every address the recorded stanzas of ``exchanges`` hold (to, from, jid), client's and server's."""
+    found = set()
+    for exchange in exchanges:
+        for item in ([exchange.request] if exchange.request is not None else []) + list(exchange.answers):
+            if item.element is None:
+                continue
+            for node in item.element.iter():
+                if isinstance(node.tag, str):
+                    found.update(node.get(attr) for attr in JID_ATTRIBUTES if node.get(attr))
+    return found
 
 
 @dataclass
