@@ -11,7 +11,7 @@ import asyncio
 from pathlib import Path
 
 from .accounts import MAX_STUDENTS, ClassroomError, check_count, check_domain
-from .handout import certificate_fingerprint, write_handout
+from .handout import certificate_fingerprint, certificate_sha1, write_handout
 from .setup import prepare_class
 
 DESCRIPTION = ("Serve a class: create teacher@DOMAIN and student01@DOMAIN ... with random passwords (or keep "
@@ -108,7 +108,8 @@ async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print
         host, port = server.address
         fingerprint = certificate_fingerprint(server)
         page = write_handout(handout_path(args), setup.accounts, host=host, port=port, domain=domain,
-                             fingerprint=fingerprint, http_port=server.http_port)
+                             fingerprint=fingerprint, http_port=server.http_port,
+                             sha1=certificate_sha1(server))
         setup.http_port = server.http_port
         _report(out, setup, host, port, fingerprint, page, args)
         if stop is None:

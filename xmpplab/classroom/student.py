@@ -1,11 +1,16 @@
 """The student's side: a notebook joins the class server, and each exercise check is reported.
 
-In a notebook (or with the two environment variables set before JupyterLab starts)::
+In a notebook (or with the environment variables set before JupyterLab starts)::
 
     from xmpplab.classroom import join_class
-    me = await join_class("192.168.1.20:5222", "student07@class.example")   # asks the password once
-    # or: XMPPLAB_SERVER=192.168.1.20:5222 XMPPLAB_ACCOUNT=student07@class.example jupyter lab
+    me = await join_class("192.168.1.20:5222", "student07@class.example",   # asks the password once
+                          fingerprint="sha256:D5:56:C2:…")                    # from the handout
+    # or: XMPPLAB_SERVER=192.168.1.20:5222 XMPPLAB_ACCOUNT=student07@class.example \
+    #     XMPPLAB_FINGERPRINT=sha256:D5:56:C2:… jupyter lab
     me = await join_class()
+
+The class server's certificate must have that SHA-256 fingerprint (the handout's), or the connection
+is refused before the password crosses; without one, see :mod:`.trust`.
 
 The password is asked with ``getpass`` (never echoed, never written into the notebook) and kept in
 this kernel's memory only, so a second ``join_class()`` does not ask again. Where nobody can type
@@ -26,6 +31,8 @@ import logging
 import os
 
 from .accounts import ClassroomError
+from .trust import ClassCertificate, forget_fingerprints, given_fingerprint, remember
+from .trust import where as _where
 
 log = logging.getLogger("xmpplab.classroom")
 
@@ -36,13 +43,18 @@ _chosen: list[tuple[str, str]] = []  # use_class(): the class of this kernel, be
 _reporter: list = []  # the one reporter of this kernel: the latest class connection reports
 
 
-def use_class(server: str | None, account: str | None = None) -> None:
-    """Make every later ``Lab.start()`` of this kernel use the class server (``use_class(None)``: private again)."""
+def use_class(server: str | None, account: str | None = None, fingerprint: str | None = None) -> None:
+    """Make every later ``Lab.start()`` of this kernel use the class server (``use_class(None)``: private again).
+
+    ``fingerprint`` is the server certificate's SHA-256 fingerprint from the handout (``"sha256:AB:CD:…"``):
+    every connection to the class server checks it (see :mod:`.trust`)."""
     _chosen.clear()
+    forget_fingerprints()
     if server:
         if not account:
             raise ClassroomError("say which account: use_class('HOST:PORT', 'you@class.example')")
         _where(server)
+        remember(server, given_fingerprint(fingerprint))
         _chosen.append((server, account))
 
 
@@ -67,18 +79,13 @@ def _ask_password(account: str) -> str:
     return getpass.getpass(f"Password for {account}: ")
 
 
-def _where(server: str) -> tuple[str, int]:
-    host, colon, port = server.rpartition(":")
-    if not colon or "]" in port:
-        return server.strip("[]"), 5222
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ClassroomError(f"the class server is HOST or HOST:PORT, not {server!r}")
-    return host.strip("[]"), int(port)
-
-
 async def join_class(server: str | None = None, account: str | None = None, password: str | None = None, *,
-                     report: bool = True, verify_tls: bool = False, ca_file: str | None = None):
-    """Log in to the class server; with ``report``, each exercise check goes to the teacher. Returns the Client."""
+                     report: bool = True, verify_tls: bool = False, ca_file: str | None = None,
+                     fingerprint: str | None = None):
+    """Log in to the class server; with ``report``, each exercise check goes to the teacher. Returns the Client.
+
+    The server's certificate is checked against ``fingerprint`` (else the one given to :func:`use_class` or in
+    ``XMPPLAB_FINGERPRINT``; without any, see :mod:`.trust`); with ``verify_tls``, against the CAs instead."""
     from ..client import Client
 
     settings = class_settings() or (None, None)
@@ -90,8 +97,9 @@ async def join_class(server: str | None = None, account: str | None = None, pass
     key = (server, account)
     if password is None:
         password = _passwords.get(key) or _ask_password(account)
+    pin = given_fingerprint(fingerprint) if verify_tls or ca_file else ClassCertificate(server, fingerprint)
     client = await Client.connect(account, password, host=host, port=port, verify_tls=verify_tls,
-                                  ca_file=ca_file)
+                                  ca_file=ca_file, fingerprint=pin)
     _passwords[key] = password
     if report:
         report_checks(client)
