@@ -19,8 +19,9 @@ returns a :class:`ClassLab` instead of starting a private server:
 * ``lab.server`` answers what a student may know of a server they do not run: where it is, the
   rosters and rooms as the Lab's clients saw them (``roster_item``, ``muc``) and a snapshot for the
   routing graph; anything inside the server (its storage, its hooks) raises :class:`ClassModeError`
-  with one sentence. Chapters that need that (10, 11) or a second server (09, ``federate=True``)
-  run on a private server, as does ``Lab.start(private=True)``; progress still reaches the teacher.
+  with one sentence. Chapters that need that (10, 11, 13, 15-17: docs/classroom.md says why) or a second
+  server (09, ``federate=True``) run on a private server, as does ``Lab.start(private=True)``; progress still
+  reaches the teacher.
 """
 
 from __future__ import annotations

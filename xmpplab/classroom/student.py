@@ -41,6 +41,8 @@ ENV_SERVER, ENV_ACCOUNT, ENV_PASSWORD_FILE = "XMPPLAB_SERVER", "XMPPLAB_ACCOUNT"
 _passwords: dict[tuple[str, str], str] = {}  # (server, account) -> password, this kernel only
 _chosen: list[tuple[str, str]] = []  # use_class(): the class of this kernel, before the environment
 _reporter: list = []  # the one reporter of this kernel: the latest class connection reports
+_waiting: list = []  # checks made in a class kernel before it had a connection to the class (sent once it has)
+_joining: set = set()  # the background login that will send them
 
 
 def use_class(server: str | None, account: str | None = None, fingerprint: str | None = None) -> None:
@@ -56,6 +58,7 @@ def use_class(server: str | None, account: str | None = None, fingerprint: str |
         _where(server)
         remember(server, given_fingerprint(fingerprint))
         _chosen.append((server, account))
+        report_without_a_lab()
 
 
 def class_settings() -> tuple[str, str] | None:
@@ -135,7 +138,52 @@ def report_checks(client) -> None:
         if not task.cancelled() and task.exception() is not None:
             log.warning("the class server did not take a progress report: %s", task.exception())
 
+    reporter.client = client
     while _reporter:
         unwatch_checks(_reporter.pop())
     _reporter.append(reporter)
     watch_checks(reporter)
+
+
+def report_without_a_lab() -> None:
+    """In a class kernel, report also the checks of a chapter that starts no Lab (14 reads recordings only).
+
+    The first such check logs in to the class in the background (the password is asked then, while the
+    cell runs, unless this kernel has it) and sends the checks made meanwhile."""
+    from ..course.core import watch_checks
+
+    watch_checks(_join_then_report)
+
+
+def _reporting() -> bool:
+    return any(r.client.connected for r in _reporter)
+
+
+def _join_then_report(exercise_id: str, result, attempts: int) -> None:
+    settings = class_settings()
+    if settings is None or _reporting():
+        return  # not in a class, or a class connection reports it
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    if settings not in _passwords:
+        _passwords[settings] = _ask_password(settings[1])  # now: getpass needs the running cell
+    _waiting.append((exercise_id, result, attempts))
+    if not _joining:
+        task = loop.create_task(_join_and_send())
+        _joining.add(task)
+        task.add_done_callback(_joining.discard)
+
+
+async def _join_and_send() -> None:
+    from ..client import ClientError
+
+    try:
+        await join_class()
+    except (ClientError, ClassroomError, OSError) as exc:  # the chapter goes on; its checks wait for the next try
+        log.warning("could not log in to the class to report checks: %s", exc)
+        print(f"Could not log in to the class ({exc}): this check is not reported to the teacher yet.")
+        return
+    while _waiting:
+        _reporter[-1](*_waiting.pop(0))
