@@ -5,11 +5,16 @@ of its own) is refused with one sentence naming both fingerprints, before any pa
 
 import ast
 import html
+import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
 import tests.test_teacher as teacher_tests
+from tests.test_off_loopback import ROOT, need_namespaces
 from xmpplab import Lab
 from xmpplab.certs import certificate_file
 from xmpplab.classroom import (
@@ -141,6 +146,21 @@ async def test_without_a_fingerprint_a_loopback_class_server_is_trusted_on_first
         lab.server.proxy.upstream_port = mitm.port
         with pytest.raises(ConnectError, match=f"this kernel saw {fingerprint} there first"):
             await lab.connect("romeo@example.net/orchard")
+
+
+def test_off_loopback_a_class_server_is_pinned_and_refused_without_a_fingerprint():
+    """Through the wire, in a private network namespace: a class server on 10.99.0.1 (tests/netns_class_pin.py)."""
+    need_namespaces()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    run = subprocess.run(["unshare", "-n", "--", sys.executable, "-m", "tests.netns_class_pin"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    fingerprint = seen["fingerprint"]
+    assert "it is not on this machine" in seen["without"]
+    assert f"XMPPLAB_FINGERPRINT=sha256:{fingerprint}" in seen["without"]
+    assert fingerprint in seen["wrong"] and "AB:AB:AB" in seen["wrong"]
+    assert seen["pinned"] == "ok" and seen["lab"] == f"student01.juliet@{DOMAIN}/balcony"
 
 
 def test_without_a_fingerprint_a_class_server_off_loopback_is_refused_with_the_one_it_shows():

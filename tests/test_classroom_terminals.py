@@ -11,8 +11,10 @@ import pytest
 
 from tests.peers import need_program
 from tests.support_terminal import Terminal
+from xmpplab.certs import certificate_file
 from xmpplab.classroom import certificate_fingerprint, certificate_sha1, prepare_class, read_csv, render_handout
 from xmpplab.client import Client
+from xmpplab.proxy import RecordingProxy
 from xmpplab.server import Server
 
 pytestmark = [pytest.mark.peer, pytest.mark.timeout(120)]
@@ -82,3 +84,25 @@ async def test_the_profanity_lines_of_the_handout_log_in_and_chat(school, tmp_pa
         assert got["body"] == "hi from profanity", term.screen()
     finally:
         term.close()
+
+
+async def test_through_a_man_in_the_middle_profanity_shows_a_fingerprint_that_is_not_the_cards(school, tmp_path):
+    need_program("profanity", shutil.which("profanity") is not None, "apt-get install profanity")
+    server, page, passwords, receiver = school
+    theirs = certificate_file([DOMAIN], directory=tmp_path / "mitm")  # another certificate for the class's name
+    async with RecordingProxy("127.0.0.1", 0, "127.0.0.1", server.port, cert=str(theirs)) as mitm:
+        term = Terminal("profanity", tmp_path, "mitm")
+        try:
+            await term.wait_for("profanity")
+            term.keys(f"/connect student01@{DOMAIN} server 127.0.0.1 port {mitm.port}")
+            await term.wait_for("password")
+            term.keys(passwords[f"student01@{DOMAIN}"])
+            assert await term.wait_for("/tls deny"), term.screen()
+            screen = term.screen()
+            shown = re.search(r"Fingerprint\s*:\s*([0-9a-f]{40})", screen).group(1)
+            card = " ".join(card_lines(page, f"student01@{DOMAIN}"))
+            assert certificate_sha1(server) in card and shown != certificate_sha1(server)
+            assert shown not in card  # the card says: another fingerprint, /tls deny
+            term.keys("/tls deny")
+        finally:
+            term.close()

@@ -128,6 +128,7 @@ def _report(out, setup, host, port, fingerprint, page, args) -> None:
         f"registration {'on' if args.register else 'off'}", flush=True)
     if fingerprint:
         out(f"  certificate SHA-256 fingerprint: {fingerprint}", flush=True)
+        out(f"  (on the handout; notebooks check it: XMPPLAB_FINGERPRINT=sha256:{fingerprint})", flush=True)
     if setup.http_port is not None:
         scheme = "http" if args.no_tls else "https"
         out(f"  browsers: {scheme}://{host}:{setup.http_port}/ (a chat page; XMPP over WebSocket at "

@@ -92,9 +92,8 @@ class ClassCertificate:
             refusal = None
         else:
             refusal = (f"Refused {name}: it is not on this machine, and no fingerprint was given to check its TLS "
-                       f"certificate against; compare the one it shows, SHA-256 {seen}, with the one on your "
-                       f"handout, then give it ({ENV_FINGERPRINT}=sha256:{seen}, or use_class(..., "
-                       f"fingerprint='sha256:{seen}')).")
+                       f"certificate against; if your handout's is the one it shows, give it: "
+                       f"{ENV_FINGERPRINT}=sha256:{seen} (or use_class(..., fingerprint=...)).")
         self.refused = refusal
         return refusal
 
