@@ -14,6 +14,7 @@ from xmpplab.classroom.student import use_class
 from xmpplab.classroom.teacher import Teacher, progress_of
 from xmpplab.client import Client, IqError
 from xmpplab.course import acheck, check
+from xmpplab.course.core import unwatch_checks
 from xmpplab.jid import JID
 from xmpplab.render import routing_graph, stanza_path
 
@@ -327,3 +328,17 @@ async def test_a_private_part_beside_the_class_lab_says_so_and_checks_still_reac
         assert progress_of(live)["exercise"] == "00.1" and progress_of(live)["student"] == f"student01@{DOMAIN}"
     finally:
         await lab.stop()
+
+
+async def test_a_chapter_with_no_lab_still_reports_its_checks(school):
+    server, passwords, connect = school
+    teacher = await connect(f"teacher@{DOMAIN}/dashboard")
+    while student._reporter:  # this kernel has no connection to the class yet (chapter 14 starts no Lab)
+        unwatch_checks(student._reporter.pop())
+    check("14.1", {"id": "?", "to": "?", "why": "?"})  # the first check logs in in the background
+    first = progress_of(await teacher.next("message", predicate=lambda m: progress_of(m) is not None, timeout=10))
+    assert first["student"] == f"student01@{DOMAIN}" and first["exercise"] == "14.1"
+    check("14.1", {"id": "?", "to": "?", "why": "?"})  # the next ones through that connection
+    again = progress_of(await teacher.next("message", predicate=lambda m: progress_of(m) is not None, timeout=10))
+    assert again["attempts"] == first["attempts"] + 1
+    await student._reporter[-1].client.disconnect()

@@ -2,6 +2,7 @@
 
 import asyncio
 import csv
+import html
 import os
 import signal
 import stat
@@ -165,8 +166,10 @@ async def test_the_handout_has_a_card_per_student_with_qr_and_the_certificate_fi
     assert setup.teacher.password not in text  # the teacher's card is not handed out
     assert text.count("<svg") == 3  # one QR code per card
     assert fingerprint in text
-    assert f'xmpplab.Client.connect("student01@{DOMAIN}", getpass(), host="10.0.0.5", port=5222' in text
-    assert f"XMPPLAB_SERVER=10.0.0.5:5222 XMPPLAB_ACCOUNT=student01@{DOMAIN} xmpplab lab" in text
+    assert f'xmpplab.Client.connect("student01@{DOMAIN}", getpass(), host="10.0.0.5", port=5222, ' \
+           f'fingerprint="sha256:{fingerprint}")' in html.unescape(text)
+    assert (f"XMPPLAB_SERVER=10.0.0.5:5222 XMPPLAB_ACCOUNT=student01@{DOMAIN} XMPPLAB_FINGERPRINT=sha256:{fingerprint} "
+            "xmpplab lab") in text
     assert f"/connect student01@{DOMAIN} server 10.0.0.5 port 5222" in text
 
 

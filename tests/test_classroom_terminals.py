@@ -11,8 +11,10 @@ import pytest
 
 from tests.peers import need_program
 from tests.support_terminal import Terminal
-from xmpplab.classroom import certificate_fingerprint, prepare_class, read_csv, render_handout
+from xmpplab.certs import certificate_file
+from xmpplab.classroom import certificate_fingerprint, certificate_sha1, prepare_class, read_csv, render_handout
 from xmpplab.client import Client
+from xmpplab.proxy import RecordingProxy
 from xmpplab.server import Server
 
 pytestmark = [pytest.mark.peer, pytest.mark.timeout(120)]
@@ -26,7 +28,7 @@ async def school(tmp_path):
     prepare_class(server, DOMAIN, 3, tmp_path / "class.csv")
     accounts = read_csv(tmp_path / "class.csv")
     page = render_handout(accounts, host="127.0.0.1", port=server.port, domain=DOMAIN,
-                          fingerprint=certificate_fingerprint(server))
+                          fingerprint=certificate_fingerprint(server), sha1=certificate_sha1(server))
     passwords = {str(a.jid): a.password for a in accounts}
     receiver = await Client.connect(f"student02@{DOMAIN}/laptop", passwords[f"student02@{DOMAIN}"],
                                     host="127.0.0.1", port=server.port, verify_tls=False)
@@ -68,11 +70,13 @@ async def test_the_profanity_lines_of_the_handout_log_in_and_chat(school, tmp_pa
         term.keys(connect)
         await term.wait_for("password")
         term.keys(passwords[f"student01@{DOMAIN}"])
-        for _ in range(100):  # the self-signed certificate: the handout says to allow it
+        for _ in range(100):  # the self-signed certificate: the handout says to compare, then allow it
             if "/tls allow" in term.screen() or bound.done():
                 break
             await asyncio.sleep(0.1)
         if not bound.done():
+            card = " ".join(card_lines(page, f"student01@{DOMAIN}"))
+            assert certificate_sha1(server) in card and certificate_sha1(server) in term.screen(), term.screen()
             term.keys("/tls allow")
         await asyncio.wait_for(bound, 30)
         term.keys(f"/msg student02@{DOMAIN} hi from profanity")
@@ -80,3 +84,25 @@ async def test_the_profanity_lines_of_the_handout_log_in_and_chat(school, tmp_pa
         assert got["body"] == "hi from profanity", term.screen()
     finally:
         term.close()
+
+
+async def test_through_a_man_in_the_middle_profanity_shows_a_fingerprint_that_is_not_the_cards(school, tmp_path):
+    need_program("profanity", shutil.which("profanity") is not None, "apt-get install profanity")
+    server, page, passwords, receiver = school
+    theirs = certificate_file([DOMAIN], directory=tmp_path / "mitm")  # another certificate for the class's name
+    async with RecordingProxy("127.0.0.1", 0, "127.0.0.1", server.port, cert=str(theirs)) as mitm:
+        term = Terminal("profanity", tmp_path, "mitm")
+        try:
+            await term.wait_for("profanity")
+            term.keys(f"/connect student01@{DOMAIN} server 127.0.0.1 port {mitm.port}")
+            await term.wait_for("password")
+            term.keys(passwords[f"student01@{DOMAIN}"])
+            assert await term.wait_for("/tls deny"), term.screen()
+            screen = term.screen()
+            shown = re.search(r"Fingerprint\s*:\s*([0-9a-f]{40})", screen).group(1)
+            card = " ".join(card_lines(page, f"student01@{DOMAIN}"))
+            assert certificate_sha1(server) in card and shown != certificate_sha1(server)
+            assert shown not in card  # the card says: another fingerprint, /tls deny
+            term.keys("/tls deny")
+        finally:
+            term.close()

@@ -48,6 +48,7 @@ from .display import Shown
 from .errors import STANZA_CONDITIONS
 from .jid import JID
 from .messaging import MessagingMixin
+from .pinning import as_check, of_pem
 from .recording_xmpp import RecordingClientXMPP, next_conn_id
 from .xml import NS_CLIENT, NS_ROSTER, XMLInputError, parse_fragment
 
@@ -100,6 +101,9 @@ class Client(Shown, MessagingMixin):
         self._waiters: list[asyncio.Future] = []
         self._collecting = False
         self._closed_reason: str | None = None
+        self._pin = None  # a certificate check (xmpplab.pinning), set by connect()
+        #: SHA-256 fingerprint (``AB:CD:…``) of the certificate the server showed; None before or without TLS.
+        self.fingerprint: str | None = None
         xmpp.add_filter("in", self._arrived)
         xmpp.add_event_handler("session_start", self._session_started)
         xmpp.add_event_handler("session_resumed", self._session_started)  # XEP-0198 §5 (Client.cut)
@@ -109,7 +113,7 @@ class Client(Shown, MessagingMixin):
     @classmethod
     async def connect(cls, jid: str, password: str, *, host: str | None = None, port: int = 5222,
                       verify_tls: bool = True, ca_file: str | None = None, starttls: bool = True,
-                      direct_tls: bool = False,
+                      direct_tls: bool = False, fingerprint=None,
                       sasl_mechanism: str | None = None, presence: bool = True, timeout: float = 15.0,
                       recorder=None, conn_id=None, plugins=DEFAULT_PLUGINS, auto_approve: bool = False) -> Client:
         """Connect to ``host:port`` (DNS when ``host`` is None), secure, log in, bind; return the Client.
@@ -118,7 +122,10 @@ class Client(Shown, MessagingMixin):
         self-signed one); ``ca_file`` trusts one more CA or certificate (PEM)
         while still verifying. ``starttls=False`` keeps the stream in plain
         text (the server may refuse); ``direct_tls=True`` starts TLS at once, for a server's direct TLS port
-        (XEP-0368: ``xmpplab serve --direct-tls-port``). ``sasl_mechanism`` forces one mechanism,
+        (XEP-0368: ``xmpplab serve --direct-tls-port``). ``fingerprint`` (``"sha256:AB:CD:…"``, or a check of
+        :mod:`xmpplab.pinning`) pins the server's certificate: TLS is required, and a certificate with another
+        SHA-256 fingerprint is refused before any password is sent (CA and name are not checked then: the pin is
+        stricter). ``sasl_mechanism`` forces one mechanism,
         e.g. "PLAIN". ``presence`` sends initial presence after login, so the
         server delivers messages sent to the bare JID (and sends it back to
         us too, RFC 6121 section 4.2.2: the first ``next("presence")`` is our
@@ -157,6 +164,10 @@ class Client(Shown, MessagingMixin):
         for plugin in plugins:
             xmpp.register_plugin(plugin)
         client = cls(xmpp, host=host, port=port if host else None, events=events, name=name)
+        where = f"the server at {host}:{port}" if host else f"the server of {jid_obj.domain}"
+        client._pin = as_check(fingerprint, where)
+        if client._pin is not None:
+            xmpp.ssl_context = _tls_context(False, None)
         await client._login(timeout)
         if presence:
             await client.send_presence()
@@ -187,18 +198,32 @@ class Client(Shown, MessagingMixin):
                     f"{getattr(exc, 'verify_message', None) or exc}. For a test server with a self-signed "
                     "certificate pass verify_tls=False, or ca_file= its certificate")
 
+        def on_cert(pem: str) -> None:  # the TLS handshake is done; slixmpp has sent nothing on it yet
+            self.fingerprint = of_pem(pem)
+            refusal = self._pin(self.fingerprint) if self._pin is not None else None
+            if refusal:
+                finish(refusal)
+                xmpp.abort()  # inside slixmpp's connection_made: it then sends no stream header
+
+        def unchecked(error: str | None) -> str | None:
+            if self._pin is None or self.fingerprint is not None:
+                return error
+            return (f"Refused {where}: it offered no TLS, so its certificate could not be checked against the "
+                    "expected fingerprint (someone may have removed STARTTLS from the stream).")
+
         def on_stream_error(stanza) -> None:
             text = stanza["text"]
             finish(f"the server sent a stream error: {stanza['condition']}" + (f" ({text})" if text else ""))
 
         handlers = {
-            "session_start": lambda _: finish(),
-            "session_resumed": lambda _: finish(),
+            "ssl_cert": on_cert,
+            "session_start": lambda _: finish(unchecked(None)),
+            "session_resumed": lambda _: finish(unchecked(None)),
             "failed_auth": on_failed_auth,
-            "failed_all_auth": lambda _: finish(
+            "failed_all_auth": lambda _: finish(unchecked(
                 f"could not log in as {xmpp.boundjid.bare}: {'; '.join(failures) or 'no mechanism worked'}"
-                " (wrong password, or no such account?)"),
-            "no_auth": lambda _: finish("no SASL mechanism offered by the server is usable"),
+                " (wrong password, or no such account?)")),
+            "no_auth": lambda _: finish(unchecked("no SASL mechanism offered by the server is usable")),
             "connection_failed": lambda exc: finish(f"could not connect to {where}: {exc}"),
             "ssl_invalid_chain": lambda exc: finish(cert_failed(exc)),
             "stream_error": on_stream_error,

@@ -44,7 +44,6 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
-import hashlib
 import itertools
 import logging
 import ssl
@@ -53,6 +52,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .escape import escape_text as _esc
+from .pinning import as_check, of_der, of_pem
 from .sockaddr import format_address as _fmt
 from .stream import StanzaReceived, StreamOpened, StreamParser, StreamViolation
 from .xml import NS_BIND, NS_CLIENT, NS_SASL, NS_STREAM, NS_STREAMS, NS_TLS, qname
@@ -81,19 +81,24 @@ class RecordingProxy:
     ``recorder`` takes one event dict at a time (a :class:`~xmpplab.recording.MemoryRecorder`,
     a :class:`~xmpplab.recording.JsonlRecorder`...). ``cert`` (and ``key``, when not in the
     same PEM file) replace the self-signed certificate. ``upstream_tls_verify`` checks the
-    server's certificate and name. ``notify`` is called with one sentence for each thing a
-    person watching should know (connections, TLS, failures); by default they are logged.
+    server's certificate and name; ``upstream_fingerprint`` (``"sha256:AB:CD:…"``, or a check of
+    :mod:`xmpplab.pinning`) pins it instead: a server certificate with another SHA-256 fingerprint ends
+    the connection before the client's SASL reaches it, with a stream error saying so. ``notify`` is
+    called with one sentence for each thing a person watching should know (connections, TLS,
+    failures); by default they are logged.
     """
 
     def __init__(self, listen_host: str = "127.0.0.1", listen_port: int = 0, upstream_host: str = "127.0.0.1",
                  upstream_port: int = 5222, recorder: Callable[[dict], None] | None = None, *,
-                 upstream_tls_verify: bool = False, cert: str | None = None, key: str | None = None,
+                 upstream_tls_verify: bool = False, upstream_fingerprint=None, cert: str | None = None,
+                 key: str | None = None,
                  notify: Callable[[str], None] | None = None, conn_prefix: str = "proxy",
                  connect_timeout: float = 10.0, linger: float = 0.5):
         self.listen_host, self.requested_port = listen_host, listen_port
         self.upstream_host, self.upstream_port = upstream_host, upstream_port
         self.recorder = recorder
         self.upstream_tls_verify = upstream_tls_verify
+        self.upstream_check = as_check(upstream_fingerprint, f"the server at {_fmt((upstream_host, upstream_port))}")
         self.cert, self.key = cert, key
         self.notify = notify or log.info
         self.conn_prefix = conn_prefix
@@ -160,7 +165,7 @@ class RecordingProxy:
     def client_context(self) -> ssl.SSLContext:
         """The TLS context for the connection to the upstream server (no certificate check unless asked)."""
         ctx = ssl.create_default_context()
-        if not self.upstream_tls_verify:
+        if not self.upstream_tls_verify or self.upstream_check is not None:  # a pin replaces the CA check
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
         return ctx
@@ -197,12 +202,10 @@ def _make_server_context(domain: str, cert: str | None, key: str | None) -> tupl
 
 def fingerprint(pem: str) -> str:
     """The SHA-256 fingerprint of the first certificate in PEM text, as clients show it (``AB:CD:...``)."""
-    begin = pem.find("-----BEGIN CERTIFICATE-----")
-    end = pem.find("-----END CERTIFICATE-----", begin)
-    if begin < 0 or end < 0:
+    try:
+        return of_pem(pem)
+    except ValueError:
         return "?"
-    der = ssl.PEM_cert_to_DER_cert(pem[begin:end + len("-----END CERTIFICATE-----")])
-    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
 
 
 class ProxiedConnection:
@@ -373,6 +376,15 @@ class ProxiedConnection:
             self.client_writer.write(failure.encode())
             raise _Closed(f"the TLS handshake with the server {proxy.upstream} failed: {exc}") from None
         upstream_ssl = self.upstream_writer.get_extra_info("ssl_object")
+        if proxy.upstream_check is not None:
+            refusal = proxy.upstream_check(of_der(upstream_ssl.getpeercert(True)))
+            if refusal:
+                error = (f"<stream:error><policy-violation xmlns='{NS_STREAMS}'/><text xmlns='{NS_STREAMS}'>"
+                         f"xmpplab proxy: {_esc(refusal)}</text></stream:error></stream:stream>").encode()
+                self._data("out", error)
+                self.client_writer.write(error)
+                proxy.notify(f"{self.conn_id}: {refusal}")
+                raise _Closed(refusal)
         context, fp = await proxy.server_context(domain)
         self.client_writer.write(proceed)
         try:
@@ -388,7 +400,8 @@ class ProxiedConnection:
                      upstream_version=upstream_ssl.version() if upstream_ssl else None,
                      upstream_cipher=(upstream_ssl.cipher() or [None])[0] if upstream_ssl else None,
                      certificate=fp)
-        verified = "verified" if proxy.upstream_tls_verify else "not verified"
+        verified = ("pinned" if proxy.upstream_check else "verified" if proxy.upstream_tls_verify
+                    else "not verified")
         proxy.notify(f"{self.conn_id}: STARTTLS on both legs; the client accepted the proxy's own certificate for "
                      f"{domain} (SHA-256 {fp}); the server's certificate was {verified}")
         self._restart()

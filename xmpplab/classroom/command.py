@@ -11,7 +11,7 @@ import asyncio
 from pathlib import Path
 
 from .accounts import MAX_STUDENTS, ClassroomError, check_count, check_domain
-from .handout import certificate_fingerprint, write_handout
+from .handout import certificate_fingerprint, certificate_sha1, write_handout
 from .setup import prepare_class
 
 DESCRIPTION = ("Serve a class: create teacher@DOMAIN and student01@DOMAIN ... with random passwords (or keep "
@@ -108,7 +108,8 @@ async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print
         host, port = server.address
         fingerprint = certificate_fingerprint(server)
         page = write_handout(handout_path(args), setup.accounts, host=host, port=port, domain=domain,
-                             fingerprint=fingerprint, http_port=server.http_port)
+                             fingerprint=fingerprint, http_port=server.http_port,
+                             sha1=certificate_sha1(server))
         setup.http_port = server.http_port
         _report(out, setup, host, port, fingerprint, page, args)
         if stop is None:
@@ -127,6 +128,7 @@ def _report(out, setup, host, port, fingerprint, page, args) -> None:
         f"registration {'on' if args.register else 'off'}", flush=True)
     if fingerprint:
         out(f"  certificate SHA-256 fingerprint: {fingerprint}", flush=True)
+        out(f"  (on the handout; notebooks check it: XMPPLAB_FINGERPRINT=sha256:{fingerprint})", flush=True)
     if setup.http_port is not None:
         scheme = "http" if args.no_tls else "https"
         out(f"  browsers: {scheme}://{host}:{setup.http_port}/ (a chat page; XMPP over WebSocket at "

@@ -3,7 +3,10 @@
 One self-contained HTML page (inline SVG QR codes, print styles: eight cards to an A4 page, cut
 along the lines). Each card has the account and its password, an ``xmpp:`` URI (RFC 5122) and its
 QR code (made with segno), the lines that connect a notebook, profanity in a terminal, or a
-browser, and the server certificate's SHA-256 fingerprint so the student can check it.
+browser, and the server certificate's SHA-256 fingerprint so the student can check it: the notebook
+lines carry it (``XMPPLAB_FINGERPRINT``, ``fingerprint=``), so the kernel refuses any other certificate,
+and profanity's line gives the SHA-1 fingerprint profanity shows, to compare before ``/tls allow``.
+go-sendxmpp has no way to pin a certificate (only ``-n``, which skips the check).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import ssl
 from pathlib import Path
 
+from ..pinning import of_der
 from .accounts import Account, write_private
 
 CSS = """
@@ -35,6 +39,17 @@ h1 { font-size: 1.3em; margin: 0 0 .2em; } p.intro { margin: 0 0 1em; font-size:
 
 def certificate_fingerprint(server) -> str | None:
     """SHA-256 fingerprint (``AB:CD:…``) of the certificate the server shows, or None without TLS."""
+    der = _certificate_der(server)
+    return of_der(der) if der is not None else None
+
+
+def certificate_sha1(server) -> str | None:
+    """SHA-1 fingerprint of the server's certificate as profanity shows it (lower case, no colons), or None."""
+    der = _certificate_der(server)
+    return hashlib.sha1(der).hexdigest() if der is not None else None  # noqa: S324 (a name shown, not a MAC)
+
+
+def _certificate_der(server) -> bytes | None:
     if not getattr(server, "use_tls", True):
         return None
     cert = getattr(server, "tls_cert", None)
@@ -50,9 +65,7 @@ def certificate_fingerprint(server) -> str | None:
     end = text.find("-----END CERTIFICATE-----", start)
     if start < 0 or end < 0:
         return None
-    der = ssl.PEM_cert_to_DER_cert(text[start:end + len("-----END CERTIFICATE-----")] + "\n")
-    digest = hashlib.sha256(der).hexdigest().upper()
-    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+    return ssl.PEM_cert_to_DER_cert(text[start:end + len("-----END CERTIFICATE-----")] + "\n")
 
 
 def xmpp_uri(account: Account) -> str:
@@ -69,20 +82,29 @@ def _qr_svg(text: str) -> str:
 
 
 def _card(account: Account, host: str, port: int, fingerprint: str | None, http_port: int | None,
-          domain: str, classmate: str) -> str:
+          domain: str, classmate: str, sha1: str | None) -> str:
     jid, pw = html.escape(str(account.jid)), html.escape(account.password)
-    tls = "verify_tls=False" if fingerprint else "starttls=False"
+    pin = f"sha256:{fingerprint}" if fingerprint else ""
+    tls = f"fingerprint=\"{pin}\"" if fingerprint else "starttls=False"
     notebook = (f"me = await xmpplab.Client.connect(\"{jid}\", getpass(), host=\"{html.escape(host)}\", "
                 f"port={port}, {tls})")
     profanity = f"/connect {jid} server {html.escape(host)} port {port}"
     sendxmpp = (f"echo hello | go-sendxmpp{' -n' if fingerprint else ''} -u {jid} -p '{pw}' "
                 f"-j {html.escape(host)}:{port} {html.escape(classmate)}")
-    course = f"XMPPLAB_SERVER={html.escape(host)}:{port} XMPPLAB_ACCOUNT={jid} xmpplab lab"
-    rows = [("The course, on this class server", f"<code>{course}</code> (it asks the password once)"),
+    course = (f"XMPPLAB_SERVER={html.escape(host)}:{port} XMPPLAB_ACCOUNT={jid}"
+              f"{f' XMPPLAB_FINGERPRINT={pin}' if fingerprint else ''} xmpplab lab")
+    check = ""
+    if fingerprint:  # profanity shows the certificate's SHA-1 fingerprint: compare, then allow or deny it
+        check = (f" and compare the certificate's fingerprint with <code>{sha1}</code>: the same, "
+                 "<code>/tls allow</code>; another, <code>/tls deny</code> (it is not the class server)"
+                 if sha1 else " and <code>/tls allow</code>")
+    rows = [("The course, on this class server", f"<code>{course}</code> (it asks the password once"
+             + ("; it refuses a server with another certificate)" if fingerprint else ")")),
             ("One client in a notebook", f"<code>from getpass import getpass</code><br><code>{notebook}</code>"),
-            ("Terminal (profanity)", f"<code>{profanity}</code>, then type the password" +
-             (" and <code>/tls allow</code>" if fingerprint else "")),
-            ("One message from a shell (go-sendxmpp)", f"<code>{sendxmpp}</code>")]
+            ("Terminal (profanity)", f"<code>{profanity}</code>, then type the password{check}"),
+            ("One message from a shell (go-sendxmpp)", f"<code>{sendxmpp}</code>" +
+             (" (it cannot check a fingerprint: <code>-n</code> skips the certificate check)" if fingerprint
+              else ""))]
     if http_port:
         scheme = "https" if fingerprint else "http"
         rows.append(("Browser", f"<code>{scheme}://{html.escape(host)}:{http_port}/</code>"))
@@ -96,8 +118,8 @@ def _card(account: Account, host: str, port: int, fingerprint: str | None, http_
 
 def render_handout(accounts: list[Account], *, host: str, port: int, domain: str,
                    fingerprint: str | None = None, http_port: int | None = None,
-                   include_teacher: bool = False) -> str:
-    """The whole handout page as HTML text."""
+                   include_teacher: bool = False, sha1: str | None = None) -> str:
+    """The whole handout page as HTML text (``sha1``: the certificate's SHA-1 fingerprint, which profanity shows)."""
     shown = [a for a in accounts if include_teacher or a.role == "student"]
     fp = (f"<p class='fp'>Server certificate (SHA-256): {html.escape(fingerprint)}</p>" if fingerprint else
           "<p class='fp'>This server runs without TLS: use it only on a network you trust.</p>")
@@ -106,7 +128,7 @@ def render_handout(accounts: list[Account], *, host: str, port: int, domain: str
     nxt = {str(a.jid): str(students[(k + 1) % len(students)].jid) for k, a in enumerate(students)} \
         if len(students) > 1 else {}
     cards = "".join(_card(a, host, port, fingerprint, http_port, domain,
-                          nxt.get(str(a.jid), f"class@conference.{domain}")) for a in shown)
+                          nxt.get(str(a.jid), f"class@conference.{domain}"), sha1) for a in shown)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>XMPP class {html.escape(domain)}"
             f"</title><style>{CSS}</style></head><body><h1>XMPP class: {html.escape(domain)}</h1>"
             f"<p class='intro'>Server {html.escape(host)}, port {port}. Print this page and cut along the lines: "

@@ -19,10 +19,11 @@ returns a :class:`ClassLab` instead of starting a private server:
 * ``lab.server`` answers what a student may know of a server they do not run: where it is, the
   rosters and rooms as the Lab's clients saw them (``roster_item``, ``muc``) and a snapshot for the
   routing graph; anything inside the server (its storage, its hooks) raises :class:`ClassModeError`
-  with one sentence. Chapters that need that (10) or servers of their own (09, ``federate=True``)
-  run on a private server, as does ``Lab.start(private=True)``; progress still reaches the teacher.
-  A private Lab started beside the chapter's (``replace=False``: chapter 00's federation, chapter 11's
-  scansion scripts) says that only that part is private, and the chapter's Lab keeps reporting;
+  with one sentence. Chapters that need that (10, 13, 15-17: docs/classroom.md says why) or servers of their
+  own (09, ``federate=True``; 18 cuts its own connections) run on a private server, as does
+  ``Lab.start(private=True)``; progress still reaches the teacher. A private Lab started beside the
+  chapter's (``replace=False``: chapter 00's federation, chapter 11's scansion scripts) says that only that
+  part is private, and the chapter's Lab keeps reporting;
 * ``lab.login_for(jid)`` gives a hand-made client (a re-drive of a recording: ``redrive(..., lab=lab)``)
   the practice account behind a chapter address, and the map of the recording's other addresses.
 """
@@ -34,7 +35,7 @@ import logging
 import secrets
 import time
 
-from ..client import Client, ClientError
+from ..client import Client, ClientError, ConnectError
 from ..course.core import add_lens, remove_lens
 from ..jid import JID, InvalidJID
 from ..lab import Lab, Login, running_labs
@@ -44,6 +45,7 @@ from .names import PracticeNames
 from .rosters import room_seen, roster_seen
 from .student import NS_CLASS, _where, class_settings, join_class
 from .teacher import Teacher
+from .trust import ClassCertificate
 
 log = logging.getLogger("xmpplab.classroom")
 
@@ -193,6 +195,7 @@ class ClassServer:
         self.proxy = None
         self.made: dict[str, str] = {}  # practice bare JID -> password (this kernel only)
         self._making: dict[str, asyncio.Task] = {}
+        self.certificate = ClassCertificate(where)  # each proxy leg to the class server is pinned (see .trust)
         self.accounts = _PracticeAccounts(self)
         self.muc = _Rooms(self)
 
@@ -208,7 +211,8 @@ class ClassServer:
             await self.me.disconnect()
             raise ClassroomError(f"{self.where} is not an xmpplab class server (no {NS_CLASS} in its disco#info)")
         self.proxy = await RecordingProxy("127.0.0.1", 0, *self.upstream, recorder=self.lab._record if
-                                          self.lab.record else None, conn_prefix="c2s", notify=log.debug).start()
+                                          self.lab.record else None, conn_prefix="c2s", notify=log.debug,
+                                          upstream_fingerprint=self.certificate).start()
         print(f"Working in the class on {self.where} as {self.me.jid.bare}: this chapter's people are practice "
               f"accounts {self.names.owner}.NAME@{self.names.domain} (lab.server.names shows them).")
 
@@ -392,10 +396,15 @@ class ClassLab(Lab):
         await self.server.ready(bare)
         if password is None:
             password = self._passwords.get(str(bare), self.password)
-        client = await ClassClient.connect(
-            self.server.names.real(JID(str(jid))), password, host=self.server.address[0], port=self.server.port,
-            verify_tls=False, recorder=self._record if self.record else None,
-            conn_id=lambda: self._conn_id(bare.local), timeout=timeout, **client_options)
+        try:
+            client = await ClassClient.connect(
+                self.server.names.real(JID(str(jid))), password, host=self.server.address[0],
+                port=self.server.port, verify_tls=False, recorder=self._record if self.record else None,
+                conn_id=lambda: self._conn_id(bare.local), timeout=timeout, **client_options)
+        except ConnectError:
+            if self.server.certificate.refused:  # the proxy's leg to the class server was refused: say why
+                raise ConnectError(self.server.certificate.refused) from None
+            raise
         client.names = self.server.names
         self.clients.append(client)
         return client

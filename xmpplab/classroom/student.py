@@ -1,11 +1,16 @@
 """The student's side: a notebook joins the class server, and each exercise check is reported.
 
-In a notebook (or with the two environment variables set before JupyterLab starts)::
+In a notebook (or with the environment variables set before JupyterLab starts)::
 
     from xmpplab.classroom import join_class
-    me = await join_class("192.168.1.20:5222", "student07@class.example")   # asks the password once
-    # or: XMPPLAB_SERVER=192.168.1.20:5222 XMPPLAB_ACCOUNT=student07@class.example jupyter lab
+    me = await join_class("192.168.1.20:5222", "student07@class.example",   # asks the password once
+                          fingerprint="sha256:D5:56:C2:…")                    # from the handout
+    # or: XMPPLAB_SERVER=192.168.1.20:5222 XMPPLAB_ACCOUNT=student07@class.example \
+    #     XMPPLAB_FINGERPRINT=sha256:D5:56:C2:… jupyter lab
     me = await join_class()
+
+The class server's certificate must have that SHA-256 fingerprint (the handout's), or the connection
+is refused before the password crosses; without one, see :mod:`.trust`.
 
 The password is asked with ``getpass`` (never echoed, never written into the notebook) and kept in
 this kernel's memory only, so a second ``join_class()`` does not ask again. Where nobody can type
@@ -26,6 +31,8 @@ import logging
 import os
 
 from .accounts import ClassroomError
+from .trust import ClassCertificate, forget_fingerprints, given_fingerprint, remember
+from .trust import where as _where
 
 log = logging.getLogger("xmpplab.classroom")
 
@@ -34,16 +41,24 @@ ENV_SERVER, ENV_ACCOUNT, ENV_PASSWORD_FILE = "XMPPLAB_SERVER", "XMPPLAB_ACCOUNT"
 _passwords: dict[tuple[str, str], str] = {}  # (server, account) -> password, this kernel only
 _chosen: list[tuple[str, str]] = []  # use_class(): the class of this kernel, before the environment
 _reporter: list = []  # the one reporter of this kernel: the latest class connection reports
+_waiting: list = []  # checks made in a class kernel before it had a connection to the class (sent once it has)
+_joining: set = set()  # the background login that will send them
 
 
-def use_class(server: str | None, account: str | None = None) -> None:
-    """Make every later ``Lab.start()`` of this kernel use the class server (``use_class(None)``: private again)."""
+def use_class(server: str | None, account: str | None = None, fingerprint: str | None = None) -> None:
+    """Make every later ``Lab.start()`` of this kernel use the class server (``use_class(None)``: private again).
+
+    ``fingerprint`` is the server certificate's SHA-256 fingerprint from the handout (``"sha256:AB:CD:…"``):
+    every connection to the class server checks it (see :mod:`.trust`)."""
     _chosen.clear()
+    forget_fingerprints()
     if server:
         if not account:
             raise ClassroomError("say which account: use_class('HOST:PORT', 'you@class.example')")
         _where(server)
+        remember(server, given_fingerprint(fingerprint))
         _chosen.append((server, account))
+        report_without_a_lab()
 
 
 def class_settings() -> tuple[str, str] | None:
@@ -67,18 +82,13 @@ def _ask_password(account: str) -> str:
     return getpass.getpass(f"Password for {account}: ")
 
 
-def _where(server: str) -> tuple[str, int]:
-    host, colon, port = server.rpartition(":")
-    if not colon or "]" in port:
-        return server.strip("[]"), 5222
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ClassroomError(f"the class server is HOST or HOST:PORT, not {server!r}")
-    return host.strip("[]"), int(port)
-
-
 async def join_class(server: str | None = None, account: str | None = None, password: str | None = None, *,
-                     report: bool = True, verify_tls: bool = False, ca_file: str | None = None):
-    """Log in to the class server; with ``report``, each exercise check goes to the teacher. Returns the Client."""
+                     report: bool = True, verify_tls: bool = False, ca_file: str | None = None,
+                     fingerprint: str | None = None):
+    """Log in to the class server; with ``report``, each exercise check goes to the teacher. Returns the Client.
+
+    The server's certificate is checked against ``fingerprint`` (else the one given to :func:`use_class` or in
+    ``XMPPLAB_FINGERPRINT``; without any, see :mod:`.trust`); with ``verify_tls``, against the CAs instead."""
     from ..client import Client
 
     settings = class_settings() or (None, None)
@@ -90,8 +100,9 @@ async def join_class(server: str | None = None, account: str | None = None, pass
     key = (server, account)
     if password is None:
         password = _passwords.get(key) or _ask_password(account)
+    pin = given_fingerprint(fingerprint) if verify_tls or ca_file else ClassCertificate(server, fingerprint)
     client = await Client.connect(account, password, host=host, port=port, verify_tls=verify_tls,
-                                  ca_file=ca_file)
+                                  ca_file=ca_file, fingerprint=pin)
     _passwords[key] = password
     if report:
         report_checks(client)
@@ -127,7 +138,52 @@ def report_checks(client) -> None:
         if not task.cancelled() and task.exception() is not None:
             log.warning("the class server did not take a progress report: %s", task.exception())
 
+    reporter.client = client
     while _reporter:
         unwatch_checks(_reporter.pop())
     _reporter.append(reporter)
     watch_checks(reporter)
+
+
+def report_without_a_lab() -> None:
+    """In a class kernel, report also the checks of a chapter that starts no Lab (14 reads recordings only).
+
+    The first such check logs in to the class in the background (the password is asked then, while the
+    cell runs, unless this kernel has it) and sends the checks made meanwhile."""
+    from ..course.core import watch_checks
+
+    watch_checks(_join_then_report)
+
+
+def _reporting() -> bool:
+    return any(r.client.connected for r in _reporter)
+
+
+def _join_then_report(exercise_id: str, result, attempts: int) -> None:
+    settings = class_settings()
+    if settings is None or _reporting():
+        return  # not in a class, or a class connection reports it
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    if settings not in _passwords:
+        _passwords[settings] = _ask_password(settings[1])  # now: getpass needs the running cell
+    _waiting.append((exercise_id, result, attempts))
+    if not _joining:
+        task = loop.create_task(_join_and_send())
+        _joining.add(task)
+        task.add_done_callback(_joining.discard)
+
+
+async def _join_and_send() -> None:
+    from ..client import ClientError
+
+    try:
+        await join_class()
+    except (ClientError, ClassroomError, OSError) as exc:  # the chapter goes on; its checks wait for the next try
+        log.warning("could not log in to the class to report checks: %s", exc)
+        print(f"Could not log in to the class ({exc}): this check is not reported to the teacher yet.")
+        return
+    while _waiting:
+        _reporter[-1](*_waiting.pop(0))
