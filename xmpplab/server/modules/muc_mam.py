@@ -1,6 +1,6 @@
 """XEP-0313 Message Archive Management for rooms: a room keeps its conversation, and anyone allowed in reads it back.
 
-The archive of a room is at the room's bare JID (XEP-0313 §3.1.2). The room keeps each
+The archive of a room is at the room's bare JID (XEP-0313 §3.3.2). The room keeps each
 groupchat message it accepts with a ``<body/>`` once (§6.1.2; not private messages, not
 those marked ``<no-store/>``, XEP-0334), and tells the occupants where with a XEP-0359
 stanza id ``by`` the room (§3.5)::
