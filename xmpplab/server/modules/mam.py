@@ -189,17 +189,19 @@ class Archive:
             else:
                 self.server.hooks.remove(name, handler)
 
-    def store(self, owner: str, with_bare: str, stanza) -> str:
-        """Keep ``stanza`` in the archive ``owner`` (batched), filed under ``with_bare``; return its archive id."""
+    def store(self, owner: str, with_bare: str, stanza, text: str | None = None) -> str:
+        """Keep ``stanza`` (or ``text``, its XML as kept) in the archive ``owner`` (batched), filed under
+        ``with_bare``; return its archive id."""
         seq = self._next_seq
         self._next_seq += 1
         archive_id = f"{seq:x}-{self._random(32):08x}"
-        last = self._last
-        if last is not None and last[0] is stanza:  # the same message just archived for its sender: same text
-            text = last[1]
-        else:
-            text = serialize(stanza, NS_CLIENT)
-            self._last = (stanza, text)
+        if text is None:
+            last = self._last
+            if last is not None and last[0] is stanza:  # the same message just archived for its sender: same text
+                text = last[1]
+            else:
+                text = serialize(stanza, NS_CLIENT)
+                self._last = (stanza, text)
         self._pending.append((seq, owner, archive_id, time.time(), with_bare, text))
         if len(self._pending) >= FLUSH_ROWS:
             self.flush()

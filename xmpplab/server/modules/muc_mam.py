@@ -42,12 +42,14 @@ room that is destroyed (or a temporary room that empties) takes its archive with
 from __future__ import annotations
 
 import copy
+from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
 from ...errors import StanzaError
 from ...jid import JID
 from ...ns import NS_MAM, NS_SID
+from ...xml import NS_CLIENT, serialize
 from ..muc.model import ACCEPTED, GONE, NS_USER, affiliation_rank
 from .mam import ARCHIVE, NS_MAM_EXTENDED, query_form
 
@@ -55,6 +57,7 @@ requires = ("muc", "mam")
 
 STANZA_ID = f"{{{NS_SID}}}stanza-id"
 USER_X = f"{{{NS_USER}}}x"
+FORGEABLE = frozenset({USER_X, STANZA_ID})
 BODY = "{jabber:client}body"
 NO_STORE = ("{urn:xmpp:hints}no-store", "{urn:xmpp:hints}no-permanent-store")
 FIELD = ("muc#roomconfig_enablearchiving", "archiving", "boolean", "Archive the room's messages (XEP-0313)")
@@ -76,27 +79,33 @@ def keep(accepted) -> None:
     room, msg = accepted.room, accepted.message
     if not room.config.archiving:
         return
-    body = False
-    for child in msg:
+    body = forged = False
+    for child in msg:  # one pass over the children: this runs for every message of an archiving room
         tag = child.tag
         if tag == BODY:
             body = True
         elif tag in NO_STORE:
             return
+        elif tag in FORGEABLE:
+            forged = True
     if not body:
         return
     owner = str(room.jid)
-    kept = copy.deepcopy(msg)
-    for child in kept.findall(STANZA_ID) + kept.findall(USER_X):  # §8.4, XEP-0359 §4: never what a client sent
-        kept.remove(child)
-    x = etree.SubElement(kept, USER_X, nsmap={None: NS_USER})
-    etree.SubElement(x, f"{{{NS_USER}}}item", {"jid": str(accepted.real),
-                                                "affiliation": room.affiliation(accepted.real),
-                                                "role": accepted.sender.role or "none"})
-    archive_id = ARCHIVE.of(room.server).store(owner, msg.get("from"), kept)
-    for old in msg.findall(STANZA_ID):
-        if old.get("by") == owner:  # XEP-0359 §4: an id claiming to be the room's that the room did not add
-            msg.remove(old)
+    kept = msg
+    if forged:  # §8.4, XEP-0359 §4: what a client put there is never passed off as the room's
+        kept = copy.deepcopy(msg)
+        for child in kept.findall(STANZA_ID) + kept.findall(USER_X):
+            kept.remove(child)
+        for old in msg.findall(STANZA_ID):
+            if old.get("by") == owner:
+                msg.remove(old)
+    # the sender's real JID, shown to readers who may see it (§6.1.2), spliced into the text as kept
+    real = str(accepted.real)
+    x = (f'<x xmlns="{NS_USER}"><item affiliation="{room.affiliation(accepted.real)}" jid={quoteattr(real)} '
+         f'role="{accepted.sender.role or "none"}"/></x>')
+    text = serialize(kept, NS_CLIENT)
+    cut = text.rfind("</message>")
+    archive_id = ARCHIVE.of(room.server).store(owner, msg.get("from"), kept, text[:cut] + x + text[cut:])
     etree.SubElement(msg, STANZA_ID, {"by": owner, "id": archive_id}, nsmap={None: NS_SID})
 
 
