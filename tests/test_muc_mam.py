@@ -12,7 +12,7 @@ from slixmpp import JID
 from slixmpp.exceptions import IqError
 
 from tests.support import RawClient, slix_client
-from tests.support_muc import MODULES, OWNER, ROOM, USER, J, N, R, accept_instant, enter, garden, muc_server
+from tests.support_muc import MODULES, OWNER, ROOM, SERVICE, USER, J, N, R, accept_instant, enter, garden, muc_server
 from tests.support_stanzas import condition, flush, online
 from tests.test_mam import form
 from xmpplab.server import Server
@@ -279,6 +279,9 @@ async def test_a_persistent_rooms_archive_survives_a_restart(tmp_path):
         await configure(juliet, **{"muc#roomconfig_persistentroom": "1"})
         await say(juliet, "remember me")
         await juliet.close()
+        # what a temporary room left when its server was killed (a clean stop empties the room, which forgets it)
+        ARCHIVE.of(first).store(f"orchard@{SERVICE}", f"orchard@{SERVICE}/juliet", None,
+                                "<message type='groupchat'><body>a passing word</body></message>")
     finally:
         await first.stop()
     second = await Server(["example.com", "example.net"], db=db, modules=MODULES).start()
@@ -288,6 +291,7 @@ async def test_a_persistent_rooms_archive_survives_a_restart(tmp_path):
             assert await read(romeo) == ["remember me"]
         finally:
             await romeo.close()
+        assert second.storage.rows("SELECT COUNT(*) FROM mam WHERE owner = ?", (f"orchard@{SERVICE}",)) == [(0,)]
     finally:
         await second.stop()
 

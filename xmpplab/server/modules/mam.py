@@ -34,6 +34,9 @@ beyond ``max_per_account``. Writes are batched (one transaction every
 Archiving is not free: an archived message costs the server about twice the work of one
 that is not (benchmarks/RESULTS.md).
 
+Rooms keep archives too (XEP-0313 on rooms, :mod:`.muc_mam`): in the same table, under the room's JID, with the
+same retention, answered by the same :meth:`Archive.answer`.
+
 Use the default (``"mam"`` in ``DEFAULT_MODULES``: 30 days) or, in its place, an object with your own
 settings: ``Archive(retention_days=7, everyone=True)``.
 """

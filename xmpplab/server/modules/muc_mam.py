@@ -35,8 +35,9 @@ An owner may switch archiving off with the configuration field ``muc#roomconfig_
 cost nothing more than without this module.
 
 The messages are in the account archive's table (the ``mam`` module), so a room's archive obeys
-the same retention (``Archive(retention_days=…)``) and survives restarts with the persistent room; a
-room that is destroyed (or a temporary room that empties) takes its archive with it.
+the same retention (``Archive(retention_days=…)``) and maximum (``max_per_account``, here per room)
+and survives restarts with the persistent room; a room that is destroyed (or a temporary room that
+empties, or is gone after a restart) takes its archive with it.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from ...ns import NS_MAM, NS_SID
 from ...xml import NS_CLIENT, serialize
 from ..muc.model import ACCEPTED, GONE, NS_USER, affiliation_rank
 from .mam import ARCHIVE, NS_MAM_EXTENDED, query_form
+from .muc import SERVICES
 
 requires = ("muc", "mam")
 
@@ -71,6 +73,7 @@ def setup(server):
     server.hook("muc/config-fields", lambda room: [FIELD])
     server.hook(f"muc/iq-get/room/{NS_MAM}:query", form)
     server.hook(f"muc/iq-set/room/{NS_MAM}:query", query)
+    server.hook("server-started", drop_orphans)
 
 
 # ---------------------------------------------------------------------------- archiving (§3.5, §6.1.2)
@@ -114,6 +117,14 @@ def forget(room) -> None:
     archive = ARCHIVE.of(room.server)
     archive.flush()
     room.server.storage.rows("DELETE FROM mam WHERE owner = ?", (str(room.jid),))
+
+
+def drop_orphans(server) -> None:
+    """At start: the archives of rooms that did not come back (temporary rooms do not outlive a restart) go."""
+    for domain, service in SERVICES.of(server).items():
+        for (owner,) in server.storage.rows("SELECT DISTINCT owner FROM mam WHERE owner LIKE ?", (f"%@{domain}",)):
+            if owner.endswith(f"@{domain}") and owner not in service.rooms:
+                server.storage.rows("DELETE FROM mam WHERE owner = ?", (owner,))
 
 
 # ---------------------------------------------------------------------------- queries (§4)
