@@ -270,7 +270,7 @@ class Archive:
         owner = str(session.jid.bare)
         self.use(owner)
         to = str(session.jid)
-        self.answer(event, owner, lambda msg: session.send(msg), to)
+        self.answer(event, owner, session.send, to)
         return True
 
     def answer(self, event, owner: str, send, to: str, *, from_: str | None = None, matching=None,

@@ -51,7 +51,9 @@ from ...errors import StanzaError
 from ...jid import JID
 from ...ns import NS_MAM, NS_SID
 from ...xml import NS_CLIENT, serialize
+from ..muc.disco import MORE_FEATURES
 from ..muc.model import ACCEPTED, GONE, NS_USER, affiliation_rank
+from ..muc.owner import MORE_FIELDS
 from .mam import ARCHIVE, NS_MAM_EXTENDED, query_form
 from .muc import SERVICES
 
@@ -69,8 +71,8 @@ def setup(server):
     """Archive the messages of every room that archives; answer queries at each room (§4); advertise it (§7)."""
     server.hook(ACCEPTED, keep)
     server.hook(GONE, forget)
-    server.hook("muc/room-features", lambda room: [NS_MAM, NS_MAM_EXTENDED, NS_SID] if room.config.archiving else [])
-    server.hook("muc/config-fields", lambda room: [FIELD])
+    server.hook(MORE_FEATURES, lambda room: [NS_MAM, NS_MAM_EXTENDED, NS_SID] if room.config.archiving else [])
+    server.hook(MORE_FIELDS, lambda room: [FIELD])
     server.hook(f"muc/iq-get/room/{NS_MAM}:query", form)
     server.hook(f"muc/iq-set/room/{NS_MAM}:query", query)
     server.hook("server-started", drop_orphans)

@@ -59,4 +59,3 @@ class MUCEvent(StanzaEvent):
     def error(self, condition: str, text: str | None = None, type: str | None = None):
         """An error reply ``by`` the room or the service (XEP-0045's examples); never to an error."""
         self.service.error(self, condition, text, type)
-
