@@ -17,6 +17,12 @@ Scenarios (each a subcommand; ``--help`` lists the options):
     nothing piles up and nothing may be dropped.  Every arrival is checked:
     each message must come exactly once, to its own receiver (lost,
     duplicated, misrouted, out-of-order and bounced messages are counted).  Figure: messages/s over the whole run.
+``groupchat``
+    R rooms (XEP-0045) of K occupants each, made as instant rooms (``--archiving
+    on|off`` sets ``muc#roomconfig_enablearchiving``; the default leaves the
+    server's default); in each room one occupant sends M groupchat messages
+    with at most W in flight, counted as they arrive at a second occupant
+    (every occupant gets each).  Figures: room messages/s and deliveries/s.
 ``login``
     K logins with C at a time; a login is connect, stream, SCRAM-SHA-1,
     restart, bind, ``</stream:stream>``, close.  Accounts are warmed up
@@ -49,6 +55,7 @@ import sys
 
 from leanclient import PBKDF2_STATS, XmppError
 from scenarios import (
+    scenario_groupchat,
     scenario_idle,
     scenario_login,
     scenario_ping,
@@ -88,6 +95,19 @@ def build_parser() -> argparse.ArgumentParser:
     thr.add_argument("--stall-timeout", type=float, default=10.0,
                      help="give up after this many seconds without an arrival")
 
+    grp = sub.add_parser("groupchat", parents=[common], help="room messages/s (XEP-0045)")
+    grp.add_argument("--rooms", type=int, default=4)
+    grp.add_argument("--occupants", type=int, default=5, help="occupants per room (at least 2)")
+    grp.add_argument("--first", type=int, default=0, help="room r uses accounts PREFIX{first+r*K} ...")
+    grp.add_argument("--service", default=None, help="the MUC service (conference.DOMAIN)")
+    grp.add_argument("--archiving", choices=["default", "on", "off"], default="default",
+                     help="muc#roomconfig_enablearchiving for the rooms (XEP-0313 on rooms)")
+    grp.add_argument("--messages", type=int, default=5000, help="messages per room")
+    grp.add_argument("--window", type=int, default=50, help="max in flight per room")
+    grp.add_argument("--body", default="Hello, this is benchmark message")
+    grp.add_argument("--stall-timeout", type=float, default=10.0,
+                     help="give up after this many seconds without an arrival")
+
     log = sub.add_parser("login", parents=[common], help="logins/s")
     log.add_argument("--first", type=int, default=0)
     log.add_argument("--accounts", type=int, default=100, help="distinct accounts used")
@@ -113,6 +133,7 @@ SCENARIOS = {
     "ping": scenario_ping,
     "register": scenario_register,
     "throughput": scenario_throughput,
+    "groupchat": scenario_groupchat,
     "login": scenario_login,
     "idle": scenario_idle,
 }

@@ -1,4 +1,4 @@
-"""The load generator's scenarios: register, throughput, login, idle and ping (see ``loadgen.py``).
+"""The load generator's scenarios: register, throughput, groupchat, login, idle and ping (see ``loadgen.py``).
 
 Each scenario takes the parsed command line and returns its figures as a
 dict; with ``--wait-go`` it does its untimed set-up first, says it is ready
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import statistics
 import sys
@@ -92,7 +93,7 @@ class Pair:
 
     def __init__(self, index: int, sender: XmppConnection, receiver: XmppConnection,
                  messages: int, window: int, body: str, done: asyncio.Future,
-                 on_progress) -> None:
+                 on_progress, room: str | None = None) -> None:
         self.index = index
         self.sender = sender
         self.receiver = receiver
@@ -110,10 +111,10 @@ class Pair:
         self.seen = bytearray(messages)
         self.done = done
         self.on_progress = on_progress
-        to = xml_escape(receiver.jid)
+        to = xml_escape(room or receiver.jid)  # a room: the receiver is one of its occupants
         # Pre-built pieces of every message; only the number changes.
         # The id names the pair and the sequence number: p<pair>-<n>.
-        self._template = (f"<message to='{to}' type='chat' id='p{index}-%d'><body>"
+        self._template = (f"<message to='{to}' type='{'groupchat' if room else 'chat'}' id='p{index}-%d'><body>"
                           f"{xml_escape(body)} %d</body></message>")
         self._tail = b""
         self._sender_tail = b""
@@ -204,8 +205,14 @@ async def scenario_throughput(args) -> dict:
              args.body, loop.create_future(), progress)
         for j in range(args.pairs)
     ]
-    await wait_go(args.wait_go)
+    result = await _timed(args, pairs, conns, last_progress, progress)
+    result.update({"scenario": "throughput", "pairs": args.pairs})
+    return result
 
+
+async def _timed(args, pairs: list[Pair], conns: list, last_progress: list, progress) -> dict:
+    """Pump every pair until each message arrived (or nothing arrives for ``--stall-timeout``); the figures."""
+    await wait_go(args.wait_go)
     meter = Meter()
     meter.start()
     progress()
@@ -224,9 +231,9 @@ async def scenario_throughput(args) -> dict:
         conn.close()
     sent = sum(p.sent for p in pairs)
     received = sum(p.received for p in pairs)
-    expected = args.pairs * args.messages
+    expected = len(pairs) * args.messages
     result = {
-        "scenario": "throughput", "pairs": args.pairs, "messages_per_pair": args.messages,
+        "messages_per_pair": args.messages,
         "window": args.window, "expected": expected, "sent": sent, "received": received,
         "lost": expected - received, "duplicates": sum(p.duplicates for p in pairs),
         "out_of_order": sum(p.out_of_order for p in pairs),
@@ -236,6 +243,48 @@ async def scenario_throughput(args) -> dict:
     }
     result.update(meter.report())
     result["messages_per_s"] = received / result["wall_s"] if result["wall_s"] else 0.0
+    return result
+
+
+MUC = "http://jabber.org/protocol/muc"
+MUC_OWNER = "http://jabber.org/protocol/muc#owner"
+
+
+async def scenario_groupchat(args) -> dict:
+    """R rooms of K occupants each; in every room one occupant sends M groupchat messages (window W) and all
+    K get each one (XEP-0045 7.4); the figure is room messages/s, counted at a second occupant."""
+    loop = asyncio.get_running_loop()
+    k = args.occupants
+    conns = await gather_limited(
+        (login(args.host, args.port, args.domain, user_name(args.prefix, args.first + i), args.password)
+         for i in range(args.rooms * k)), 20)
+    service = args.service or f"conference.{args.domain}"
+    archiving = {"on": "1", "off": "0"}.get(args.archiving)
+    field = "" if archiving is None else \
+        f"<field var='muc#roomconfig_enablearchiving'><value>{archiving}</value></field>"
+    last_progress = [time.monotonic()]
+
+    def progress() -> None:
+        last_progress[0] = time.monotonic()
+
+    pairs, tag = [], f"{os.getpid()}"
+    for r in range(args.rooms):
+        room = f"bench{tag}-{r}@{service}"
+        members = conns[r * k:(r + 1) * k]
+        for j, conn in enumerate(members):  # no history: nothing was said yet, and it would only be parsed
+            conn.send(f"<presence to='{room}/o{j}'><x xmlns='{MUC}'><history maxstanzas='0'/></x></presence>")
+            if j == 0:  # 10.1.2: the owner accepts the default configuration (with or without archiving)
+                await conn.iq(f"<query xmlns='{MUC_OWNER}'><x xmlns='jabber:x:data' type='submit'>{field}</x>"
+                              "</query>", f"cfg{r}", to=room)
+        for j, conn in enumerate(members):  # a round trip each: every join has been handled
+            await conn.iq("<ping xmlns='urn:xmpp:ping'/>", f"joined{r}-{j}", kind="get", to=args.domain)
+        for conn in members[2:]:
+            conn.fast_handler = lambda data: None  # the other occupants get every message too; not counted
+        pairs.append(Pair(r, members[0], members[1], args.messages, args.window, args.body,
+                          loop.create_future(), progress, room=room))
+    result = await _timed(args, pairs, conns, last_progress, progress)
+    result.update({"scenario": "groupchat", "rooms": args.rooms, "occupants": k, "archiving": args.archiving})
+    result["deliveries_per_s"] = result["messages_per_s"] * k
     return result
 
 

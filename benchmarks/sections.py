@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 #: Sections of RESULTS.md that other harnesses write; run.py keeps them.
-OTHER_SECTIONS = ("## 10,000 connections", "## Soak", "## Classroom", "## Profile", "## Rendering", "## Course")
+OTHER_SECTIONS = ("## 10,000 connections", "## Soak", "## Classroom", "## Profile", "## Group chat", "## Rendering",
+                  "## Course")
 
 
 def keep_sections(path: Path, headings=OTHER_SECTIONS, skip: str | None = None) -> list[str]:

@@ -193,7 +193,8 @@ async def test_groupchat_is_reflected_to_everyone_and_kept_as_history(raw, serve
                      "</message>")
     for c, jid in ((romeo, R), (juliet, J)):
         same_list(await flush(c), [f"<message from='{ROOM}/romeo' to='{jid}' type='groupchat' id='m1'>"
-                                   "<body>Lady, by yonder blessed moon</body></message>"])
+                                   "<body>Lady, by yonder blessed moon</body>"  # XEP-0313 §3.5: the room archives it
+                                   f"<stanza-id xmlns='urn:xmpp:sid:0' by='{ROOM}' id='*'/></message>"])
     await juliet.send(f"<message to='{ROOM}' type='groupchat'><subject>The orchard</subject></message>")
     subject = f"<message from='{ROOM}/juliet' to='*' type='groupchat'><subject>The orchard</subject></message>"
     same_list(await flush(romeo), [subject])
@@ -210,7 +211,8 @@ async def test_groupchat_is_reflected_to_everyone_and_kept_as_history(raw, serve
         f"<item affiliation='none' jid='{N}' role='participant'/><status code='110'/></x></presence>",
         # 7.2.13: history, stamped by the room (XEP-0203); the subject is not part of it
         f"<message from='{ROOM}/romeo' to='{N}' type='groupchat' id='m1'><body>Lady, by yonder blessed moon</body>"
-        f"<delay xmlns='urn:xmpp:delay' from='{ROOM}' stamp='*'/></message>",
+        f"<stanza-id xmlns='urn:xmpp:sid:0' by='{ROOM}' id='*'/><delay xmlns='urn:xmpp:delay' from='{ROOM}' "
+        "stamp='*'/></message>",
         # 7.2.15: then the subject, from who set it, stamped with when
         f"<message from='{ROOM}/juliet' to='{N}' type='groupchat'><subject>The orchard</subject>"
         f"<delay xmlns='urn:xmpp:delay' from='{ROOM}' stamp='*'/></message>"])

@@ -36,7 +36,7 @@ log = logging.getLogger("xmpplab.server")
 #: Feature modules loaded by default; each is ``xmpplab.server.modules.<name>`` with ``setup(server)``
 #: and, when it needs others, ``requires``; in any order.
 DEFAULT_MODULES = ("session", "roster", "presence", "disco", "ping", "version", "register", "offline", "muc",
-                   "pubsub", "adhoc", "admin", "carbons", "blocking", "csi", "mam", "vcard", "sm",
+                   "pubsub", "adhoc", "admin", "carbons", "blocking", "csi", "mam", "muc_mam", "vcard", "sm",
                    "upload", "pep", "private", "avatars", "push")
 
 

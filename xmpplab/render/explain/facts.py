@@ -139,6 +139,8 @@ _SECTIONS = {
     "archive result": "XEP-0313 §4.2",
     "archive fin": "XEP-0313 §4.2, XEP-0313 §4.3",
     "stanza id": "XEP-0313 §3.5, XEP-0359 §2.1",
+    "room archive": "XEP-0313 §3.3.2, XEP-0313 §6.1.2",
+    "room archive result": "XEP-0313 §6.1.2",
     "origin id": "XEP-0359 §2.2",
     "RSM limit": "XEP-0059 §2.1",
     "RSM after": "XEP-0059 §2.2",

@@ -120,7 +120,8 @@ def _iq(s: _Subject):
         found = upload_iq(itype, payload, sender, target)
         if found is not None:
             return found
-    found = archive_iq(itype, payload, sender) if is_archive(pns) else account_iq(s, itype, payload, sender)
+    found = archive_iq(itype, payload, sender, to, s.get("from")) if is_archive(pns) else \
+        account_iq(s, itype, payload, sender)
     if found is not None:
         return found
     known = specs.namespace_xep(pns)

@@ -12,7 +12,20 @@ from .facts import CHAT_STATES, MESSAGE_TYPES, cite
 from .pep import pep_event
 from .pubsub import NS_EVENT, pubsub_event
 from .subject import _recipient, _s2s_prefix, _sender, _Subject
-from .words import _and, _cap, _domain, _is_bare_user, _is_full, _local, _quote, _self, _their, _they, _unique
+from .words import (
+    ROOM_SERVICES,
+    _and,
+    _cap,
+    _domain,
+    _is_bare_user,
+    _is_full,
+    _local,
+    _quote,
+    _self,
+    _their,
+    _they,
+    _unique,
+)
 
 C2S, S2C = Direction.C2S, Direction.S2C
 
@@ -25,7 +38,7 @@ def _message(s: _Subject):
         return pep_event(event, s.get("from"), recipient) or pubsub_event(event, _sender(s), recipient)
     result = s.child(NS_MAM, "result")
     if result is not None:  # one message of an archive query's results (XEP-0313 4.2)
-        return archive_result(result, s.client if s.direction is S2C else _recipient(s, "the client"))
+        return archive_result(result, s.client if s.direction is S2C else _recipient(s, "the client"), s.get("from"))
     body = s.element.findtext(f"{{{s.ns}}}body") if s.element is not None else None
     subject = s.element.findtext(f"{{{s.ns}}}subject") if s.element is not None else None
     kind_words = MESSAGE_TYPES.get(mtype, f"message of type {mtype}")
@@ -146,14 +159,11 @@ def _invalid_address(to: str | None) -> str | None:
     return None
 
 
-_ROOM_SERVICES = ("conference.", "muc.", "chat.", "rooms.", "groupchat.")
-
-
 def _looks_like_room(to: str, s: _Subject) -> bool:
     """Whether ``to`` may be a chat room: a domain of its own, or on the domain of a chat service (XEP-0045 rooms
     live on a service's domain, such as conference.example.com); a user's server never hosts rooms there."""
     domain = _domain(to) or ""
-    return domain.startswith(_ROOM_SERVICES) or "@" not in to
+    return domain.startswith(ROOM_SERVICES) or "@" not in to
 
 
 def _carbon(wrapper, name: str) -> str:

@@ -46,6 +46,15 @@ def _self(name: str) -> str:
     return {"her": "herself", "his": "himself"}.get(_their(name), "themselves")
 
 
+#: The first labels of the domains chat services usually live on (XEP-0045 rooms: garden@conference.example.com).
+ROOM_SERVICES = ("conference.", "muc.", "chat.", "rooms.", "groupchat.")
+
+
+def is_room(jid: str | None) -> bool:
+    """Whether ``jid`` looks like a chat room's (or an occupant's) address: a name on a chat service's domain."""
+    return bool(jid) and "@" in jid and (_domain(jid) or "").startswith(ROOM_SERVICES)
+
+
 def _is_bare_user(jid: str | None) -> bool:
     return bool(jid) and "/" not in jid and "@" in jid
 

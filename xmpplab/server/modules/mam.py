@@ -34,6 +34,9 @@ beyond ``max_per_account``. Writes are batched (one transaction every
 Archiving is not free: an archived message costs the server about twice the work of one
 that is not (benchmarks/RESULTS.md).
 
+Rooms keep archives too (XEP-0313 on rooms, :mod:`.muc_mam`): in the same table, under the room's JID, with the
+same retention, answered by the same :meth:`Archive.answer`.
+
 Use the default (``"mam"`` in ``DEFAULT_MODULES``: 30 days) or, in its place, an object with your own
 settings: ``Archive(retention_days=7, everyone=True)``.
 """
@@ -149,7 +152,7 @@ class Archive:
             if old.get("by") == owner:  # §8.3: an id claiming to be ours that we did not add is removed
                 stanza.remove(old)
                 self._last = None
-        archive_id = self._store(owner, event.from_, stanza)
+        archive_id = self.store(owner, str(event.from_.bare) if event.from_ is not None else owner, stanza)
         etree.SubElement(stanza, STANZA_ID, {"by": owner, "id": archive_id}, nsmap=SID_NSMAP)
         return False
 
@@ -161,7 +164,7 @@ class Archive:
         owner = str(origin.jid.bare)
         if owner not in self.users and not self.everyone or not self.eligible(stanza):
             return False
-        self._store(owner, event.to, stanza)
+        self.store(owner, str(event.to.bare), stanza)
         return False
 
     def use(self, owner: str) -> None:
@@ -189,17 +192,19 @@ class Archive:
             else:
                 self.server.hooks.remove(name, handler)
 
-    def _store(self, owner: str, other, stanza) -> str:
+    def store(self, owner: str, with_bare: str, stanza, text: str | None = None) -> str:
+        """Keep ``stanza`` (or ``text``, its XML as kept) in the archive ``owner`` (batched), filed under
+        ``with_bare``; return its archive id."""
         seq = self._next_seq
         self._next_seq += 1
         archive_id = f"{seq:x}-{self._random(32):08x}"
-        with_bare = str(other.bare) if other is not None else owner
-        last = self._last
-        if last is not None and last[0] is stanza:  # the same message just archived for its sender: same text
-            text = last[1]
-        else:
-            text = serialize(stanza, NS_CLIENT)
-            self._last = (stanza, text)
+        if text is None:
+            last = self._last
+            if last is not None and last[0] is stanza:  # the same message just archived for its sender: same text
+                text = last[1]
+            else:
+                text = serialize(stanza, NS_CLIENT)
+                self._last = (stanza, text)
         self._pending.append((seq, owner, archive_id, time.time(), with_bare, text))
         if len(self._pending) >= FLUSH_ROWS:
             self.flush()
@@ -254,14 +259,7 @@ class Archive:
         """§4.1.5: the fields a query may use."""
         if event.origin is not None:
             self.use(str(event.origin.jid.bare))
-        f = Form(form_type=NS_MAM)
-        f.field("with", "jid-single")
-        for var in ("start", "end", "before-id", "after-id"):
-            f.field(var, "text-single")
-        f.field("ids", "list-multi")
-        q = element("query", ns=NS_MAM)
-        q.append(f.element("form"))
-        event.reply(q)
+        event.reply(query_form())
         return True
 
     def query(self, event) -> bool:
@@ -269,27 +267,39 @@ class Archive:
         session = event.origin
         if session is None:
             return False
-        self.use(str(session.jid.bare))
+        owner = str(session.jid.bare)
+        self.use(owner)
+        to = str(session.jid)
+        self.answer(event, owner, session.send, to)
+        return True
+
+    def answer(self, event, owner: str, send, to: str, *, from_: str | None = None, matching=None,
+               shown=None) -> None:
+        """Answer a query (§4) on the archive ``owner``: ``send`` each match, then reply with ``<fin/>``.
+
+        Shared by every archive (an account's, a room's): ``matching(jid)`` gives the SQL condition
+        and arguments of the ``with`` filter (§4.1.1), ``shown(message)`` edits each archived message
+        before it is forwarded (a room hides real JIDs from those who may not see them).
+        """
         self.flush()
         payload = event.payload
         try:
-            where, args = self._filters(str(session.jid.bare), values(find_form(payload)))
+            where, args = self._filters(owner, values(find_form(payload)), matching or _with_account)
             page = rsm.request(payload, PAGE_LIMIT)
             rows, complete, count = self._page(where, args, page)
         except (ValueError, LookupError) as exc:
             event.error("item-not-found" if isinstance(exc, LookupError) else "bad-request", str(exc))
-            return True
+            return
         queryid = payload.get("queryid")
         for _seq, archive_id, stamp, xml in rows:
-            session.send(self._result(session, queryid, archive_id, stamp, xml))
+            send(self._result(to, from_, queryid, archive_id, stamp, xml, shown))
         fin = element("fin", {"complete": "true" if complete else None}, ns=NS_MAM)
         first = rows[0][1] if rows else None
         index = self._index(where, args, rows[0][0]) if rows else None
         fin.append(rsm.answer(first, rows[-1][1] if rows else None, count, index))
         event.reply(fin)
-        return True
 
-    def _filters(self, owner: str, form: dict) -> tuple[str, list]:
+    def _filters(self, owner: str, form: dict, matching) -> tuple[str, list]:
         where, args = ["owner = ?"], [owner]
         if form.get("FORM_TYPE", [NS_MAM])[:1] != [NS_MAM]:
             raise ValueError(f"the query form's FORM_TYPE is {NS_MAM} (XEP-0313 §4.1)")
@@ -298,12 +308,9 @@ class Archive:
                 other = JID(form["with"][0])
             except InvalidJID as exc:
                 raise ValueError(f"'with' is not a JID: {exc}") from None
-            if other.resource is not None:  # a full JID matches only messages to or from that resource
-                where.append("with_bare = ? AND (xml LIKE ? OR xml LIKE ?)")
-                args += [str(other.bare), f"%from=\"{other}\"%", f"%to=\"{other}\"%"]
-            else:
-                where.append("with_bare = ?")
-                args.append(str(other))
+            condition, extra = matching(other)
+            where.append(condition)
+            args += extra
         for var, op in (("start", ">="), ("end", "<=")):
             if form.get(var):
                 where.append(f"stamp {op} ?")
@@ -352,17 +359,38 @@ class Archive:
         return self.server.storage.rows(f"SELECT COUNT(*) FROM mam WHERE {where} AND seq < ?", [*args, seq])[0][0]
 
     @staticmethod
-    def _result(session, queryid, archive_id: str, stamp: float, xml: str):
+    def _result(to: str, from_: str | None, queryid, archive_id: str, stamp: float, xml: str, shown=None):
         """One match (§4.2): the original, forwarded, with the time it was received."""
-        msg = element("message", {"to": str(session.jid), "id": secrets.token_hex(6)})
+        msg = element("message", {"from": from_, "to": to, "id": secrets.token_hex(6)})
         result = sub(msg, "result", {"queryid": queryid, "id": archive_id}, ns=NS_MAM)
         forwarded = sub(result, "forwarded", ns=NS_FORWARD)
         sub(forwarded, "delay", {"stamp": _stamp(stamp)}, ns=NS_DELAY)
         try:
-            forwarded.append(parse_fragment(xml))
+            original = parse_fragment(xml)
         except XMLInputError:  # a row that cannot be read any more: say so rather than drop the page
-            sub(forwarded, "message", ns=NS_CLIENT)
+            original = element("message", ns=NS_CLIENT)
+        forwarded.append(shown(original) if shown is not None else original)
         return msg
+
+
+def _with_account(other: JID) -> tuple[str, list]:
+    """§4.1.1 in an account's archive: a bare JID matches the conversation, a full JID that resource only."""
+    if other.resource is not None:
+        return "with_bare = ? AND (xml LIKE ? OR xml LIKE ?)", [str(other.bare), f"%from=\"{other}\"%",
+                                                                 f"%to=\"{other}\"%"]
+    return "with_bare = ?", [str(other)]
+
+
+def query_form():
+    """§4.1.5: the ``<query/>`` with the data form of the fields a query may use."""
+    f = Form(form_type=NS_MAM)
+    f.field("with", "jid-single")
+    for var in ("start", "end", "before-id", "after-id"):
+        f.field(var, "text-single")
+    f.field("ids", "list-multi")
+    q = element("query", ns=NS_MAM)
+    q.append(f.element("form"))
+    return q
 
 
 def _stamp(t: float) -> str:

@@ -18,6 +18,8 @@ from ...xml import NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, element, sub
 from .model import NS_DATA, NS_MUC, NS_ROOMINFO, NS_STABLE_ID
 
 RESERVED_NICK_NODE = "x-roomuser-item"  # 7.12
+#: Event whose handlers add features of their own modules to a room's disco#info (the room archive's)
+MORE_FEATURES = "muc/room-features"
 
 
 def room_features(room) -> list[str]:
@@ -72,7 +74,7 @@ def room_info(event):
     if node:
         raise StanzaError("item-not-found", f"no node {node!r} here")
     sub(query, "identity", {"category": "conference", "type": "text", "name": room.config.name or room.jid.local})
-    for var in [NS_DISCO_INFO, NS_DISCO_ITEMS] + room_features(room):
+    for var in [NS_DISCO_INFO, NS_DISCO_ITEMS] + room_features(room) + event.server.hooks.collect(MORE_FEATURES, room):
         sub(query, "feature", {"var": var})
     form = sub(query, "x", {"type": "result"}, ns=NS_DATA)
     info = [("FORM_TYPE", NS_ROOMINFO, "hidden"),

@@ -10,6 +10,11 @@ for its payload, under ``muc/``::
     muc/iq-set/room/http://jabber.org/protocol/muc#owner:query
     muc/iq-get/service/http://jabber.org/protocol/disco#items:query
 
+Modules beyond XEP-0045 (the room archive, XEP-0313) hook three more: ``muc/groupchat-accepted``
+(a :class:`~.model.Groupchat` the room is about to send to its occupants), ``muc/room-features`` and
+``muc/config-fields`` (a room; handlers return disco features and configuration fields), and
+``muc/room-gone`` (a room destroyed, or temporary and empty).
+
 Each part of the service hooks its names in its ``setup(server)``, as the
 server's modules do. A handler gets a :class:`MUCEvent`: a
 :class:`~xmpplab.server.events.StanzaEvent` with the ``service`` and the

@@ -22,7 +22,7 @@ import uuid
 from ...errors import StanzaError
 from ...jid import JID, InvalidJID
 from ...xml import NS_DELAY, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, element, sub
-from .model import NS_CONFERENCE, NS_USER, affiliation_rank, role_rank
+from .model import ACCEPTED, NS_CONFERENCE, NS_USER, Groupchat, affiliation_rank, role_rank
 from .occupants import KICKABLE, error_condition, error_removal
 from .room import without_muc
 
@@ -73,6 +73,9 @@ def groupchat(room, event) -> None:
     msg.set("from", room.occupant_jid(sender.nick))
     if not msg.get("id"):
         msg.set("id", str(uuid.uuid4()))  # 7.4: the same id in every reflection (muc#stable_id)
+    hooks = room.server.hooks
+    if hooks.has(ACCEPTED):  # the room archive (XEP-0313) keeps it and adds its stanza id
+        hooks.collect(ACCEPTED, Groupchat(room, sender, msg, event.from_))
     if room.is_historic(msg):
         room.add_history(msg)
     room.broadcast(msg)

@@ -31,6 +31,10 @@ NS_DATA = "jabber:x:data"
 NS_CONFERENCE = "jabber:x:conference"  # XEP-0249; still added to mediated invitations for old clients
 NS_HINTS = "urn:xmpp:hints"
 
+#: Events for modules beyond XEP-0045 (see :mod:`.handlers`): a groupchat message accepted, a room gone.
+ACCEPTED = "muc/groupchat-accepted"
+GONE = "muc/room-gone"
+
 ROLES = {"none": 0, "visitor": 1, "participant": 2, "moderator": 3}
 AFFILIATIONS = {"outcast": -1, "none": 0, "member": 1, "admin": 2, "owner": 3}
 WHOIS = ("moderators", "anyone")  # muc#roomconfig_whois: who sees real JIDs (semi- or non-anonymous)
@@ -76,6 +80,7 @@ class RoomConfig:
     max_users: int = 0                 # muc#roomconfig_maxusers (0: no limit)
     presence_broadcast: list = field(default_factory=lambda: ["moderator", "participant", "visitor"])
     history_length: int = 20           # muc#maxhistoryfetch
+    archiving: bool = True             # muc#roomconfig_enablearchiving: the room archive (XEP-0313) keeps messages
 
     def to_json(self) -> str:
         """The configuration as JSON, for storage of a persistent room."""
@@ -139,3 +144,17 @@ def role_rank(role: str | None) -> int:
 def affiliation_rank(affiliation: str | None) -> int:
     """An affiliation as a number, to compare them (``None`` is ``none``; outcast is lowest)."""
     return AFFILIATIONS[affiliation or "none"]
+
+
+@dataclass(slots=True)
+class Groupchat:
+    """A groupchat message the room accepted (XEP-0045 7.4), before it goes to the occupants.
+
+    ``message`` is the copy the occupants get (from the sender's occupant JID, no ``to``): a handler
+    may add to it (the room archive adds its XEP-0359 stanza id). ``real`` is the sender's full JID.
+    """
+
+    room: object
+    sender: object
+    message: object
+    real: object

@@ -42,6 +42,9 @@ FIELDS = [
     ("muc#roomconfig_maxusers", "max_users", "text-single", "Maximum Number of Occupants (0: no limit)"),
     ("muc#maxhistoryfetch", "history_length", "text-single", "Maximum Number of History Messages"),
 ]
+#: Event whose handlers add fields of their own modules to the form, as (var, attribute, type, label)
+#: tuples like FIELDS (the room archive adds muc#roomconfig_enablearchiving).
+MORE_FIELDS = "muc/config-fields"
 OPTIONS = {"whois": WHOIS, "allow_pm": ALLOW_PM, "presence_broadcast": ("moderator", "participant", "visitor")}
 
 
@@ -61,7 +64,7 @@ def get_config(event):
     field = sub(form, "field", {"var": "FORM_TYPE", "type": "hidden"})
     sub(field, "value", text=NS_ROOMCONFIG)
     config = room.config
-    for var, attr, ftype, label in FIELDS:
+    for var, attr, ftype, label in fields(room):
         field = sub(form, "field", {"var": var, "type": ftype, "label": label})
         value = bool(config.password) if attr is None else getattr(config, attr)
         for option in OPTIONS.get(attr, ()):
@@ -91,11 +94,16 @@ def set_config(event):
         return event.reply()
     if ftype != "submit":
         raise StanzaError("bad-request", "submit the form (type='submit') or cancel it")
-    new = parse_form(room.config, child)
+    new = parse_form(room.config, child, fields(room))
     apply_config(room, new, event)
 
 
-def parse_form(config, form):
+def fields(room) -> list[tuple]:
+    """The fields of this room's configuration form: XEP-0045's, then those the server's modules add."""
+    return FIELDS + room.server.hooks.collect(MORE_FIELDS, room)
+
+
+def parse_form(config, form, known=FIELDS):
     """The submitted form applied to a copy of the configuration (fields left out keep their values)."""
     values: dict[str, list[str]] = {}
     for field in form.findall(f"{{{NS_DATA}}}field"):
@@ -105,7 +113,7 @@ def parse_form(config, form):
         raise StanzaError("bad-request", f"the form is not a room configuration ({NS_ROOMCONFIG})")
     new = config.copy()
     protected = None
-    for var, attr, ftype, _label in FIELDS:
+    for var, attr, ftype, _label in known:
         if var not in values:
             continue
         given = values[var]

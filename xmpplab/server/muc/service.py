@@ -25,7 +25,7 @@ from ...errors import StanzaError, error_reply
 from ...jid import JID
 from ...xml import element
 from .handlers import PREFIX, MUCEvent, event_name
-from .model import NS_MUC, Affiliation, RoomConfig
+from .model import GONE, NS_MUC, Affiliation, RoomConfig
 from .room import Room
 
 log = logging.getLogger("xmpplab.server.muc")
@@ -74,6 +74,7 @@ class MUCService:
         if self.rooms.get(str(room.jid)) is room:
             del self.rooms[str(room.jid)]
         self.server.storage.delete_muc_room(str(room.jid))
+        self.server.hooks.collect(GONE, room)  # the room archive forgets it too
 
     def save(self, room: Room) -> None:
         """Store a persistent room with its affiliations; a room that is no longer persistent is forgotten."""
