@@ -91,6 +91,36 @@ async def test_pages_forwards_backwards_and_the_last_page(raw):
     assert unknown == [] and condition(err) == "item-not-found"
 
 
+async def test_a_flipped_page_is_the_same_page_newest_first(raw):
+    """XEP-0313 §4.3.4 (what #extended promises): <flip-page/> changes the order, not the page."""
+    juliet, romeo, _ = await chat(raw, 4)
+    rsm = f"<set xmlns='{NS_RSM}'><max>3</max></set>"
+    plain, fin = await ask(juliet, rsm=rsm, queryid="p")
+    await juliet.send(f"<iq type='set' id='mam-f'><query xmlns='{NS_MAM}' queryid='f'>{rsm}<flip-page/></query></iq>")
+    flipped = []
+    while True:
+        el = await juliet.recv()
+        if el.tag.endswith("}iq"):
+            break
+        flipped.append(el.findtext(".//{jabber:client}body"))
+    assert [b for _, b, _ in plain] == ["line 0", "line 1", "line 2"]
+    assert flipped == ["line 2", "line 1", "line 0"]
+    assert el.findtext(f"{MAM}fin/{RSM}set/{RSM}first") == fin.findtext(f"{MAM}fin/{RSM}set/{RSM}first")
+
+
+async def test_the_archive_metadata_names_its_first_and_last_message(raw):
+    """XEP-0313 §5 (what #extended promises): the first and last id and time, or an empty <metadata/>."""
+    c = await online(raw, "nurse@example.com")
+    empty = await c.request(f"<iq type='get' id='m0'><metadata xmlns='{NS_MAM}'/></iq>")
+    assert empty.get("type") == "result" and len(empty.find(f"{MAM}metadata")) == 0
+    juliet, romeo, got = await chat(raw, 3)
+    meta = await juliet.request(f"<iq type='get' id='m1'><metadata xmlns='{NS_MAM}'/></iq>")
+    start, end = meta.find(f"{MAM}metadata/{MAM}start"), meta.find(f"{MAM}metadata/{MAM}end")
+    ids = [m.find(f"{{{NS_SID}}}stanza-id").get("id") for m in got]
+    assert (start.get("id"), end.get("id")) == (ids[0], ids[-1])
+    assert start.get("timestamp").endswith("Z") and start.get("timestamp") <= end.get("timestamp")
+
+
 async def test_filters_with_ids_and_time(raw):
     juliet, romeo, _ = await chat(raw, 2)
     nurse = await reading(raw, "nurse@example.com")

@@ -209,6 +209,18 @@ async def test_ids_and_pages_by_raw_query(raw, server):
     assert condition(err) == "bad-request"
 
 
+async def test_flipped_pages_and_metadata_of_a_room_archive(raw, server):
+    """#extended on a room (XEP-0313 §4.3.4, §5): a page newest first, and the archive's first and last message."""
+    juliet, romeo = await garden(raw)
+    await say(romeo, *(f"line {i}" for i in range(3)))
+    flipped, _ = await ask(juliet, queryid="f", rsm="<flip-page/>")
+    assert bodies(flipped) == ["line 2", "line 1", "line 0"]
+    meta = await juliet.request(f"<iq type='get' id='meta' to='{ROOM}'><metadata xmlns='{NS_MAM}'/></iq>")
+    ids = [m.get("archive-id") for m in reversed(flipped)]
+    assert meta.find(f"{MAM}metadata/{MAM}start").get("id") == ids[0]
+    assert meta.find(f"{MAM}metadata/{MAM}end").get("id") == ids[-1]
+
+
 # ---------------------------------------------------------------------------- who may read it
 @pytest.mark.timeout(60)
 async def test_a_members_only_room_refuses_its_archive_to_non_members(server, raw):

@@ -118,6 +118,7 @@ class Archive:
         server.hook("disco-features/account", lambda query: [NS_MAM, NS_MAM_EXTENDED])
         server.hook(f"iq-get/self/{NS_MAM}:query", self.form)
         server.hook(f"iq-set/self/{NS_MAM}:query", self.query)
+        server.hook(f"iq-get/self/{NS_MAM}:metadata", self.own_metadata)
         server.hook("account-removed", self.forget)
         self._armed = False
         self._arm()
@@ -273,6 +274,15 @@ class Archive:
         self.answer(event, owner, session.send, to)
         return True
 
+    def own_metadata(self, event) -> bool:
+        """§5 on one's own archive."""
+        if event.origin is None:
+            return False
+        owner = str(event.origin.jid.bare)
+        self.use(owner)
+        self.metadata(event, owner)
+        return True
+
     def answer(self, event, owner: str, send, to: str, *, from_: str | None = None, matching=None,
                shown=None) -> None:
         """Answer a query (§4) on the archive ``owner``: ``send`` each match, then reply with ``<fin/>``.
@@ -291,13 +301,25 @@ class Archive:
             event.error("item-not-found" if isinstance(exc, LookupError) else "bad-request", str(exc))
             return
         queryid = payload.get("queryid")
-        for _seq, archive_id, stamp, xml in rows:
+        flipped = payload.find(f"{{{NS_MAM}}}flip-page") is not None  # §4.3.4: the same page, newest first
+        for _seq, archive_id, stamp, xml in (reversed(rows) if flipped else rows):
             send(self._result(to, from_, queryid, archive_id, stamp, xml, shown))
         fin = element("fin", {"complete": "true" if complete else None}, ns=NS_MAM)
         first = rows[0][1] if rows else None
         index = self._index(where, args, rows[0][0]) if rows else None
         fin.append(rsm.answer(first, rows[-1][1] if rows else None, count, index))
         event.reply(fin)
+
+    def metadata(self, event, owner: str) -> None:
+        """§5: the first and last message of the archive (id and time), or an empty ``<metadata/>``."""
+        self.flush()
+        found = element("metadata", ns=NS_MAM)
+        for tag, order in (("start", "ASC"), ("end", "DESC")):
+            row = self.server.storage.rows(f"SELECT id, stamp FROM mam WHERE owner = ? ORDER BY seq {order} LIMIT 1",
+                                           (owner,))
+            if row:
+                sub(found, tag, {"id": row[0][0], "timestamp": _stamp(row[0][1])})
+        event.reply(found)
 
     def _filters(self, owner: str, form: dict, matching) -> tuple[str, list]:
         where, args = ["owner = ?"], [owner]

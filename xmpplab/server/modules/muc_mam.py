@@ -75,6 +75,7 @@ def setup(server):
     server.hook(MORE_FIELDS, lambda room: [FIELD])
     server.hook(f"muc/iq-get/room/{NS_MAM}:query", form)
     server.hook(f"muc/iq-set/room/{NS_MAM}:query", query)
+    server.hook(f"muc/iq-get/room/{NS_MAM}:metadata", metadata)
     server.hook("server-started", drop_orphans)
 
 
@@ -156,6 +157,12 @@ def query(event) -> None:
     archive = ARCHIVE.of(room.server)
     archive.answer(event, str(room.jid), room.send, str(event.from_), from_=str(room.jid),
                    matching=lambda other: _with(room, other, sees), shown=None if sees else _anonymous)
+
+
+def metadata(event) -> None:
+    """§5: the first and last message of the room's archive, for a reader who may read it."""
+    allowed(event.room, event)
+    ARCHIVE.of(event.room.server).metadata(event, str(event.room.jid))
 
 
 def _with(room, other: JID, sees: bool) -> tuple[str, list]:
