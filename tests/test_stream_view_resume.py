@@ -117,3 +117,26 @@ async def test_the_text_view_shows_the_same(recording):
     assert f"⚡ connection {old} lost here" in text
     assert f"resume [resumed {old}]" in text and "[h=3]" in text
     assert f"resumed from {old}" in text
+
+
+async def test_a_connection_lost_without_stream_management_is_not_said_to_be_kept():
+    """Without <enable resume='true'/> the server keeps nothing: the gap must not promise a resume."""
+    events = []
+    srv = Server(["example.com"], recorder=events.append)
+    await srv.start()
+    try:
+        srv.accounts.add("juliet@example.com", "secret")
+        c = await RawClient.open(srv.port)
+        await c.login("juliet@example.com")
+        await c.send("<presence/>")
+        await c.recv()  # her own presence back: the server has written to this connection
+        c.writer.transport.abort()
+        await until(lambda: not srv.sessions, srv, what="the session ended")
+    finally:
+        await srv.stop()
+    t = Transcript.from_events(events, recorded_by="server")
+    [conn] = t.connections.values()
+    assert lost(conn)
+    page = stream_view(t, page_size=None).html()
+    assert "in case the client resumes it" not in page
+    assert "without stream management the server ends the session" in page

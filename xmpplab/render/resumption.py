@@ -20,7 +20,7 @@ from __future__ import annotations
 from ..ns import NS_SM
 from ..transcript.model import ItemKind
 
-__all__ = ["gap_text", "header_notes", "is_gap_after", "lost", "marks", "resumed_by", "resumed_from"]
+__all__ = ["gap_text", "header_notes", "is_gap_after", "lost", "marks", "resumable", "resumed_by", "resumed_from"]
 
 _ENDED = (ItemKind.STREAM_CLOSE, ItemKind.STREAM_ERROR)
 
@@ -67,11 +67,22 @@ def is_gap_after(conn, item) -> bool:
     return conn is not None and lost(conn) and item.index == len(conn.parsed) - 1
 
 
+def resumable(conn) -> bool:
+    """Whether the server agreed to keep this connection's session for a resume (``<enabled resume='true'/>``)."""
+    return any(i.kind is ItemKind.NONZA and i.ns == NS_SM and i.name == "enabled"
+               and (i.get("resume") or "").lower() in ("true", "1") for i in conn.parsed)
+
+
 def gap_text(conn) -> str:
     """The line drawn where a lost connection went silent."""
     later = resumed_by(conn)
-    then = (f"; {later} resumes the session (XEP-0198 §5)" if later else
-            "; the server keeps the session for a while in case the client resumes it (XEP-0198 §5)")
+    if later:
+        then = f"; {later} resumes the session (XEP-0198 §5)"
+    elif resumable(conn):
+        then = "; the server keeps the session for a while in case the client resumes it (XEP-0198 §5)"
+    else:
+        then = ("; without stream management the server ends the session, and what it had sent since the "
+                "client last read is lost (XEP-0198 §1)")
     return f"connection {conn.id} lost here: no </stream:stream> was sent{then}"
 
 
