@@ -89,6 +89,12 @@ async def test_who_is_shown_and_what_is_left_out():
         assert bodies(lab.view("c2s-1"))
         # narrowing as Transcript.filter does
         assert {str(i.direction) for i in lab.view(romeo, kind="message")} == {"C→S"}
+        # the title names each address once; a second connection of one address is counted, not repeated
+        assert lab.view("juliet@example.com").title.endswith(
+            ": juliet@example.com/balcony, juliet@example.com/chamber")
+        again = await lab.connect("juliet@example.com/balcony")
+        assert lab.view("juliet@example.com/balcony").title.endswith(": juliet@example.com/balcony (2 connections)")
+        await again.disconnect()
         with pytest.raises(ValueError, match="nurse@example.com.*the connections are: client-juliet-1"):
             lab.view("nurse@example.com")
         with pytest.raises(ValueError, match="since='yesterday'"):

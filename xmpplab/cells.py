@@ -132,11 +132,14 @@ def _connections_of(transcript, who) -> list[str]:
 
 
 def _names(transcript, ids: list[str]) -> str:
-    names = []
+    """The connections' addresses, each once (a phone that reconnected has several connections, one address),
+    with how many connections an address had."""
+    counts: dict[str, int] = {}
     for conn_id in ids:
         conn = transcript.connections.get(conn_id)
-        names.append(conn.jid if conn is not None and conn.jid else conn_id)
-    return ", ".join(names)
+        name = conn.jid if conn is not None and conn.jid else conn_id
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(name if n == 1 else f"{name} ({n} connections)" for name, n in counts.items())
 
 
 def select(transcript, start: int, who=(), since=SINCE_CELL, **criteria):
