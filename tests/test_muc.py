@@ -196,7 +196,8 @@ async def test_groupchat_is_reflected_to_everyone_and_kept_as_history(raw, serve
                                    "<body>Lady, by yonder blessed moon</body>"  # XEP-0313 §3.5: the room archives it
                                    f"<stanza-id xmlns='urn:xmpp:sid:0' by='{ROOM}' id='*'/></message>"])
     await juliet.send(f"<message to='{ROOM}' type='groupchat'><subject>The orchard</subject></message>")
-    subject = f"<message from='{ROOM}/juliet' to='*' type='groupchat'><subject>The orchard</subject></message>"
+    subject = (f"<message from='{ROOM}/juliet' to='*' type='groupchat'><subject>The orchard</subject>"
+               f"<stanza-id xmlns='urn:xmpp:sid:0' by='{ROOM}' id='*'/></message>")  # archived too (XEP-0313 §6.1.2)
     same_list(await flush(romeo), [subject])
     await romeo.send(f"<message to='{ROOM}' type='groupchat' id='s2'><subject>Mine</subject></message>")
     [refused] = await flush(romeo)   # 8.1: only moderators (unless changesubject allows participants)

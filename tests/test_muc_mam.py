@@ -209,6 +209,19 @@ async def test_ids_and_pages_by_raw_query(raw, server):
     assert condition(err) == "bad-request"
 
 
+async def test_a_subject_change_is_kept_with_the_messages(raw, server):
+    """XEP-0313 §6.1.2: subject changes are stored as well as messages with a body."""
+    juliet, romeo = await garden(raw)
+    await say(romeo, "before")
+    await juliet.send(f"<message to='{ROOM}' type='groupchat'><subject>The balcony scene</subject></message>")
+    await flush(juliet)
+    await say(romeo, "after")
+    kept, _ = await ask(juliet)
+    assert [(m.findtext("{jabber:client}subject"), m.findtext("{jabber:client}body")) for m in kept] == \
+        [(None, "before"), ("The balcony scene", None), (None, "after")]
+    assert kept[1].get("from") == f"{ROOM}/juliet"
+
+
 async def test_flipped_pages_and_metadata_of_a_room_archive(raw, server):
     """#extended on a room (XEP-0313 §4.3.4, §5): a page newest first, and the archive's first and last message."""
     juliet, romeo = await garden(raw)

@@ -63,6 +63,7 @@ STANZA_ID = f"{{{NS_SID}}}stanza-id"
 USER_X = f"{{{NS_USER}}}x"
 FORGEABLE = frozenset({USER_X, STANZA_ID})
 BODY = "{jabber:client}body"
+SUBJECT = "{jabber:client}subject"
 NO_STORE = ("{urn:xmpp:hints}no-store", "{urn:xmpp:hints}no-permanent-store")
 FIELD = ("muc#roomconfig_enablearchiving", "archiving", "boolean", "Archive the room's messages (XEP-0313)")
 
@@ -88,7 +89,7 @@ def keep(accepted) -> None:
     body = forged = False
     for child in msg:  # one pass over the children: this runs for every message of an archiving room
         tag = child.tag
-        if tag == BODY:
+        if tag in (BODY, SUBJECT):  # a subject change is kept too (§6.1.2)
             body = True
         elif tag in NO_STORE:
             return

@@ -61,7 +61,7 @@ def groupchat(room, event) -> None:
     subject = stanza.find("{jabber:client}subject")
     if subject is not None and stanza.find("{jabber:client}body") is None \
             and stanza.find("{jabber:client}thread") is None:
-        return change_subject(room, sender, stanza, subject.text or "")
+        return change_subject(room, sender, stanza, subject.text or "", event.from_)
     if not room.can_speak(sender):
         raise StanzaError("forbidden", "visitors cannot speak in a moderated room: ask for voice (7.4)")
     msg = copy.deepcopy(stanza)
@@ -81,7 +81,7 @@ def groupchat(room, event) -> None:
     room.broadcast(msg)
 
 
-def change_subject(room, sender, stanza, text: str) -> None:
+def change_subject(room, sender, stanza, text: str, real=None) -> None:
     """8.1 (and 7.3): moderators, or participants when muc#roomconfig_changesubject allows it."""
     allowed = sender.role == "moderator" or (room.config.change_subject and sender.role == "participant")
     if not allowed:
@@ -91,6 +91,9 @@ def change_subject(room, sender, stanza, text: str) -> None:
     room.subject_time = time.time()
     msg = element("message", {"type": "groupchat", "from": room.subject_from, "id": stanza.get("id")})
     sub(msg, "subject", text=text or None)
+    hooks = room.server.hooks
+    if real is not None and hooks.has(ACCEPTED):  # the room archive keeps subject changes too (XEP-0313 §6.1.2)
+        hooks.collect(ACCEPTED, Groupchat(room, sender, msg, real))
     room.broadcast(msg)
     room.save()
 
