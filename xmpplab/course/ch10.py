@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from ..jid import JID, InvalidJID
 from .core import Checker, exercise, settle
 
@@ -124,13 +122,16 @@ async def _(answer=None, *, lab=None, **context):
     if lab is None:
         c.fail("this exercise looks at what happened in your Lab: write `await acheck(\"10.2\", lab=lab)`")
         return c
-    await asyncio.sleep(0.1)              # let the server read what was just sent
-    streams = _juliet_streams(lab)
-    if not streams:
+    if not _juliet_streams(lab):
         c.fail("Juliet is not logged in: run the cell with `juliet = await lab.connect(...)` first")
         return c
-    sent = sorted(((conn, item) for conn in streams for item in conn.items(kind="message", direction="C→S")
-                   if _same_bare(item.to, ROMEO)), key=lambda pair: pair[1].t)
+
+    def to_romeo():  # what was just sent may still be on its way into the recording: wait for it, not the clock
+        return sorted(((conn, item) for conn in _juliet_streams(lab)
+                       for item in conn.items(kind="message", direction="C→S") if _same_bare(item.to, ROMEO)),
+                      key=lambda pair: pair[1].t) or None
+
+    sent = await settle(to_romeo, timeout=1.5)
     if not sent:
         c.fail("Juliet has not sent Romeo (romeo@example.net) a message yet: write one in `answer` and send it "
                "with `await juliet.send_raw(answer)`")
