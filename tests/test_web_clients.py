@@ -16,7 +16,7 @@ import asyncio
 
 import pytest
 
-from tests.browser.converse import converse_site  # noqa: F401 - a fixture
+from tests.browser.converse import converse_site, romeo_settings  # noqa: F401 - a fixture
 from tests.browser.jupyter import chromium_path, have_playwright, self_signed_page
 from tests.peers import need_node_package, need_program, run_stanza_client
 from tests.ws_support import ws_url
@@ -72,12 +72,7 @@ async def test_converse_in_chromium_over_websocket_exchanges_messages_with_a_tcp
     server = await start(tls=True)
     juliet = await Client.connect("juliet@example.com/balcony", "secret", host="127.0.0.1", port=server.port,
                                   verify_tls=False)
-    url = converse_site({
-        "websocket_url": ws_url(server), "discover_connection_methods": False, "jid": "romeo@example.net",
-        "password": "secret", "auto_login": True, "auto_reconnect": False, "persistent_store": "sessionStorage",
-        "view_mode": "fullscreen", "assets_path": "/dist/", "i18n": "en", "play_sounds": False,
-        "loglevel": "warn", "enable_smacks": False, "show_controlbox_by_default": True,
-    })
+    url = converse_site(romeo_settings(server))
     try:
         async with self_signed_page() as (page, logs):  # wss:// with the test server's certificate
             await page.goto(url)

@@ -13,6 +13,7 @@ import threading
 import pytest
 
 from tests.peers import PEERS_DIR, need_node_package
+from tests.ws_support import ws_url
 
 CONVERSE_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>xmpplab: Converse.js</title>
@@ -35,6 +36,17 @@ converse.initialize(Object.assign(%s, {whitelisted_plugins: ["xmpplab-probe"]}))
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+def romeo_settings(server) -> dict:
+    """Converse.js settings that log romeo@example.net (password 'secret') in to ``server`` over its WebSocket,
+    in a full-screen page, keeping its data only for the tab (so a test can empty it and reload)."""
+    return {
+        "websocket_url": ws_url(server), "discover_connection_methods": False, "jid": "romeo@example.net",
+        "password": "secret", "auto_login": True, "auto_reconnect": False, "persistent_store": "sessionStorage",
+        "view_mode": "fullscreen", "assets_path": "/dist/", "i18n": "en", "play_sounds": False,
+        "loglevel": "warn", "enable_smacks": False, "show_controlbox_by_default": True,
+    }
 
 
 @pytest.fixture

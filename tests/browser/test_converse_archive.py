@@ -11,10 +11,9 @@ It skips with the reason when Node's packages, Chromium or playwright are missin
 
 import pytest
 
-from tests.browser.converse import converse_site  # noqa: F401 - a fixture
+from tests.browser.converse import converse_site, romeo_settings  # noqa: F401 - a fixture
 from tests.browser.jupyter import chromium_path, have_playwright, self_signed_page
 from tests.peers import need_program
-from tests.ws_support import ws_url
 from xmpplab.client import Client
 from xmpplab.server import Server
 from xmpplab.transcript import Transcript
@@ -38,12 +37,7 @@ async def test_converse_shows_the_archive_after_a_reload(converse_site):  # noqa
         server.accounts.add(user, "secret")
     juliet = await Client.connect("juliet@example.com/balcony", "secret", host="127.0.0.1", port=server.port,
                                   verify_tls=False)
-    url = converse_site({
-        "websocket_url": ws_url(server), "discover_connection_methods": False, "jid": "romeo@example.net",
-        "password": "secret", "auto_login": True, "auto_reconnect": False, "persistent_store": "sessionStorage",
-        "view_mode": "fullscreen", "assets_path": "/dist/", "i18n": "en", "play_sounds": False,
-        "loglevel": "warn", "enable_smacks": False, "show_controlbox_by_default": True,
-    })
+    url = converse_site(romeo_settings(server))
     try:
         async with self_signed_page() as (page, logs):
             await page.add_init_script(FORGET)

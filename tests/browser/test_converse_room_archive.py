@@ -12,10 +12,9 @@ It skips with the reason when Node's packages, Chromium or playwright are missin
 
 import pytest
 
-from tests.browser.converse import converse_site  # noqa: F401 - a fixture
+from tests.browser.converse import converse_site, romeo_settings  # noqa: F401 - a fixture
 from tests.browser.jupyter import chromium_path, have_playwright, self_signed_page
 from tests.peers import need_program
-from tests.ws_support import ws_url
 from xmpplab.client import Client
 from xmpplab.server import Server
 from xmpplab.transcript import Transcript
@@ -49,12 +48,7 @@ async def test_converse_shows_a_rooms_archive_after_a_reload(converse_site):  # 
     for user in ("juliet@example.com", "romeo@example.net"):
         server.accounts.add(user, "secret")
     juliet = await juliet_makes_the_garden(server)
-    url = converse_site({
-        "websocket_url": ws_url(server), "discover_connection_methods": False, "jid": "romeo@example.net",
-        "password": "secret", "auto_login": True, "auto_reconnect": False, "persistent_store": "sessionStorage",
-        "view_mode": "fullscreen", "assets_path": "/dist/", "i18n": "en", "play_sounds": False,
-        "loglevel": "warn", "enable_smacks": False, "show_controlbox_by_default": True,
-    })
+    url = converse_site(romeo_settings(server))
     try:
         async with self_signed_page() as (page, logs):
             await page.add_init_script(FORGET)
