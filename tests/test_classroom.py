@@ -1,17 +1,15 @@
 """The classroom (issue 12): a class's accounts, its list, its room and its handout, on a real server."""
 
-import asyncio
-import csv
 import html
 import os
-import signal
 import stat
 import subprocess
-import sys
 
 import pytest
 
 from tests.support import RawClient
+from tests.support_classroom import XMPPLAB, rows, start_classroom
+from tests.support_classroom import stop_classroom as stop
 from xmpplab.classroom import ClassroomError, certificate_fingerprint, prepare_class, read_csv, write_handout
 from xmpplab.classroom.accounts import ALPHABET
 from xmpplab.server import Server
@@ -27,11 +25,6 @@ async def server(tmp_path):
         yield srv
     finally:
         await srv.stop()
-
-
-def rows(path):
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 async def test_a_class_gets_a_teacher_and_numbered_students_with_typable_passwords(server, tmp_path):
@@ -187,29 +180,6 @@ async def test_the_fingerprint_matches_the_certificate_seen_after_starttls(serve
 
 
 # the command ------------------------------------------------------------------------------------
-XMPPLAB = [sys.executable, "-m", "xmpplab"]
-
-
-async def start_classroom(tmp_path, *args):
-    proc = await asyncio.create_subprocess_exec(
-        *XMPPLAB, "classroom", "--port", "0", "--domain", DOMAIN, "--db", str(tmp_path / "class.sqlite"),
-        "--accounts", str(tmp_path / "class.csv"), *args, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    lines = []
-    while True:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
-        lines.append(line)
-        if "Ctrl-C" in line or not line:
-            return proc, "".join(lines)
-
-
-async def stop(proc):
-    proc.send_signal(signal.SIGINT)
-    await asyncio.wait_for(proc.stdout.read(), 30)
-    assert await asyncio.wait_for(proc.wait(), 30) == 0
-    assert b"Traceback" not in await proc.stderr.read()
-
-
 async def test_one_command_serves_a_class_and_a_restart_keeps_it(tmp_path):
     proc, said = await start_classroom(tmp_path, "--students", "4")
     try:

@@ -1,7 +1,6 @@
 """The handout's terminal lines, run as a student would: go-sendxmpp in a shell, profanity in a terminal."""
 
 import asyncio
-import html
 import os
 import re
 import shutil
@@ -10,6 +9,7 @@ import subprocess
 import pytest
 
 from tests.peers import need_program
+from tests.support_classroom import card_lines
 from tests.support_terminal import Terminal
 from xmpplab.certs import certificate_file
 from xmpplab.classroom import certificate_fingerprint, certificate_sha1, prepare_class, read_csv, render_handout
@@ -37,13 +37,6 @@ async def school(tmp_path):
     finally:
         await receiver.disconnect()
         await server.stop()
-
-
-def card_lines(page: str, jid: str) -> list[str]:
-    """The code lines on one student's card, as the student reads them."""
-    card = page[page.index(f"<div class='who'>{jid}</div>"):]
-    card = card[:card.index("</section>")]
-    return [html.unescape(c) for c in re.findall(r"<code>(.*?)</code>", card)]
 
 
 async def test_the_go_sendxmpp_line_of_the_handout_sends_a_message(school, tmp_path):
