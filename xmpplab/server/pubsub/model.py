@@ -31,11 +31,11 @@ NOTIFICATION_TYPES = ("headline", "normal")  # pubsub#notification_type (17.4.4)
 SEND_LAST = ("never", "on_sub", "on_sub_and_presence")  # pubsub#send_last_published_item (6.1.7; PEP: XEP-0163 4.3.4)
 
 #: 11 (Feature Summary; section 10 before version 1.29): the features this service has, each ``http://jabber.org/protocol/pubsub#<name>``.
-FEATURES = ("access-open", "access-presence", "access-whitelist", "config-node", "create-and-configure", "create-nodes",
-            "delete-items", "delete-nodes", "instant-nodes", "item-ids", "manage-affiliations", "meta-data",
-            "modify-affiliations", "persistent-items", "publish", "publish-options", "publisher-affiliation",
-            "purge-nodes", "retract-items", "retrieve-affiliations", "retrieve-items", "retrieve-subscriptions",
-            "subscribe")
+FEATURES = ("access-open", "access-presence", "access-whitelist", "config-node", "config-node-max",
+            "create-and-configure", "create-nodes", "delete-items", "delete-nodes", "instant-nodes", "item-ids",
+            "manage-affiliations", "meta-data", "modify-affiliations", "persistent-items", "publish",
+            "publish-options", "publisher-affiliation", "purge-nodes", "retract-items", "retrieve-affiliations",
+            "retrieve-items", "retrieve-subscriptions", "subscribe")
 
 
 class PubSubError(StanzaError):
