@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import statistics
 import time
 
 import psutil
@@ -116,7 +115,7 @@ async def test_a_client_that_does_not_read_is_bounded_then_closed_and_others_are
     try:
         pinger = await RawClient.open(server.port)
         await pinger.login("nurse@example.com/pinger", tls=tls)
-        baseline = await round_trips(pinger, 20, "base")
+        await round_trips(pinger, 3, "base")
 
         flooder = await slow_reader(server.port)
         await flooder.login("flood@example.com/flood", tls=tls)
@@ -134,12 +133,13 @@ async def test_a_client_that_does_not_read_is_bounded_then_closed_and_others_are
                 await flooder.writer.drain()   # blocks as soon as the server stops reading
 
         flooding = asyncio.get_running_loop().create_task(flood())
-        during: list[float] = []
+        held: list[int] = []  # for each ping answered during the flood: the bytes then waiting for the flooder
 
         async def ping_while_flooding():
             i = 0
             while not conn.closed:
-                during.extend(await round_trips(pinger, 1, f"flood{i}-"))
+                await round_trips(pinger, 1, f"flood{i}-")
+                held.append(unsent(conn))
                 i += 1
 
         pinging = asyncio.get_running_loop().create_task(ping_while_flooding())
@@ -153,10 +153,9 @@ async def test_a_client_that_does_not_read_is_bounded_then_closed_and_others_are
         assert largest > CAP // 2, "the flood never reached the cap: the test did not test anything"
         assert await stream_error_at_the_end(flooder) == "policy-violation"
         assert rss_growth < 64 * MiB
-        # Everyone else is served as before: round trips during the flood stay near the baseline.
-        assert len(during) >= 3
-        base, flood_rtt = statistics.median(baseline), statistics.median(during)
-        assert flood_rtt < 5 * base + 0.05, f"round trip {flood_rtt * 1000:.1f} ms, before {base * 1000:.1f} ms"
+        # Everyone else is served meanwhile: pings are answered while the flooder's backlog stands at the cap
+        # (counted, not timed: a busy machine slows both alike)
+        assert sum(1 for n in held if n > CAP // 2) >= 3, f"pings answered during the flood, with backlog: {held}"
         pong = await pinger.request(PING.format(id="after"))
         assert pong.get("type") == "result"
         await pinger.close()
