@@ -120,6 +120,10 @@ async def test_a_class_from_one_command_to_the_dashboard(tmp_path):
             for student in ("student01", "student03"):
                 assert any(j.startswith(f"{student}@{DOMAIN}/") for j in online), online
                 assert f"{student}@{DOMAIN}" in dash.online_html.value
+            browser_row = next(r for r in dash.clients.values() if r["jid"].startswith(f"student03@{DOMAIN}/"))
+            assert (browser_row["client"], browser_row["transport"], browser_row["secure"]) == \
+                ("https://conversejs.org", "websocket", True)
+            assert "conversejs.org, WebSocket" in dash.online_html.value
             assert "06.2" in dash.progress_html.value and "✓" in dash.progress_html.value
             assert await teacher.registered_count() == 4
 

@@ -131,6 +131,18 @@ async def test_the_dashboard_shows_the_class_and_acts_through_xmpp(school):
         assert "student01@class.example" in dash.online_html.value and "laptop" in dash.online_html.value
         assert list(dash.student.options) == [f"student01@{DOMAIN}", f"student02@{DOMAIN}"]
         assert "student02@class.example/phone" in dash.routing_html.value
+        # which client and transport each resource uses (the class's #online; XEP-0133 lists JIDs only)
+        await s2.send_raw("<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
+                          "node='https://client.example/app' ver='QgayPKawpkPSDYmwT/WM94uAlu0='/></presence>")
+        await s2.iq(f"<iq type='get' to='{DOMAIN}'><ping xmlns='urn:xmpp:ping'/></iq>")  # the presence is in
+        await dash.refresh()
+        phone = dash.clients[f"student02@{DOMAIN}/phone"]
+        assert (phone["client"], phone["transport"], phone["secure"]) == ("https://client.example/app", "tcp", True)
+        assert "client.example/app, TCP" in dash.online_html.value
+        assert dash.clients[f"student01@{DOMAIN}/laptop"]["client"] == ""  # its presence named no client
+        with pytest.raises(IqError) as refused:
+            await Teacher(s2).clients()
+        assert refused.value.condition == "forbidden"
         # a check reported by a student appears in the grid without a refresh (live headline)
         await s1.iq(f"<iq type='set' to='{DOMAIN}'><progress xmlns='urn:xmpplab:class:0' chapter='01' "
                     "exercise='01.2' passed='true' attempts='2'/></iq>")

@@ -149,6 +149,13 @@ class Teacher:
         rows = (await self.command(f"{NS_CLASS}#routing")).rows
         return [{"from": r["from"], "to": r["to"], "kind": r["kind"], "count": int(r["count"])} for r in rows]
 
+    async def clients(self) -> list[dict]:
+        """Everyone online with their client: jid (full), client (the XEP-0115 node its presence named, or
+        ""), transport (tcp, websocket, direct-tls), secure (encrypted)."""
+        rows = (await self.command(f"{NS_CLASS}#online")).rows
+        return [{"jid": r["jid"], "client": r.get("client", ""), "transport": r.get("transport", ""),
+                 "secure": r.get("secure") in ("true", "1")} for r in rows]
+
     async def transcript(self, student: str):
         """A student's recent streams as a :class:`~xmpplab.transcript.Transcript` (show it with stream_view)."""
         from ..transcript import Transcript

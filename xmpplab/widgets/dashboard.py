@@ -9,12 +9,12 @@ the teacher's laptop against the class server::
                                       fingerprint="sha256:D5:56:…")   # the one xmpplab classroom printed
     Dashboard(Teacher(me))          # refreshes every 2 s while on screen; progress arrives live
 
-Sections: online (account and resource), progress (a grid of students × exercises: ✓ passed,
-✗ not yet, with the number of attempts; updated as each check is reported), routing (a graph of who
-wrote to whom lately, drawn with graphviz, or a table when no renderer is found), a student's
-transcript (pick one, press the button), an announcement to everyone online, and a password reset.
-The same facts from Python: ``dash.online``, ``dash.progress``, ``dash.routes`` after
-``await dash.refresh()``.
+Sections: online (account, resource, and the client and transport each uses), progress (a grid of
+students × exercises: ✓ passed, ✗ not yet, with the number of attempts; updated as each check is
+reported), routing (a graph of who wrote to whom lately, drawn with graphviz, or a table when no
+renderer is found), a student's transcript (pick one, press the button), an announcement to
+everyone online, and a password reset. The same facts from Python: ``dash.online``,
+``dash.clients``, ``dash.progress``, ``dash.routes`` after ``await dash.refresh()``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,17 @@ from ._base import BORDER, FONT, GREEN, MONO, MUTED, RED, LiveWidget, W, box, es
 __all__ = ["Dashboard"]
 
 
+def client_label(row: dict | None) -> str:
+    """How a connection is shown: its client (the XEP-0115 node without its scheme) and transport, e.g.
+    ``conversejs.org, WebSocket``; ``""`` when the server did not say."""
+    if not row:
+        return ""
+    client = row["client"].split("://", 1)[-1].rstrip("/") or "client unnamed"
+    transport = {"websocket": "WebSocket", "direct-tls": "direct TLS", "tcp": "TCP"}.get(row["transport"],
+                                                                                         row["transport"])
+    return f"{client}, {transport}{'' if row['secure'] else ', not encrypted'}"
+
+
 class Dashboard(LiveWidget):
     """A live view of a class for its teacher (see the module's docstring)."""
 
@@ -35,6 +46,7 @@ class Dashboard(LiveWidget):
         super().__init__()
         self.teacher, self.interval = teacher, interval
         self.online: list[str] = []
+        self.clients: dict[str, dict] = {}  # full JID -> client, transport, secure (the class's #online)
         self.progress: dict[tuple[str, str], dict] = {}  # (student, exercise) -> result
         self.routes: list[dict] = []
         self.online_html, self.progress_html, self.routing_html = W.HTML(), W.HTML(), W.HTML()
@@ -63,6 +75,7 @@ class Dashboard(LiveWidget):
     async def refresh(self) -> None:
         """Ask the server again (online list, progress, routing) and redraw."""
         self.online = await self.teacher.online()
+        self.clients = {row["jid"]: row for row in await self.teacher.clients()}
         for row in await self.teacher.progress():
             self.progress[(row["student"], row["exercise"])] = row
         self.routes = await self.teacher.routing()
@@ -126,7 +139,9 @@ class Dashboard(LiveWidget):
 
     def _online_html(self) -> str:
         rows = "".join(f"<tr><td style='{MONO}'>{esc(j.partition('/')[0])}</td>"
-                       f"<td style='{MONO};color:{MUTED}'>{esc(j.partition('/')[2])}</td></tr>" for j in self.online)
+                       f"<td style='{MONO};color:{MUTED}'>{esc(j.partition('/')[2])}</td>"
+                       f"<td style='color:{MUTED}'>{esc(client_label(self.clients.get(j)))}</td></tr>"
+                       for j in self.online)
         return box(f"<div style='{FONT}'><b>Online</b> ({len(self.online)})<table>{rows}</table></div>")
 
     def _progress_html(self) -> str:

@@ -13,9 +13,11 @@ the class's administrators (``server.adhoc.admins``): that is what the teacher's
 live. The whole grid is the ad-hoc command ``urn:xmpplab:class:0#progress`` (XEP-0050), a result
 form with one item per student and exercise (XEP-0004 §3.4), for administrators only.
 
-Two more commands show the class at work: ``#transcript`` (a student's recent streams, as the
-events of xmpplab's recording format; a student may fetch only their own) and ``#routing`` (who
-sent what to whom lately: one row per sender, recipient and kind, with a count). To have them, the
+Three more commands show the class at work: ``#transcript`` (a student's recent streams, as the
+events of xmpplab's recording format; a student may fetch only their own), ``#routing`` (who
+sent what to whom lately: one row per sender, recipient and kind, with a count) and ``#online``
+(every connected resource with the client it announced in its presence (XEP-0115 ``node``), its
+transport and whether it is encrypted: what XEP-0133's online list does not say). To have them, the
 module records what the class's connections carry, within a memory budget per account: load it
 only on a class server (``xmpplab classroom`` does), not on every server.
 """
@@ -32,6 +34,7 @@ from ...errors import StanzaError
 from ...jid import JID
 from ...xml import element, sub
 from ..forms import NS_DATA, Form
+from ..pubsub.caps import caps_of
 from ..slots import Slot
 from .adhoc import COMMANDS, Command, Done
 
@@ -218,6 +221,21 @@ class ClassCommands:
                    values=[json.dumps(e, ensure_ascii=False) for e in self.recent.of(bare)])
         return Done(form=form)
 
+    def online(self, event, fields):
+        """Every bound resource: its full JID, the client its presence names (XEP-0115 ``node``), its transport
+        (``tcp``, ``websocket``, ``direct-tls``), whether it is encrypted, and since when (Unix time)."""
+        table = TableForm("Online now", (("jid", "jid-single", "Resource"), ("client", "text-single", "Client"),
+                                         ("transport", "text-single", "Transport"),
+                                         ("secure", "boolean", "Encrypted"),
+                                         ("since", "text-single", "Since (Unix time)")))
+        for bare in sorted(self.server.sessions, key=str):
+            for resource, session in sorted(self.server.sessions[bare].items()):
+                caps = caps_of(session.presence) if session.presence is not None else None
+                table.item(jid=f"{bare}/{resource}", client=caps.node if caps else "",
+                           transport=session.transport_kind, secure="true" if session.secure else "false",
+                           since=f"{session.opened_at:.0f}")
+        return Done(form=table)
+
     def routing(self, event, fields):
         """Who sent what to whom lately: one row per (from, to, kind), the :data:`ROUTING_ROWS` most recent."""
         counts: dict = {}
@@ -256,4 +274,5 @@ def setup(server):
         Command(f"{NS_CLASS}#progress", "Class progress", progress.grid),
         Command(f"{NS_CLASS}#transcript", "A student's recent streams", commands.transcript,
                 allowed=lambda registry, jid: True),  # everyone: a student gets only their own
-        Command(f"{NS_CLASS}#routing", "Recent routing in the class", commands.routing)])
+        Command(f"{NS_CLASS}#routing", "Recent routing in the class", commands.routing),
+        Command(f"{NS_CLASS}#online", "Who is online, from which client", commands.online)])
