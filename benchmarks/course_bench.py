@@ -8,6 +8,7 @@ course in under 5 minutes on this machine, each notebook in under a minute).
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import time
@@ -34,15 +35,28 @@ def run_one(path: Path) -> tuple[float, float]:
     return time.perf_counter() - start, cells
 
 
-def main() -> None:
-    """Run every chapter notebook, print its times, and write the table to RESULTS.md."""
+def main(argv: list[str] | None = None) -> None:
+    """Run every chapter notebook (or those named), print its times, and write the table to RESULTS.md."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("chapters", nargs="*", metavar="NN",
+                        help="only these chapters, e.g. 03 10 (then RESULTS.md is not written)")
+    args = parser.parse_args(argv)
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+    if args.chapters:
+        unknown = sorted(set(args.chapters) - {p.name[:2] for p in paths})
+        if unknown:
+            parser.error(f"no chapter {', '.join(unknown)}: the chapters are "
+                         f"{paths[0].name[:2]} to {paths[-1].name[:2]}")
+        paths = [p for p in paths if p.name[:2] in args.chapters]
     rows = []
-    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
+    for path in paths:
         total, cells = run_one(path)
         rows.append((path.stem, total, cells))
         print(f"{path.stem:22} {total:6.1f} s (cells {cells:5.1f} s)", flush=True)
     whole = sum(r[1] for r in rows)
     print(f"{'whole course':22} {whole:6.1f} s")
+    if args.chapters:
+        return
     lines = ["", "## Course", "",
              f"Written by `benchmarks/course_bench.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
              f"{os.cpu_count()} cores, Python {platform.python_version()}: each notebook executed top to bottom on a "
