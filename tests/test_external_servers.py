@@ -7,7 +7,10 @@ Each test registers fresh accounts in-band, so tests do not see each other's
 stanzas (Prosody keeps offline messages even without mod_offline enabled).
 """
 
+import contextlib
+import os
 import secrets
+import signal
 
 import pytest
 
@@ -122,3 +125,28 @@ async def test_roster_subscribe_and_approve(peer):
     finally:
         await juliet.disconnect()
         await romeo.disconnect()
+
+
+@pytest.mark.parametrize("kind", ["prosody", "ejabberd"])
+def test_a_process_that_ends_without_stop_leaves_no_server_behind(kind, tmp_path):
+    """A notebook kernel or script that ends with the server still started (no stop(), no with) takes the
+    server down with it: its process and its folder are gone."""
+    import subprocess
+    import sys
+
+    import psutil
+    found = prosody_path() if kind == "prosody" else ejabberd_path()
+    need_program(kind, found is not None, f"apt-get install {kind}, or run {INSTALL_HINT}")
+    launcher = "ProsodyServer" if kind == "prosody" else "EjabberdServer"
+    script = (f"from xmpplab.testing.{kind} import {launcher}\n"
+              f"s = {launcher}(domains=['left.example']).start()\n"
+              "print(s.pid, s.workdir, flush=True)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    pid, workdir = done.stdout.split()
+    try:
+        assert not psutil.pid_exists(int(pid)) or psutil.Process(int(pid)).status() == psutil.STATUS_ZOMBIE
+        assert not os.path.exists(workdir)
+    finally:  # when it failed: do not leave the server to the next tests
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(int(pid), signal.SIGKILL)

@@ -27,6 +27,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Self
@@ -95,6 +96,26 @@ def write_self_signed_cert(domains: Sequence[str], key_file: Path, cert_file: Pa
         )
     )
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def end_process(process: subprocess.Popen | None, timeout: float, workdir: Path | None = None) -> int | None:
+    """SIGTERM a launched server, wait up to ``timeout``, then SIGKILL its process group; remove ``workdir``
+    if given. Returns the exit code (None when there was no process)."""
+    code = None
+    if process is not None:
+        if process.poll() is None:
+            try:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)   # not reaped yet: the group is still ours
+            except ProcessLookupError:
+                pass
+        code = process.wait()
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return code
 
 
 class ExternalServer:
@@ -173,6 +194,7 @@ class ExternalServer:
         self.workdir: Path | None = None
         self.config_file = self.log_file = self.cert_file = self.key_file = None
         self.process: subprocess.Popen | None = None
+        self._at_exit: weakref.finalize | None = None
 
     # ------------------------------------------------------------------ info
 
@@ -229,6 +251,10 @@ class ExternalServer:
             self.process = self._spawn(*spawn_args)
             ok, last_error = self._wait_listening(self.start_timeout)
             if ok:
+                # a notebook or script that ends (or drops the launcher) without stop() leaves no server
+                # running behind it: the process is in a session of its own, which the kernel's end would miss
+                workdir = self.workdir if self._own_workdir and not self.keep_workdir else None
+                self._at_exit = weakref.finalize(self, end_process, self.process, self.stop_timeout, workdir)
                 return self
             self._terminate(timeout=self.retry_stop_timeout)
         tail = "\n".join(self.log_text().splitlines()[-30:])
@@ -385,18 +411,10 @@ class ExternalServer:
     def _terminate(self, timeout: float) -> int | None:
         """SIGTERM, wait up to ``timeout``, then SIGKILL the process group; returns the exit code."""
         process, self.process = self.process, None
-        if process is None:
-            return None
-        if process.poll() is None:
-            try:
-                process.send_signal(signal.SIGTERM)
-                return process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)   # not reaped yet: the group is still ours
-            except ProcessLookupError:
-                pass
-        return process.wait()
+        if self._at_exit is not None:
+            self._at_exit.detach()
+            self._at_exit = None
+        return end_process(process, timeout)
 
     def _cleanup_workdir(self) -> None:
         if self._own_workdir and not self.keep_workdir and self.workdir is not None:
