@@ -76,6 +76,7 @@ class StreamConnection(asyncio.Protocol):
         self.tls_pending = False
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._closing = False
+        self._closed_cleanly = False  # this side ended the stream with </stream:stream> (not a dropped connection)
         self.peer_ended = False      # the peer closed its stream (</stream:stream>), not just the connection
         self.close_condition = None  # the stream error we closed with, if any
         self._early: list[bytes] = []
@@ -263,7 +264,7 @@ class StreamConnection(asyncio.Protocol):
         self.tasks.cancel()
         self.lost()
         if self.server.recorder is not None:
-            self.server.record(self.conn_id, "close", clean=self._closing)
+            self.server.record(self.conn_id, "close", clean=self._closed_cleanly)
 
     # output ---------------------------------------------------------------
     def write(self, text: str) -> None:
@@ -411,6 +412,7 @@ class StreamConnection(asyncio.Protocol):
         if self.closed or self._closing:
             return
         self._closing = True
+        self._closed_cleanly = not abort
         self.close_condition = condition
         transport = self.transport
         if transport is not None and not transport.is_closing():
