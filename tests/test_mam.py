@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from lxml import etree
 
 from tests.support import RawClient
 from tests.support_stanzas import condition, flush, online
@@ -191,22 +192,58 @@ async def test_the_archive_survives_a_restart_and_an_account_removal_takes_it(tm
         await second.stop()
 
 
+def archive_server(archive, db=None):
+    """A server whose archive is ``archive`` (its settings), with ``db`` if given."""
+    return Server(["example.com"], db=db, modules=(*[m for m in DEFAULT_MODULES if m != "mam"], archive))
+
+
+def keep(archive, owner, n):
+    """Archive ``n`` messages for ``owner`` the way the server does (batched, then written); their ids."""
+    msg = etree.fromstring("<message xmlns='jabber:client' type='chat'><body>hi</body></message>")
+    ids = [archive.store(owner, "romeo@example.net", msg) for _ in range(n)]
+    archive.flush()
+    return ids
+
+
+def ids_of(server, owner):
+    return [i for (i,) in server.storage.rows("SELECT id FROM mam WHERE owner = ? ORDER BY seq", (owner,))]
+
+
 async def test_retention_and_the_per_account_maximum():
     archive = Archive(retention_days=1, max_per_account=2)
-    server = Server(["example.com"], modules=(*[m for m in DEFAULT_MODULES if m != "mam"], archive))
-    await server.start()
+    server = await archive_server(archive).start()
     try:
         assert ARCHIVE.of(server) is archive and archive.everyone is False
-        rows = [("juliet@example.com", f"id{i}", time.time() - (3 * 86400 if i == 0 else 0), "romeo@example.net",
-                 "<message xmlns='jabber:client'/>") for i in range(4)]
-        server.storage.write_many("INSERT INTO mam (owner, id, stamp, with_bare, xml) VALUES (?,?,?,?,?)", rows)
+        juliet, nurse = keep(archive, "juliet@example.com", 4), keep(archive, "nurse@example.com", 1)
+        server.storage.rows("UPDATE mam SET stamp = ? WHERE id = ?", (time.time() - 3 * 86400, juliet[0]))
         archive.expire()
-        kept = server.storage.rows("SELECT id FROM mam ORDER BY seq")
-        assert kept == [("id2",), ("id3",)]  # id0 too old, id1 beyond the two newest
+        assert ids_of(server, "juliet@example.com") == juliet[2:]  # [0] too old, [1] beyond the two newest
+        assert ids_of(server, "nurse@example.com") == nurse
+        later = keep(archive, "juliet@example.com", 3)
+        archive.expire()
+        assert ids_of(server, "juliet@example.com") == later[1:]  # still the two newest, counted as they came
+        archive.forget("nurse@example.com")
+        assert ids_of(server, "nurse@example.com") == []
+        again = keep(archive, "nurse@example.com", 3)  # counted from nothing: what was forgotten does not count
+        archive.expire()
+        assert ids_of(server, "nurse@example.com") == again[1:]
     finally:
         await server.stop()
     with pytest.raises(ValueError, match="more than 0 days"):
         Archive(retention_days=0)
+
+
+async def test_a_lower_maximum_applies_to_what_was_kept_before_a_restart(tmp_path):
+    db = str(tmp_path / "archive.sqlite")
+    first = Archive(max_per_account=10)
+    server = await archive_server(first, db).start()
+    kept = keep(first, "juliet@example.com", 5)
+    await server.stop()
+    server = await archive_server(Archive(max_per_account=2), db).start()
+    try:
+        assert ids_of(server, "juliet@example.com") == kept[-2:]
+    finally:
+        await server.stop()
 
 
 @pytest.mark.timeout(60)

@@ -44,6 +44,7 @@ settings: ``Archive(retention_days=7, everyone=True)``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime
 import logging
 import random
@@ -78,6 +79,7 @@ CREATE TABLE IF NOT EXISTS mam (
   seq INTEGER PRIMARY KEY,
   owner TEXT NOT NULL, id TEXT NOT NULL, stamp REAL NOT NULL, with_bare TEXT NOT NULL, xml TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS mam_owner_seq ON mam (owner, seq);
+CREATE INDEX IF NOT EXISTS mam_stamp ON mam (stamp);
 CREATE TABLE IF NOT EXISTS mam_users (owner TEXT PRIMARY KEY);
 """
 
@@ -103,6 +105,9 @@ class Archive:
         self._random = random.Random(secrets.randbits(64)).getrandbits
         self._timer: asyncio.TimerHandle | None = None
         self._written = 0
+        # rows per owner (account or room), counted once at start and kept up to date by every write and delete
+        # here, so that the clean-up touches only what it deletes instead of counting the whole table
+        self._counts: collections.Counter = collections.Counter()
 
     # ------------------------------------------------------------------ set up
     def setup(self, server) -> None:
@@ -110,6 +115,7 @@ class Archive:
         self.server = server
         ARCHIVE.put(server, self)
         server.storage.add_tables(SCHEMA)
+        self._counts = collections.Counter(dict(server.storage.rows("SELECT owner, COUNT(*) FROM mam GROUP BY owner")))
         self.expire()
         # archive ids are "<seq in hex>-<random>": found by the primary key, unguessable, and made before the
         # row is written (a batch writes them later), so a message carries its id when it is delivered
@@ -232,24 +238,39 @@ class Archive:
             log.warning("%d messages were not archived: the database refused them (%s)", len(rows), exc.reason)
             return 0
         self._written += len(rows)
+        self._counts.update(row[1] for row in rows)
         if self._written >= 10 * FLUSH_ROWS:
             self._written = 0
             self.expire()
         return len(rows)
 
     def expire(self) -> None:
-        """Delete what is older than the retention (§3.2) and each account's oldest beyond its maximum."""
-        storage = self.server.storage
-        storage.rows("DELETE FROM mam WHERE stamp < ?", (time.time() - self.retention_days * 86400,))
-        for (owner,) in storage.rows("SELECT owner FROM mam GROUP BY owner HAVING COUNT(*) > ?",
-                                     (self.max_per_account,)):
-            storage.rows("DELETE FROM mam WHERE owner = ? AND seq <= (SELECT seq FROM mam WHERE owner = ? "
-                         "ORDER BY seq DESC LIMIT 1 OFFSET ?)", (owner, owner, self.max_per_account))
+        """Delete what is older than the retention (§3.2) and each archive's oldest beyond its maximum.
+
+        Both deletions find their rows through an index (by time, by owner and sequence) and cost what they
+        delete, however large the table: the clean-up runs on the event loop every few thousand messages.
+        """
+        storage, counts = self.server.storage, self._counts
+        for (owner,) in storage.rows("DELETE FROM mam WHERE stamp < ? RETURNING owner",
+                                     (time.time() - self.retention_days * 86400,)):
+            counts[owner] -= 1
+        for owner, n in [(owner, n) for owner, n in counts.items() if n > self.max_per_account or n <= 0]:
+            if n > self.max_per_account:
+                storage.rows("DELETE FROM mam WHERE seq IN (SELECT seq FROM mam WHERE owner = ? ORDER BY seq "
+                             "LIMIT ?)", (owner, n - self.max_per_account))
+                counts[owner] = self.max_per_account
+            else:
+                del counts[owner]
+
+    def drop(self, owner: str) -> None:
+        """Delete one archive (an account's, a room's), what waits to be written included."""
+        self.flush()
+        self.server.storage.rows("DELETE FROM mam WHERE owner = ?", (owner,))
+        self._counts.pop(owner, None)
 
     def forget(self, bare) -> bool:
         """An account removed: its archive goes too."""
-        self.flush()
-        self.server.storage.rows("DELETE FROM mam WHERE owner = ?", (str(bare),))
+        self.drop(str(bare))
         self.server.storage.rows("DELETE FROM mam_users WHERE owner = ?", (str(bare),))
         self.users.discard(str(bare))
         self._arm()

@@ -118,9 +118,7 @@ def keep(accepted) -> None:
 
 def forget(room) -> None:
     """A room gone: its archive goes with it."""
-    archive = ARCHIVE.of(room.server)
-    archive.flush()
-    room.server.storage.rows("DELETE FROM mam WHERE owner = ?", (str(room.jid),))
+    ARCHIVE.of(room.server).drop(str(room.jid))
 
 
 def drop_orphans(server) -> None:
@@ -128,7 +126,7 @@ def drop_orphans(server) -> None:
     for domain, service in SERVICES.of(server).items():
         for (owner,) in server.storage.rows("SELECT DISTINCT owner FROM mam WHERE owner LIKE ?", (f"%@{domain}",)):
             if owner.endswith(f"@{domain}") and owner not in service.rooms:
-                server.storage.rows("DELETE FROM mam WHERE owner = ?", (owner,))
+                ARCHIVE.of(server).drop(owner)
 
 
 # ---------------------------------------------------------------------------- queries (§4)
