@@ -186,8 +186,8 @@ async def test_the_checks_see_the_chapters_addresses(school):
 
 
 def _live_exercises():
-    from tests.test_course import LIVE  # 09 and 10 run on a private server in a class; the partner ones need two
-    return sorted(ex for ex in LIVE if (ex[:2] <= "08" or ex[:2] == "11") and "partner" not in ex)
+    from tests.test_course import LIVE  # 09 runs on private servers in a class; the partner ones need two
+    return sorted(ex for ex in LIVE if (ex[:2] <= "08" or ex[:2] in ("10", "11")) and "partner" not in ex)
 
 
 @pytest.mark.parametrize("ex_id", _live_exercises())
@@ -342,3 +342,39 @@ async def test_a_chapter_with_no_lab_still_reports_its_checks(school):
     again = progress_of(await teacher.next("message", predicate=lambda m: progress_of(m) is not None, timeout=10))
     assert again["attempts"] == first["attempts"] + 1
     await student._reporter[-1].client.disconnect()
+
+
+async def test_chapter_10s_wiretap_in_front_of_the_class_lab_sees_only_tls_after_proceed(school, capsys):
+    """Chapter 10 on the class server: a Wiretap in front of lab.server (the Lab's recording proxy) sees plain XML up
+    to <proceed/> and TLS records after it; the proxy's own leg to the class server is TLS too (the class server says
+    the session is secure), and ch10.beyond_the_tap says so in one line. On a private Lab it says nothing."""
+    from xmpplab.course import ch10
+    from xmpplab.course.wiretap import Wiretap
+
+    server, passwords, connect = school
+
+    async def tapped(lab):
+        tap = await Wiretap.start(*lab.server.address)
+        login = await lab.login_for("juliet@example.com/balcony")
+        juliet = await Client.connect(login.jid, login.password, host="127.0.0.1", port=tap.port, verify_tls=False)
+        return tap, juliet
+
+    async with Lab.start() as lab:
+        tap, juliet = await tapped(lab)
+        pieces = [data for _, data in tap.pieces]
+        proceed = next(i for i, data in enumerate(pieces) if b"<proceed" in data)
+        assert pieces[proceed + 1:] and all(data[:1] in (b"\x14", b"\x16", b"\x17") for data in pieces[proceed + 1:])
+        assert not any(b"n=student01.juliet" in data for data in pieces)  # the login is inside TLS
+        here = server.snapshot().account(f"student01.juliet@{DOMAIN}")
+        assert [r.secure for r in here.resources] == [True]  # the class server's side of the proxy's leg
+        capsys.readouterr()
+        line = ch10.beyond_the_tap(lab, juliet)
+        assert line and "went through STARTTLS too (TLS" in line and f"127.0.0.1:{server.port}" in line
+        assert capsys.readouterr().out == line + "\n"
+        await juliet.disconnect()
+        await tap.close()
+    async with Lab(["example.com"]) as own:  # a private Lab: the tap is right in front of the server
+        tap, juliet = await tapped(own)
+        assert ch10.beyond_the_tap(own, juliet) is None and capsys.readouterr().out == ""
+        await juliet.disconnect()
+        await tap.close()

@@ -18,10 +18,10 @@ from xmpplab.server.core import DEFAULT_MODULES
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CHAPTERS = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
-#: Chapters that need a server of their own and say so: 09 federates servers, 10 looks inside its own,
+#: Chapters that need a server of their own and say so: 09 federates servers,
 #: 13 makes and deletes accounts in its database, 15 owns its pubsub nodes, 16 runs the chapter's accounts on
 #: several servers, 17 has profanity log in as the chapter's romeo, 18 cuts its own connections.
-PRIVATE = {"09", "10", "13", "15", "16", "17", "18"}
+PRIVATE = {"09", "13", "15", "16", "17", "18"}
 #: Chapters that start no Lab: 12 (the teacher's) starts a class server of its own, 14 reads recordings.
 NO_LAB = {"12", "14"}
 DOMAIN = "class.example"
@@ -87,6 +87,16 @@ PARTLY_PRIVATE = {
         ("redrive(rfc_example, lab=lab)", f"<item jid=\"student01.romeo@{DOMAIN}\" name=\"Romeo\""),
         ("report.transcript", f"student01.juliet@{DOMAIN}/balcony"),
     ]),
+    "10": ("private=True", [  # PLAIN without TLS, and the stored SCRAM keys: on a server of one's own
+        ("Wiretap.start(*lab.server.address)", f"this tap sits in your kernel between student01.juliet@{DOMAIN}"),
+        ("Wiretap.start(*lab.server.address)", "went through STARTTLS too (TLS"),  # the proxy's leg to the class
+        ("Wiretap.start(*lab.server.address)", "<proceed xmlns="),  # the tap's real bytes: plain up to here
+        ("decoded(item)", "<auth>  y,,n=student01.juliet,r="),  # the SCRAM login to the class server
+        ("Meet me at the chapel", f"student01.nurse@{DOMAIN}/kitchen"),  # the spoofed from...
+        ("Meet me at the chapel", "invalid-from"),  # ...refused by the class server
+        ("<!DOCTYPE", f"student01.tybalt@{DOMAIN}/street"),
+        ("<!DOCTYPE", "restricted-xml"),
+    ]),
 }
 
 
@@ -139,6 +149,11 @@ def test_the_chapter_runs_against_the_class_server(path, school, monkeypatch):
             "the chapter's people should be the student's practice accounts"
     if chapter in PARTLY_PRIVATE:
         _ran_on_the_class_server_but_one_part(nb, *PARTLY_PRIVATE[chapter])
+    if chapter == "10":  # the password shown in clear is the private server's "secret", never a class account's
+        plain = [_printed(c) for c in nb.cells if "private=True" in c.source]
+        assert "\\x00romeo\\x00secret" in plain[0] and f"student01.romeo@{DOMAIN}" not in plain[0], plain
     results = school.call(lambda: dict(school.server.class_progress.results.get(f"student01@{DOMAIN}", {})))
     if any(f'check("{chapter}.' in c.source or f"acheck(\"{chapter}." in c.source for c in nb.cells):
         assert any(ex.startswith(f"{chapter}.") for ex in results), f"no check of chapter {chapter} reached the class"
+    if chapter == "10":
+        assert {"10.1", "10.2"} <= set(results), results

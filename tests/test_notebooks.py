@@ -31,6 +31,8 @@ PRIVATE_RUN = {
                    "example.com → example.net"],  # the federation cell: a server-to-server stream of its own
     "11-replay": ["against 127.0.0.1:", "as juliet@example.com/balcony: 3 exchanges, all the same",  # re-drive
                   "romeo-login-plain-raw against 127.0.0.1:"],  # the scansion script, on a second Lab of its own
+    "10-security": ["<auth>  y,,n=juliet,r=",  # the SCRAM login, as the chapter's juliet
+                    "\\x00romeo\\x00secret"],  # PLAIN without TLS, on the second Lab (own)
 }
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from xmpplab.jid import JID
 from xmpplab.transcript import MASK, Direction, ItemKind, Transcript, TranscriptError
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_streams"
@@ -83,6 +84,7 @@ def test_filters_return_exactly_the_matching_items(juliet):
     assert len(list(juliet.items(kind=["stream-open", "stream-close"]))) == 8
     assert list(juliet.items(jid="juliet@example.com")) == list(juliet.items())  # bare JID: every resource
     assert list(juliet.items(jid="juliet@example.com/elsewhere")) == []
+    assert list(juliet.items(jid=JID("juliet@example.com/balcony"))) == list(juliet.items())  # a client's .jid
     assert list(juliet.items(conn="c2s-9")) == []
     bind = juliet.first(kind="iq")
     after_bind = list(juliet.stanzas(since=bind.t))

@@ -1,5 +1,5 @@
 """Chapter 10, Security: check a password against the SCRAM keys a server stores (10.1), and put a
-'from' on a stanza that the server accepts (10.2)."""
+'from' on a stanza that the server accepts (10.2); in a class, say where the chapter's wiretap sits."""
 
 from __future__ import annotations
 
@@ -8,6 +8,28 @@ from .core import Checker, exercise, settle
 
 JULIET = JID("juliet@example.com")
 ROMEO = JID("romeo@example.net")
+
+
+def beyond_the_tap(lab, client) -> str | None:
+    """In a class, print (and return) one line on the leg the wiretap cannot see; on a private Lab, nothing.
+
+    On a class server the Lab's clients reach it through the recording proxy in the kernel
+    (:mod:`xmpplab.proxy`), so a tap in front of ``lab.server`` sits between the client and that proxy. The proxy
+    does its own STARTTLS (RFC 6120 section 5) to the class server; its recording says so (a ``tls`` event with
+    ``upstream_version``), and that is what this line reports, for ``client``'s connection."""
+    jid = str(client.jid)
+    conns = {e["conn"] for e in lab.events if e.get("type") == "bound" and e.get("jid") == jid}
+    upstream = next((e.get("upstream") for e in lab.events
+                     if e.get("type") == "open" and e["conn"] in conns and e.get("upstream")), None)
+    version = next((e["upstream_version"] for e in lab.events
+                    if e.get("type") == "tls" and e["conn"] in conns and e.get("upstream_version")), None)
+    if upstream is None:  # a private Lab: the tap is right in front of the server
+        return None
+    leg = (f"went through STARTTLS too ({version})" if version else "did NOT use TLS")
+    line = (f"In the class, this tap sits in your kernel between {jid} and the Lab's recording proxy; the proxy's own "
+            f"connection to the class server at {upstream} {leg}, as its recording shows.")
+    print(line)
+    return line
 
 
 def _call(c: Checker, func, password: str, creds, label: str):

@@ -49,8 +49,8 @@ def _as_time(value) -> float | None:
     raise TranscriptError(f"since/until take unix time (a float) or a datetime, not {value!r}")
 
 
-def _norm_jid(jid: str) -> tuple[str, str | None]:
-    bare, _, resource = jid.strip().partition("/")
+def _norm_jid(jid) -> tuple[str, str | None]:
+    bare, _, resource = str(jid).strip().partition("/")  # text or a JID (a client's .jid)
     return bare.lower(), resource or None
 
 
