@@ -18,6 +18,7 @@ import logging
 import time
 
 from .._version import __version__
+from ..delegate import delegated
 from ..jid import JID, InvalidJID
 from .addresses import only_loopback
 from .auth import check_password, make_credentials
@@ -331,15 +332,9 @@ class Server:
     async def __aexit__(self, *exc) -> None:
         await self.stop()
 
-    @property
-    def max_stanza_bytes(self) -> int:
-        """The largest stanza a peer may send (``limits.max_stanza_bytes``)."""
-        return self.limits.max_stanza_bytes
-
-    @property
-    def negotiation_timeout(self) -> float:
-        """Seconds from connecting to a bound resource."""
-        return self.limits.negotiation_timeout
+    max_stanza_bytes = delegated("limits.max_stanza_bytes",
+                                 "The largest stanza a peer may send (``limits.max_stanza_bytes``).")
+    negotiation_timeout = delegated("limits.negotiation_timeout", "Seconds from connecting to a bound resource.")
 
     def is_local(self, addr) -> bool:
         """Whether a peer counts as local (``limits.local_networks``; the loopback addresses by default)."""
