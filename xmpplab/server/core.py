@@ -359,6 +359,15 @@ class Server:
         """Call ``handler(event)`` for the event ``name``; return True from it to claim the stanza."""
         self.hooks.add(name, handler, priority)
 
+    def hook_iq(self, payload: str, **handlers) -> None:
+        """Hook the iq handlers of one payload (``namespace:element``) by type and addressee: ``get_self=own``
+        handles the event ``iq-get/self/<payload>`` (names in :mod:`.events`)."""
+        for key, handler in handlers.items():
+            kind, _, to = key.partition("_")
+            if kind not in ("get", "set") or to not in ("self", "bare", "full", "host"):
+                raise ValueError(f"hook_iq takes get_self, set_bare... (iq type, then addressee), not {key}")
+            self.hooks.add(f"iq-{kind}/{to}/{payload}", handler)
+
     def add_component(self, domain: str, handler) -> None:
         """Serve ``domain`` (e.g. ``conference.example.com``) with ``handler(event)`` for every stanza to it."""
         self.components[JID(domain).domain] = handler

@@ -37,10 +37,7 @@ def setup(server):
     """Serve private XML storage (XEP-0049 §2) to each account from the database."""
     server.storage.add_tables(SCHEMA)
     server.add_feature(NS_PRIVATE)
-    server.hook(f"iq-get/self/{NS_PRIVATE}:query", get)
-    server.hook(f"iq-set/self/{NS_PRIVATE}:query", store)
-    server.hook(f"iq-get/bare/{NS_PRIVATE}:query", forbidden)
-    server.hook(f"iq-set/bare/{NS_PRIVATE}:query", forbidden)
+    server.hook_iq(f"{NS_PRIVATE}:query", get_self=get, set_self=store, get_bare=forbidden, set_bare=forbidden)
     server.hook("account-removed", lambda bare: _forget(server, bare))
 
 
