@@ -53,6 +53,7 @@ from pathlib import Path
 
 from .delegate import delegated
 from .escape import escape_text as _esc
+from .lifecycle import StartStop
 from .listener import Listener
 from .pinning import as_check, of_der, of_pem
 from .sockaddr import format_address as _fmt
@@ -77,7 +78,7 @@ class _Closed(Exception):
     """The proxied connection is over; the message says why."""
 
 
-class RecordingProxy:
+class RecordingProxy(StartStop):
     """Forward and record client connections to ``upstream_host:upstream_port`` (see the module docstring).
 
     ``recorder`` takes one event dict at a time (a :class:`~xmpplab.recording.MemoryRecorder`,
@@ -133,12 +134,6 @@ class RecordingProxy:
         for connection in list(self.connections):
             connection.abort()
         await self._listening.stop()
-
-    async def __aenter__(self) -> RecordingProxy:
-        return await self.start()
-
-    async def __aexit__(self, *exc) -> None:
-        await self.stop()
 
     async def server_context(self, domain: str) -> tuple[ssl.SSLContext, str]:
         """The TLS context the client is given for ``domain``, and its certificate's SHA-256 fingerprint."""

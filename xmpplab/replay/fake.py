@@ -40,6 +40,7 @@ import time
 
 from ..delegate import delegated
 from ..escape import escape_attr as _esc
+from ..lifecycle import StartStop
 from ..listener import Listener
 from ..negotiation import (
     Authenticated,
@@ -77,7 +78,7 @@ class _Closed(Exception):
     """The session is over; the message says why."""
 
 
-class FakeServer:
+class FakeServer(StartStop):
     """Play the server side of one recorded connection to any client that connects (see the module docstring).
 
     ``accounts`` maps a user (``juliet`` or ``juliet@example.com``) to a password; with it,
@@ -139,12 +140,6 @@ class FakeServer:
         for session in self.sessions:
             session.abort()
         await self._listening.stop()
-
-    async def __aenter__(self) -> FakeServer:
-        return await self.start()
-
-    async def __aexit__(self, *exc) -> None:
-        await self.stop()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = FakeSession(self, reader, writer, f"fake-{next(self._numbers)}")

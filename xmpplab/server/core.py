@@ -20,6 +20,7 @@ import time
 from .._version import __version__
 from ..delegate import delegated
 from ..jid import JID, InvalidJID
+from ..lifecycle import StartStop
 from .addresses import only_loopback
 from .auth import check_password, make_credentials
 from .c2s import C2SSession, State
@@ -137,7 +138,7 @@ class Accounts:
         return f"<Accounts {len(names)}: {', '.join(names[:10])}{' …' if len(names) > 10 else ''}>"
 
 
-class Server:
+class Server(StartStop):
     """An XMPP server (RFC 6120, RFC 6121) for one or more domains, on loopback by default.
 
     ``recorder`` is called with one dict per event (connection opened, bytes
@@ -325,12 +326,6 @@ class Server:
         await self.tasks.stop()  # the sessions' tasks and the server's own: none left pending
         self.hooks.fire("server-stopped", self)
         self.storage.close()
-
-    async def __aenter__(self) -> Server:
-        return await self.start()
-
-    async def __aexit__(self, *exc) -> None:
-        await self.stop()
 
     max_stanza_bytes = delegated("limits.max_stanza_bytes",
                                  "The largest stanza a peer may send (``limits.max_stanza_bytes``).")
