@@ -9,7 +9,7 @@ import pickle
 
 import pytest
 
-from xmpplab.jid import JID, InvalidJID, is_valid_jid, parse_jid
+from xmpplab.jid import JID, InvalidJID, account_jid, is_valid_jid, parse_jid
 
 # ---------------------------------------------------------------------------
 # RFC 7622 section 3.5.1: valid examples, with the parts we expect after
@@ -331,3 +331,12 @@ def test_invalid_input_raises_every_time():
 def test_cached_parse_returns_equal_jids():
     text = "cache-test-user@example.org/res"
     assert JID(text) is JID(text)
+
+
+def test_account_jid_joins_a_user_and_a_domain_and_wants_a_user_part():
+    assert account_jid("Juliet", "example.com") == JID("juliet@example.com")
+    assert account_jid("juliet@example.com", "example.net") == JID("juliet@example.com")
+    with pytest.raises(ValueError, match="'example.com' has no user part: say who"):
+        account_jid("example.com", hint="say who")
+    with pytest.raises(InvalidJID):
+        account_jid("juliet@", "example.com")

@@ -19,7 +19,7 @@ import time
 
 from .._version import __version__
 from ..delegate import delegated
-from ..jid import JID, InvalidJID
+from ..jid import JID, InvalidJID, account_jid
 from ..lifecycle import StartStop
 from .addresses import only_loopback
 from .auth import check_password, make_credentials
@@ -67,14 +67,7 @@ class Accounts:
         self._server = server
 
     def _split(self, jid, domain=None) -> tuple[str, str]:
-        if domain is not None and "@" not in str(jid):
-            jid = f"{jid}@{domain}"
-        try:
-            j = JID(jid)
-        except InvalidJID as exc:
-            raise ValueError(str(exc)) from None
-        if j.local is None:
-            raise ValueError(f"{jid!r} has no user part: an account looks like juliet@example.com")
+        j = account_jid(jid, domain)  # InvalidJID and a missing user part are ValueErrors of one sentence
         if j.domain not in self._server.hosts:
             served = ", ".join(self._server.hosts)
             raise ValueError(f"this server does not serve {j.domain} (it serves {served})")
