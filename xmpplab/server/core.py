@@ -46,18 +46,25 @@ def _component_secrets(components, hosts) -> dict[str, str]:
     """``{"bot.example.com": "secret"}`` checked: each a domain of its own (not one the server serves), a secret."""
     out: dict[str, str] = {}
     for name, secret in (components or {}).items():
-        try:
-            j = JID(name)
-        except InvalidJID as exc:
-            raise ValueError(f"bad component name {name!r}: {exc.reason}") from None
-        if j.local is not None or j.resource is not None:
-            raise ValueError(f"a component serves a domain such as bot.example.com, not {name!r}")
-        if j.domain in hosts:
-            raise ValueError(f"{j.domain} is served by the server itself; give the component a subdomain")
+        domain = _domain(name, "component name", f"a component serves a domain such as bot.example.com, not {name!r}")
+        if domain in hosts:
+            raise ValueError(f"{domain} is served by the server itself; give the component a subdomain")
         if not secret:
-            raise ValueError(f"the component {j.domain} needs a shared secret")
-        out[j.domain] = secret
+            raise ValueError(f"the component {domain} needs a shared secret")
+        out[domain] = secret
     return out
+
+
+def _domain(text, what: str, not_a_domain: str) -> str:
+    """``text`` as a domain (RFC 7622 3.2); a ValueError of one sentence when it is not a valid address (calling it
+    ``what``), or ``not_a_domain`` when it has a user part or a resource."""
+    try:
+        j = JID(text)
+    except InvalidJID as exc:
+        raise ValueError(f"bad {what} {text!r}: {exc.reason}") from None
+    if j.local is not None or j.resource is not None:
+        raise ValueError(not_a_domain)
+    return j.domain
 
 
 class Accounts:
@@ -168,14 +175,9 @@ class Server(StartStop):
             domains = [domains]
         hosts = []
         for d in domains:
-            try:
-                j = JID(d)
-            except InvalidJID as exc:
-                raise ValueError(f"bad domain {d!r}: {exc.reason}") from None
-            if j.local is not None or j.resource is not None:
-                raise ValueError(f"{d!r} is not a domain: give example.com, not a user's address")
-            if j.domain not in hosts:
-                hosts.append(j.domain)
+            domain = _domain(d, "domain", f"{d!r} is not a domain: give example.com, not a user's address")
+            if domain not in hosts:
+                hosts.append(domain)
         if not hosts:
             raise ValueError("give at least one domain to serve, e.g. example.com")
         for what, value in (("port", port), ("s2s port", s2s_port), ("HTTP port", http_port),
