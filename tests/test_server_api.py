@@ -78,3 +78,16 @@ async def test_two_servers_run_side_by_side():
         err = await c.open_stream("server1.com")
         assert err[0].tag.endswith("host-unknown")
         await c.close()
+
+
+def test_hook_iq_names_the_events_and_refuses_a_misspelt_one():
+    server = Server("example.com")
+    try:
+        handler = object()
+        server.hook_iq("urn:example:q:query", get_self=handler, set_bare=handler)
+        assert server.hooks.has("iq-get/self/urn:example:q:query")
+        assert server.hooks.has("iq-set/bare/urn:example:q:query")
+        with pytest.raises(ValueError, match="not get_slef"):
+            server.hook_iq("urn:example:q:query", get_slef=handler)
+    finally:
+        server.storage.close()

@@ -88,7 +88,7 @@ from .jid_part import MAX_PART_BYTES as MAX_PART_BYTES  # kept importable from h
 from .jid_part import PartError, shorten
 from .jid_precis import prep_local, prep_resource
 
-__all__ = ["JID", "InvalidJID", "parse_jid", "is_valid_jid"]
+__all__ = ["JID", "InvalidJID", "account_jid", "parse_jid", "is_valid_jid"]
 
 _PARTS = ("local", "domain", "resource", "jid")
 
@@ -353,6 +353,16 @@ def _build(local: str | None, domain: str | None, resource: str | None) -> JID |
 def parse_jid(s: str) -> JID:
     """Parse and normalise an XMPP address; the same as ``JID(s)``."""
     return JID(s)
+
+
+def account_jid(user, domain: str | None = None, hint: str = "an account looks like juliet@example.com") -> JID:
+    """An account's address from ``user`` (``juliet@example.com``, or ``juliet`` with ``domain``): InvalidJID when it
+    is not a valid address, a ValueError ending with ``hint`` when it has no user part (RFC 7622 3.3)."""
+    address = user if domain is None or "@" in str(user) else f"{user}@{domain}"
+    jid = JID(address)
+    if jid.local is None:
+        raise ValueError(f"{address!r} has no user part: {hint}")
+    return jid
 
 
 def is_valid_jid(s: object) -> bool:

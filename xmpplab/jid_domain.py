@@ -4,7 +4,7 @@ One trailing dot is removed first. An IP literal (``[::1]``, ``127.0.0.1``) is k
 that hexadecimal digits are lower-cased. Otherwise the name is mapped with UTS #46 and checked label by
 label with IDNA2008 (the ``idna`` package); the canonical form uses U-labels (section 3.2.1).
 :func:`prep_domain` returns that form or raises :class:`~xmpplab.jid_part.PartError`; a plain ASCII
-name takes a fast path that gives the same answer (tests/test_jid.py compares both).
+name takes a fast path that gives the same answer (tests/test_jid_fast_paths.py compares both).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 * Resource part: the PRECIS ``OpaqueString`` profile (RFC 8265).
 
 Each ``prep_*`` function returns the canonical form or raises :class:`~xmpplab.jid_part.PartError`.
-Plain ASCII takes a fast path that gives the same answer as the full rules (tests/test_jid.py compares
+Plain ASCII takes a fast path that gives the same answer as the full rules (tests/test_jid_fast_paths.py compares
 both for every ASCII character).
 """
 

@@ -51,7 +51,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .delegate import delegated
 from .escape import escape_text as _esc
+from .lifecycle import StartStop
+from .listener import Listener
 from .pinning import as_check, of_der, of_pem
 from .sockaddr import format_address as _fmt
 from .stream import StanzaReceived, StreamOpened, StreamParser, StreamViolation
@@ -75,7 +78,7 @@ class _Closed(Exception):
     """The proxied connection is over; the message says why."""
 
 
-class RecordingProxy:
+class RecordingProxy(StartStop):
     """Forward and record client connections to ``upstream_host:upstream_port`` (see the module docstring).
 
     ``recorder`` takes one event dict at a time (a :class:`~xmpplab.recording.MemoryRecorder`,
@@ -94,7 +97,7 @@ class RecordingProxy:
                  key: str | None = None,
                  notify: Callable[[str], None] | None = None, conn_prefix: str = "proxy",
                  connect_timeout: float = 10.0, linger: float = 0.5):
-        self.listen_host, self.requested_port = listen_host, listen_port
+        self.listen_host = listen_host
         self.upstream_host, self.upstream_port = upstream_host, upstream_port
         self.recorder = recorder
         self.upstream_tls_verify = upstream_tls_verify
@@ -104,12 +107,12 @@ class RecordingProxy:
         self.conn_prefix = conn_prefix
         self.connect_timeout = connect_timeout
         self.linger = linger  # how long the other direction may still finish when one side is done
-        self.port: int | None = None
         self.connections: list[ProxiedConnection] = []
-        self._listener: asyncio.base_events.Server | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._listening = Listener(self._serve, listen_host, listen_port)
         self._numbers = itertools.count(1)
         self._contexts: dict[str, tuple[ssl.SSLContext, str]] = {}
+
+    port = delegated("_listening.port", "The port the proxy listens on; None before it starts.")
 
     @property
     def upstream(self) -> str:
@@ -123,36 +126,14 @@ class RecordingProxy:
 
     async def start(self) -> RecordingProxy:
         """Listen (a free port when ``listen_port`` is 0); returns self."""
-        if self._listener is not None:
-            return self
-        try:
-            self._listener = await asyncio.start_server(self._accept, self.listen_host, self.requested_port)
-        except OSError as exc:
-            raise OSError(exc.errno, f"cannot listen on {self.listen_host} port {self.requested_port}: "
-                                     f"{exc.strerror}") from None
-        self.port = self._listener.sockets[0].getsockname()[1]
+        await self._listening.start()
         return self
 
     async def stop(self) -> None:
         """Stop listening and close every proxied connection (each is recorded as closed)."""
-        if self._listener is not None:
-            self._listener.close()
         for connection in list(self.connections):
             connection.abort()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._listener is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._listener.wait_closed(), 2)
-            self._listener = None
-
-    async def __aenter__(self) -> RecordingProxy:
-        return await self.start()
-
-    async def __aexit__(self, *exc) -> None:
-        await self.stop()
+        await self._listening.stop()
 
     async def server_context(self, domain: str) -> tuple[ssl.SSLContext, str]:
         """The TLS context the client is given for ``domain``, and its certificate's SHA-256 fingerprint."""
@@ -175,19 +156,16 @@ class RecordingProxy:
         if self.recorder is not None:
             self.recorder({"t": time.time(), "conn": conn, "type": type_, **fields})
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connection = ProxiedConnection(self, reader, writer, f"{self.conn_prefix}-{next(self._numbers)}")
         self.connections.append(connection)
-        task = asyncio.current_task()
-        self._tasks.add(task)
         try:
             await connection.run()
         finally:
-            self._tasks.discard(task)
             self.connections.remove(connection)
 
     def __repr__(self) -> str:
-        where = f"on {self.listen_host}:{self.port}" if self._listener is not None else "not listening"
+        where = f"on {self.listen_host}:{self.port}" if self._listening.listening else "not listening"
         n = len(self.connections)
         return f"<RecordingProxy {where} → {self.upstream}, {n} connection{'' if n == 1 else 's'}>"
 

@@ -28,7 +28,7 @@ def run(args) -> int:
     """Add, remove or list accounts in the database of ``--db``."""
     if args.action is None:
         raise CLIError("say what to do with accounts: add, remove or list")
-    from ..jid import JID, InvalidJID
+    from ..jid import JID, InvalidJID, account_jid
     from ..server.auth import make_credentials
     from ..server.storage import Storage, StorageUnavailable
 
@@ -56,15 +56,13 @@ def run(args) -> int:
             if not names:
                 print("no accounts" + (f" in {domain}" if domain else ""), file=sys.stderr)
             return 0
-        user = args.user if "@" in args.user or not args.domain else f"{args.user}@{args.domain}"
+        hint = "write juliet@example.com, or juliet --domain example.com"
         try:
-            jid = JID(user)
-        except InvalidJID as exc:
+            jid = account_jid(args.user, args.domain or None, hint)
+        except ValueError as exc:  # InvalidJID too
             raise CLIError(str(exc)) from None
-        if jid.local is None:
-            raise CLIError(f"{user!r} has no user part: write juliet@example.com, or juliet --domain example.com")
         if jid.resource is not None:
-            raise CLIError(f"an account has no resource: write {jid.bare}, not {user}")
+            raise CLIError(f"an account has no resource: write {jid.bare}, not {jid}")
         if args.action == "remove":
             if not storage.delete_account(jid.domain, jid.local):
                 raise CLIError(f"there is no account {jid.bare} in {args.db}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..jid import JID, InvalidJID
-from .core import Checker, exercise
+from ..jid import JID
+from .core import Checker, exercise, same_account
 
 ROMEO = JID("romeo@example.net")
 
@@ -18,7 +18,7 @@ def _(answer, **context):
         to = c.el.get("to")
         if to is not None and not to.strip():
             c.fail("to='' is empty: write Romeo's address in it")
-        elif _same_person(to, ROMEO) and JID(to).resource is not None:
+        elif same_account(to, ROMEO) and JID(to).resource is not None:
             c.ok(f"to='{to}': one of Romeo's sessions")   # his full JID reaches him too
         else:
             c.attribute("to", ROMEO, jid=True)
@@ -43,23 +43,12 @@ def _(answer, **context):
             c.fail(f"'{to}' is one of his devices: a subscription is to the person, romeo@example.net")
         else:
             c.ok("to='romeo@example.net': his bare address")
-    ptype = c.el.get("type")
     wrong = {
         None: "a presence without a type says 'I am available'; to ask, add type='subscribe'",
         "subscribed": "type='subscribed' answers a request (it would let him see hers); to ask, type='subscribe'",
         "unsubscribe": "type='unsubscribe' stops her seeing his presence; to ask for it, type='subscribe'",
         "unsubscribed": "type='unsubscribed' stops him seeing hers; to ask, type='subscribe'",
     }
-    if ptype == "subscribe":
-        c.ok("type='subscribe': she asks to see his presence")
-    else:
-        c.fail(wrong.get(ptype, f"type='{ptype}' does not ask anything; write type='subscribe'"))
+    c.value("type", "subscribe", "type='subscribe': she asks to see his presence", wrong,
+            "type='{}' does not ask anything; write type='subscribe'")
     return c
-
-
-def _same_person(address, bare: JID) -> bool:
-    """True if `address` is a JID whose bare form is `bare` (False for None or an invalid JID)."""
-    try:
-        return address is not None and JID(address).bare == bare
-    except InvalidJID:
-        return False

@@ -10,16 +10,11 @@ PRESENCE_TYPES = ("unavailable", "subscribe", "subscribed", "unsubscribe", "unsu
 
 def _available_broadcast(c: Checker, show_wanted: str | None = None) -> None:
     """An available presence for broadcast: no 'type', no 'to' (RFC 6121 sections 4.2 and 4.4)."""
-    ptype = c.el.get("type")
-    if ptype is None:
-        c.ok("no 'type': it says you are available")
-    elif ptype in SHOW_VALUES:
-        c.fail(f"'{ptype}' is not a presence type: leave out 'type' (available) and put "
-               f"<show>{ptype}</show> inside the presence (RFC 6121 section 4.7.2.1)")
-    elif ptype == "unavailable":
-        c.fail("type='unavailable' says you are offline; an available presence has no 'type' at all")
-    else:
-        c.fail(f"leave out type='{ptype}': an available presence has no 'type' attribute")
+    wrong = {show: f"'{show}' is not a presence type: leave out 'type' (available) and put <show>{show}</show> "
+                   "inside the presence (RFC 6121 section 4.7.2.1)" for show in SHOW_VALUES}
+    wrong["unavailable"] = "type='unavailable' says you are offline; an available presence has no 'type' at all"
+    c.value("type", None, "no 'type': it says you are available", wrong,
+            "leave out type='{}': an available presence has no 'type' attribute")
     c.no_attribute("to", "a presence with no 'to' goes to the server, which broadcasts it to your contacts")
 
 

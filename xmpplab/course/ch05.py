@@ -1,10 +1,11 @@
 """Chapter 05, IQ: requests and answers (RFC 6120 section 8.2.3), the roster (RFC 6121 section 2), ping (XEP-0199)."""
 
-from ..jid import JID, InvalidJID
+from ..jid import JID
 from ..xml import NS_PING, NS_ROSTER, split_qname
-from .core import exercise
+from .core import exercise, same_account
 
 IQ_TYPES = ("get", "set", "result", "error")
+JULIET = JID("juliet@example.com")
 
 
 def _payloads(el) -> list:
@@ -21,25 +22,16 @@ def _(c, **context):
 
     <iq type='set' id='add-nurse'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com'
     name='Nurse'/></query></iq>"""
-    itype = c.el.get("type")
-    if itype == "set":
-        c.ok("type='set': it changes something")
-    elif itype == "get":
-        c.fail("type='get' only reads the roster; adding a contact changes it: type='set'")
-    elif itype is None:
-        c.fail("an iq needs a 'type': here 'set', since it changes the roster")
-    else:
-        c.fail(f"type='{itype}' is for answers; a request that changes something is type='set'")
+    c.value("type", "set", "type='set': it changes something",
+            {"get": "type='get' only reads the roster; adding a contact changes it: type='set'",
+             None: "an iq needs a 'type': here 'set', since it changes the roster"},
+            "type='{}' is for answers; a request that changes something is type='set'")
     c.that(bool(c.el.get("id")), "it has an 'id', which the answer will carry",
            "an iq needs an 'id': the answer carries the same one, so the client knows what it answers "
            "(RFC 6120 section 8.2.3)")
     to = c.el.get("to")
     if to is not None:
-        try:
-            own = JID(to).bare == JID("juliet@example.com")
-        except InvalidJID:
-            own = False
-        c.that(own, f"to='{to}' is Juliet's own account, which is what no 'to' means too",
+        c.that(same_account(to, JULIET), f"to='{to}' is Juliet's own account, which is what no 'to' means too",
                f"leave out to='{to}': the roster is kept by Juliet's own server, so the request has no 'to'")
     children = _payloads(c.el)
     if len(children) != 1:
@@ -74,15 +66,10 @@ def _(c, **context):
     4.1).
 
     <iq type='result' id='s2c1' to='example.com'/>"""
-    itype = c.el.get("type")
-    if itype == "result":
-        c.ok("type='result': a successful answer")
-    elif itype in ("get", "set"):
-        c.fail(f"type='{itype}' would be a new request; an answer is type='result'")
-    elif itype == "error":
-        c.fail("type='error' says Juliet cannot answer; she can: type='result'")
-    else:
-        c.fail("an answer needs type='result'")
+    c.value("type", "result", "type='result': a successful answer",
+            {**{t: f"type='{t}' would be a new request; an answer is type='result'" for t in ("get", "set")},
+             "error": "type='error' says Juliet cannot answer; she can: type='result'"},
+            "an answer needs type='result'")
     got_id = c.el.get("id")
     if got_id == "s2c1":
         c.ok("id='s2c1', the same id as the request")
@@ -91,13 +78,8 @@ def _(c, **context):
                + ("(there is no 'id')" if got_id is None else f"(not '{got_id}')"))
     c.attribute("to", "example.com", jid=True)
     frm = c.el.get("from")
-    if frm is not None:
-        try:
-            mine = JID(frm).bare == JID("juliet@example.com")
-        except InvalidJID:
-            mine = False
-        if not mine:
-            c.fail(f"from='{frm}' is not Juliet: leave out 'from', her server stamps it")
+    if frm is not None and not same_account(frm, JULIET):
+        c.fail(f"from='{frm}' is not Juliet: leave out 'from', her server stamps it")
     children = _payloads(c.el)
     if children:
         names = ", ".join(f"<{split_qname(ch.tag)[1]}/>" for ch in children)

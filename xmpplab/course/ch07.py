@@ -7,15 +7,11 @@ from .core import Checker, exercise
 
 def _disco_info_get(c: Checker) -> None:
     """An iq get with an 'id' holding one empty <query xmlns='...disco#info'/>."""
-    itype = c.el.get("type")
-    if itype == "get":
-        c.ok("type='get': a question")
-    elif itype == "set":
-        c.fail("type='set' would ask to change something; asking what an entity is and does is type='get'")
-    else:
-        c.fail("a question is an iq with type='get'" + (f", not '{itype}'" if itype else ""))
-    c.that(bool(c.el.get("id")), "it has an 'id'",
-           "an iq needs an 'id', so that the answer can be matched to it (RFC 6120 section 8.2.3)")
+    c.value("type", "get", "type='get': a question",
+            {"set": "type='set' would ask to change something; asking what an entity is and does is type='get'",
+             None: "a question is an iq with type='get'"},
+            "a question is an iq with type='get', not '{}'")
+    c.has_id()
     children = [ch for ch in c.el if isinstance(ch.tag, str)]
     if any(split_qname(ch.tag) == (NS_DISCO_ITEMS, "query") for ch in children):
         c.fail("disco#items asks for the entity's items (services, rooms); what it is and what it supports "

@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
-from ..jid import JID, InvalidJID
+from ..jid import JID
 from ..ns import NS_MUC, NS_MUC_USER
 from ..xml import split_qname
-from .core import Checker, body_of, exercise, settle
+from .core import Checker, body_of, exercise, jid_or_none, settle
 
 ROOM = JID("garden@conference.example.com")
 JULIET = JID("juliet@example.com")
-
-
-def _jid(value):
-    try:
-        return JID(value) if value is not None else None
-    except InvalidJID:
-        return None
 
 
 @exercise("08.1", "user1 joins the garden", stanza="presence")
@@ -31,15 +24,12 @@ def _(c, **context):
     xmlns='http://jabber.org/protocol/muc'/> to say that the client speaks MUC.
 
     <presence to='garden@conference.example.com/user1'><x xmlns='http://jabber.org/protocol/muc'/></presence>"""
-    ptype = c.el.get("type")
-    if ptype is None:
-        c.ok("no 'type': available presence, as joining needs (§7.2.1)")
-    elif ptype == "unavailable":
-        c.fail("type='unavailable' is how you leave a room (§7.14); to join, send available presence: no 'type'")
-    else:
-        c.fail(f"leave out type='{ptype}': the presence that joins a room MUST NOT have a 'type' (§7.2.1)")
+    c.value("type", None, "no 'type': available presence, as joining needs (§7.2.1)",
+            {"unavailable": "type='unavailable' is how you leave a room (§7.14); to join, send available presence: "
+                            "no 'type'"},
+            "leave out type='{}': the presence that joins a room MUST NOT have a 'type' (§7.2.1)")
     to = c.el.get("to")
-    target = _jid(to)
+    target = jid_or_none(to)
     if to is None:
         c.fail(f"it needs a 'to': the occupant JID {ROOM}/user1 (the room, a '/', your nickname)")
     elif target is None:
@@ -74,7 +64,7 @@ def _(c, **context):
 # 08.2: Juliet speaks to everyone in a room; the check reads what the room did in the Lab's recording.
 
 def _same_bare(address, bare: JID) -> bool:
-    j = _jid(address)
+    j = jid_or_none(address)
     return j is not None and j.bare == bare
 
 
@@ -89,13 +79,13 @@ def _streams_of(lab, bare: JID):
 
 
 def _to_a_room(item) -> bool:
-    j = _jid(item.to)
+    j = jid_or_none(item.to)
     return j is not None and j.local is not None and j.domain.startswith("conference.")
 
 
 def _error_after(conn, item):
     """The room's error answer to ``item`` on the same stream (same id, or any error from that room)."""
-    room = _jid(item.to).bare
+    room = jid_or_none(item.to).bare
     for later in conn.items(kind="message", direction="S→C", since=item.t):
         if (later.seq, later.index) <= (item.seq, item.index) or later.type != "error":
             continue
@@ -116,12 +106,12 @@ def _condition(item) -> str | None:
 
 def _reflections(lab, item):
     """(connection JID, delivered item) for each groupchat copy of ``item`` the room delivered."""
-    room = _jid(item.to).bare
+    room = jid_or_none(item.to).bare
     body = body_of(item)
     found = []
     for conn in _server_side(lab):
         for got in conn.items(kind="message", direction="S→C", since=item.t):
-            sender = _jid(got.from_)
+            sender = jid_or_none(got.from_)
             if got.type == "groupchat" and sender is not None and sender.bare == room and sender.resource \
                     and body_of(got) == body and (not item.id or got.id == item.id):
                 found.append((conn.jid, got))
@@ -151,7 +141,7 @@ async def _(answer=None, *, lab=None, **context):
                "`await juliet.send_raw(answer)`")
         return c
     conn, item = sent[-1]                 # her last message: the answer
-    to = _jid(item.to)
+    to = jid_or_none(item.to)
     if to is None or not _to_a_room(item):
         where = f"to '{item.to}'" if item.to else "with no 'to' (to her own account)"
         c.fail(f"Juliet's last message went {where}, not to a room: write to the room, {ROOM}")

@@ -3,10 +3,10 @@ way an RFC-style example says it should (11.2)."""
 
 from __future__ import annotations
 
-from ..jid import JID, InvalidJID
+from ..jid import JID
 from ..ns import NS_PING, NS_ROSTER
 from ..xml import split_qname
-from .core import Checker, exercise
+from .core import Checker, exercise, jid_or_none
 
 JULIET = JID("juliet@example.com")
 ROMEO = JID("romeo@example.net")
@@ -36,13 +36,6 @@ RFC_ROSTER_EXAMPLE = """
         <body>Wherefore art thou, Romeo?</body>
       </message>
 """
-
-
-def _jid(value):
-    try:
-        return JID(value) if value is not None else None
-    except InvalidJID:
-        return None
 
 
 @exercise("11.1", "Write a ping in the RFCs' notation", hints=[
@@ -96,7 +89,7 @@ def _(answer, **context):
             c.fail(f"<ping/> needs xmlns='{NS_PING}' (XEP-0199), not {ns or 'no namespace'}")
         else:
             c.ok("it asks <ping xmlns='urn:xmpp:ping'/>")
-    to = _jid(request.to)
+    to = jid_or_none(request.to)
     if request.to is None or to in (JID("example.com"), JULIET):
         c.ok(f"addressed to {request.to or 'nobody: the server answers for Juliet'} (XEP-0199 §4.2)")
     else:
@@ -118,11 +111,11 @@ def _(answer, **context):
         c.ok("type='result': the pong (XEP-0199 §4.2)")
     else:
         c.fail(f"the server supports ping, so it answers type='result', not {answer_item.type!r} (XEP-0199 §4.2)")
-    back_to = _jid(answer_item.to)
+    back_to = jid_or_none(answer_item.to)
     if answer_item.to is not None and (back_to is None or back_to.bare != JULIET or back_to.resource is None):
         c.fail(f"the answer goes back to the session that asked, juliet@example.com/balcony, not "
                f"'{answer_item.to}'")
-    sender = _jid(answer_item.from_)
+    sender = jid_or_none(answer_item.from_)
     expected_from = to if to is not None else None
     if answer_item.from_ is not None and expected_from is not None and sender != expected_from:
         c.fail(f"the answer comes from the address the ping was sent to, '{request.to}', not "
@@ -142,7 +135,7 @@ def _roster_of(report) -> dict:
             continue
         query = next((q for q in got if isinstance(q.tag, str) and split_qname(q.tag) == (NS_ROSTER, "query")), None)
         if query is not None:
-            return {str(_jid(back(item.get("jid"))) or item.get("jid")): item for item in query
+            return {str(jid_or_none(back(item.get("jid"))) or item.get("jid")): item for item in query
                     if isinstance(item.tag, str) and item.get("jid")}
     return {}
 

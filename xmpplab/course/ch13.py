@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..jid import JID, InvalidJID
 from ..ns import NS_REGISTER
 from ..xml import split_qname
-from .core import Checker, exercise, settle
+from .core import Checker, exercise, same_account, settle
 
 DOMAIN = "example.com"
 BALTHASAR = JID("balthasar@example.com")
@@ -29,13 +29,10 @@ def _query(c: Checker):
 
 
 def _type_set(c: Checker, get_means: str) -> None:
-    kind = c.el.get("type")
-    if kind == "set":
-        c.ok("type='set': it changes something on the server")
-    elif kind == "get":
-        c.fail(f"type='get' {get_means}; to change something on the server, the iq is type='set'")
-    else:
-        c.fail(f"the iq is type='set', not {kind!r}" if kind else "the <iq/> needs type='set'")
+    c.value("type", "set", "type='set': it changes something on the server",
+            {"get": f"type='get' {get_means}; to change something on the server, the iq is type='set'",
+             None: "the <iq/> needs type='set'"},
+            "the iq is type='set', not '{}'")
     if c.el.get("id"):
         c.ok("it has an id, for the answer to carry back")
     else:
@@ -158,7 +155,7 @@ async def _(answer=None, *, lab=None, **context):
         return None
 
     def logged_in():
-        return [conn for conn in lab.transcript.connections.values() if _bound_to(conn, BALTHASAR)]
+        return [conn for conn in lab.transcript.connections.values() if same_account(conn.jid, BALTHASAR)]
 
     answer = await settle(registered)
     if answer is None:
@@ -180,10 +177,3 @@ async def _(answer=None, *, lab=None, **context):
     else:
         c.fail("balthasar has not logged in yet: lab.connect('balthasar@example.com/mantua', PASSWORD, create=False)")
     return c
-
-
-def _bound_to(conn, bare: JID) -> bool:
-    try:
-        return conn.jid is not None and JID(conn.jid).bare == bare
-    except InvalidJID:
-        return False

@@ -32,6 +32,21 @@ def _fields(c: Checker, answer, keys: tuple[str, ...]) -> dict | None:
     return {k: str(answer[k]).strip() for k in keys if answer.get(k) not in (None, "", "?")}
 
 
+def _about(trace: str, keys: tuple[str, ...]):
+    """Make ``judge(c, got, facts)`` the check of a dict answer about the recording ``trace``: ``got`` holds the keys
+    the answer filled in, ``facts`` what the recording says (xmpplab.course.traces.facts)."""
+    def wrap(judge):
+        def check(answer, **context):
+            c = Checker()
+            got = _fields(c, answer, keys)
+            if got is not None:
+                judge(c, got, traces.facts(trace))
+            return c
+        check.__doc__ = judge.__doc__  # the hints, one a paragraph (see exercise())
+        return check
+    return wrap
+
+
 def _same_jid(given: str, expected: str) -> bool:
     try:
         return JID(given) == JID(expected)
@@ -51,19 +66,16 @@ def _choice(c: Checker, given: str | None, right: str, choices: dict, wrong: dic
         c.fail(f"({letter}) {choices[letter]}? {wrong[letter]}")
 
 
-@exercise("14.1", "The message that never arrived", hints=[
-    "Find Juliet's messages on her stream (C→S) and look for each id on Romeo's stream (S→C): "
-    "lost.filter(kind='message') shows them all, connection by connection.",
-    "Compare the 'to' of the lost message with the JID bound on Romeo's connection (the heading of his block). "
-    "Then look at what came back on Juliet's stream after it.",
-    "{'id': 'm2', 'to': 'romeo@example.net/orchad', 'why': 'b'}",
-])
-def _(answer, **context):
-    c = Checker()
-    got = _fields(c, answer, ("id", "to", "why"))
-    if got is None:
-        return c
-    facts = traces.facts("lost-message")
+@exercise("14.1", "The message that never arrived")
+@_about("lost-message", ("id", "to", "why"))
+def _(c, got, facts):
+    """Find Juliet's messages on her stream (C→S) and look for each id on Romeo's stream (S→C):
+    lost.filter(kind='message') shows them all, connection by connection.
+
+    Compare the 'to' of the lost message with the JID bound on Romeo's connection (the heading of his block). Then
+    look at what came back on Juliet's stream after it.
+
+    {'id': 'm2', 'to': 'romeo@example.net/orchad', 'why': 'b'}"""
     lost_id, lost_to, lost_type = facts["lost"][0]
     if "id" in got:
         if got["id"] == lost_id:
@@ -86,22 +98,18 @@ def _(answer, **context):
              "c": f"nothing of type 'error' came back on Juliet's stream ({facts['errors']} errors)",
              "d": f"the server never sent id '{lost_id}' down Romeo's stream: his client never had it"}
     _choice(c, got.get("why"), "b", LOST_CHOICES, wrong)
-    return c
 
 
-@exercise("14.2", "The subscription stuck in pending", hints=[
-    "Look at the presence stanzas (pending.filter(kind='presence')): what did Juliet send to Romeo after "
-    "his request arrived? Its 'type' is the clue.",
-    "Romeo's last roster result (an iq of type result with jabber:iq:roster) has an <item/> for Juliet: read "
-    "its 'ask' attribute. The fix is the type that approves a request (RFC 6121 §3.1.5).",
-    "{'juliet_sent': 'subscribe', 'ask': 'subscribe', 'fix': 'subscribed'}",
-])
-def _(answer, **context):
-    c = Checker()
-    got = _fields(c, answer, ("juliet_sent", "ask", "fix"))
-    if got is None:
-        return c
-    facts = traces.facts("pending-subscription")
+@exercise("14.2", "The subscription stuck in pending")
+@_about("pending-subscription", ("juliet_sent", "ask", "fix"))
+def _(c, got, facts):
+    """Look at the presence stanzas (pending.filter(kind='presence')): what did Juliet send to Romeo after his request
+    arrived? Its 'type' is the clue.
+
+    Romeo's last roster result (an iq of type result with jabber:iq:roster) has an <item/> for Juliet: read its
+    'ask' attribute. The fix is the type that approves a request (RFC 6121 §3.1.5).
+
+    {'juliet_sent': 'subscribe', 'ask': 'subscribe', 'fix': 'subscribed'}"""
     sent = facts["juliet_answered"][0]
     if "juliet_sent" in got:
         if got["juliet_sent"] == sent:
@@ -121,21 +129,17 @@ def _(answer, **context):
             c.fail("'subscribe' asks for something; approving is 'subscribed' (RFC 6121 §3.1.5)")
         else:
             c.fail(f"'{got['fix']}' does not approve a request; the type that does is in RFC 6121 §3.1.5")
-    return c
 
 
-@exercise("14.3", "The failed login", hints=[
-    "Read the first stream header the client sent (C→S): which domain is in its 'to'? Juliet's account "
-    "is juliet@example.com.",
-    "The answer to the SASL exchange is a <failure/>: the condition is the element inside it.",
-    "{'domain': 'example.net', 'condition': 'not-authorized', 'why': 'b'}",
-])
-def _(answer, **context):
-    c = Checker()
-    got = _fields(c, answer, ("domain", "condition", "why"))
-    if got is None:
-        return c
-    facts = traces.facts("failed-login")
+@exercise("14.3", "The failed login")
+@_about("failed-login", ("domain", "condition", "why"))
+def _(c, got, facts):
+    """Read the first stream header the client sent (C→S): which domain is in its 'to'? Juliet's account is
+    juliet@example.com.
+
+    The answer to the SASL exchange is a <failure/>: the condition is the element inside it.
+
+    {'domain': 'example.net', 'condition': 'not-authorized', 'why': 'b'}"""
     if "domain" in got:
         if got["domain"].lower() == facts["to"]:
             c.ok(f"the stream asked for {facts['to']}")
@@ -154,4 +158,3 @@ def _(answer, **context):
              "c": f"the features offered {facts['mechanism']}, and the server answered it with a challenge",
              "d": "after <proceed/> both sides opened new streams: TLS worked"}
     _choice(c, got.get("why"), "b", LOGIN_CHOICES, wrong)
-    return c

@@ -51,15 +51,11 @@ def _(c, **context):
 
     <iq type='set' to='pubsub.example.com' id='m1'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish
     node='chess'><item id='move-1'><move xmlns='urn:example:chess'>e2e4</move></item></publish></pubsub></iq>"""
-    itype = c.el.get("type")
-    if itype == "set":
-        c.ok("type='set': publishing changes the node")
-    elif itype == "get":
-        c.fail("type='get' asks for something; publishing changes the node, so the iq has type='set'")
-    else:
-        c.fail("a request that changes something is an iq with type='set'" + (f", not '{itype}'" if itype else ""))
-    c.that(bool(c.el.get("id")), "it has an 'id'",
-           "an iq needs an 'id', so that the answer can be matched to it (RFC 6120 section 8.2.3)")
+    c.value("type", "set", "type='set': publishing changes the node",
+            {"get": "type='get' asks for something; publishing changes the node, so the iq has type='set'",
+             None: "a request that changes something is an iq with type='set'"},
+            "a request that changes something is an iq with type='set', not '{}'")
+    c.has_id()
     to = c.address("to", "the iq goes to the publish-subscribe service: to='pubsub.example.com'")
     if to is not None:
         if to.local is None and to.domain == "example.com":

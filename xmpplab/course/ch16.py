@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-from ..jid import JID, InvalidJID
-from .core import Result, exercise, settle
+from ..jid import JID
+from .core import Result, exercise, jid_or_none, settle
 
 ROMEO = JID("romeo@example.com")
 JULIET = JID("juliet@example.com")
 
 
-def _jid(text):
-    try:
-        return JID(text) if text else None
-    except InvalidJID:
-        return None
-
-
 def _romeo_streams(lab) -> list:
     """The server's recordings of Romeo's logins (the receiving side of each connection)."""
     conns = lab.transcript.connections.values()
-    return [c for c in conns if c.role == "receiving" and (j := _jid(c.jid)) is not None and j.bare == ROMEO]
+    return [c for c in conns if c.role == "receiving" and (j := jid_or_none(c.jid)) is not None and j.bare == ROMEO]
 
 
 def _messages_to_juliet(conn) -> list:
     return [i for i in conn.stanzas(kind="message", direction="C→S")
-            if (j := _jid(i.to)) is not None and j.bare == JULIET and i.type != "error"]
+            if (j := jid_or_none(i.to)) is not None and j.bare == JULIET and i.type != "error"]
 
 
 @exercise("16.1", "Log in with the mechanism no library chose", live=True)

@@ -259,6 +259,20 @@ async def settle(ready, timeout: float = 3.0):
         await asyncio.sleep(0.05)
 
 
+def jid_or_none(text) -> JID | None:
+    """``text`` read as a JID (RFC 7622), or None when there is none or it is not a valid address."""
+    try:
+        return JID(text) if text else None
+    except InvalidJID:
+        return None
+
+
+def same_account(address, bare: JID) -> bool:
+    """Whether ``address`` (text, perhaps None or not valid) is ``bare`` or one of its full JIDs."""
+    jid = jid_or_none(address)
+    return jid is not None and jid.bare == bare
+
+
 def body_of(item) -> str | None:
     """The text of a recorded message's <body/> (a transcript Item), stripped; None when it has none."""
     el = item.element
@@ -319,6 +333,21 @@ class Checker:
     def that(self, condition: bool, good: str, bad: str) -> bool:
         """Note `good` if `condition` holds, else `bad`; returns `condition`."""
         return self.ok(good) if condition else self.fail(bad)
+
+    def value(self, name: str, expected: str | None, good: str, wrong: dict, otherwise: str) -> bool:
+        """Check that the attribute ``name`` is ``expected`` (None: absent), saying ``good``; a value that is not
+        gets ``wrong[value]`` (None: the attribute is absent), else ``otherwise``, where ``{}`` stands for it."""
+        value = self.el.get(name)
+        if value == expected:
+            return self.ok(good)
+        if value in wrong:
+            return self.fail(wrong[value])
+        return self.fail(otherwise.replace("{}", value if value is not None else ""))
+
+    def has_id(self) -> bool:
+        """Check that the iq has an 'id' (RFC 6120 8.2.3: the answer carries it back)."""
+        return self.that(bool(self.el.get("id")), "it has an 'id'",
+                         "an iq needs an 'id', so that the answer can be matched to it (RFC 6120 section 8.2.3)")
 
     def element(self, name: str, ns: str = NS_CLIENT, el=None) -> bool:
         """Check that the element is ``<name/>`` in namespace `ns`."""

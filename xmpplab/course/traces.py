@@ -16,10 +16,11 @@ of chapter 14 and the tests judge by what the file says, not by what we remember
 
 from __future__ import annotations
 
-from ..jid import JID, InvalidJID
+from ..jid import JID
 from ..ns import NS_ROSTER, NS_SASL
 from ..transcript import Transcript
 from ..xml import split_qname
+from .core import same_account
 
 ROMEO, JULIET = "romeo@example.net/orchard", "juliet@example.com/balcony"
 MISTYPED = "romeo@example.net/orchad"
@@ -94,15 +95,8 @@ async def record(name: str):
 
 
 # ---------------------------------------------------------------------------------- what the files say
-def _bare(value):
-    try:
-        return JID(value).bare if value else None
-    except InvalidJID:
-        return None
-
-
 def _conn_of(transcript, bare: str):
-    return next((c for c in transcript.connections.values() if _bare(c.jid) == JID(bare)), None)
+    return next((c for c in transcript.connections.values() if same_account(c.jid, JID(bare))), None)
 
 
 def lost_message_facts(transcript) -> dict:
@@ -122,12 +116,12 @@ def pending_subscription_facts(transcript) -> dict:
     juliet = _conn_of(transcript, "juliet@example.com")
     romeo = _conn_of(transcript, "romeo@example.net")
     answers = [p.type for p in transcript.items(conn=juliet.id, kind="presence", direction="C→S")
-               if _bare(p.to) == JID("romeo@example.net")]
+               if same_account(p.to, JID("romeo@example.net"))]
     item = None
     for result in transcript.items(conn=romeo.id, kind="iq", direction="S→C", type="result",
                                    namespace=NS_ROSTER):
         for found in result.payload.iter(f"{{{NS_ROSTER}}}item"):
-            if _bare(found.get("jid")) == JID("juliet@example.com"):
+            if same_account(found.get("jid"), JID("juliet@example.com")):
                 item = found
     return {"juliet_answered": answers, "subscription": item.get("subscription") if item is not None else None,
             "ask": item.get("ask") if item is not None else None}

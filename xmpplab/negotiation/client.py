@@ -41,25 +41,9 @@ BIND_ID = "bind-1"
 SESSION_ID = "session-1"
 
 
-def stream_error_text(el) -> str:
-    """``host-unknown: this server does not serve example.org`` for a ``<stream:error>`` element."""
-    condition, text = "undefined-condition", None
-    for child in el:
-        if not isinstance(child.tag, str):
-            continue
-        ns, name = split_qname(child.tag)
-        if ns == NS_STREAMS and name == "text":
-            text = (child.text or "").strip() or None
-        elif ns == NS_STREAMS:
-            condition = name
-    return condition + (f": {text}" if text else "")
-
-
-def error_condition(el, ns: str = NS_STANZAS) -> str:
-    """The defined condition inside an ``<error/>`` or SASL ``<failure/>``, with its text if any."""
-    container = el.find(qname(NS_CLIENT, "error")) if ns == NS_STANZAS else el
-    if container is None:
-        return "no <error/> element"
+def _condition_and_text(container, ns: str) -> tuple[str, str | None]:
+    """The defined condition in an error of namespace ``ns`` (its first element other than ``<text/>``;
+    ``undefined-condition`` when there is none) and its ``<text/>``, if any (RFC 6120 4.9.2, 6.5, 8.3.2)."""
     condition, text = None, None
     for child in container:
         if not isinstance(child.tag, str):
@@ -69,7 +53,22 @@ def error_condition(el, ns: str = NS_STANZAS) -> str:
             text = (child.text or "").strip() or None
         elif child_ns == ns and condition is None:
             condition = name
-    return (condition or "undefined-condition") + (f" ({text})" if text else "")
+    return condition or "undefined-condition", text
+
+
+def stream_error_text(el) -> str:
+    """``host-unknown: this server does not serve example.org`` for a ``<stream:error>`` element."""
+    condition, text = _condition_and_text(el, NS_STREAMS)
+    return condition + (f": {text}" if text else "")
+
+
+def error_condition(el, ns: str = NS_STANZAS) -> str:
+    """The defined condition inside an ``<error/>`` or SASL ``<failure/>``, with its text if any."""
+    container = el.find(qname(NS_CLIENT, "error")) if ns == NS_STANZAS else el
+    if container is None:
+        return "no <error/> element"
+    condition, text = _condition_and_text(container, ns)
+    return condition + (f" ({text})" if text else "")
 
 
 def _b64(data: bytes | str) -> str:

@@ -20,7 +20,8 @@ from ..client import Client
 from ..jid import JID
 from ..lab import Lab, SyncClient, SyncLab
 from .objects import jid_html
-from .stream_view import BLACK, BORDER, FONT, MONO, MUTED, StreamView, connection_header_text
+from .palette import BLACK, BORDER, FONT, MONO, MUTED
+from .stream_view import StreamView, connection_header_text
 
 CARD = (f"{FONT};font-size:13px;line-height:1.45;color:{BLACK};background:#ffffff;border:1px solid {BORDER};"
         "border-radius:6px;padding:6px 10px;text-align:left;max-width:100%")

@@ -23,16 +23,8 @@ from .. import display
 from ..jid import JID
 from ..transcript.model import Item
 from ..transcript.query import Query
-from .stream_view import (
-    BLACK,
-    BLACK_TINT,
-    BORDER,
-    FONT,
-    MONO,
-    MUTED,
-    StreamView,
-    render_cell,
-)
+from .palette import BLACK, BLACK_TINT, BORDER, FONT, MONO, MUTED
+from .stream_view import StreamView, render_cell
 
 log = logging.getLogger("xmpplab.render")
 JID_COLORS = {"local": "#0550ae", "domain": "#116329", "resource": "#8250df", "punct": MUTED}

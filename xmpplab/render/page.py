@@ -26,7 +26,8 @@ import importlib
 import logging
 
 from .display import HTML
-from .stream_view import BLACK, BORDER, FONT, MUTED, StreamView, connection_header_text
+from .palette import BLACK, BORDER, FONT, MUTED
+from .stream_view import StreamView, connection_header_text
 
 log = logging.getLogger("xmpplab.render")
 

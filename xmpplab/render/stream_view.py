@@ -41,6 +41,7 @@ from ..transcript.model import Direction, Item, ItemKind
 from .ansi import render_view
 from .display import Displayable
 from .explain import ExplainContext, Explanation, citation_links, explain
+from .palette import BLACK, BLACK_TINT, BORDER, FONT, GREEN, GREEN_TEXT, GREEN_TINT, MONO, MUTED, RED, RED_TINT
 from .resumption import gap_text, is_gap_after, marks
 from .summaries import (  # noqa: F401 - SHORT_NS, short and summary_text are imported from here too
     SHORT_NS,
@@ -60,16 +61,9 @@ DEFAULT_PAGE_SIZE = 200
 MAX_BYTES = 1_000_000
 _CHROME_BYTES = 20_000  # kept for the header and footer when the row budget is counted
 
-# Colours (all on light backgrounds set here, so they read the same in light and dark themes)
-GREEN, GREEN_TEXT, GREEN_TINT = "#1a7f37", "#116329", "#eefbf1"
-BLACK, BLACK_TINT = "#1f2328", "#f6f8fa"
-RED, RED_TINT = "#cf222e", "#fff0f0"
+# Colours of this view alone (the ones every view shares are in .palette)
 STEP = "#8250df"
 RESUME = "#1b7c83"
-MUTED = "#57606a"
-BORDER = "#d0d7de"
-FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
-MONO = "font-family:ui-monospace,Menlo,Consolas,monospace"
 
 _RESTART_NOTE = {
     f"{{{NS_TLS}}}proceed": "TLS handshake here (not in the transcript: it records the plaintext above TLS); "

@@ -38,7 +38,10 @@ import secrets
 import ssl
 import time
 
+from ..delegate import delegated
 from ..escape import escape_attr as _esc
+from ..lifecycle import StartStop
+from ..listener import Listener
 from ..negotiation import (
     Authenticated,
     Bind,
@@ -75,7 +78,7 @@ class _Closed(Exception):
     """The session is over; the message says why."""
 
 
-class FakeServer:
+class FakeServer(StartStop):
     """Play the server side of one recorded connection to any client that connects (see the module docstring).
 
     ``accounts`` maps a user (``juliet`` or ``juliet@example.com``) to a password; with it,
@@ -98,17 +101,17 @@ class FakeServer:
         self.accept_any_password = (not self.accounts) if accept_any_password is None else accept_any_password
         if not self.accounts and not self.accept_any_password:
             raise ValueError("nobody could log in: give accounts={'juliet': 'secret'} or accept_any_password=True")
-        self.host, self.requested_port = host, port
-        self.port: int | None = None
+        self.host = host
         self.tls = tls
         self.cert = cert
         self.recorder = recorder
         self.notify = notify  # called with each line of every session's log, e.g. print
         self.sessions: list[FakeSession] = []
         self._tls_context: ssl.SSLContext | None = None
-        self._listener: asyncio.base_events.Server | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._listening = Listener(self._serve, host, port)
         self._numbers = itertools.count(1)
+
+    port = delegated("_listening.port", "The port the fake server listens on; None before it starts.")
 
     @property
     def mechanisms(self) -> list[str]:
@@ -122,54 +125,29 @@ class FakeServer:
 
     async def start(self) -> FakeServer:
         """Listen (on a free port when ``port=0``); returns self."""
-        if self._listener is not None:
+        if self._listening.listening:
             return self
         if self.tls:
             from ..certs import server_context
             self._tls_context = await asyncio.get_running_loop().run_in_executor(
                 None, server_context, [self.domain], self.cert, None)
-        try:
-            self._listener = await asyncio.start_server(self._accept, self.host, self.requested_port)
-        except OSError as exc:
-            raise OSError(exc.errno, f"cannot listen on {self.host} port {self.requested_port}: "
-                                     f"{exc.strerror}") from None
-        self.port = self._listener.sockets[0].getsockname()[1]
+        await self._listening.start()
         log.info("fake server for %s listening on %s:%s", self.connection.id, self.host, self.port)
         return self
 
     async def stop(self) -> None:
         """Stop listening and end every session."""
-        if self._listener is not None:
-            self._listener.close()
         for session in self.sessions:
             session.abort()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._listener is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._listener.wait_closed(), 2)
-            self._listener = None
+        await self._listening.stop()
 
-    async def __aenter__(self) -> FakeServer:
-        return await self.start()
-
-    async def __aexit__(self, *exc) -> None:
-        await self.stop()
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = FakeSession(self, reader, writer, f"fake-{next(self._numbers)}")
         self.sessions.append(session)
-        task = asyncio.current_task()
-        self._tasks.add(task)
-        try:
-            await session.run()
-        finally:
-            self._tasks.discard(task)
+        await session.run()
 
     def __repr__(self) -> str:
-        where = f"on {self.host}:{self.port}" if self._listener is not None else "not listening"
+        where = f"on {self.host}:{self.port}" if self._listening.listening else "not listening"
         n = sum(1 for e in self.exchanges if e.request is not None)
         return (f"<FakeServer playing {self.connection.id} ({self.recorded_jid or '?'}, {n} recorded client "
                 f"stanza{'' if n == 1 else 's'}) {where}, {len(self.sessions)} session"

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..delegate import delegated
 from ..transcript import Direction, Item, ItemKind
 from ..xml import NS_SASL, NS_TLS
 from .exchanges import describe_item, load_source
@@ -54,15 +55,8 @@ class Step:
     noun: str = "item"
     reveal_credentials: bool = False
 
-    @property
-    def direction(self) -> Direction:
-        """The direction of the current item: C→S or S→C."""
-        return self.item.direction
-
-    @property
-    def conn(self) -> str:
-        """The id of the current item's connection."""
-        return self.item.conn
+    direction = delegated("item.direction", "The direction of the current item: C→S or S→C.")
+    conn = delegated("item.conn", "The id of the current item's connection.")
 
     @property
     def text(self) -> str:

@@ -18,7 +18,9 @@ import logging
 import time
 
 from .._version import __version__
-from ..jid import JID, InvalidJID
+from ..delegate import delegated
+from ..jid import JID, InvalidJID, account_jid
+from ..lifecycle import StartStop
 from .addresses import only_loopback
 from .auth import check_password, make_credentials
 from .c2s import C2SSession, State
@@ -44,18 +46,25 @@ def _component_secrets(components, hosts) -> dict[str, str]:
     """``{"bot.example.com": "secret"}`` checked: each a domain of its own (not one the server serves), a secret."""
     out: dict[str, str] = {}
     for name, secret in (components or {}).items():
-        try:
-            j = JID(name)
-        except InvalidJID as exc:
-            raise ValueError(f"bad component name {name!r}: {exc.reason}") from None
-        if j.local is not None or j.resource is not None:
-            raise ValueError(f"a component serves a domain such as bot.example.com, not {name!r}")
-        if j.domain in hosts:
-            raise ValueError(f"{j.domain} is served by the server itself; give the component a subdomain")
+        domain = _domain(name, "component name", f"a component serves a domain such as bot.example.com, not {name!r}")
+        if domain in hosts:
+            raise ValueError(f"{domain} is served by the server itself; give the component a subdomain")
         if not secret:
-            raise ValueError(f"the component {j.domain} needs a shared secret")
-        out[j.domain] = secret
+            raise ValueError(f"the component {domain} needs a shared secret")
+        out[domain] = secret
     return out
+
+
+def _domain(text, what: str, not_a_domain: str) -> str:
+    """``text`` as a domain (RFC 7622 3.2); a ValueError of one sentence when it is not a valid address (calling it
+    ``what``), or ``not_a_domain`` when it has a user part or a resource."""
+    try:
+        j = JID(text)
+    except InvalidJID as exc:
+        raise ValueError(f"bad {what} {text!r}: {exc.reason}") from None
+    if j.local is not None or j.resource is not None:
+        raise ValueError(not_a_domain)
+    return j.domain
 
 
 class Accounts:
@@ -65,14 +74,7 @@ class Accounts:
         self._server = server
 
     def _split(self, jid, domain=None) -> tuple[str, str]:
-        if domain is not None and "@" not in str(jid):
-            jid = f"{jid}@{domain}"
-        try:
-            j = JID(jid)
-        except InvalidJID as exc:
-            raise ValueError(str(exc)) from None
-        if j.local is None:
-            raise ValueError(f"{jid!r} has no user part: an account looks like juliet@example.com")
+        j = account_jid(jid, domain)  # InvalidJID and a missing user part are ValueErrors of one sentence
         if j.domain not in self._server.hosts:
             served = ", ".join(self._server.hosts)
             raise ValueError(f"this server does not serve {j.domain} (it serves {served})")
@@ -136,7 +138,7 @@ class Accounts:
         return f"<Accounts {len(names)}: {', '.join(names[:10])}{' …' if len(names) > 10 else ''}>"
 
 
-class Server:
+class Server(StartStop):
     """An XMPP server (RFC 6120, RFC 6121) for one or more domains, on loopback by default.
 
     ``recorder`` is called with one dict per event (connection opened, bytes
@@ -173,14 +175,9 @@ class Server:
             domains = [domains]
         hosts = []
         for d in domains:
-            try:
-                j = JID(d)
-            except InvalidJID as exc:
-                raise ValueError(f"bad domain {d!r}: {exc.reason}") from None
-            if j.local is not None or j.resource is not None:
-                raise ValueError(f"{d!r} is not a domain: give example.com, not a user's address")
-            if j.domain not in hosts:
-                hosts.append(j.domain)
+            domain = _domain(d, "domain", f"{d!r} is not a domain: give example.com, not a user's address")
+            if domain not in hosts:
+                hosts.append(domain)
         if not hosts:
             raise ValueError("give at least one domain to serve, e.g. example.com")
         for what, value in (("port", port), ("s2s port", s2s_port), ("HTTP port", http_port),
@@ -325,21 +322,9 @@ class Server:
         self.hooks.fire("server-stopped", self)
         self.storage.close()
 
-    async def __aenter__(self) -> Server:
-        return await self.start()
-
-    async def __aexit__(self, *exc) -> None:
-        await self.stop()
-
-    @property
-    def max_stanza_bytes(self) -> int:
-        """The largest stanza a peer may send (``limits.max_stanza_bytes``)."""
-        return self.limits.max_stanza_bytes
-
-    @property
-    def negotiation_timeout(self) -> float:
-        """Seconds from connecting to a bound resource."""
-        return self.limits.negotiation_timeout
+    max_stanza_bytes = delegated("limits.max_stanza_bytes",
+                                 "The largest stanza a peer may send (``limits.max_stanza_bytes``).")
+    negotiation_timeout = delegated("limits.negotiation_timeout", "Seconds from connecting to a bound resource.")
 
     def is_local(self, addr) -> bool:
         """Whether a peer counts as local (``limits.local_networks``; the loopback addresses by default)."""
@@ -363,6 +348,15 @@ class Server:
     def hook(self, name: str, handler, priority: int = 0) -> None:
         """Call ``handler(event)`` for the event ``name``; return True from it to claim the stanza."""
         self.hooks.add(name, handler, priority)
+
+    def hook_iq(self, payload: str, **handlers) -> None:
+        """Hook the iq handlers of one payload (``namespace:element``) by type and addressee: ``get_self=own``
+        handles the event ``iq-get/self/<payload>`` (names in :mod:`.events`)."""
+        for key, handler in handlers.items():
+            kind, _, to = key.partition("_")
+            if kind not in ("get", "set") or to not in ("self", "bare", "full", "host"):
+                raise ValueError(f"hook_iq takes get_self, set_bare... (iq type, then addressee), not {key}")
+            self.hooks.add(f"iq-{kind}/{to}/{payload}", handler)
 
     def add_component(self, domain: str, handler) -> None:
         """Serve ``domain`` (e.g. ``conference.example.com``) with ``handler(event)`` for every stanza to it."""

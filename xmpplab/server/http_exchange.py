@@ -26,6 +26,8 @@ import logging
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
+from ..delegate import delegated
+
 log = logging.getLogger("xmpplab.server")
 
 MAX_HEAD = 16 * 1024
@@ -110,15 +112,8 @@ class Exchange:
         #: there is no chunked transfer coding here).
         self.length = int(length) if length is not None and "transfer-encoding" not in head.headers else None
 
-    @property
-    def method(self) -> str:
-        """The request method (PUT, HEAD, OPTIONS…)."""
-        return self.head.method
-
-    @property
-    def path(self) -> str:
-        """The request path, without its query."""
-        return self.head.path
+    method = delegated("head.method", "The request method (PUT, HEAD, OPTIONS…).")
+    path = delegated("head.path", "The request path, without its query.")
 
     def respond(self, status: int, headers: dict | None = None, body: bytes = b"", length: int | None = None):
         """Send the answer and close the connection (once)."""

@@ -150,6 +150,16 @@ def _step(element) -> str:
     return name
 
 
+async def _end(*clients) -> None:
+    """Log out each client that connected (a :class:`Client` or a :class:`RawClient`; None for one that did not),
+    quietly: the exchange has its result by then."""
+    for client in clients:
+        if client is None:
+            continue
+        with contextlib.suppress(ClientError, RawClientError, OSError):
+            await (client.close() if isinstance(client, RawClient) else client.disconnect())
+
+
 def _jid(user: str, domain: str, resource: str) -> str:
     return f"{user}@{domain}/{resource}"
 
@@ -174,10 +184,7 @@ async def run_on_server(host: str, port: int, domain: str, *, server: str, passw
     except (ClientError, OSError) as exc:
         seconds, error = None, str(exc)
     finally:
-        for client in (romeo, juliet):
-            if client is not None:
-                with contextlib.suppress(ClientError, OSError):
-                    await client.disconnect()
+        await _end(romeo, juliet)
     return Exchange(server=server, library="slixmpp", seconds=seconds, error=error,
                     transcript=romeo.transcript if romeo is not None else None,
                     conn=romeo.conn if romeo is not None else None)
@@ -205,10 +212,7 @@ async def run_rawxml(host: str, port: int, domain: str, *, server: str, password
     except (RawClientError, OSError, TimeoutError) as exc:
         seconds, error = None, str(exc)
     finally:
-        for client in (romeo, juliet):
-            if client is not None:
-                with contextlib.suppress(RawClientError, OSError):
-                    await client.close()
+        await _end(romeo, juliet)
     transcript = Transcript.from_events(recorder.events, recorded_by="xmpplab RawClient") if recorder.events \
         else None
     return Exchange(server=server, library="raw XML", transcript=transcript, seconds=seconds, error=error)
@@ -304,9 +308,7 @@ async def run_xmppjs(host: str, port: int, domain: str, transcript: Transcript, 
     except (ClientError, OSError, TimeoutError) as exc:
         error = str(exc)
     finally:
-        if juliet is not None:
-            with contextlib.suppress(ClientError, OSError):
-                await juliet.disconnect()
+        await _end(juliet)
     seconds = None if error else time.perf_counter() - start
     new = [c for c in transcript.connections if c not in before
            and (transcript.connections[c].jid or "").startswith(f"romeo@{domain}")]

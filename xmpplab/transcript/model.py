@@ -101,6 +101,11 @@ class Chunk:
         return f"<Chunk {self.conn} {self.direction} {len(self.data)} chars {data!r}>"
 
 
+def _attribute(name: str) -> property:
+    """A read-only property: the stanza's ``name`` attribute, or None (see :meth:`Item.get`)."""
+    return property(lambda item: item.get(name), doc=f"The ``{name}`` attribute of the stanza, or None.")
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Item(Shown):
     """One piece of the parsed view of a connection.
@@ -171,25 +176,10 @@ class Item(Shown):
             return self.attrs.get(attr, default)
         return default
 
-    @property
-    def type(self) -> str | None:
-        """The ``type`` attribute of the stanza, or None."""
-        return self.get("type")
-
-    @property
-    def id(self) -> str | None:
-        """The ``id`` attribute of the stanza, or None."""
-        return self.get("id")
-
-    @property
-    def to(self) -> str | None:
-        """The ``to`` attribute of the stanza, or None."""
-        return self.get("to")
-
-    @property
-    def from_(self) -> str | None:
-        """The ``from`` attribute of the stanza, or None."""
-        return self.get("from")
+    type = _attribute("type")
+    id = _attribute("id")
+    to = _attribute("to")
+    from_ = _attribute("from")
 
     @property
     def is_problem(self) -> bool:

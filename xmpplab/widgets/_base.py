@@ -14,6 +14,8 @@ import html
 import logging
 from collections.abc import Callable, Coroutine
 
+from ..render.palette import AMBER_TEXT, AMBER_TINT, BLACK, BORDER, FONT, MUTED, RED_TEXT, RED_TINT
+
 log = logging.getLogger("xmpplab.widgets")
 
 try:
@@ -22,15 +24,6 @@ except ImportError as exc:  # pragma: no cover - ipywidgets is a dependency of x
     raise ImportError("xmpplab's widgets need ipywidgets (pip install ipywidgets); "
                       "the views in xmpplab.render work without it") from exc
 
-FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
-MONO = "font-family:ui-monospace,Menlo,Consolas,monospace"
-MUTED = "#57606a"
-BORDER = "#d0d7de"
-RED, RED_TEXT, RED_TINT = "#cf222e", "#82071e", "#fff0f0"
-AMBER_TEXT, AMBER_TINT = "#7d4e00", "#fff8c5"
-GREEN, GREEN_TEXT, GREEN_TINT = "#1a7f37", "#116329", "#eefbf1"
-BLACK, BLACK_TINT = "#1f2328", "#f6f8fa"
-HIGHLIGHT = "#fff3b0"
 
 #: CSS for the few things inline styles cannot reach (the raw-XML textarea's font). Scoped by class.
 CSS = ("<style>.xmpplab-mono textarea{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}"

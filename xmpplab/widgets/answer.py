@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..render.palette import BLACK, BORDER, MUTED
 from ..xml import split_qname
-from ._base import BLACK, BORDER, MUTED, box, esc, messages_html
+from ._base import box, esc, messages_html
 
 __all__ = ["Answer", "Received", "find_reply", "mentions"]
 

@@ -36,21 +36,9 @@ import asyncio
 import datetime
 
 from ..jid import JID, InvalidJID
+from ..render.palette import AMBER_TEXT, BLACK, BORDER, FONT, GREEN, MONO, MUTED, RED
 from ..snapshot import LabSnapshot, ServerSnapshot, snapshots_of
-from ._base import (
-    AMBER_TEXT,
-    BLACK,
-    BORDER,
-    FONT,
-    GREEN,
-    MONO,
-    MUTED,
-    RED,
-    LiveWidget,
-    W,
-    box,
-    esc,
-)
+from ._base import LiveWidget, W, box, esc
 
 __all__ = ["RosterBoard", "state_name"]
 

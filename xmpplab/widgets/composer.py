@@ -38,23 +38,9 @@ import asyncio
 import itertools
 import time
 
+from ..render.palette import BORDER, FONT, GREEN, MUTED
 from ..xml import STANZA_KINDS, element, serialize, split_qname, sub
-from ._base import (
-    BORDER,
-    CSS,
-    FONT,
-    GREEN,
-    MUTED,
-    LiveWidget,
-    W,
-    box,
-    esc,
-    heading,
-    is_client,
-    is_lab,
-    messages_html,
-    widget_value,
-)
+from ._base import CSS, LiveWidget, W, box, esc, heading, is_client, is_lab, messages_html, widget_value
 from .answer import Answer, Received, find_reply, mentions
 from .stanza_check import IQ_TYPES, MESSAGE_TYPES, PRESENCE_TYPES, check_stanza, xml_problem  # noqa: F401 - re-exported
 

@@ -45,21 +45,9 @@ import html
 import time
 import weakref
 
+from ..render.palette import BLACK, BLACK_TINT, BORDER, FONT, MONO, MUTED
 from ..transcript.model import Item, ItemKind
-from ._base import (
-    BLACK,
-    BLACK_TINT,
-    BORDER,
-    FONT,
-    MONO,
-    MUTED,
-    LiveWidget,
-    W,
-    esc,
-    is_client,
-    is_lab,
-    server_side,
-)
+from ._base import LiveWidget, W, esc, is_client, is_lab, server_side
 
 __all__ = ["KINDS", "StreamConsole", "kind_of", "live"]
 

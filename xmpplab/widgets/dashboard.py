@@ -23,7 +23,8 @@ import asyncio
 import contextlib
 
 from ..classroom.teacher import progress_of
-from ._base import BORDER, FONT, GREEN, MONO, MUTED, RED, LiveWidget, W, box, esc, heading
+from ..render.palette import BORDER, FONT, GREEN, MONO, MUTED, RED
+from ._base import LiveWidget, W, box, esc, heading
 
 __all__ = ["Dashboard"]
 

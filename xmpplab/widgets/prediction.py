@@ -28,7 +28,8 @@ from __future__ import annotations
 import re
 import string
 
-from ._base import FONT, GREEN_TEXT, GREEN_TINT, MUTED, RED_TEXT, RED_TINT, W, box, esc
+from ..render.palette import FONT, GREEN_TEXT, GREEN_TINT, MUTED, RED_TEXT, RED_TINT
+from ._base import W, box, esc
 
 __all__ = ["Prediction", "predict"]
 

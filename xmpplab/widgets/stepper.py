@@ -30,26 +30,10 @@ happened since.
 
 from __future__ import annotations
 
+from ..render.palette import BLACK, BORDER, FONT, GREEN, GREEN_TEXT, HIGHLIGHT, MONO, MUTED
 from ..replay.step import Stepper
 from ..transcript.model import Direction, ItemKind
-from ._base import (
-    BLACK,
-    BORDER,
-    FONT,
-    GREEN,
-    GREEN_TEXT,
-    HIGHLIGHT,
-    MONO,
-    MUTED,
-    LiveWidget,
-    W,
-    box,
-    esc,
-    is_lab,
-    messages_html,
-    server_side,
-    widget_value,
-)
+from ._base import LiveWidget, W, box, esc, is_lab, messages_html, server_side, widget_value
 
 __all__ = ["StepperWidget"]
 

@@ -58,6 +58,23 @@ def _form(title: str, instructions: str | None = None) -> Form:
     return Form(title, instructions, form_type=NS_ADMIN)
 
 
+def _password_form(title: str, instructions: str, account_label: str) -> Form:
+    """The form of §4.1 and §4.7: accountjid and password."""
+    form = _form(title, instructions)
+    form.field("accountjid", "jid-single", account_label, required=True)
+    form.field("password", "text-private", "The password for this account", required=True)
+    return form
+
+
+def _account_and_password(event, fields) -> tuple[JID, str]:
+    """The fields accountjid and password (§4.1, §4.7); ``bad-request`` when either is missing."""
+    jid = _jids(fields, "accountjid", event)[0]
+    password = _one(fields, "password")
+    if not password:
+        raise StanzaError("bad-request", "the password is missing", type="modify")
+    return jid, password
+
+
 def _set_password(event, jid: JID, password: str, done: Done) -> Done:
     """Store the account, hashing off the loop when a client connection asked; the answer waits for it."""
     server = event.server
@@ -84,15 +101,11 @@ def _set_password(event, jid: JID, password: str, done: Done) -> Done:
 def add_user(event, fields):
     """§4.1: accountjid, password, password-verify."""
     if fields is None:
-        form = _form("Adding a User", "Fill out this form to add a user.")
-        form.field("accountjid", "jid-single", "The Jabber ID for the account to be added", required=True)
-        form.field("password", "text-private", "The password for this account", required=True)
+        form = _password_form("Adding a User", "Fill out this form to add a user.",
+                              "The Jabber ID for the account to be added")
         form.field("password-verify", "text-private", "Retype password", required=True)
         return form
-    jid = _jids(fields, "accountjid", event)[0]
-    password = _one(fields, "password")
-    if not password:
-        raise StanzaError("bad-request", "the password is missing", type="modify")
+    jid, password = _account_and_password(event, fields)
     if fields.get("password-verify") is not None and _one(fields, "password-verify") != password:
         raise StanzaError("bad-request", "the two passwords differ", type="modify")
     if event.server.storage.account_exists(jid.domain, jid.local):
@@ -103,14 +116,9 @@ def add_user(event, fields):
 def change_user_password(event, fields):
     """§4.7: accountjid, password."""
     if fields is None:
-        form = _form("Changing a User Password", "Fill out this form to change a user's password.")
-        form.field("accountjid", "jid-single", "The Jabber ID for this account", required=True)
-        form.field("password", "text-private", "The password for this account", required=True)
-        return form
-    jid = _jids(fields, "accountjid", event)[0]
-    password = _one(fields, "password")
-    if not password:
-        raise StanzaError("bad-request", "the password is missing", type="modify")
+        return _password_form("Changing a User Password", "Fill out this form to change a user's password.",
+                              "The Jabber ID for this account")
+    jid, password = _account_and_password(event, fields)
     if not event.server.storage.account_exists(jid.domain, jid.local):
         raise StanzaError("item-not-found", f"there is no account {jid}")
     return _set_password(event, jid, password, Done(f"the password of {jid} was changed"))

@@ -21,6 +21,7 @@ by payload, such as disco) are not filtered yet.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 
 from ...errors import StanzaError, error_reply
@@ -110,8 +111,12 @@ def blocks(server, owner: JID, other: JID | None) -> bool:
 
 
 # the list (§3.2 – §3.5) ---------------------------------------------------------------------------------
-def _own(event) -> bool:
-    return event.origin is not None and event.origin.jid is not None
+def _own(handler):
+    """Only a session of one of the server's accounts manages its list; anything else is not handled here."""
+    @functools.wraps(handler)
+    def handle(event) -> bool:
+        return event.origin is not None and event.origin.jid is not None and handler(event)
+    return handle
 
 
 def _items(payload, action: str) -> list[str]:
@@ -133,19 +138,17 @@ def _list_element(name: str, jids) -> object:
     return el
 
 
+@_own
 def get_list(event):
     """§3.2: the block list; this session now gets the pushes."""
-    if not _own(event):
-        return False
     ASKED.put(event.origin, True)
     event.reply(_list_element("blocklist", LISTS.of(event.server).get(str(event.origin.jid.bare), ())))
     return True
 
 
+@_own
 def block(event):
     """§3.3: add items, push them, and stop the user's presence reaching them."""
-    if not _own(event):
-        return False
     server, owner = event.server, event.origin.jid.bare
     jids = _items(event.payload, "block")  # a bad JID: jid-malformed, answered by the hooks (StanzaError)
     if not jids:
@@ -162,16 +165,13 @@ def block(event):
         for session in _available(server, owner):    # sent before the block starts filtering it out
             server.route(element("presence", {"type": "unavailable", "from": str(session.jid), "to": contact}))
     current.update(new)
-    _arm(server)
-    event.reply()
-    _push(server, owner, _list_element("block", jids))
+    _changed(event, owner, "block", jids)
     return True
 
 
+@_own
 def unblock(event):
     """§3.4, §3.5: remove items (all of them when none is named), push, and send the presence again."""
-    if not _own(event):
-        return False
     server, owner = event.server, event.origin.jid.bare
     jids = _items(event.payload, "unblock")  # a bad JID: jid-malformed, answered by the hooks (StanzaError)
     lists = LISTS.of(server)
@@ -182,9 +182,7 @@ def unblock(event):
         current.discard(jid)
     if not current:
         lists.pop(str(owner), None)
-    _arm(server)
-    event.reply()
-    _push(server, owner, _list_element("unblock", jids))
+    _changed(event, owner, "unblock", jids)
     service = PRESENCE.of(server)
     for contact in _visible_to(server, owner, gone):
         service.send_current_presence(owner, contact)
@@ -199,6 +197,14 @@ def _visible_to(server, owner: JID, jids) -> list[str]:
     """Which of ``jids`` (bare contacts) see ``owner``'s presence: subscription 'from' or 'both' (RFC 6121 §4)."""
     roster = ROSTER.of(server)
     return [j for j in jids if "@" in j and "/" not in j and subscribed_from(roster.item(owner, JID(j)))]
+
+
+def _changed(event, owner: JID, action: str, jids) -> None:
+    """The list changed: filter by it, answer the request, and push the <block/> or <unblock/> to each of the
+    account's sessions that asked for the list (§3.3, §3.4)."""
+    _arm(event.server)
+    event.reply()
+    _push(event.server, owner, _list_element(action, jids))
 
 
 def _push(server, owner: JID, payload) -> None:

@@ -37,15 +37,13 @@ def setup(server):
     """Serve private XML storage (XEP-0049 §2) to each account from the database."""
     server.storage.add_tables(SCHEMA)
     server.add_feature(NS_PRIVATE)
-    server.hook(f"iq-get/self/{NS_PRIVATE}:query", get)
-    server.hook(f"iq-set/self/{NS_PRIVATE}:query", store)
-    server.hook(f"iq-get/bare/{NS_PRIVATE}:query", forbidden)
-    server.hook(f"iq-set/bare/{NS_PRIVATE}:query", forbidden)
+    server.hook_iq(f"{NS_PRIVATE}:query", get_self=get, set_self=store, get_bare=forbidden, set_bare=forbidden)
     server.hook("account-removed", lambda bare: _forget(server, bare))
 
 
-def _groups(event) -> dict[str, list] | None:
-    """The payload's children by namespace; None (after answering the error) when they are not storable."""
+def _groups(event, empty: tuple[str, str]) -> dict[str, list] | None:
+    """The payload's children by namespace; None (after answering the error) when they are not storable, or when
+    there are none (answered with the ``empty`` condition and text)."""
     groups: dict[str, list] = {}
     for child in event.payload:
         if not isinstance(child.tag, str):
@@ -58,16 +56,16 @@ def _groups(event) -> dict[str, list] | None:
             event.error("not-acceptable", f"{ns} is a reserved namespace (XEP-0049 §3)")
             return None
         groups.setdefault(ns, []).append(child)
+    if not groups:
+        event.error(*empty)
+        return None
     return groups
 
 
 def get(event) -> bool:
     """§2.2: what one namespace holds, or the empty element asked with when nothing was stored."""
-    groups = _groups(event)
+    groups = _groups(event, ("bad-request", "name the namespace to fetch with an empty element of it (XEP-0049 §3)"))
     if groups is None:
-        return True
-    if not groups:
-        event.error("bad-request", "name the namespace to fetch with an empty element of it (XEP-0049 §3)")
         return True
     if len(groups) > 1:
         event.error("not-acceptable", "fetch one namespace per request (XEP-0049 §2.3)")
@@ -85,11 +83,8 @@ def get(event) -> bool:
 
 def store(event) -> bool:
     """§2.2: replace what each namespace of the set holds."""
-    groups = _groups(event)
+    groups = _groups(event, ("not-acceptable", "a set carries at least one element to store (XEP-0049 §2.3)"))
     if groups is None:
-        return True
-    if not groups:
-        event.error("not-acceptable", "a set carries at least one element to store (XEP-0049 §2.3)")
         return True
     owner = str(event.from_.bare)
     texts = {ns: "".join(serialize(child, NS_CLIENT) for child in children) for ns, children in groups.items()}

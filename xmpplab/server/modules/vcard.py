@@ -26,10 +26,7 @@ def setup(server):
     """Serve vCards (XEP-0054 §3) from the database; advertise ``vcard-temp`` on the server (§4)."""
     server.storage.add_tables(SCHEMA)
     server.add_feature(NS_VCARD)
-    server.hook(f"iq-get/self/{NS_VCARD}:vCard", own)
-    server.hook(f"iq-set/self/{NS_VCARD}:vCard", update)
-    server.hook(f"iq-get/bare/{NS_VCARD}:vCard", other)
-    server.hook(f"iq-set/bare/{NS_VCARD}:vCard", forbidden)
+    server.hook_iq(f"{NS_VCARD}:vCard", get_self=own, set_self=update, get_bare=other, set_bare=forbidden)
     server.hook("account-removed", lambda bare: _forget(server, bare))
 
 
