@@ -278,7 +278,11 @@ class S2SOutgoing(StreamConnection):
         """Forget the connection and bounce the stanzas still queued on it."""
         self.neg.state = S2SState.CLOSED
         self.server.s2s.forget(self)
-        self._give_up("remote-server-timeout", f"the connection to {self.remote} was lost")
+        why = f"the connection to {self.remote} was lost"
+        if self.secure and not self.authenticated and self.server.s2s.pin_for(self.remote) is not None:
+            why = (f"{self.remote} closed the connection after TLS: it does not accept this server's certificate "
+                   "(a class server knows it once #federate registered it)")
+        self._give_up("remote-server-timeout", why)
 
     @property
     def local_domain(self) -> str:
@@ -308,6 +312,7 @@ class S2SManager(S2SPolicy):
         self.bidi_peers: set[str] = set()  # remote domains we ask for bidirectional streams
         self.pins: dict[str, str] = {}  # remote domain -> its certificate's SHA-256 fingerprint
         self.known = KnownCertificates(server)  # domains whose servers prove themselves by certificate (incoming)
+        self.dialback = True  # offer Server Dialback to incoming streams (a class server does not: certificates only)
         self._connecting: dict[tuple[str, str], list] = {}
         self._client_context = None
         self._pinned_context = None
@@ -323,8 +328,9 @@ class S2SManager(S2SPolicy):
         return self.server.default_domain
 
     def dialback_for(self, domain) -> bool:
-        """No dialback for a domain known by its certificate: only the certificate proves it."""
-        return domain not in self.known
+        """No dialback for a domain known by its certificate (only the certificate proves it), nor at all
+        when ``dialback`` is off."""
+        return self.dialback and domain not in self.known
 
     def pin_for(self, domain: str) -> str | None:
         """The pinned fingerprint of ``domain``'s server (its own entry, else its parent's, as :meth:`peer`)."""
