@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from xmpplab.classroom import Teacher, certificate_fingerprint, prepare_class, read_csv
+from tests.support_wait import until
+from xmpplab.classroom import Teacher, certificate_fingerprint, federate_with_class, prepare_class, read_csv, student
+from xmpplab.classroom.student import use_class
 from xmpplab.client import Client, IqError
+from xmpplab.lab import running_labs
+from xmpplab.render import routing_graph
 from xmpplab.server import Server
 from xmpplab.server.core import DEFAULT_MODULES
 from xmpplab.server.tls import certificate_file
@@ -126,3 +130,42 @@ async def test_only_class_accounts_may_federate_and_only_their_own_domain(school
     assert first.value("domain") == again.value("domain") and first.value("fingerprint") != again.value("fingerprint")
     assert list(server.s2s.known.certificates) == [f"student01.{DOMAIN}"]
     assert "no longer" in (await federate(me, [])).note and not server.s2s.known.certificates
+
+
+async def test_outside_a_class_the_students_side_says_so_and_starts_nothing(capsys):
+    from xmpplab.classroom.federation import NEEDS_A_CLASS
+
+    before = running_labs()
+    assert await federate_with_class() is None
+    assert capsys.readouterr().out.strip() == NEEDS_A_CLASS and running_labs() == before
+
+
+async def test_one_call_from_a_class_kernel_federates_the_students_own_server(school, tmp_path, monkeypatch):
+    server, _, _ = school
+    secret = tmp_path / "password"
+    secret.write_text({str(a.jid): a.password for a in read_csv(tmp_path / "class.csv")}[f"student01@{DOMAIN}"])
+    monkeypatch.setenv("XMPPLAB_PASSWORD_FILE", str(secret))
+    use_class(f"127.0.0.1:{server.port}", f"student01@{DOMAIN}")
+    student._passwords.clear()
+    try:
+        first = await federate_with_class()
+        own = await federate_with_class()  # a cell run again: one server of one's own, the first one stopped
+        assert not first.running and own.domain == f"student01.{DOMAIN}"
+        juliet = await own.connect(f"juliet@{own.domain}/balcony")
+        await juliet.send_message(own.me.jid, "Hello from my own server!")
+        got = await own.me.next("message", timeout=10)
+        assert got["from"] == f"juliet@student01.{DOMAIN}/balcony"
+        await own.me.send_message(got["from"], "Hello back, over your stream!")
+        assert (await juliet.next("message", timeout=10))["body"] == "Hello back, over your stream!"
+        # the Lab's recording holds the s2s stream the student's server opened; the graph, both servers
+        s2s = [c for c in own.transcript.connections.values() if c.kind == "s2s"]
+        assert [(c.role, c.id) for c in s2s] == [("initiating", "s2sout-1")]
+        assert "Hello back, over your stream!" in "".join(e.get("data", "") for e in own.events
+                                                          if e["conn"] == s2s[0].id)
+        text = routing_graph(own)._repr_mimebundle_()["text/plain"]
+        assert f"{own.domain} ⇄ {DOMAIN}" in text, text
+        assert not server.s2s.outgoing and (DOMAIN, own.domain) in server.s2s.bidi
+        await own.stop()
+        await until(lambda: not server.s2s.bidi, server)
+    finally:
+        use_class(None)
