@@ -114,6 +114,25 @@ async def test_unregistered_another_students_and_unknown_certificates_are_refuse
     assert "<success" not in out and "<dialback" not in out
 
 
+async def test_the_students_server_refuses_a_class_server_with_another_certificate(school):
+    """The student's server pins the class server's fingerprint: another certificate ends the stream before the
+    student's server says anything on it, and what waited bounces with one sentence naming both fingerprints."""
+    server, login, own_server = school
+    me = await login(f"student01@{DOMAIN}/laptop")
+    answer = await federate(me, pem_of(f"student01.{DOMAIN}"))
+    mine = await own_server(f"student01.{DOMAIN}")
+    mine.s2s.add_peer(DOMAIN, answer.value("host"), int(answer.value("port")), fingerprint="AB" * 32)
+    juliet = await login(f"juliet@student01.{DOMAIN}/balcony", mine, "pw")
+    await juliet.send_raw(f"<message to='student01@{DOMAIN}/laptop' id='y' type='chat'><body>hi</body></message>")
+    bounce = await juliet.next("message", timeout=10, predicate=lambda m: m["type"] == "error")
+    assert bounce["error"]["condition"] == "remote-server-not-found"
+    why = bounce["error"]["text"]
+    assert f"Refused the server of {DOMAIN}" in why and certificate_fingerprint(server) in why
+    came = "".join(e.get("data", "") for e in server.events
+                   if e["conn"].startswith("class:s2s") and e.get("dir") == "in")
+    assert "<bidi" not in came and "<auth" not in came
+
+
 async def test_only_class_accounts_may_federate_and_only_their_own_domain(school):
     server, login, _ = school
     me = await login(f"student01@{DOMAIN}/laptop")
