@@ -42,8 +42,14 @@ class ClassServerThread:
         return self
 
     async def _start(self):
-        self.server = await Server([DOMAIN], modules=(*DEFAULT_MODULES, "classwork", "classmates")).start()
+        self.s2s_events = []  # what crossed the class server's server-to-server streams (chapter 09's own server)
+        self.server = await Server([DOMAIN], modules=(*DEFAULT_MODULES, "classwork", "classmates", "classfederation"),
+                                   s2s_port=0, recorder=self._record).start()
         prepare_class(self.server, DOMAIN, 2, self.folder / "class.csv")
+
+    def _record(self, event: dict) -> None:
+        if event["conn"].startswith("s2s"):
+            self.s2s_events.append(event)
 
     def call(self, fn, *args):
         """Run ``fn(*args)`` on the server's loop and return its result."""
@@ -123,6 +129,21 @@ def _ran_on_the_class_server_but_one_part(nb, private_code: str, on_class: list[
             f"the cell with {source} did not run on the class server: {[_printed(c)[:800] for c in cells]}"
 
 
+def _federated_with_the_class_server(nb, school) -> None:
+    """Chapter 09's class deep dive: the student's own server (student01.class.example, in the kernel) reached
+    the class server over one s2s stream of its own, proved its domain by certificate, and got the answer back
+    on that stream (XEP-0288); the class server opened none."""
+    said = "".join(_printed(c) for c in nb.cells if "federate_with_class()" in c.source)
+    assert f"Your own server student01.{DOMAIN} runs in this kernel" in said, said
+    assert "juliet got: Hello back, on your server's own stream!" in said, said
+    events = school.call(lambda: list(school.s2s_events))
+    assert {e.get("role") for e in events if e["type"] == "open"} == {"receiving"}  # the class server opened none
+    came = "".join(e.get("data", "") for e in events if e.get("dir") == "in")
+    went = "".join(e.get("data", "") for e in events if e.get("dir") == "out")
+    assert f"from='student01.{DOMAIN}'" in came and "mechanism='EXTERNAL'" in came and "<bidi" in came
+    assert "<success" in went and "Hello back, on your server's own stream!" in went
+
+
 def _errors(nb) -> list[str]:
     return [f"{out.get('ename')}: {out.get('evalue')} in cell:\n{cell.source[:300]}"
             for cell in nb.cells for out in cell.get("outputs", []) if out.get("output_type") == "error"]
@@ -152,6 +173,8 @@ def test_the_chapter_runs_against_the_class_server(path, school, monkeypatch):
     if chapter == "10":  # the password shown in clear is the private server's "secret", never a class account's
         plain = [_printed(c) for c in nb.cells if "private=True" in c.source]
         assert "\\x00romeo\\x00secret" in plain[0] and f"student01.romeo@{DOMAIN}" not in plain[0], plain
+    if chapter == "09":
+        _federated_with_the_class_server(nb, school)
     results = school.call(lambda: dict(school.server.class_progress.results.get(f"student01@{DOMAIN}", {})))
     if any(f'check("{chapter}.' in c.source or f"acheck(\"{chapter}." in c.source for c in nb.cells):
         assert any(ex.startswith(f"{chapter}.") for ex in results), f"no check of chapter {chapter} reached the class"

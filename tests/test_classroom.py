@@ -192,12 +192,23 @@ async def test_one_command_serves_a_class_and_a_restart_keeps_it(tmp_path):
         c = await RawClient.open(port)
         await c.login(f"student04@{DOMAIN}/laptop", listed[4]["password"])
         await c.close()
+        # students' own servers (#federate) find a server-to-server port, TLS first and no dialback
+        s2s = int(said.split("(chapter 09, #federate) connect to 127.0.0.1 port ")[1].split()[0])
+        reader, writer = await asyncio.open_connection("127.0.0.1", s2s)
+        writer.write(f"<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+                     f"from='student04.{DOMAIN}' to='{DOMAIN}' version='1.0'>".encode())
+        features = b""
+        while b"</stream:features>" not in features:
+            features += await asyncio.wait_for(reader.read(4096), 10)
+        assert b"<starttls" in features and b"dialback" not in features.split(b"<stream:features")[1]
+        writer.close()
     finally:
         if proc.returncode is None:
             await stop(proc)
-    proc, said = await start_classroom(tmp_path, "--students", "4")
+    proc, said = await start_classroom(tmp_path, "--students", "4", "--no-federation")
     try:
         assert "kept from the class list" in said and "0 account(s) created now" in said
+        assert "#federate" not in said
         assert rows(tmp_path / "class.csv") == listed
     finally:
         if proc.returncode is None:

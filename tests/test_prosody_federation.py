@@ -9,6 +9,7 @@ server finds Prosody through its static host map.
 """
 
 import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -45,18 +46,21 @@ def _can_namespace() -> str | None:
     return None
 
 
-@pytest.fixture
-async def pair():
+@contextlib.asynccontextmanager
+async def federated(bidi: bool = False, recorder=None):
+    """The lab server for lab.example and a Prosody for prosody.example, federated on loopback; with ``bidi``
+    both servers offer and ask for bidirectional streams (XEP-0288; Prosody 0.12 with mod_s2s_bidi)."""
     need_program("prosody", prosody_path() is not None, "apt-get install prosody (or .ci/install-peers)")
     reason = _can_namespace()
     if reason:
         pytest.skip(reason)
     prosody_s2s = free_port(PROSODY_ADDR)
-    lab = Server([LAB], host=LAB_ADDR, port=0, s2s_port=5269, peers={PROSODY: (PROSODY_ADDR, prosody_s2s)})
+    lab = Server([LAB], host=LAB_ADDR, port=0, s2s_port=5269, recorder=recorder)
+    lab.s2s.add_peer(PROSODY, PROSODY_ADDR, prosody_s2s, bidi=bidi)
     await lab.start()
     lab.accounts.add(f"juliet@{LAB}", "secret")
     prosody = ProsodyServer([PROSODY], c2s_port=free_port(), s2s_port=prosody_s2s, s2s_host=PROSODY_ADDR,
-                            hosts={LAB: LAB_ADDR}, keep_workdir=False)
+                            hosts={LAB: LAB_ADDR}, keep_workdir=False, extra_modules=("s2s_bidi",) if bidi else ())
     await asyncio.get_running_loop().run_in_executor(None, prosody.start)
     await prosody.aregister("romeo", PROSODY, "secret")
     clients = []
@@ -73,6 +77,12 @@ async def pair():
             await c.disconnect()
         await lab.stop()
         await asyncio.get_running_loop().run_in_executor(None, prosody.stop)
+
+
+@pytest.fixture
+async def pair():
+    async with federated() as both:
+        yield both
 
 
 async def test_messages_and_subscriptions_both_ways_with_prosody(pair):
@@ -103,3 +113,28 @@ async def test_messages_and_subscriptions_both_ways_with_prosody(pair):
                      predicate=lambda p: p.get("from") == f"juliet@{LAB}/balcony" and p.xml.get("type") is None)
     roster = {str(i.jid): i for i in await romeo.roster()}
     assert roster[f"juliet@{LAB}"].subscription == "both"
+
+
+async def test_bidirectional_streams_with_prosody():
+    """XEP-0288 with Prosody 0.12's mod_s2s_bidi, both ways. The lab server asks for bidi on the stream it opens
+    (Prosody takes it); Prosody, which calls back to check the lab's dialback key, asks for bidi on its own stream
+    and answers on it; the lab server then sends its next stanza back on Prosody's stream, opening nothing new."""
+    events = []
+    async with federated(bidi=True, recorder=events.append) as (lab, prosody, connect):
+        juliet = await connect(f"juliet@{LAB}/balcony", LAB_ADDR, lab.port)
+        romeo = await connect(f"romeo@{PROSODY}/orchard", prosody.host, prosody.port)
+        await juliet.send_message(f"romeo@{PROSODY}/orchard", "Art thou there?")
+        assert (await romeo.next("message", timeout=15)).get("from") == f"juliet@{LAB}/balcony"
+        await romeo.send_message(f"juliet@{LAB}/balcony", "I am")
+        assert (await juliet.next("message", timeout=15))["body"] == "I am"
+        await juliet.send_message(f"romeo@{PROSODY}/orchard", "Then on thy stream")
+        assert (await romeo.next("message", timeout=15))["body"] == "Then on thy stream"
+
+        def said(role, direction):
+            conns = {e["conn"] for e in events if e["type"] == "open" and e.get("role") == role}
+            return "".join(e.get("data", "") for e in events if e["conn"] in conns and e.get("dir") == direction)
+
+        assert "<bidi xmlns='urn:xmpp:bidi'/>" in said("initiating", "out")  # ours, and Prosody kept it open
+        assert "<bidi xmlns='urn:xmpp:bidi'/>" in said("receiving", "in")  # Prosody's
+        third = "Then on thy stream"
+        assert third in said("receiving", "out") and third not in said("initiating", "out")

@@ -181,14 +181,22 @@ class _AlertingContext(ssl.SSLContext):
         return obj
 
 
-def s2s_client_context(domains, ca: str | os.PathLike | None = None) -> ssl.SSLContext:
+def s2s_client_context(domains, ca: str | os.PathLike | None = None,
+                       own: tuple[str, str | None] | None = None) -> ssl.SSLContext:
     """The SSL context of an outgoing server-to-server stream.
 
     Without a CA the peer's certificate is not checked (lab servers are self-signed; dialback then
     authenticates). With the lab CA both sides present CA-signed certificates and the peer's is verified.
+    With ``own`` (the PEM files of our certificate and key, the key None when the first holds both) we show
+    that certificate and check nothing here: the caller pins the peer's fingerprint
+    (:mod:`xmpplab.server.s2s_certs`).
     """
     ctx = ssl.create_default_context()
-    if ca:
+    if own:
+        ctx.load_cert_chain(*own)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    elif ca:
         ctx.load_verify_locations(cafile=os.fspath(ca))
         path = certificate_file(list(domains), ca=ca)
         ctx.load_cert_chain(str(path))

@@ -41,13 +41,18 @@ def of_der(der: bytes) -> str:
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
 
 
-def of_pem(pem: str) -> str:
-    """The SHA-256 fingerprint of the first certificate in PEM text (a key may come before it)."""
+def first_certificate(pem: str) -> str:
+    """The first certificate of PEM text (a key may come before it), as PEM; ValueError when there is none."""
     begin, tail = pem.find("-----BEGIN CERTIFICATE-----"), "-----END CERTIFICATE-----"
     end = pem.find(tail, begin)
     if begin < 0 or end < 0:
         raise ValueError("the PEM text holds no certificate")
-    return of_der(ssl.PEM_cert_to_DER_cert(pem[begin:end + len(tail)]))
+    return pem[begin:end + len(tail)] + "\n"
+
+
+def of_pem(pem: str) -> str:
+    """The SHA-256 fingerprint of the first certificate in PEM text (a key may come before it)."""
+    return of_der(ssl.PEM_cert_to_DER_cert(first_certificate(pem)))
 
 
 def mismatch(where: str, seen: str, expected: str) -> str:

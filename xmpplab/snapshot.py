@@ -148,11 +148,13 @@ class PubSubService:
 
 @dataclass(frozen=True)
 class S2SLink:
-    """A server-to-server stream (RFC 6120 section 4), from the initiating to the receiving domain."""
+    """A server-to-server stream (RFC 6120 section 4), from the initiating to the receiving domain; ``bidi``:
+    it carries stanzas both ways (XEP-0288)."""
 
     initiating: str
     receiving: str
     conn: str | None = None
+    bidi: bool = False
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,11 @@ def add_arguments(p: argparse.ArgumentParser, port_type=int) -> None:
     p.add_argument("--converse", metavar="DIR_OR_URL",
                    help="where the chat page takes Converse.js's files: its dist folder (served by this "
                         "server, for a school without internet) or a URL (default: the Converse CDN)")
+    p.add_argument("--s2s-port", type=port_type, metavar="PORT",
+                   help="where students' own servers connect (chapter 09, #federate: TLS and their registered "
+                        "certificate, never dialback): default 5269, or any free port with --port 0")
+    p.add_argument("--no-federation", action="store_true",
+                   help="do not listen for students' own servers (no server-to-server port)")
     p.add_argument("--accounts", default="classroom-accounts.csv", metavar="FILE",
                    help="the class list: jid,password,role (default classroom-accounts.csv)")
     p.add_argument("--handout", metavar="FILE",
@@ -67,7 +72,8 @@ async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print
     from ..server.core import DEFAULT_MODULES
     from ..server.storage import StorageUnavailable
 
-    CLASS_MODULES = (*DEFAULT_MODULES, "classwork", "classmates")  # progress, transcripts, routing; practice, pairs
+    # progress, transcripts, routing; practice accounts, pairs; students' own servers (#federate)
+    CLASS_MODULES = (*DEFAULT_MODULES, "classwork", "classmates", "classfederation")
     domain, students = check_domain(args.domain), check_count(args.students)
     if args.no_tls and not only_loopback(args.host):
         raise ClassroomError(f"--no-tls works only with a loopback --host, not {args.host!r}: off loopback, "
@@ -87,9 +93,11 @@ async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print
             raise ClassroomError(f"--converse: {exc}") from None
     elif args.converse:
         raise ClassroomError("--converse needs --http-port: the chat page is served on that port")
+    s2s_port = _s2s_port(args)
     try:
         server = Server([domain], host=args.host, port=args.port, db=args.db, register=args.register,
-                        tls=not args.no_tls, limits=limits, modules=modules, http_port=args.http_port)
+                        tls=not args.no_tls, limits=limits, modules=modules, http_port=args.http_port,
+                        s2s_port=s2s_port)
     except (ValueError, StorageUnavailable) as exc:
         raise ClassroomError(str(exc)) from None
     every = max(1, students // 20)
@@ -111,7 +119,7 @@ async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print
                              fingerprint=fingerprint, http_port=server.http_port,
                              sha1=certificate_sha1(server))
         setup.http_port = server.http_port
-        _report(out, setup, host, port, fingerprint, page, args)
+        _report(out, setup, host, port, fingerprint, page, args, server.s2s_port)
         if stop is None:
             return 0
         await stop.wait()
@@ -121,7 +129,17 @@ async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print
         await server.stop()
 
 
-def _report(out, setup, host, port, fingerprint, page, args) -> None:
+def _s2s_port(args) -> int | None:
+    """The server-to-server port for students' own servers: None when off (``--no-federation``, or
+    ``--no-tls``: they authenticate by their TLS certificate)."""
+    if getattr(args, "no_federation", False) or args.no_tls:
+        return None
+    if getattr(args, "s2s_port", None) is not None:
+        return args.s2s_port
+    return 0 if args.port == 0 else 5269
+
+
+def _report(out, setup, host, port, fingerprint, page, args, s2s_port=None) -> None:
     kept = "kept from the class list" if setup.reused_list else "new"
     out(f"xmpplab classroom: {len(setup.students)} students of {setup.domain} on {host}:{port}", flush=True)
     out(f"  students connect to {host} port {port} (STARTTLS {'off' if args.no_tls else 'on'}); "
@@ -133,6 +151,9 @@ def _report(out, setup, host, port, fingerprint, page, args) -> None:
         scheme = "http" if args.no_tls else "https"
         out(f"  browsers: {scheme}://{host}:{setup.http_port}/ (a chat page; XMPP over WebSocket at "
             f"/xmpp-websocket)", flush=True)
+    if s2s_port is not None:
+        out(f"  students' own servers (chapter 09, #federate) connect to {host} port {s2s_port} (TLS, then their "
+            "registered certificate)", flush=True)
     out(f"  class list ({kept} passwords, mode 0600): {setup.accounts_file}", flush=True)
     out(f"  handout to print: {page}", flush=True)
     if setup.room is not None:

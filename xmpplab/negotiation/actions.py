@@ -114,10 +114,12 @@ class CheckKey:
 
 @dataclass(frozen=True, slots=True)
 class Validated:
-    """Stanzas from ``originating`` to ``receiving`` may now flow on this stream (XEP-0220 2.1.4, RFC 6120 6.4.6)."""
+    """Stanzas from ``originating`` to ``receiving`` may now flow on this stream (XEP-0220 2.1.4, RFC 6120 6.4.6);
+    with ``bidi`` (XEP-0288), stanzas from ``receiving`` to ``originating`` too, the other way on the same stream."""
 
     originating: str
     receiving: str
+    bidi: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,12 @@ certificate (SASL EXTERNAL, RFC 6120 6.3.4, then a restart) or with dialback (XE
 server checks with the originating domain's authoritative server over a connection of its own); and once one
 pair of domains is validated, more may be validated on the same stream (``READY`` to ``READY``).
 
+With XEP-0288 (Bidirectional Server-to-Server Connections) the initiating server asks, before it
+authenticates, that the stream carry stanzas both ways (``<bidi xmlns='urn:xmpp:bidi'/>``, the row
+``bidi``); once its domain is proved the receiving server sends its stanzas for that domain over the same
+stream instead of connecting back, which a server behind NAT or a firewall could not accept (the row
+``stanza-back``, which only a ``READY`` stream has).
+
 >>> next_s2s_state(S2SState.OPEN, "dialback-valid")
 <S2SState.READY: 'ready'>
 >>> draw = state_machine(transitions=S2S_TRANSITIONS, states=S2SState)   # doctest: +SKIP
@@ -21,8 +27,11 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from lxml import etree
+
 from ..jid import JID, InvalidJID
-from ..xml import NS_DIALBACK, NS_SERVER
+from ..xml import NS_CLIENT, NS_DIALBACK, NS_SERVER, to_namespace
+from .actions import Stanza
 from .base import Negotiator
 from .server import stream_header
 
@@ -67,6 +76,10 @@ S2S_TRANSITIONS = (
                   "XEP-0220 2.1.4"),
     S2STransition(S2SState.READY, "dialback-valid", S2SState.READY,
                   "another pair of domains validated on the same stream", "XEP-0220"),
+    S2STransition(S2SState.OPEN, "bidi", S2SState.OPEN,
+                  "<bidi/>: once authenticated, the stream carries stanzas both ways", "XEP-0288 2.2"),
+    S2STransition(S2SState.READY, "stanza-back", S2SState.READY,
+                  "a stanza from the receiving server, on the initiating server's stream", "XEP-0288 2.2"),
     S2STransition(S2SState.OPEN, "verify", S2SState.OPEN, "<db:verify/> answered for the receiving server",
                   "XEP-0220 2.1.3"),
     S2STransition(S2SState.READY, "verify", S2SState.READY, "<db:verify/> answered for the receiving server",
@@ -103,6 +116,26 @@ class S2SNegotiator(Negotiator):
         except S2SStepError as exc:
             return self._close("policy-violation", str(exc))
         return None
+
+    def _stanza_between(self, el, pairs, serves) -> list:
+        """A stanza arriving on this stream, as a :class:`~.actions.Stanza` in jabber:client for the router
+        when ``(from domain, to domain)`` is one of ``pairs`` (RFC 6120 8.1.1.1, 13.7; XEP-0288 2.2); else
+        the stream closes: ``<host-unknown/>`` for a domain ``serves`` refuses, ``<invalid-from/>`` for a
+        sender not proved on this stream (RFC 6120 4.9.3.6, 4.9.3.9), or ``<improper-addressing/>``."""
+        try:
+            frm, to = JID(el.get("from", "")), JID(el.get("to", ""))
+        except InvalidJID as exc:
+            return self._close("improper-addressing", str(exc))
+        if (frm.domain, to.domain) not in pairs:
+            if not serves(to.domain):
+                return self._close("host-unknown", f"this server does not serve {to.domain}")
+            return self._close("invalid-from", f"{frm.domain} has not proved it is {frm.domain} on this stream")
+        try:
+            return [Stanza(to_namespace(el, NS_CLIENT))]
+        except etree.XMLSyntaxError as exc:
+            # The stream parser let through what lxml refuses when the stanza's text is parsed again
+            # (an unbound prefix, a namespace name that is not a URI): RFC 6120 4.9.3.13.
+            return self._close("not-well-formed", f"a stanza is not namespace-well-formed: {exc}")
 
 
 def dialback_key(secret: bytes, receiving: str, originating: str, stream_id: str) -> str:

@@ -40,12 +40,9 @@ import binascii
 import hmac
 import secrets
 
-from lxml import etree
-
-from ..jid import JID, InvalidJID
+from ..ns import NS_BIDI, NS_BIDI_FEATURE
 from ..stream import StreamOpened
 from ..xml import (
-    NS_CLIENT,
     NS_DIALBACK,
     NS_DIALBACK_FEATURE,
     NS_SASL,
@@ -57,10 +54,9 @@ from ..xml import (
     serialize,
     split_qname,
     sub,
-    to_namespace,
     xml_attr,
 )
-from .actions import CheckKey, Restart, Send, Stanza, StartTLS, Validated
+from .actions import CheckKey, Restart, Send, StartTLS, Validated
 from .s2s import S2SNegotiator, S2SState, dialback_key, domain_of, s2s_header
 
 
@@ -73,6 +69,10 @@ class S2SPolicy:
     def serves(self, domain: str | None) -> bool:
         """Whether this server speaks for ``domain`` on server-to-server streams."""
         return False
+
+    def dialback_for(self, domain: str | None) -> bool:
+        """Whether to offer Server Dialback to a peer claiming ``domain`` (False: its certificate must prove it)."""
+        return True
 
 
 def _stream_id() -> str:
@@ -87,7 +87,7 @@ class S2SReceivingNegotiator(S2SNegotiator):
     """
 
     __slots__ = ("policy", "state", "tls_available", "secure", "peer_names", "local", "remote_claim",
-                 "external_done", "validated", "stream_id", "_new_id")
+                 "external_done", "validated", "stream_id", "_new_id", "bidi")
 
     def __init__(self, policy: S2SPolicy, *, tls_available: bool = False, new_id=_stream_id):
         self.policy = policy
@@ -101,6 +101,7 @@ class S2SReceivingNegotiator(S2SNegotiator):
         self.validated: set[tuple[str, str]] = set()
         self.stream_id: str | None = None
         self._new_id = new_id
+        self.bidi = False  # the peer asked for XEP-0288: we send our stanzas for its domain on this stream
 
     # --- input (receive(), from Negotiator, hands each parser event to these) ---------------------
     def error_header(self) -> str:
@@ -129,8 +130,10 @@ class S2SReceivingNegotiator(S2SNegotiator):
             sub(features, "starttls", ns=NS_TLS)
         elif self.certificate_names(self.remote_claim) and not self.external_done:
             sub(sub(features, "mechanisms", ns=NS_SASL), "mechanism", text="EXTERNAL")
-        if not self.external_done:
+        if not self.external_done and self.policy.dialback_for(self.remote_claim):
             sub(features, "dialback", ns=NS_DIALBACK_FEATURE)
+        if not self.external_done and (self.secure or not self.tls_available):
+            sub(features, "bidi", ns=NS_BIDI_FEATURE)  # XEP-0288 2.1: after TLS, when TLS is to be used
         out.append(Send(serialize(features)))
         return out
 
@@ -141,6 +144,8 @@ class S2SReceivingNegotiator(S2SNegotiator):
             return self._go("starttls") or [Send(f"<proceed xmlns='{NS_TLS}'/>"), StartTLS()]
         if ns == NS_SASL and name == "auth" and self.secure and not self.external_done:
             return self._external(el)
+        if ns == NS_BIDI and name == "bidi":
+            return self._go("bidi") or self._bidi()
         if ns == NS_DIALBACK and name == "result":
             return self._result(el)
         if ns == NS_DIALBACK and name == "verify":
@@ -155,6 +160,7 @@ class S2SReceivingNegotiator(S2SNegotiator):
         The peer restarts the stream next (RFC 6120 5.4.3.3)."""
         self.secure = True
         self.peer_names = frozenset(peer_names)
+        self.bidi = False  # what was negotiated before TLS no longer holds (RFC 6120 5.4.3.3, XEP-0288 2.1)
         return self._go("tls-done") or []
 
     def certificate_names(self, domain: str | None) -> bool:
@@ -179,7 +185,15 @@ class S2SReceivingNegotiator(S2SNegotiator):
         self.validated.add((claimed, self.local))
         self.external_done = True
         self.stream_id = None  # the initiating server restarts the stream: a new header, a new id
-        return [Send(f"<success xmlns='{NS_SASL}'/>"), Restart(), Validated(claimed, self.local)]
+        return [Send(f"<success xmlns='{NS_SASL}'/>"), Restart(), Validated(claimed, self.local, self.bidi)]
+
+    def _bidi(self) -> list:
+        """XEP-0288 2.2: once a domain of the peer is proved, our stanzas for it go out on this stream. Before TLS
+        while TLS is on offer it is refused (2.1: STARTTLS first)."""
+        if self.tls_available and not self.secure:
+            return self._close("policy-violation", "ask for bidi after STARTTLS (XEP-0288 2.1)")
+        self.bidi = True
+        return []
 
     # --- Server Dialback (XEP-0220) -------------------------------------------------------------------
     def _result(self, el) -> list:
@@ -189,6 +203,8 @@ class S2SReceivingNegotiator(S2SNegotiator):
             return self._close("host-unknown", f"this server does not serve {el.get('to')}")
         if remote is None:
             return self._close("invalid-from", "db:result needs the originating domain in 'from'")
+        if not self.policy.dialback_for(remote):  # its certificate must prove it: nobody is asked about the key
+            return self.key_checked(remote, local, False)
         return [CheckKey(remote, local, self.stream_id or "", (el.text or "").strip())]
 
     def key_checked(self, originating: str, receiving: str, valid: bool) -> list:
@@ -203,7 +219,7 @@ class S2SReceivingNegotiator(S2SNegotiator):
             return refused
         self.validated.add((originating, receiving))
         return [Send(f"<db:result from='{xml_attr(receiving)}' to='{xml_attr(originating)}' type='valid'/>"),
-                Validated(originating, receiving)]
+                Validated(originating, receiving, self.bidi)]
 
     def _verify(self, el) -> list:
         """XEP-0220 2.1.3: another server asks whether a key for one of our outgoing streams is ours."""
@@ -220,20 +236,7 @@ class S2SReceivingNegotiator(S2SNegotiator):
     # --- stanzas (RFC 6120 8.1.1.1, 13.7) -----------------------------------------------------------------
     def _stanza(self, el) -> list:
         """A stanza from a validated pair of domains, in jabber:client for the router; else close the stream."""
-        try:
-            frm, to = JID(el.get("from", "")), JID(el.get("to", ""))
-        except InvalidJID as exc:
-            return self._close("improper-addressing", str(exc))
-        if (frm.domain, to.domain) not in self.validated:
-            if not self.policy.serves(to.domain):
-                return self._close("host-unknown", f"this server does not serve {to.domain}")
-            return self._close("invalid-from", f"{frm.domain} has not proved it is {frm.domain} on this stream")
-        try:
-            return [Stanza(to_namespace(el, NS_CLIENT))]
-        except etree.XMLSyntaxError as exc:
-            # The stream parser let through what lxml refuses when the stanza's text is parsed again
-            # (an unbound prefix, a namespace name that is not a URI): RFC 6120 4.9.3.13.
-            return self._close("not-well-formed", f"a stanza is not namespace-well-formed: {exc}")
+        return self._stanza_between(el, self.validated, self.policy.serves)
 
     def __repr__(self) -> str:
         pairs = ", ".join(f"{r}→{lo}" for r, lo in sorted(self.validated)) or "not validated"

@@ -27,7 +27,16 @@ authenticates with dialback::
     server1.com → server2.com   <message from='juliet@server1.com/balcony' to='romeo@server2.com'>…
 
 Each stream carries stanzas one way; server2.com opens its own stream to
-answer. An unknown remote domain gets ``remote-server-not-found``, one that
+answer, unless server1.com asked for a bidirectional stream (XEP-0288,
+``add_peer(..., bidi=True)``): then server2.com sends its stanzas for
+server1.com back on server1.com's stream, once server1.com's domain is proved,
+and never needs to reach server1.com (behind NAT, a firewall)::
+
+    server2.com → server1.com   <stream:features><bidi xmlns='urn:xmpp:features:bidi'/>…
+    server1.com → server2.com   <bidi xmlns='urn:xmpp:bidi'/>   (then EXTERNAL or dialback)
+    server2.com → server1.com   <message from='romeo@server2.com/orchard' to='juliet@server1.com'>…
+
+An unknown remote domain gets ``remote-server-not-found``, one that
 cannot be reached ``remote-server-timeout`` (RFC 6120 8.3.3.16 and 8.3.3.17).
 Dialback proves a server controls its domain's address, not more: with
 self-signed certificates, TLS here encrypts but does not authenticate. When
@@ -57,6 +66,7 @@ from ..negotiation.s2s_receiving import S2SPolicy, S2SReceivingNegotiator
 from ..xml import NS_SERVER, serialize, split_qname
 from .addresses import address_key
 from .connection import StreamConnection
+from .s2s_certs import KnownCertificates, check_pin, fingerprint_of
 
 log = logging.getLogger("xmpplab.server")
 
@@ -105,8 +115,9 @@ class S2SIncoming(StreamConnection):
         connections.add(key)
 
     def lost(self) -> None:
-        """Stop counting the connection against its address."""
+        """Stop counting the connection against its address; our stanzas for the peer no longer go this way."""
         self.neg.state = S2SState.CLOSED
+        self.server.s2s.forget(self)
         if self.limit_key is not None:
             self.server.throttle.connections.remove(self.limit_key)
             self.limit_key = None
@@ -119,12 +130,20 @@ class S2SIncoming(StreamConnection):
         """An element at depth 1: the negotiator decides (a negotiation step, or a stanza to route)."""
         self._do(self.neg.element(el))
 
+    async def tls_upgrade(self):
+        """STARTTLS with the s2s context: it asks for the certificates of peers known by theirs."""
+        return await self.start_tls(await self.server.s2s.known.context(), server_side=True)
+
     def tls_established(self) -> None:
-        """TLS is up: tell the negotiator which domains the peer's certificate names, if the lab CA verified it."""
-        names = ()
-        if self.server.tls_ca is not None and self.transport is not None:
+        """TLS is up: tell the negotiator which domains the peer's certificate proves: those it names if the lab
+        CA verified it, and those registered with its fingerprint (:mod:`.s2s_certs`)."""
+        names = set()
+        ssl_object = self.transport.get_extra_info("ssl_object") if self.transport is not None else None
+        if self.server.tls_ca is not None:
             from .tls import peer_domains
-            names = peer_domains(self.transport.get_extra_info("ssl_object"))
+            names = peer_domains(ssl_object)
+        if self.server.s2s.known.certificates:
+            names |= self.server.s2s.known.names_for(fingerprint_of(ssl_object))
         self._do(self.neg.tls_established(names))
 
     def act(self, action) -> None:
@@ -136,6 +155,13 @@ class S2SIncoming(StreamConnection):
             self.tasks.start(self._check(action), f"dialback check of {action.originating}")
         elif kind is Validated:
             log.debug("%s: %s may send to %s", self.conn_id, action.originating, action.receiving)
+            if action.bidi:  # XEP-0288: our stanzas for the peer's domain go back on this stream
+                self.server.s2s.bidi_stream(self, action.receiving, action.originating)
+
+    def send(self, stanza) -> None:
+        """Send one of our stanzas back to the peer on its own stream (XEP-0288; only once bidi is validated)."""
+        if not self.closed and self.accepts(stanza):
+            self.write(serialize(stanza, NS_SERVER))
 
     async def _check(self, action: CheckKey) -> None:
         """XEP-0220 2.1.2: ask the originating domain's server about the key, then give the negotiator its answer."""
@@ -170,8 +196,10 @@ class S2SOutgoing(StreamConnection):
         super().__init__(server)
         self.local, self.remote = local, remote
         # verify: (stream_id, key) makes this a verify-only stream (XEP-0220 2.1.3); its verdict goes to answer
+        pinned = server.s2s.pin_for(remote) is not None  # a peer known by its certificate: EXTERNAL only
         self.neg = S2SInitiatingNegotiator(local, remote, server.s2s.secret, external=server.tls_ca is not None,
-                                           verify=verify)
+                                           verify=verify, bidi=server.s2s.wants_bidi(remote),
+                                           external_only=pinned and verify is None)
         self.answer = answer
         self.authenticated = False
         self.queue: list = []
@@ -193,19 +221,29 @@ class S2SOutgoing(StreamConnection):
         """The peer's features and answers: the negotiator decides the next step."""
         self._do(self.neg.element(el))
 
-    def tls_established(self) -> None:
-        """TLS is up: the negotiator restarts the stream (RFC 6120 5.4.3.3)."""
-        self._do(self.neg.tls_established())
-
     def tls_upgrade(self):
-        """STARTTLS from our end: unverified, or verified with the lab CA (``S2SManager.client_context``)."""
-        return self.start_tls(self.server.s2s.client_context(), server_side=False, server_hostname=self.remote)
+        """STARTTLS from our end: unverified, verified with the lab CA, or pinned (``S2SManager.client_context``)."""
+        return self.start_tls(self.server.s2s.client_context(self.remote), server_side=False,
+                              server_hostname=self.remote)
+
+    def tls_established(self) -> None:
+        """TLS is up: a pinned peer must show its certificate; then the negotiator restarts the stream."""
+        expected = self.server.s2s.pin_for(self.remote)
+        if expected is not None:
+            why = check_pin(self.transport.get_extra_info("ssl_object"), expected, self.remote)
+            if why is not None:
+                log.info("%s: %s", self.conn_id, why)
+                self._give_up("remote-server-not-found", why)
+                return self.close()
+        self._do(self.neg.tls_established())
 
     def act(self, action) -> None:
         """Send what waited once validated; give a verify-only stream's answer; bounce what waits on refusal."""
         kind = type(action)
         if kind is Validated:
             self._ready()
+        elif kind is Stanza:  # XEP-0288: the peer's stanza for us, on our own stream
+            self.server.router.route(action.element, origin=self)
         elif kind is Verdict:
             self._answer(action.valid)
         elif kind is GiveUp:
@@ -240,7 +278,11 @@ class S2SOutgoing(StreamConnection):
         """Forget the connection and bounce the stanzas still queued on it."""
         self.neg.state = S2SState.CLOSED
         self.server.s2s.forget(self)
-        self._give_up("remote-server-timeout", f"the connection to {self.remote} was lost")
+        why = f"the connection to {self.remote} was lost"
+        if self.secure and not self.authenticated and self.server.s2s.pin_for(self.remote) is not None:
+            why = (f"{self.remote} closed the connection after TLS: it does not accept this server's certificate "
+                   "(a class server knows it once #federate registered it)")
+        self._give_up("remote-server-timeout", why)
 
     @property
     def local_domain(self) -> str:
@@ -266,8 +308,14 @@ class S2SManager(S2SPolicy):
         self.peers: dict[str, tuple[str, int]] = dict(peers or {})
         self.secret = secrets.token_bytes(32)
         self.outgoing: dict[tuple[str, str], S2SOutgoing] = {}
+        self.bidi: dict[tuple[str, str], S2SIncoming] = {}  # (local, remote) -> the peer's stream (XEP-0288)
+        self.bidi_peers: set[str] = set()  # remote domains we ask for bidirectional streams
+        self.pins: dict[str, str] = {}  # remote domain -> its certificate's SHA-256 fingerprint
+        self.known = KnownCertificates(server)  # domains whose servers prove themselves by certificate (incoming)
+        self.dialback = True  # offer Server Dialback to incoming streams (a class server does not: certificates only)
         self._connecting: dict[tuple[str, str], list] = {}
         self._client_context = None
+        self._pinned_context = None
         server.hook("route/remote", self.route)
 
     def serves(self, domain) -> bool:
@@ -279,6 +327,28 @@ class S2SManager(S2SPolicy):
         """The domain of headers that name none the server serves."""
         return self.server.default_domain
 
+    def dialback_for(self, domain) -> bool:
+        """No dialback for a domain known by its certificate (only the certificate proves it), nor at all
+        when ``dialback`` is off."""
+        return self.dialback and domain not in self.known
+
+    def pin_for(self, domain: str) -> str | None:
+        """The pinned fingerprint of ``domain``'s server (its own entry, else its parent's, as :meth:`peer`)."""
+        while domain:
+            if domain in self.pins:
+                return self.pins[domain]
+            domain = domain.partition(".")[2]
+        return None
+
+    def wants_bidi(self, domain: str) -> bool:
+        """Whether we ask ``domain``'s server for a bidirectional stream (XEP-0288)."""
+        return self.pin_for(domain) is not None or any(
+            domain == d or domain.endswith("." + d) for d in self.bidi_peers)
+
+    def bidi_stream(self, conn: S2SIncoming, local: str, remote: str) -> None:
+        """Send our stanzas from ``local`` to ``remote`` on ``conn``, the stream ``remote`` opened (XEP-0288)."""
+        self.bidi[(local, remote)] = conn
+
     def peer(self, domain: str):
         """Where ``domain``'s server listens: its own entry, else its parent's (conference.server1.com is
         served by server1.com's server, as a component)."""
@@ -288,25 +358,52 @@ class S2SManager(S2SPolicy):
             domain = domain.partition(".")[2]
         return None
 
-    def client_context(self):
-        """TLS for outgoing streams: unverified by default; with the lab CA, verified both ways."""
+    def client_context(self, remote: str | None = None):
+        """TLS for outgoing streams: unverified by default; with the lab CA, verified both ways. To a pinned
+        peer, we show our own certificate and check the peer's fingerprint after the handshake."""
+        from .tls import s2s_client_context
+        if remote is not None and self.pin_for(remote) is not None:
+            if self._pinned_context is None:
+                self._pinned_context = s2s_client_context(self.server.hosts, own=self.own_certificate())
+            return self._pinned_context
         if self._client_context is None:
-            from .tls import s2s_client_context
             self._client_context = s2s_client_context(self.server.hosts, self.server.tls_ca)
         return self._client_context
 
-    def add_peer(self, domain: str, host: str, port: int) -> None:
-        """Tell this server where the server for ``domain`` listens for server-to-server streams."""
-        self.peers[JID(domain).domain] = (host, int(port))
+    def own_certificate(self) -> tuple[str, str | None]:
+        """The PEM files (certificate, key or None when the first holds both) that this server's TLS shows."""
+        from .tls import certificate_file
+        srv = self.server
+        if srv.tls_cert:
+            return str(srv.tls_cert), srv.tls_key
+        return str(certificate_file(srv.hosts, ca=srv.tls_ca)), None
+
+    def add_peer(self, domain: str, host: str, port: int, *, fingerprint: str | None = None,
+                 bidi: bool = False) -> None:
+        """Tell this server where the server for ``domain`` listens for server-to-server streams. With
+        ``fingerprint`` (SHA-256 of its certificate) only that certificate is accepted, we authenticate with
+        our own by SASL EXTERNAL and ask for a bidirectional stream; ``bidi`` asks for one (XEP-0288) in any
+        case."""
+        from ..pinning import normalise
+        domain = JID(domain).domain
+        self.peers[domain] = (host, int(port))
+        if fingerprint is not None:
+            self.pins[domain] = normalise(fingerprint)
+        if bidi:
+            self.bidi_peers.add(domain)
 
     def route(self, event) -> bool:
         """Send a stanza to a remote domain, connecting first when needed; False when the domain has no known peer."""
         remote = event.to.domain
-        if self.peer(remote) is None:
-            return False  # the default handler answers remote-server-not-found
         local = event.from_.domain if event.from_ is not None and self.serves(event.from_.domain) \
             else self.server.default_domain
         key = (local, remote)
+        back = self.bidi.get(key)
+        if back is not None and not back.closed:  # XEP-0288: the stream the peer opened carries ours too
+            back.send(event.stanza)
+            return True
+        if self.peer(remote) is None:
+            return False  # the default handler answers remote-server-not-found
         conn = self.outgoing.get(key)
         if conn is not None and not conn.closed:
             conn.send(event.stanza)
@@ -350,11 +447,11 @@ class S2SManager(S2SPolicy):
         except (TimeoutError, OSError):
             return False
 
-    def forget(self, conn: S2SOutgoing) -> None:
-        """Drop a closed outgoing connection, so the next stanza opens a new one."""
-        key = (conn.local, conn.remote)
-        if self.outgoing.get(key) is conn:
-            del self.outgoing[key]
+    def forget(self, conn) -> None:
+        """Drop a closed connection: the next stanza opens a new one (or goes back on another bidi stream)."""
+        for table in (self.outgoing, self.bidi):
+            for key in [k for k, c in table.items() if c is conn]:
+                del table[key]
 
     def enqueue(self, queue: list, stanza, remote: str) -> None:
         """Keep a stanza until the connection to ``remote`` is ready, at most ``Limits.s2s_queue`` of them."""

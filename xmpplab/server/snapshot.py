@@ -107,5 +107,5 @@ def _s2s(server) -> tuple[S2SLink, ...]:
         if not (local and remote):
             continue
         src, dst = (local, remote) if conn.role == "initiating" else (remote, local)
-        links.append(S2SLink(str(src), str(dst), conn.conn_id))
+        links.append(S2SLink(str(src), str(dst), conn.conn_id, bool(getattr(conn.neg, "bidi", False))))
     return tuple(links)

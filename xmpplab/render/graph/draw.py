@@ -111,7 +111,8 @@ def to_text(g: RoutingGraph) -> str:
     if s2s:
         out.append("Server-to-server streams (initiating → receiving)")
         for e in s2s:
-            out.append(f"  {e.src} → {e.dst}" + (f"  ({', '.join(e.conns)})" if e.conns else "")
+            arrow = "⇄" if e.info.get("bidi") else "→"  # XEP-0288: both ways on the initiating server's stream
+            out.append(f"  {e.src} {arrow} {e.dst}" + (f"  ({', '.join(e.conns)})" if e.conns else "")
                        + ("  closed" if e.state == "closed" else ""))
     rooms = g.nodes_of("room")
     for service in [s for s in g.nodes_of("service") if "XEP-0060" not in s.info.get("what", "")]:
@@ -229,8 +230,9 @@ def to_dot(g: RoutingGraph) -> str:
             src, dst = (e.dst, e.src) if e.dst in receiving else (e.src, e.dst)
             lines.append(f"  {q(src)} -> {q(dst)}{dot_attrs(**attrs)};")
         elif e.kind == "s2s":
-            attrs = dict(label="s2s", color=S2S_COLOUR, fontcolor=S2S_COLOUR, penwidth="2.5", style="bold",
-                         tooltip=", ".join(e.conns) or "s2s", class_="s2s")
+            attrs = dict(label="s2s, both ways" if e.info.get("bidi") else "s2s", color=S2S_COLOUR,
+                         fontcolor=S2S_COLOUR, penwidth="2.5", style="bold", tooltip=", ".join(e.conns) or "s2s",
+                         class_="s2s", dir="both" if e.info.get("bidi") else None)
             lines.append(f"  {q(e.src)} -> {q(e.dst)}{dot_attrs(**attrs)};")
         elif e.kind == "component":
             lines.append(f"  {q(e.src)} -> {q(e.dst)}{dot_attrs(color='#7a5ea8', dir='none', style='dotted')};")

@@ -45,7 +45,8 @@ def from_snapshots(servers, offline: bool = True, title: str = "servers") -> Rou
             for domain in (link.initiating, link.receiving):
                 if domain not in g.nodes:
                     g.add_node(Node(domain, "server", domain))
-            g.add_edge(Edge(link.initiating, link.receiving, "s2s", "open", (link.conn,) if link.conn else ()))
+            g.add_edge(Edge(link.initiating, link.receiving, "s2s", "open", (link.conn,) if link.conn else (),
+                            {"bidi": True} if link.bidi else {}))
         _add_rooms(g, snap, group)
         add_pubsub(g, snap, group)  # XEP-0060 nodes: who publishes, who receives (feeds.py)
     if not offline:
