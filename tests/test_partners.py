@@ -133,3 +133,23 @@ async def test_leaving_the_queue_names_a_partner_who_came_meanwhile(school):
     assert await ask(a, "06", leave=True) is None
     assert await ask(c, "06") is None  # c waits: a is no longer in the queue
     assert str(await pair(b, "06", timeout=10)) == f"student03@{DOMAIN}"
+
+
+async def test_a_cell_stopped_while_it_waits_leaves_the_queue(school):
+    from xmpplab.classroom import partners
+    from xmpplab.server.modules.classmates import PAIRING
+
+    server, passwords, connect = school
+    waiting = PAIRING.of(server).waiting
+    async with Lab.start() as lab:
+        teacher = await connect(f"teacher@{DOMAIN}/dashboard")
+        await in_the_room(teacher, "teacher")
+        cell = asyncio.ensure_future(lab.pair("03", timeout=300))
+        await said_in_room(teacher, "student01 looks for a partner for chapter 03")  # it asked, and waits
+        assert [str(j.bare) for j in waiting.values()] == [f"student01@{DOMAIN}"]
+        cell.cancel()  # the student stops the cell (Jupyter's interrupt)
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(cell, 10)
+        await asyncio.gather(*partners._leaving)  # its leave request, sent on the way out, is answered
+        assert not waiting
+        assert await ask(await connect(f"student02@{DOMAIN}/laptop"), "03") is None  # not paired with a stopped cell
