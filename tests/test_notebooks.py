@@ -31,6 +31,10 @@ PRIVATE_RUN = {
                    "example.com → example.net"],  # the federation cell: a server-to-server stream of its own
     "11-replay": ["against 127.0.0.1:", "as juliet@example.com/balcony: 3 exchanges, all the same",  # re-drive
                   "romeo-login-plain-raw against 127.0.0.1:"],  # the scansion script, on a second Lab of its own
+    # no classmate: a practice account plays the partner of the partner exercise, and says so in one line
+    "03-message": ["On a server of your own: Benvolio (benvolio@example.net), a practice account, plays your partner."],
+    "06-subscriptions": ["On a server of your own: Benvolio (benvolio@example.net), a practice account, plays your "
+                         "partner."],
 }
 
 
