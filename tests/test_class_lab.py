@@ -9,7 +9,8 @@ import tests.test_teacher as teacher_tests
 from xmpplab import Lab
 from xmpplab.classroom import student
 from xmpplab.classroom.names import PracticeNames
-from xmpplab.classroom.remote import ClassLab, ClassModeError, pair
+from xmpplab.classroom.partners import pair
+from xmpplab.classroom.remote import ClassLab, ClassModeError
 from xmpplab.classroom.student import use_class
 from xmpplab.classroom.teacher import Teacher, progress_of
 from xmpplab.client import Client, IqError

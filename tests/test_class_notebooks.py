@@ -5,6 +5,7 @@ student's practice accounts on the class server, or it says it runs on a server 
 exercises' checks reach the teacher."""
 
 import asyncio
+import os
 import threading
 from pathlib import Path
 
@@ -51,6 +52,10 @@ class ClassServerThread:
         if event["conn"].startswith("s2s"):
             self.s2s_events.append(event)
 
+    def run(self, coro, timeout: float = 30):
+        """Run a coroutine on the server's loop and return its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
     def call(self, fn, *args):
         """Run ``fn(*args)`` on the server's loop and return its result."""
         async def run():
@@ -73,11 +78,15 @@ def school(tmp_path_factory):
         secret.chmod(0o600)
         school.env = {"XMPPLAB_SERVER": f"127.0.0.1:{school.server.port}", "XMPPLAB_ACCOUNT": f"student01@{DOMAIN}",
                       "XMPPLAB_PASSWORD_FILE": str(secret),
-                      "XMPPLAB_FINGERPRINT": f"sha256:{certificate_fingerprint(school.server)}"}
+                      "XMPPLAB_FINGERPRINT": f"sha256:{certificate_fingerprint(school.server)}",
+                      "XMPPLAB_PARTNER_WAIT": "1"}  # alone in the class: a practice partner after 1 s
         school.password = accounts[f"student01@{DOMAIN}"]
+        school.accounts, school.folder = accounts, folder
         yield school
 
 
+#: chapters whose exercise needs a partner (a classmate, or after a bounded wait a practice account)
+PARTNER_CHAPTERS = ("03", "06")
 #: chapters on the class server but for one part (a private Lab beside the class Lab, replace=False):
 #: (what the private part's code holds, [(what a cell that ran on the class server holds, what it printed)])
 PARTLY_PRIVATE = {
@@ -175,8 +184,78 @@ def test_the_chapter_runs_against_the_class_server(path, school, monkeypatch):
         assert "\\x00romeo\\x00secret" in plain[0] and f"student01.romeo@{DOMAIN}" not in plain[0], plain
     if chapter == "09":
         _federated_with_the_class_server(nb, school)
+    if chapter in PARTNER_CHAPTERS:  # nobody else asked: after the bounded wait, a practice account plays the partner
+        assert f"No classmate asked for chapter {chapter} within 1 s: Benvolio (student01.benvolio" in text
     results = school.call(lambda: dict(school.server.class_progress.results.get(f"student01@{DOMAIN}", {})))
     if any(f'check("{chapter}.' in c.source or f"acheck(\"{chapter}." in c.source for c in nb.cells):
         assert any(ex.startswith(f"{chapter}.") for ex in results), f"no check of chapter {chapter} reached the class"
     if chapter == "10":
         assert {"10.1", "10.2"} <= set(results), results
+
+
+def _student_env(school, student: str) -> dict:
+    """The kernel environment of ``student``'s notebook: the handout's line and their password in a file."""
+    secret = school.folder / f"{student}.password"
+    secret.write_text(school.accounts[f"{student}@{DOMAIN}"] + "\n")
+    secret.chmod(0o600)
+    return {**os.environ, **school.env, "XMPPLAB_ACCOUNT": f"{student}@{DOMAIN}", "XMPPLAB_PASSWORD_FILE": str(secret),
+            "XMPPLAB_PARTNER_WAIT": "120"}  # both notebooks reach the partner cell well within it
+
+
+class Dashboard:
+    """The teacher, logged in on the class server's loop: the progress headlines the dashboard shows."""
+
+    def __init__(self, school):
+        self.school = school
+
+    def __enter__(self):
+        from xmpplab.client import Client
+
+        self.client = self.school.run(Client.connect(f"teacher@{DOMAIN}/dashboard",
+                                                     self.school.accounts[f"teacher@{DOMAIN}"], host="127.0.0.1",
+                                                     port=self.school.server.port, verify_tls=False))
+        return self
+
+    def passed(self, student: str, exercise: str) -> dict:
+        """The progress headline saying ``student`` passed ``exercise`` (waits up to 10 s for it)."""
+        from xmpplab.classroom.teacher import progress_of
+
+        def wanted(m):
+            p = progress_of(m) or {}
+            return p.get("student") == f"{student}@{DOMAIN}" and p.get("exercise") == exercise and p.get("passed")
+        return progress_of(self.school.run(self.client.next("message", predicate=wanted, timeout=10)))
+
+    def __exit__(self, *exc):
+        self.school.run(self.client.disconnect())
+
+
+@pytest.mark.parametrize("chapter", PARTNER_CHAPTERS)
+def test_two_students_notebooks_pair_with_each_other_and_both_checks_reach_the_teacher(chapter, school):
+    """Two kernels run the chapter top to bottom at the same time, as student01 and student02: at the partner
+    cell each is paired with the other through the class room (no practice partner), each does both sides, and
+    the teacher's dashboard gets both students' partner exercise, passed."""
+    from nbclient import NotebookClient
+
+    path = next(NOTEBOOKS.glob(f"{chapter}-*.ipynb"))
+    students = ("student01", "student02")
+    books = {s: nbformat.read(path, as_version=4) for s in students}
+
+    async def both():
+        await asyncio.gather(*(NotebookClient(books[s], timeout=180, kernel_name="python3", allow_errors=True,
+                                              resources={"metadata": {"path": str(NOTEBOOKS)}})
+                               .async_execute(env=_student_env(school, s)) for s in students))
+
+    with Dashboard(school) as teacher:
+        asyncio.run(both())
+        for student, other in zip(students, reversed(students), strict=True):
+            nb = books[student]
+            errors = _errors(nb)
+            assert not errors, f"{student}: " + "\n\n".join(errors)
+            cell = next(c for c in nb.cells if c.cell_type == "code" and f'lab.pair("{chapter}")' in c.source)
+            said = _printed(cell)
+            assert f"Your partner for chapter {chapter} is {other}@{DOMAIN}: you are both in the class room" in said
+            assert "plays your partner" not in said and "well done" in said, said
+            side = {"03": f"{student}@{DOMAIN} got 'Good morrow, partner!' from {other}.juliet@{DOMAIN}/balcony",
+                    "06": f"{student}@{DOMAIN} approved {other}.juliet@{DOMAIN}'s request"}[chapter]
+            assert side in said, said  # their own account did the partner's side for the other's Juliet
+            assert teacher.passed(student, f"{chapter}.partner")["chapter"] == chapter

@@ -1,5 +1,6 @@
 """The classroom (issue 12): a class's accounts, its list, its room and its handout, on a real server."""
 
+import asyncio
 import html
 import os
 import stat

@@ -1,5 +1,6 @@
 """The recording Client against the loopback server: login, each helper, raw XML, and the recording itself."""
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
@@ -145,6 +146,20 @@ async def test_a_timeout_says_what_waits_in_the_queue_and_how_to_see_it(rec):
     assert f"waited 0.2 s for an iq; none arrived. {len(waiting)} other stanza" in text
     assert "a message from juliet@example.com/balcony" in text
     assert ".pending shows them" in text and ".clear() forgets them" in text
+
+
+async def test_a_cell_stopped_while_next_waits_stops_even_when_a_stanza_arrives_at_that_moment(rec):
+    """Jupyter's interrupt cancels the cell's task. A stanza that arrives in the same turn of the event loop (one
+    that does not match) must not swallow the cancellation: asyncio.wait_for on Python 3.11 then returns the
+    inner result instead of raising, and next() went on waiting."""
+    romeo = await rec.connect("romeo@example.net/orchard")
+    cell = asyncio.ensure_future(romeo.next("message", predicate=lambda m: m["body"] == "never", timeout=30))
+    await asyncio.sleep(0)  # the task runs until it waits
+    assert not cell.done()
+    cell.cancel()
+    romeo._wake()  # what a stanza's arrival does to the waiting next(), in the same turn
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(cell, 5)
 
 
 async def test_send_presence_directed_with_show_and_status(rec):

@@ -34,6 +34,10 @@ PRIVATE_RUN = {
                   "romeo-login-plain-raw against 127.0.0.1:"],  # the scansion script, on a second Lab of its own
     "10-security": ["<auth>  y,,n=juliet,r=",  # the SCRAM login, as the chapter's juliet
                     "\\x00romeo\\x00secret"],  # PLAIN without TLS, on the second Lab (own)
+    # no classmate: a practice account plays the partner of the partner exercise, and says so in one line
+    "03-message": ["On a server of your own: Benvolio (benvolio@example.net), a practice account, plays your partner."],
+    "06-subscriptions": ["On a server of your own: Benvolio (benvolio@example.net), a practice account, plays your "
+                         "partner."],
 }
 
 

@@ -365,10 +365,8 @@ class Client(Shown, MessagingMixin):
                                     + self._waiting_note())
             waiter = loop.create_future()
             self._waiters.append(waiter)
-            try:
-                await asyncio.wait_for(waiter, remaining)
-            except TimeoutError:
-                pass
+            try:  # asyncio.wait, not wait_for: on 3.11 wait_for swallows a cancellation when the waiter is done too
+                await asyncio.wait((waiter,), timeout=remaining)
             finally:
                 self._waiters.remove(waiter)
 

@@ -57,6 +57,8 @@ __all__ = ["DEFAULT_DOMAINS", "DEFAULT_PASSWORD", "Lab", "SyncClient", "SyncLab"
 DEFAULT_DOMAINS = ("example.com", "example.net")
 #: The password of accounts the Lab creates on demand (loopback only; never use it for anything real).
 DEFAULT_PASSWORD = "secret"
+#: Who plays the partner of an exercise that needs two people when no classmate does (:meth:`Lab.pair`).
+PRACTICE_PARTNER = "benvolio"
 
 #: Labs started and not stopped yet, in any event loop. Lab.start() stops those of its own loop
 #: and forgets those whose loop is closed.
@@ -94,6 +96,8 @@ class Lab(Shown):
                  federate: bool = False, external: bool = False, **server_options):
         self.events: list[dict] = []
         self.clients: list[Client] = []
+        self.partner: JID | None = None  # found by pair(), for the exercises that need two people
+        self.practice_partner: Client | None = None  # the practice account that plays the partner, if one does
         self.password = password
         self.record = record
         self.replaced: list[str] = []
@@ -349,6 +353,23 @@ class Lab(Shown):
             self.add_account(bare)
         return Login(server.address[0], server.port, str(JID(str(jid))),
                      self._passwords.get(str(bare), self.password), {})
+
+    async def pair(self, chapter: str = "", *, timeout: float | None = None) -> JID:
+        """A partner for ``chapter``'s exercise that needs two people (03, 06); on a server of one's own, a practice
+        account plays them (on a class server, a classmate: :meth:`ClassLab.pair
+        <xmpplab.classroom.remote.ClassLab.pair>`, which waits at most ``timeout`` s for one). Kept as
+        :attr:`partner`; the practice client as :attr:`practice_partner`."""
+        return await self._practice_partner("On a server of your own")
+
+    async def _practice_partner(self, why: str) -> JID:
+        """Log in the practice account that plays the partner (``benvolio``), say so in one line, return its address."""
+        address = JID(f"{PRACTICE_PARTNER}@{self.domains[-1]}")
+        client = self.practice_partner
+        if client is None or not client.connected:
+            client = await self.connect(f"{address}/street")
+        self.partner, self.practice_partner = address, client
+        print(f"{why}: {PRACTICE_PARTNER.capitalize()} ({client.jid.bare}), a practice account, plays your partner.")
+        return address
 
     def _conn_id(self, name: str) -> str:
         number = self._conn_numbers.get(name, 0) + 1

@@ -1,24 +1,23 @@
-"""Chapter 03 with a partner: the live solution, on a private Lab where Mercutio plays the partner
-(on a class server the partner is a classmate found with ``partner = await lab.pair("03")``)."""
+"""Chapter 03 with a partner: the live solution. On a private Lab, Benvolio (a practice account) plays the
+partner; on a class server ``lab.pair("03")`` finds a classmate who runs the same cell."""
+
+from xmpplab.course.ch03_partner import answer_partner
 
 
 async def solve_03_partner(lab):
-    lab.partner = "mercutio@example.net"
     juliet = await lab.connect("juliet@example.com/balcony")
-    mercutio = await lab.connect("mercutio@example.net/street")
-    await juliet.send_message(lab.partner, "Good morrow, partner!")
-    msg = await mercutio.next("message")
-    await mercutio.send_message(msg["from"], "And to you!")
-    await juliet.next("message")
+    partner = await lab.pair("03")
+    await juliet.send_message(partner, "Good morrow, partner!")
+    await answer_partner(lab, "And to you!")
+    await juliet.next("message", from_=partner)
 
 
 async def near_miss_03_partner(lab):
     """Juliet writes, but the partner never answers."""
-    lab.partner = "mercutio@example.net"
     juliet = await lab.connect("juliet@example.com/balcony")
-    mercutio = await lab.connect("mercutio@example.net/street")
-    await juliet.send_message(lab.partner, "Good morrow, partner!")
-    await mercutio.next("message")
+    partner = await lab.pair("03")
+    await juliet.send_message(partner, "Good morrow, partner!")
+    await lab.practice_partner.next("message")
 
 
 LIVE = {

@@ -8,6 +8,7 @@
 :mod:`.handout` writes one card per student (account, password, QR code, how to connect);
 :mod:`.student` joins a notebook to the class and reports its checks (:mod:`.trust`: its certificate pinned);
 :mod:`.remote` runs a chapter's Lab on the class server (practice accounts, :mod:`.names`, :mod:`.rosters`);
+:mod:`.partners` pairs students for the exercises that need two, through the class room;
 :mod:`.teacher` runs the class's commands over XMPP (XEP-0050/0133 and ``urn:xmpplab:class:0``);
 :mod:`.federation` starts a student's own server and federates it with the class server (``#federate``).
 """

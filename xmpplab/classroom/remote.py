@@ -42,6 +42,7 @@ from ..lab import Lab, Login, running_labs
 from ..snapshot import Account, LabSnapshot, Occupant, Resource, Room, ServerSnapshot
 from .accounts import ClassroomError
 from .names import PracticeNames
+from .partners import find_classmate, partner_wait
 from .rosters import room_seen, roster_seen
 from .student import NS_CLASS, _where, class_settings, join_class
 from .teacher import Teacher
@@ -321,7 +322,6 @@ class ClassLab(Lab):
         super().__init__(domains, record=record, password=password or secrets.token_urlsafe(12))
         # the class server replaces the private server (made by Lab.__init__, never started)
         self._servers = [ClassServer(self, where, account, domains, account_password)]
-        self.partner: JID | None = None  # found by pair()
         self.server = self._servers[0]
 
     async def _start_servers(self) -> None:
@@ -433,12 +433,17 @@ class ClassLab(Lab):
         return Login(self.server.address[0], self.server.port, names.real(str(JID(str(jid)))),
                      self._passwords.get(str(bare), self.password), addresses)
 
-    async def pair(self, chapter: str = "", *, timeout: float = 300.0) -> JID:
-        """Find a partner in the class for ``chapter``'s exercise; return their JID (waits for one to ask too).
+    async def pair(self, chapter: str = "", *, timeout: float | None = None) -> JID:
+        """A classmate for ``chapter``'s partner exercise, found through the class room (:mod:`.partners`); when
+        nobody else asks within ``timeout`` s (60, or ``XMPPLAB_PARTNER_WAIT``), a practice account plays them.
 
         The partner is kept as :attr:`partner`, where the partner exercises' checks find it."""
-        self.partner = await pair(self.me, chapter, timeout=timeout)
-        return self.partner
+        wait = partner_wait(timeout)
+        classmate = await find_classmate(self.me, chapter, wait)
+        if classmate is None:
+            return await self._practice_partner(f"No classmate asked for chapter {chapter} within {wait:g} s")
+        self.partner, self.practice_partner = classmate, None
+        return classmate
 
     def __repr__(self) -> str:
         return super().__repr__().replace("<xmpplab Lab", "<xmpplab Lab in the class", 1)
@@ -490,20 +495,3 @@ class ChapterLab:
 
     def __getattr__(self, name):
         return getattr(self._lab, name)
-
-
-async def pair(client: Client, chapter: str = "", *, timeout: float = 300.0) -> JID:
-    """Ask the class server (``urn:xmpplab:class:0#pair``) for a partner; return their bare JID."""
-    from .teacher import NS_CLASS as NS
-
-    result = await Teacher(client).command(f"{NS}#pair", {"chapter": chapter})
-    partner = result.value("partner")
-    if partner:
-        return JID(partner)
-
-    def paired(msg) -> bool:
-        el = msg.xml.find(f"{{{NS}}}paired")
-        return el is not None and (el.get("chapter") or "") == chapter
-
-    msg = await client.next("message", predicate=paired, timeout=timeout)
-    return JID(msg.xml.find(f"{{{NS}}}paired").get("partner"))

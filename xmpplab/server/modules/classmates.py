@@ -23,7 +23,9 @@ practice account may not make more. At most :data:`MAX_PRACTICE` practice accoun
 to ask for a chapter waits (the answer has no ``partner``); when a second student asks for the same
 chapter, both learn the other's JID: the second in the command's answer, the first in a headline
 message from the server carrying ``<paired xmlns='urn:xmpplab:class:0' partner='...' chapter='03'/>``.
-A waiting student who goes offline is forgotten.
+A waiting student who goes offline is forgotten. A student who has waited long enough submits the form
+again with ``leave`` true: the wait ends, and the answer names the partner if one came meanwhile (the
+headline may still be on its way), so both sides always agree on who is paired with whom.
 
 The chapters' rooms live in the same namespace (``student07.garden@conference.class.example``):
 a stanza from anyone else (another student, or their practice accounts) to such a room is refused
@@ -93,28 +95,34 @@ class Pairing:
     def __init__(self, server):
         self.server = server
         self.waiting: dict[tuple[str, str], JID] = {}  # (domain, chapter) -> full JID of who waits
+        self.paired: dict[JID, tuple[str, JID]] = {}  # full JID -> (chapter, partner) found since it last asked
 
     def pair(self, event, fields):
-        """``#pair``: wait for a partner for ``chapter``, or take the one waiting."""
+        """``#pair``: wait for a partner for ``chapter``, or take the one waiting; with ``leave``, stop waiting."""
         if fields is None:
             form = Form("Find a partner", "The chapter whose exercise needs a partner.", form_type=NS_CLASS)
             form.field("chapter", "text-single", "Chapter (03, 06 ...)")
+            form.field("leave", "boolean", "Stop waiting (a partner found meanwhile is named)")
             return form
         chapter = ((fields.get("chapter") or [""])[0]).strip()
         if not CHAPTER.match(chapter):
             raise StanzaError("bad-request", "a chapter is a short name such as 03", type="modify")
         me = event.from_
         key = (event.to.domain, chapter)
+        answer = Form("Your partner", form_type=NS_CLASS)
+        answer.field("chapter", "text-single", "Chapter", values=[chapter])
+        if ((fields.get("leave") or [""])[0]).strip() in ("1", "true"):
+            return self.leave(me, key, answer)
+        self.paired.pop(me, None)
         other = self.waiting.get(key)
         if other is not None and (other.bare == me.bare or self.server.session_for(other) is None):
             other = None  # asked again, or the one waiting has gone
-        answer = Form("Your partner", form_type=NS_CLASS)
-        answer.field("chapter", "text-single", "Chapter", values=[chapter])
         if other is None:
             self.waiting[key] = me
             answer.field("partner", "jid-single", "Partner", values=[])
             return Done("waiting for a partner: you will get a message naming them", form=answer)
         del self.waiting[key]
+        self.paired[other] = (chapter, me.bare)
         note = element("message", {"from": event.to.domain, "to": str(other), "type": "headline"})
         sub(note, "body", text=f"Your partner for chapter {chapter or '(any)'} is {me.bare}.")
         sub(note, "paired", {"partner": str(me.bare), "chapter": chapter}, ns=NS_CLASS)
@@ -122,11 +130,26 @@ class Pairing:
         answer.field("partner", "jid-single", "Partner", values=[str(other.bare)])
         return Done(f"your partner is {other.bare}", form=answer)
 
+    def leave(self, me: JID, key: tuple[str, str], answer: Form) -> Done:
+        """``leave``: ``me`` waits no more for ``key``'s chapter; the answer names a partner found meanwhile."""
+        if self.waiting.get(key) == me:
+            del self.waiting[key]
+        chapter, partner = self.paired.pop(me, (None, None))
+        if chapter != key[1]:
+            partner = None
+        answer.field("partner", "jid-single", "Partner", values=[str(partner)] if partner else [])
+        if partner:
+            return Done(f"your partner is {partner}", form=answer)
+        return Done("you no longer wait for a partner", form=answer)
+
     def gone(self, session) -> None:
         """A session closed: if it was waiting for a partner, it waits no more."""
+        if session.jid is None:
+            return
         for key, who in list(self.waiting.items()):
-            if session.jid is not None and who == session.jid:
+            if who == session.jid:
                 del self.waiting[key]
+        self.paired.pop(session.jid, None)
 
 
 def _owner(jid) -> str | None:
