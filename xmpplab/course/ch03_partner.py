@@ -10,8 +10,8 @@ recording.
 from __future__ import annotations
 
 from ..client_errors import StanzaTimeout
-from ..jid import JID, InvalidJID
-from .core import Checker, body_of, exercise, settle
+from ..jid import JID
+from .core import Checker, body_of, exercise, jid_or_none, settle
 
 #: How long the partner's side waits for the partner's people (seconds): they run the same cell, a little later.
 ANSWER_WAIT = 60.0
@@ -19,18 +19,13 @@ ANSWER_WAIT = 60.0
 
 def partner_of(lab, given) -> JID | None:
     """The partner's bare JID: given to the check, or found by ``lab.pair()`` (``lab.partner``)."""
-    partner = given or getattr(lab, "partner", None)
-    try:
-        return JID(str(partner)).bare if partner else None
-    except InvalidJID:
-        return None
+    return _bare(given or getattr(lab, "partner", None))
 
 
-def _bare(address):
-    try:
-        return JID(str(address)).bare if address else None
-    except InvalidJID:
-        return None
+def _bare(address) -> JID | None:
+    """The bare JID of ``address`` (text, a JID, or None); None when it is not a valid address."""
+    jid = jid_or_none(str(address) if address else None)
+    return jid.bare if jid is not None else None
 
 
 def partner_side(lab):

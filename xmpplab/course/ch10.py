@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from ..jid import JID, InvalidJID
-from .core import Checker, exercise, settle
+from ..jid import JID
+from .core import Checker, exercise, same_account, settle
 
 JULIET = JID("juliet@example.com")
 ROMEO = JID("romeo@example.net")
@@ -98,18 +98,11 @@ def _(answer, **context):
 # ---------------------------------------------------------------------------------------------
 # 10.2: a 'from' the server accepts (RFC 6120 section 8.1.2.1), checked in the Lab's recording.
 
-def _same_bare(address, bare: JID) -> bool:
-    try:
-        return address is not None and JID(address).bare == bare
-    except InvalidJID:
-        return False
-
-
 def _juliet_streams(lab):
     """Every recording of Juliet's client streams: her clients' own (what they send is there at once) and the
     server's (which also has clients that do not record into the Lab)."""
     return [conn for conn in lab.transcript.connections.values()
-            if conn.kind == "c2s" and _same_bare(conn.jid, JULIET)]
+            if conn.kind == "c2s" and same_account(conn.jid, JULIET)]
 
 
 def _stream_error_after(conn, item):
@@ -121,10 +114,10 @@ def _stream_error_after(conn, item):
 
 def _delivered_to_romeo(lab, sent) -> bool:
     for conn in lab.transcript.connections.values():
-        if conn.kind != "c2s" or conn.role != "receiving" or not _same_bare(conn.jid, ROMEO):
+        if conn.kind != "c2s" or conn.role != "receiving" or not same_account(conn.jid, ROMEO):
             continue
         for item in conn.items(kind="message", direction="S→C", since=sent.t):
-            if _same_bare(item.from_, JULIET) and item.type != "error" and \
+            if same_account(item.from_, JULIET) and item.type != "error" and \
                     (not sent.id or item.id == sent.id):
                 return True
     return False
@@ -150,7 +143,7 @@ async def _(answer=None, *, lab=None, **context):
 
     def to_romeo():  # what was just sent may still be on its way into the recording: wait for it, not the clock
         return sorted(((conn, item) for conn in _juliet_streams(lab)
-                       for item in conn.items(kind="message", direction="C→S") if _same_bare(item.to, ROMEO)),
+                       for item in conn.items(kind="message", direction="C→S") if same_account(item.to, ROMEO)),
                       key=lambda pair: pair[1].t) or None
 
     sent = await settle(to_romeo, timeout=1.5)

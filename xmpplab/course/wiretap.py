@@ -19,7 +19,8 @@ take part in TLS, so after STARTTLS (RFC 6120 section 5) all it sees are TLS rec
 from __future__ import annotations
 
 import asyncio
-import contextlib
+
+from ..listener import Listener
 
 __all__ = ["Wiretap"]
 
@@ -34,16 +35,15 @@ class Wiretap:
         self.host, self.server_port = host, port
         self.pieces: list[tuple[str, bytes]] = []
         self.port = 0   # the port clients connect to instead of the server's (set by start)
-        self._listener: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._listener = Listener(self._accept, "127.0.0.1")
         self._writers: set[asyncio.StreamWriter] = set()
 
     @classmethod
     async def start(cls, host: str, port: int) -> Wiretap:
         """Listen on a free loopback port and relay each connection to ``host:port``."""
         tap = cls(host, port)
-        tap._listener = await asyncio.start_server(tap._accept, "127.0.0.1", 0)
-        tap.port = tap._listener.sockets[0].getsockname()[1]
+        await tap._listener.start()
+        tap.port = tap._listener.port
         return tap
 
     async def _accept(self, client_reader, client_writer) -> None:
@@ -54,12 +54,8 @@ class Wiretap:
             client_writer.close()
             return
         self._writers.update((client_writer, server_writer))
-        both = asyncio.gather(self._relay(client_reader, server_writer, TO_SERVER),
-                              self._relay(server_reader, client_writer, TO_CLIENT))
-        self._tasks.add(both)
-        both.add_done_callback(self._tasks.discard)
-        with contextlib.suppress(asyncio.CancelledError):
-            await both
+        await asyncio.gather(self._relay(client_reader, server_writer, TO_SERVER),
+                             self._relay(server_reader, client_writer, TO_CLIENT))
 
     async def _relay(self, reader, writer, direction: str) -> None:
         """Pass on what ``reader`` gives to ``writer``, keeping a copy; close ``writer`` at the end."""
@@ -96,13 +92,6 @@ class Wiretap:
 
     async def close(self) -> None:
         """Stop listening and close every relayed connection."""
-        if self._listener is not None:
-            self._listener.close()
         for writer in list(self._writers):
             writer.close()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._listener is not None:
-            await self._listener.wait_closed()
+        await self._listener.stop()

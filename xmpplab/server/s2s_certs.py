@@ -4,7 +4,7 @@ A server with a self-signed certificate cannot be checked against a CA. Here its
 learnt beforehand, proves its domain instead:
 
 - **incoming** (:class:`KnownCertificates`): a class server lets a student register one domain with their
-  server's certificate (``#federate``, :mod:`xmpplab.server.modules.federation`). Its s2s STARTTLS then asks
+  server's certificate (``#federate``, :mod:`xmpplab.server.modules.classfederation`). Its s2s STARTTLS then asks
   the peer for a certificate, trusting exactly the registered ones; a peer that shows the certificate
   registered for the domain it claims may authenticate with SASL EXTERNAL, and is never offered dialback
   (nobody could be asked about its key: the class server cannot reach a laptop).
