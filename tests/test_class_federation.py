@@ -87,6 +87,11 @@ async def test_a_students_server_and_the_class_server_exchange_a_message_over_on
                   if e["conn"].startswith("class:s2s") and e.get("dir") == "out")
     assert "<bidi xmlns='urn:xmpp:bidi'/>" in inc and "mechanism='EXTERNAL'" in inc and "<db:result" not in inc
     assert "<dialback" not in out and "<success" in out and "Hello back" in out
+    # the teacher's routing table has both ways, the student's server's message included
+    teacher = Teacher(await login(f"teacher@{DOMAIN}/dashboard"), DOMAIN)
+    rows = {(r["from"], r["to"], r["kind"]) for r in await teacher.routing()}
+    assert (f"juliet@student01.{DOMAIN}/balcony", f"student01@{DOMAIN}/laptop", "message") in rows, rows
+    assert (f"student01@{DOMAIN}/laptop", f"juliet@student01.{DOMAIN}/balcony", "message") in rows, rows
 
 
 async def test_unregistered_another_students_and_unknown_certificates_are_refused(school):

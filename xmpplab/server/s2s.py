@@ -150,7 +150,7 @@ class S2SIncoming(StreamConnection):
         """Route a stanza of a validated pair, check a dialback key (a task this connection owns), note a pair."""
         kind = type(action)
         if kind is Stanza:
-            self.server.router.route(action.element, origin=self)
+            self.server.s2s.arrived(action.element, self)
         elif kind is CheckKey:
             self.tasks.start(self._check(action), f"dialback check of {action.originating}")
         elif kind is Validated:
@@ -243,7 +243,7 @@ class S2SOutgoing(StreamConnection):
         if kind is Validated:
             self._ready()
         elif kind is Stanza:  # XEP-0288: the peer's stanza for us, on our own stream
-            self.server.router.route(action.element, origin=self)
+            self.server.s2s.arrived(action.element, self)
         elif kind is Verdict:
             self._answer(action.valid)
         elif kind is GiveUp:
@@ -391,6 +391,12 @@ class S2SManager(S2SPolicy):
             self.pins[domain] = normalise(fingerprint)
         if bidi:
             self.bidi_peers.add(domain)
+
+    def arrived(self, element, origin) -> None:
+        """A stanza of a validated remote domain, on either stream (XEP-0288): the ``s2s-stanza`` hook sees the
+        element (a class server's routing table), then the router takes it."""
+        self.server.hooks.fire("s2s-stanza", element)
+        self.server.router.route(element, origin=origin)
 
     def route(self, event) -> bool:
         """Send a stanza to a remote domain, connecting first when needed; False when the domain has no known peer."""

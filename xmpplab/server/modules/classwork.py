@@ -15,7 +15,8 @@ form with one item per student and exercise (XEP-0004 §3.4), for administrators
 
 Three more commands show the class at work: ``#transcript`` (a student's recent streams, as the
 events of xmpplab's recording format; a student may fetch only their own), ``#routing`` (who
-sent what to whom lately: one row per sender, recipient and kind, with a count) and ``#online``
+sent what to whom lately, from the class's clients and from students' own federated servers: one row
+per sender, recipient and kind, with a count) and ``#online``
 (every connected resource with the client it announced in its presence (XEP-0115 ``node``), its
 transport and whether it is encrypted: what XEP-0133's online list does not say). To have them, the
 module records what the class's connections carry, within a memory budget per account: load it
@@ -221,6 +222,13 @@ class ClassCommands:
                    values=[json.dumps(e, ensure_ascii=False) for e in self.recent.of(bare)])
         return Done(form=form)
 
+    def arrived(self, element) -> bool:
+        """A stanza from another server (a student's own, federated: ``#federate``): kept for #routing too."""
+        frm, to = element.get("from"), element.get("to")
+        if frm and to:
+            self.routes.append((time.time(), frm, to, element.tag.rpartition("}")[2]))
+        return False
+
     def online(self, event, fields):
         """Every bound resource: its full JID, the client its presence names (XEP-0115 ``node``), its transport
         (``tcp``, ``websocket``, ``direct-tls``), whether it is encrypted, and since when (Unix time)."""
@@ -270,6 +278,7 @@ def setup(server):
     for kind in ("message", "presence", "iq"):
         for where in ("full", "bare", "component", "remote"):  # not "host": requests to the server itself
             server.hook(f"pre-{kind}/{where}", commands.routed, 100)
+    server.hook("s2s-stanza", commands.arrived)
     server.hook("adhoc-commands", lambda server: [
         Command(f"{NS_CLASS}#progress", "Class progress", progress.grid),
         Command(f"{NS_CLASS}#transcript", "A student's recent streams", commands.transcript,
