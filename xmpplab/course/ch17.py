@@ -30,8 +30,8 @@ async def _wait(client, kind: str, predicate, from_=NURSE):
 
 
 def _nurse_online(lab) -> list[str]:
-    """The Nurse's available sessions: her server's, or on a class server (which one does not look inside) the
-    Lab's own clients that log her practice account in."""
+    """The Nurse's sessions: those her server has as available, or on a class server (which a student does not look
+    inside) the Lab's own connected clients of her practice account."""
     names = getattr(lab.server, "names", None)
     if names is None:
         return [str(s.jid) for s in lab.server_for(NURSE).resources(NURSE) if s.available]
