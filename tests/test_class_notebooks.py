@@ -6,6 +6,7 @@ exercises' checks reach the teacher."""
 
 import asyncio
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -21,8 +22,8 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CHAPTERS = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 #: Chapters that need a server of their own and say so: 09 federates servers,
 #: 13 makes and deletes accounts in its database, 15 owns its pubsub nodes, 16 runs the chapter's accounts on
-#: several servers, 17 has profanity log in as the chapter's romeo, 18 cuts its own connections.
-PRIVATE = {"09", "13", "15", "16", "17", "18"}
+#: several servers, 18 cuts its own connections.
+PRIVATE = {"09", "13", "15", "16", "18"}
 #: Chapters that start no Lab: 12 (the teacher's) starts a class server of its own, 14 reads recordings.
 NO_LAB = {"12", "14"}
 DOMAIN = "class.example"
@@ -153,6 +154,28 @@ def _federated_with_the_class_server(nb, school) -> None:
     assert "<success" in went and "Hello back, on your server's own stream!" in went
 
 
+class ProfanityAccount:
+    """Chapter 17's profanity cell, seen while the kernel still runs: the folder it printed holds the practice
+    Romeo's account for profanity (the password is read there, to check the notebook never shows it)."""
+
+    def __init__(self):
+        self.printed = self.password = None
+
+    def __call__(self, cell, **_):
+        if cell.cell_type == "code" and "profanity_for(" in cell.source:
+            self.printed = _printed(cell)
+            folder = re.search(r"XDG_DATA_HOME=(\S+) profanity -a romeo", self.printed)
+            assert folder, self.printed
+            self.password = re.search(r"^password=(.+)$", (Path(folder[1]) / "profanity" / "accounts").read_text(),
+                                      re.MULTILINE)[1]
+
+    def check(self, text: str) -> None:
+        """profanity logs in as the practice Romeo through the Lab's proxy, and its password is nowhere shown."""
+        assert f"it logs in as student01.romeo@{DOMAIN} through your Lab's proxy on 127.0.0.1:" in self.printed
+        assert f"/msg student01.nurse@{DOMAIN} Good morrow, Nurse" in self.printed, self.printed
+        assert len(self.password) >= 10 and self.password not in text
+
+
 def _errors(nb) -> list[str]:
     return [f"{out.get('ename')}: {out.get('evalue')} in cell:\n{cell.source[:300]}"
             for cell in nb.cells for out in cell.get("outputs", []) if out.get("output_type") == "error"]
@@ -165,7 +188,8 @@ def test_the_chapter_runs_against_the_class_server(path, school, monkeypatch):
     for name, value in school.env.items():
         monkeypatch.setenv(name, value)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+    profanity = ProfanityAccount()
+    client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True, on_cell_executed=profanity,
                             resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()
     errors = _errors(nb)
@@ -175,8 +199,8 @@ def test_the_chapter_runs_against_the_class_server(path, school, monkeypatch):
     chapter = path.name[:2]
     assert (PRIVATE_NOTE in text) == (chapter in PRIVATE), f"chapter {chapter}: {PRIVATE_NOTE!r} said or not"
     if chapter not in PRIVATE | NO_LAB:
-        assert f"student01.juliet@{DOMAIN}" in text or f"student01.user1@{DOMAIN}" in text, \
-            "the chapter's people should be the student's practice accounts"
+        assert any(f"student01.{person}@{DOMAIN}" in text for person in ("juliet", "user1", "nurse")), \
+            "the chapter's people should be the student's practice accounts"  # 17 shows its Nurse
     if chapter in PARTLY_PRIVATE:
         _ran_on_the_class_server_but_one_part(nb, *PARTLY_PRIVATE[chapter])
     if chapter == "10":  # the password shown in clear is the private server's "secret", never a class account's
@@ -184,6 +208,8 @@ def test_the_chapter_runs_against_the_class_server(path, school, monkeypatch):
         assert "\\x00romeo\\x00secret" in plain[0] and f"student01.romeo@{DOMAIN}" not in plain[0], plain
     if chapter == "09":
         _federated_with_the_class_server(nb, school)
+    if chapter == "17":
+        profanity.check(text)
     if chapter in PARTNER_CHAPTERS:  # nobody else asked: after the bounded wait, a practice account plays the partner
         assert f"No classmate asked for chapter {chapter} within 1 s: Benvolio (student01.benvolio" in text
     results = school.call(lambda: dict(school.server.class_progress.results.get(f"student01@{DOMAIN}", {})))

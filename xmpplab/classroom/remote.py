@@ -19,7 +19,7 @@ returns a :class:`ClassLab` instead of starting a private server:
 * ``lab.server`` answers what a student may know of a server they do not run: where it is, the
   rosters and rooms as the Lab's clients saw them (``roster_item``, ``muc``) and a snapshot for the
   routing graph; anything inside the server (its storage, its hooks) raises :class:`ClassModeError`
-  with one sentence. Chapters that need that (13, 15-17: docs/classroom.md says why) or servers of their
+  with one sentence. Chapters that need that (13, 15, 16: docs/classroom.md says why) or servers of their
   own (09, ``federate=True``; 18 cuts its own connections) run on a private server, as does
   ``Lab.start(private=True)``; progress still reaches the teacher. A private Lab started beside the
   chapter's (``replace=False``: chapter 00's federation, chapter 10's stored keys, chapter 11's scansion scripts)

@@ -117,7 +117,7 @@ async def open_room(client: Client, room: str, nick: str, *, timeout: float = 5.
     configuration (an "instant room", XEP-0045 §10.1.2): this does that too, as chapter 08 did by hand.
     """
     await client.send_raw(f"<presence to='{room}/{nick}'><x xmlns='{MUC}'/></presence>")
-    own = await client.next("presence", timeout=timeout, predicate=lambda p: str(p["from"]) == f"{room}/{nick}")
+    own = await client.next("presence", timeout=timeout, from_=f"{room}/{nick}")  # a class Lab's client maps it
     if own["type"] == "error":
         raise ClientError(f"{client.jid} could not enter {room} as {nick}: {own['error']['condition']}")
     created = own.xml.find(f"{{{MUC}#user}}x/{{{MUC}#user}}status[@code='201']") is not None
