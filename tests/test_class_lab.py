@@ -390,3 +390,25 @@ async def test_chapter_18_files_need_the_class_servers_http_port_and_it_says_so(
         juliet = await lab.connect("juliet@example.com/phone")
         with pytest.raises(ClientError, match="offers no file upload"):
             await juliet.upload("moon.png", b"\x89PNG")
+
+
+async def test_a_practice_phone_cut_in_the_kernel_loses_or_resumes_as_on_a_private_server(school):
+    """Chapter 18's tunnel on the class server: the phone's socket to the Lab's proxy is cut in the kernel, and the
+    proxy drops its leg without a stream end. Without stream management what was in flight is lost; with it the class
+    server keeps the session and the phone resumes it through the proxy (XEP-0198 §5), and gets everything."""
+    async with Lab.start() as lab:
+        phone = await lab.connect("juliet@example.com/phone")
+        romeo = await lab.connect("romeo@example.net/orchard")
+        async with phone.cut():
+            await romeo.send_message("juliet@example.com/phone", "lost")
+        assert phone.resumed is False
+        with pytest.raises(TimeoutError):
+            await phone.next("message", timeout=1)
+        await phone.enable_sm()
+        async with phone.cut():
+            for line in ("one", "two", "three"):
+                await romeo.send_message("juliet@example.com/phone", line)
+        assert phone.resumed is True
+        assert [(await phone.next("message"))["body"] for _ in range(3)] == ["one", "two", "three"]
+        assert any(e.get("type") == "bound" and e.get("resumed") and e.get("jid") == f"student01.juliet@{DOMAIN}/phone"
+                   for e in lab.events)
