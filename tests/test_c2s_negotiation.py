@@ -4,6 +4,7 @@ import base64
 
 from lxml import etree
 
+from xmpplab.jid import JID
 from xmpplab.xml import NS_SASL, NS_SESSION, NS_TLS, serialize
 
 
@@ -87,6 +88,23 @@ async def test_resource_conflict_replaces_the_old_session(raw):
     assert stream_error_condition(err) == "conflict"
     pong = await new.request("<iq type='get' id='p' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>")
     assert pong.get("type") == "result"
+
+
+async def test_the_new_session_of_a_resource_conflict_is_reachable_at_its_address(server, raw):
+    """RFC 6120 §7.7.2.2: the new session replaces the old one, also when the old one was the account's only
+    session (a phone back from a tunnel before the server noticed the old connection died): stanzas to the full
+    JID reach the new connection."""
+    old = await raw()
+    await old.login("juliet@example.com/balcony")
+    new = await raw()
+    await new.login("juliet@example.com/balcony")
+    assert stream_error_condition(await old.recv()) == "conflict"
+    assert server.session_for(JID("juliet@example.com/balcony")) is not None
+    romeo = await raw()
+    await romeo.login("romeo@example.net/orchard")
+    await romeo.send("<message to='juliet@example.com/balcony' type='chat' id='m'><body>found thee</body></message>")
+    got = await new.recv()
+    assert got.findtext("{jabber:client}body") == "found thee"
 
 
 async def test_stanza_before_auth_is_not_authorized(raw):

@@ -13,7 +13,7 @@ from xmpplab.classroom.partners import pair
 from xmpplab.classroom.remote import ClassLab, ClassModeError
 from xmpplab.classroom.student import use_class
 from xmpplab.classroom.teacher import Teacher, progress_of
-from xmpplab.client import Client, IqError
+from xmpplab.client import Client, ClientError, IqError
 from xmpplab.course import acheck, check
 from xmpplab.course.core import unwatch_checks
 from xmpplab.jid import JID
@@ -188,7 +188,7 @@ async def test_the_checks_see_the_chapters_addresses(school):
 
 def _live_exercises():
     from tests.test_course import LIVE  # 09 runs on private servers in a class; the partner ones need two
-    return sorted(ex for ex in LIVE if (ex[:2] <= "08" or ex[:2] in ("10", "11")) and "partner" not in ex)
+    return sorted(ex for ex in LIVE if (ex[:2] <= "08" or ex[:2] in ("10", "11", "18")) and "partner" not in ex)
 
 
 @pytest.mark.parametrize("ex_id", _live_exercises())
@@ -379,3 +379,36 @@ async def test_chapter_10s_wiretap_in_front_of_the_class_lab_sees_only_tls_after
         assert ch10.beyond_the_tap(own, juliet) is None and capsys.readouterr().out == ""
         await juliet.disconnect()
         await tap.close()
+
+
+async def test_chapter_18_files_need_the_class_servers_http_port_and_it_says_so(school, capsys):
+    """Chapter 18 asks for file upload (``Lab.start(http_port=0)``): on the class server, not a private one; a class
+    server started without --http-port shares no files, and the Lab says so in one line when it starts."""
+    async with Lab.start(http_port=0) as lab:
+        assert isinstance(lab, ClassLab)
+        assert "shares no files (XEP-0363): its teacher starts it with --http-port" in capsys.readouterr().out
+        juliet = await lab.connect("juliet@example.com/phone")
+        with pytest.raises(ClientError, match="offers no file upload"):
+            await juliet.upload("moon.png", b"\x89PNG")
+
+
+async def test_a_practice_phone_cut_in_the_kernel_loses_or_resumes_as_on_a_private_server(school):
+    """Chapter 18's tunnel on the class server: the phone's socket to the Lab's proxy is cut in the kernel, and the
+    proxy drops its leg without a stream end. Without stream management what was in flight is lost; with it the class
+    server keeps the session and the phone resumes it through the proxy (XEP-0198 §5), and gets everything."""
+    async with Lab.start() as lab:
+        phone = await lab.connect("juliet@example.com/phone")
+        romeo = await lab.connect("romeo@example.net/orchard")
+        async with phone.cut():
+            await romeo.send_message("juliet@example.com/phone", "lost")
+        assert phone.resumed is False
+        with pytest.raises(TimeoutError):
+            await phone.next("message", timeout=1)
+        await phone.enable_sm()
+        async with phone.cut():
+            for line in ("one", "two", "three"):
+                await romeo.send_message("juliet@example.com/phone", line)
+        assert phone.resumed is True
+        assert [(await phone.next("message"))["body"] for _ in range(3)] == ["one", "two", "three"]
+        assert any(e.get("type") == "bound" and e.get("resumed") and e.get("jid") == f"student01.juliet@{DOMAIN}/phone"
+                   for e in lab.events)

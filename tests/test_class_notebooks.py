@@ -14,6 +14,7 @@ import nbformat
 import pytest
 
 from xmpplab.classroom import certificate_fingerprint, prepare_class, read_csv
+from xmpplab.classroom.command import class_upload
 from xmpplab.classroom.remote import PART_NOTE, PRIVATE_NOTE
 from xmpplab.server import Server
 from xmpplab.server.core import DEFAULT_MODULES
@@ -22,8 +23,8 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CHAPTERS = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 #: Chapters that need a server of their own and say so: 09 federates servers,
 #: 13 makes and deletes accounts in its database, 15 owns its pubsub nodes, 16 runs the chapter's accounts on
-#: several servers, 18 cuts its own connections.
-PRIVATE = {"09", "13", "15", "16", "18"}
+#: several servers.
+PRIVATE = {"09", "13", "15", "16"}
 #: Chapters that start no Lab: 12 (the teacher's) starts a class server of its own, 14 reads recordings.
 NO_LAB = {"12", "14"}
 DOMAIN = "class.example"
@@ -45,8 +46,9 @@ class ClassServerThread:
 
     async def _start(self):
         self.s2s_events = []  # what crossed the class server's server-to-server streams (chapter 09's own server)
-        self.server = await Server([DOMAIN], modules=(*DEFAULT_MODULES, "classwork", "classmates", "classfederation"),
-                                   s2s_port=0, recorder=self._record).start()
+        self.server = await Server([DOMAIN], modules=(class_upload(), *DEFAULT_MODULES, "classwork", "classmates",
+                                                      "classfederation"),
+                                   s2s_port=0, http_port=0, recorder=self._record).start()  # files: chapter 18
         prepare_class(self.server, DOMAIN, 2, self.folder / "class.csv")
 
     def _record(self, event: dict) -> None:
@@ -176,6 +178,15 @@ class ProfanityAccount:
         assert len(self.password) >= 10 and self.password not in text
 
 
+def _resumed_and_shared_on_the_class_server(nb, school) -> None:
+    """Chapter 18 on the class server: the tunnel lost the message without stream management and the class server
+    resumed the phone's session through the Lab's proxy with it; the picture went up to the class server's HTTP port."""
+    said = "".join(_printed(c) for c in nb.cells if "phone.cut()" in c.source)
+    assert "Lost: the server wrote it into the dead connection." in said and "resumed: True ['Juliet?'," in said, said
+    owners = school.call(lambda: [f.owner for f in school.server.uploads.files()])
+    assert f"student01.juliet@{DOMAIN}" in owners, owners
+
+
 def _errors(nb) -> list[str]:
     return [f"{out.get('ename')}: {out.get('evalue')} in cell:\n{cell.source[:300]}"
             for cell in nb.cells for out in cell.get("outputs", []) if out.get("output_type") == "error"]
@@ -210,6 +221,8 @@ def test_the_chapter_runs_against_the_class_server(path, school, monkeypatch):
         _federated_with_the_class_server(nb, school)
     if chapter == "17":
         profanity.check(text)
+    if chapter == "18":
+        _resumed_and_shared_on_the_class_server(nb, school)
     if chapter in PARTNER_CHAPTERS:  # nobody else asked: after the bounded wait, a practice account plays the partner
         assert f"No classmate asked for chapter {chapter} within 1 s: Benvolio (student01.benvolio" in text
     results = school.call(lambda: dict(school.server.class_progress.results.get(f"student01@{DOMAIN}", {})))

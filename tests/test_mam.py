@@ -288,3 +288,16 @@ async def test_the_message_path_is_hooked_only_once_an_account_is_archived(serve
     assert archive._armed
     server.accounts.remove("juliet@example.com")
     assert not archive._armed
+
+
+async def test_an_account_made_again_after_the_archive_was_unhooked_keeps_each_message_once(server, raw):
+    """A class server's practice account is removed and made again for each chapter (``#practice``): the archive's
+    hooks go when its last account goes and come back when the new one reads its history, once, not twice."""
+    await reading(raw, "juliet@example.com")
+    server.accounts.remove("juliet@example.com")
+    server.accounts.add("juliet@example.com", "secret")
+    juliet = await reading(raw, "juliet@example.com")
+    romeo = await online(raw, "romeo@example.net")
+    await romeo.send("<message to='juliet@example.com' type='chat'><body>once</body></message>")
+    await juliet.recv()
+    assert [b for _, b, _ in (await ask(juliet, queryid="again"))[0]] == ["once"]

@@ -25,8 +25,11 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import http.client
 import select
 import ssl
+import urllib.error
+import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -35,6 +38,7 @@ from xml.sax.saxutils import quoteattr
 from .client_errors import ClientError, IqError
 from .jid import JID
 from .ns import NS_CARBONS, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_FORWARD, NS_MAM, NS_RSM
+from .pinning import of_der
 from .xml import NS_CLIENT
 
 __all__ = ["History", "MessagingMixin", "Picture"]
@@ -75,17 +79,62 @@ class History(list):
         return "\n".join(f"{m['from']} → {m['to']}: {m['body']}" for m in self)
 
 
-def _put(url: str, data: bytes, headers: dict, kind: str) -> int:
+def _put(url: str, data: bytes, headers: dict, kind: str, pin=None) -> int:
     """HTTP PUT ``data`` to ``url`` (blocking; run in a thread); the status code."""
     req = urllib.request.Request(url, data=data, method="PUT", headers={**headers, "Content-Type": kind})
-    with urllib.request.urlopen(req, context=_lab_tls(), timeout=10) as answer:  # noqa: S310 (lab's own URL)
+    with _open(req, pin) as answer:
         return answer.status
 
 
-def _get(url: str) -> tuple[bytes, str]:
+def _get(url: str, pin=None) -> tuple[bytes, str]:
     """HTTP GET ``url`` (blocking; run in a thread): the body and its content type."""
-    with urllib.request.urlopen(url, context=_lab_tls(), timeout=10) as answer:  # noqa: S310 (lab's own URL)
+    with _open(urllib.request.Request(url), pin) as answer:
         return answer.read(), answer.headers.get_content_type()
+
+
+def _open(req: urllib.request.Request, pin):
+    """Open ``req``: on the Lab's own server (``pin`` None) any certificate, as Lab clients do; with ``pin`` (a
+    class server's: its host and a check of :mod:`xmpplab.pinning`), that host's certificate must pass the check,
+    before anything is sent, and any other host's is checked against the CAs."""
+    if pin is None:
+        return urllib.request.urlopen(req, context=_lab_tls(), timeout=10)  # noqa: S310 (lab's own URL)
+    host, check = pin
+    if req.type == "https" and urllib.parse.urlsplit(req.full_url).hostname == host.strip("[]").lower():
+        opener = urllib.request.build_opener(_PinnedHTTPS(check))
+    else:
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ssl.create_default_context()))
+    try:
+        return opener.open(req, timeout=10)
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, _Refused):
+            raise ClientError(str(exc.reason)) from None
+        raise
+
+
+class _Refused(ssl.SSLError):
+    """A pinned HTTPS server showed a certificate the check refuses."""
+
+
+class _PinnedHTTPS(urllib.request.HTTPSHandler):
+    """HTTPS whose server certificate is checked by its SHA-256 fingerprint (:mod:`xmpplab.pinning`), not by CAs."""
+
+    def __init__(self, check):
+        super().__init__(context=_lab_tls())
+        self.check = check
+
+    def https_open(self, req):
+        """Open ``req`` on a connection that checks the certificate right after the handshake."""
+        check = self.check
+
+        class Pinned(http.client.HTTPSConnection):
+            def connect(self):
+                super().connect()
+                refusal = check(of_der(self.sock.getpeercert(True)))
+                if refusal:
+                    self.close()
+                    raise _Refused(refusal)
+
+        return self.do_open(Pinned, req, context=self._context)
 
 
 def _lab_tls() -> ssl.SSLContext:
@@ -274,7 +323,7 @@ class MessagingMixin:
                                "</iq>")
         put = next(answer.xml.iter(f"{{{NS_UPLOAD}}}put"))
         headers = {h.get("name"): h.text or "" for h in put.iter(f"{{{NS_UPLOAD}}}header")}
-        await asyncio.to_thread(_put, put.get("url"), data, headers, type)
+        await asyncio.to_thread(_put, put.get("url"), data, headers, type, self.https_pin)
         return next(answer.xml.iter(f"{{{NS_UPLOAD}}}get")).get("url")
 
     async def _upload_service(self) -> str | None:
@@ -288,8 +337,12 @@ class MessagingMixin:
 
     async def download(self, url: str) -> Picture:
         """GET a shared file's URL (XEP-0363 §5: anyone with the URL may); a picture a notebook shows."""
-        data, kind = await asyncio.to_thread(_get, str(url).strip())
+        data, kind = await asyncio.to_thread(_get, str(url).strip(), self.https_pin)
         return Picture(data, kind)
+
+    #: (host, check): HTTPS to ``host`` must show a certificate the check accepts (:mod:`xmpplab.pinning`), other
+    #: hosts' are checked against the CAs; None (a Lab of one's own) accepts the Lab's self-signed certificate
+    https_pin: tuple | None = None
 
 
 def _result_of(message, qid: str) -> bool:

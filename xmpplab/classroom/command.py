@@ -14,6 +14,11 @@ from .accounts import MAX_STUDENTS, ClassroomError, check_count, check_domain
 from .handout import certificate_fingerprint, certificate_sha1, write_handout
 from .setup import prepare_class
 
+#: A class server's file upload (chapter 18): the largest file, a student's quota with their practice accounts,
+#: and how long files are kept; a slot counts against the quota from the moment it is given.
+FILE_MIB, QUOTA_MIB, KEEP_DAYS = 2, 10, 7
+UPLOADS = f"file upload (XEP-0363: {FILE_MIB} MiB a file, {QUOTA_MIB} MiB a student with their practice accounts)"
+
 DESCRIPTION = ("Serve a class: create teacher@DOMAIN and student01@DOMAIN ... with random passwords (or keep "
                "them from an earlier start with the same --db), write them to a class list (CSV, mode 0600) "
                "and a printable handout (one card per student with a QR code), make the members-only room "
@@ -32,8 +37,8 @@ def add_arguments(p: argparse.ArgumentParser, port_type=int) -> None:
                         "address on the school network for a class, e.g. 192.168.1.20)")
     p.add_argument("--port", type=port_type, default=5222, help="client port (default 5222)")
     p.add_argument("--http-port", type=port_type, metavar="PORT",
-                   help="also serve a chat page for browsers (Converse.js) and XMPP over WebSocket on this "
-                        "port: students open https://HOST:PORT/")
+                   help=f"also serve a chat page for browsers (Converse.js), XMPP over WebSocket and {UPLOADS} "
+                        "on this port: students open https://HOST:PORT/")
     p.add_argument("--converse", metavar="DIR_OR_URL",
                    help="where the chat page takes Converse.js's files: its dist folder (served by this "
                         "server, for a school without internet) or a URL (default: the Converse CDN)")
@@ -55,6 +60,17 @@ def add_arguments(p: argparse.ArgumentParser, port_type=int) -> None:
     p.add_argument("--force", action="store_true",
                    help="replace a class list that belongs to another class (its passwords are lost)")
     p.add_argument("--no-tls", action="store_true", help="no STARTTLS (only with a loopback --host)")
+
+
+def class_upload():
+    """XEP-0363 file upload sized for a class (with ``--http-port``, see :data:`UPLOADS`): a student's practice
+    accounts count against the student's quota (``student07.romeo`` against ``student07``)."""
+    from ..server.limits import MiB
+    from ..server.modules.classmates import student_of
+    from ..server.modules.upload import Upload
+
+    return Upload(max_file_bytes=FILE_MIB * MiB, quota_bytes=QUOTA_MIB * MiB, retention_days=KEEP_DAYS,
+                  payer=student_of)
 
 
 def handout_path(args) -> Path:
@@ -88,7 +104,7 @@ async def run(args, *, limits=None, stop: asyncio.Event | None = None, out=print
     if args.http_port is not None:
         from ..server.modules.webchat import WebChat
         try:
-            modules = (*modules, WebChat(args.converse, title=f"Class {domain}"))
+            modules = (class_upload(), *modules, WebChat(args.converse, title=f"Class {domain}"))
         except ValueError as exc:
             raise ClassroomError(f"--converse: {exc}") from None
     elif args.converse:
@@ -150,7 +166,7 @@ def _report(out, setup, host, port, fingerprint, page, args, s2s_port=None) -> N
     if setup.http_port is not None:
         scheme = "http" if args.no_tls else "https"
         out(f"  browsers: {scheme}://{host}:{setup.http_port}/ (a chat page; XMPP over WebSocket at "
-            f"/xmpp-websocket)", flush=True)
+            f"/xmpp-websocket); {UPLOADS}", flush=True)
     if s2s_port is not None:
         out(f"  students' own servers (chapter 09, #federate) connect to {host} port {s2s_port} (TLS, then their "
             "registered certificate)", flush=True)

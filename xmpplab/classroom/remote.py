@@ -20,7 +20,7 @@ returns a :class:`ClassLab` instead of starting a private server:
   rosters and rooms as the Lab's clients saw them (``roster_item``, ``muc``) and a snapshot for the
   routing graph; anything inside the server (its storage, its hooks) raises :class:`ClassModeError`
   with one sentence. Chapters that need that (13, 15, 16: docs/classroom.md says why) or servers of their
-  own (09, ``federate=True``; 18 cuts its own connections) run on a private server, as does
+  own (09, ``federate=True``) run on a private server, as does
   ``Lab.start(private=True)``; progress still reaches the teacher. A private Lab started beside the
   chapter's (``replace=False``: chapter 00's federation, chapter 10's stored keys, chapter 11's scansion scripts)
   says that only that part is private, and the chapter's Lab keeps reporting;
@@ -51,8 +51,9 @@ from .trust import ClassCertificate
 log = logging.getLogger("xmpplab.classroom")
 
 #: Lab.start options only a server of one's own can honour: with any of them the Lab stays private.
+#: (``http_port`` is not one: the class server's own HTTP port serves files, when its teacher gave --http-port.)
 PRIVATE_OPTIONS = ("federate", "external", "db", "modules", "tls", "tls_ca", "require_tls", "port", "limits",
-                   "register", "s2s_port", "http_port")
+                   "register", "s2s_port")
 
 
 PRIVATE_NOTE = "this chapter runs on a private server in this kernel (your checks still reach the teacher)."
@@ -153,6 +154,10 @@ class ClassClient(Client):
     async def next(self, kind=None, *, timeout=5.0, predicate=None, from_=None):
         """As :meth:`Client.next`; ``from_`` may be a chapter address."""
         return await super().next(kind, timeout=timeout, predicate=predicate, from_=self._real(from_))
+
+    async def history(self, with_=None, **options):
+        """As :meth:`Client.history`; ``with_`` may be a chapter address."""
+        return await super().history(self._real(with_), **options)
 
 
 class _PracticeAccounts:
@@ -323,10 +328,14 @@ class ClassLab(Lab):
         # the class server replaces the private server (made by Lab.__init__, never started)
         self._servers = [ClassServer(self, where, account, domains, account_password)]
         self.server = self._servers[0]
+        self._files = ignored.get("http_port") is not None  # asked for file upload (XEP-0363): the class's HTTP port
 
     async def _start_servers(self) -> None:
         await super()._start_servers()
         add_lens(self._as_chapter, self.settle)
+        if self._files and await self.me._upload_service() is None:
+            print(f"The class server {self.server.where} shares no files (XEP-0363): its teacher starts it with "
+                  "--http-port; until then the cells that upload a file fail.")
 
     async def stop(self) -> None:
         """Disconnect the practice clients, close the proxy and the student's own connection; safe to call twice."""
@@ -406,6 +415,7 @@ class ClassLab(Lab):
                 raise ConnectError(self.server.certificate.refused) from None
             raise
         client.names = self.server.names
+        client.https_pin = (self.server.upstream[0], self.server.certificate)  # its files: the class server's HTTPS
         self.clients.append(client)
         return client
 

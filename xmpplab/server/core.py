@@ -397,11 +397,11 @@ class Server(StartStop):
 
     def bind(self, session, jid: JID) -> JID | None:
         """Register a bound resource; an older session with the same resource is closed (RFC 6120 7.7.2.2)."""
-        resources = self.sessions.setdefault(jid.bare, {})
-        old = resources.get(jid.resource)
+        old = self.sessions.get(jid.bare, {}).get(jid.resource)
         if old is not None and old is not session:
             old.close("conflict", "replaced by a new connection with the same resource")
-        resources[jid.resource] = session
+        # after the close: the account's table went with its last session, so take it (or a new one) now
+        self.sessions.setdefault(jid.bare, {})[jid.resource] = session
         session.jid_str = str(jid)
         return jid
 

@@ -68,8 +68,9 @@ class Hooks:
         bisect.insort(self._handlers.setdefault(name, []), (-priority, self._seq, handler))
 
     def remove(self, name: str, handler) -> None:
-        """Remove a handler from the event ``name`` (nothing happens when it is not there)."""
-        self._handlers[name] = [h for h in self._handlers.get(name, []) if h[2] is not handler]
+        """Remove a handler from the event ``name`` (nothing happens when it is not there). A bound method is the
+        same handler as the one added when it is equal (``self.received`` is a new object at each access)."""
+        self._handlers[name] = [h for h in self._handlers.get(name, []) if h[2] != handler]
 
     def has(self, name: str) -> bool:
         """Whether the event ``name`` has at least one handler."""

@@ -14,6 +14,11 @@ client) in the data directory:
 Files older than ``retention_days`` are deleted (retention is left to the
 service by §5). A quota refusal says when enough will be free again (§6
 ``<retry stamp=…/>``): when the slots and files it waits for expire.
+
+The quota is per account, unless the store is given a ``payer``: a function from an
+account to whoever its uploads count against. A class server counts a student's practice
+accounts (``student07.romeo@class.example``) against the student (``student07@…``), so a
+student cannot multiply the quota by making accounts.
 """
 
 from __future__ import annotations
@@ -85,8 +90,9 @@ def data_folder(db_path: str | None) -> tuple[Path, bool]:
 class UploadStore:
     """The slots, files and quotas of one server's upload services."""
 
-    def __init__(self, storage, db_path: str | None, quota_bytes: int, retention_days: float):
+    def __init__(self, storage, db_path: str | None, quota_bytes: int, retention_days: float, payer=None):
         self.storage = storage
+        self.payer = payer  # account -> whom its uploads count against (None: the account itself)
         self.db_path = db_path
         self.folder: Path | None = None  # made when the server starts (open), so a server never started leaves none
         self.temporary = False
@@ -111,15 +117,17 @@ class UploadStore:
         now = time.time() if now is None else now
         self.expire(now)
         used = self.used(owner)
+        who = "you" if self.payer is None else f"{self.payer(owner)} and the accounts counted with it"
         if used + size > self.quota_bytes:
-            raise QuotaReached(f"your files and open slots take {used} of {self.quota_bytes} bytes",
+            whose = "your files and open slots" if self.payer is None else f"the files and open slots of {who}"
+            raise QuotaReached(f"{whose} take {used} of {self.quota_bytes} bytes",
                                self._free_at(owner, used + size - self.quota_bytes))
-        slots = sorted(s.expires for s in self.slots.values() if s.owner == owner)
+        slots = sorted(s.expires for s in self._slots_of(owner))
         if len(slots) >= OPEN_SLOTS_PER_ACCOUNT:
-            raise QuotaReached(f"you have {len(slots)} open slots; upload into them first", slots[0])
-        files = self.files(owner)
+            raise QuotaReached(f"{who} have {len(slots)} open slots; upload into them first", slots[0])
+        files = self._files_of(owner)
         if len(files) + len(slots) >= FILES_PER_ACCOUNT:
-            raise QuotaReached(f"you keep {len(files)} files, the most an account may",
+            raise QuotaReached(f"{who} keep {len(files)} files, the most an account may",
                                files[0].stamp + self.retention if files else None)
         slot = Slot(secrets.token_urlsafe(18), owner, name, size, content_type, secrets.token_urlsafe(24),
                     now + SLOT_SECONDS)
@@ -133,8 +141,8 @@ class UploadStore:
 
     def _free_at(self, owner: str, needed: int) -> float | None:
         """When ``needed`` bytes of the owner's slots and files will have expired."""
-        going = [(s.expires, s.size) for s in self.slots.values() if s.owner == owner and not s.busy]
-        going += [(f.stamp + self.retention, f.size) for f in self.files(owner)]
+        going = [(s.expires, s.size) for s in self._slots_of(owner) if not s.busy]
+        going += [(f.stamp + self.retention, f.size) for f in self._files_of(owner)]
         freed = 0
         for when, size in sorted(going):
             freed += size
@@ -143,9 +151,29 @@ class UploadStore:
         return None
 
     def used(self, owner: str) -> int:
-        """Bytes the owner's files and open slots take."""
-        stored = self.storage.rows("SELECT COALESCE(SUM(size), 0) FROM upload WHERE owner = ?", (owner,))[0][0]
-        return stored + sum(s.size for s in self.slots.values() if s.owner == owner)
+        """Bytes the owner's files and open slots take (with a ``payer``: those of every account it pays for)."""
+        if self.payer is None:
+            stored = self.storage.rows("SELECT COALESCE(SUM(size), 0) FROM upload WHERE owner = ?", (owner,))[0][0]
+        else:
+            stored = sum(f.size for f in self._files_of(owner))
+        return stored + sum(s.size for s in self._slots_of(owner))
+
+    def _pays_with(self, owner: str):
+        """Whether an account's uploads count against the same quota as ``owner``'s."""
+        if self.payer is None:
+            return lambda other: other == owner
+        payer = self.payer(owner)
+        return lambda other: self.payer(other) == payer
+
+    def _slots_of(self, owner: str) -> list[Slot]:
+        same = self._pays_with(owner)
+        return [s for s in self.slots.values() if same(s.owner)]
+
+    def _files_of(self, owner: str) -> list[StoredFile]:
+        if self.payer is None:
+            return self.files(owner)
+        same = self._pays_with(owner)
+        return [f for f in self.files() if same(f.owner)]
 
     # files --------------------------------------------------------------------------
     def path(self, file_id: str) -> Path:

@@ -56,6 +56,12 @@ def is_class_account(registry, jid) -> bool:
     return jid.local is not None and "." not in jid.local
 
 
+def student_of(bare) -> str:
+    """The class account a practice account belongs to (``student07.romeo@d`` → ``student07@d``), or itself."""
+    local, at, domain = str(bare).partition("@")
+    return f"{local.partition('.')[0]}@{domain}" if at else str(bare)
+
+
 def practice(event, fields):
     """``#practice``: create (or give a new password to) ``OWNER.NAME@DOMAIN`` for the requester."""
     if fields is None:

@@ -25,7 +25,8 @@ service; the module says so in one log line. Settings::
     Server(..., http_port=5280, modules=(*DEFAULT_MODULES, Upload(max_file_bytes=2 * MiB, quota_bytes=20 * MiB)))
 
 ``base_url`` (``https://chat.school.example:5280``) replaces the scheme, address and port in
-the URLs, for a server reached under a name. ``server.uploads`` is the
+the URLs, for a server reached under a name. ``payer`` makes several accounts share one quota
+(a class server: a student's practice accounts count against the student). ``server.uploads`` is the
 :class:`~xmpplab.server.upload_store.UploadStore` (the files, the open slots).
 """
 
@@ -56,7 +57,7 @@ class Upload:
     name = "upload"
 
     def __init__(self, max_file_bytes: int = 10 * MiB, quota_bytes: int = 100 * MiB, retention_days: float = 30,
-                 base_url: str | None = None):
+                 base_url: str | None = None, payer=None):
         if max_file_bytes <= 0 or quota_bytes <= 0 or retention_days <= 0:
             raise ValueError("an upload service takes files of more than 0 bytes, a quota of more than 0 bytes, "
                              "and keeps them more than 0 days")
@@ -64,6 +65,7 @@ class Upload:
         self.quota_bytes = quota_bytes
         self.retention_days = retention_days
         self.base_url = base_url.rstrip("/") if base_url else None
+        self.payer = payer  # bare JID -> whose quota its files count against (upload_store.py); None: its own
         self.server = None
         self.services: dict[str, str] = {}  # upload.<host> -> host
 
@@ -77,7 +79,7 @@ class Upload:
             log.info("upload: no HTTP port (http_port=, --http-port), so no XEP-0363 file upload service")
             return
         store = STORE.put(server, UploadStore(server.storage, server.db_path, self.quota_bytes,
-                                              self.retention_days))
+                                              self.retention_days, self.payer))
         server.provide("uploads", store)
         for host in server.hosts:
             domain = f"upload.{host}"
