@@ -188,7 +188,7 @@ async def test_the_checks_see_the_chapters_addresses(school):
 
 def _live_exercises():
     from tests.test_course import LIVE  # 09 runs on private servers in a class; the partner ones need two
-    return sorted(ex for ex in LIVE if (ex[:2] <= "08" or ex[:2] in ("10", "11")) and "partner" not in ex)
+    return sorted(ex for ex in LIVE if (ex[:2] <= "08" or ex[:2] in ("10", "11", "16")) and "partner" not in ex)
 
 
 @pytest.mark.parametrize("ex_id", _live_exercises())
@@ -379,3 +379,19 @@ async def test_chapter_10s_wiretap_in_front_of_the_class_lab_sees_only_tls_after
         assert ch10.beyond_the_tap(own, juliet) is None and capsys.readouterr().out == ""
         await juliet.disconnect()
         await tap.close()
+
+
+async def test_chapter_16s_exchange_runs_on_the_class_server_as_practice_accounts(school):
+    """run_on_lab on a class Lab: Romeo and Juliet are practice accounts, through the Lab's proxy; the xmpplab
+    column is the class server's features (no in-band registration: sign-ups are closed in a class)."""
+    from xmpplab.testing.exchange import run_on_lab
+
+    async with Lab.start(["example.com"]) as lab:
+        assert isinstance(lab, ClassLab)
+        slix = await run_on_lab(lab)
+        raw = await run_on_lab(lab, "raw XML")
+        served = [c.jid for c in lab.transcript.connections.values() if c.role == "receiving"]
+    assert slix.ok and raw.ok, (slix.summary(), raw.summary())
+    assert slix.server == f"xmpplab ({DOMAIN})"
+    assert not any("register" in stage for stage in slix.features())
+    assert f"student01.romeo@{DOMAIN}/orchard" in served and f"student01.juliet@{DOMAIN}/balcony" in served
