@@ -39,6 +39,7 @@ from ..client import Client, ClientError, ConnectError
 from ..course.core import add_lens, remove_lens
 from ..jid import JID, InvalidJID
 from ..lab import Lab, Login, running_labs
+from ..ns import NS_REGISTER
 from ..snapshot import Account, LabSnapshot, Occupant, Resource, Room, ServerSnapshot
 from .accounts import ClassroomError
 from .names import PracticeNames
@@ -126,6 +127,8 @@ class ClassClient(Client):
     """A Client on the class server whose chapter addresses (``romeo@example.net``) reach the practice accounts."""
 
     names: PracticeNames | None = None
+    #: told the bare JID when the server accepted this account's own ``<remove/>`` (XEP-0077 §3.2)
+    removed = None
 
     def _real(self, address):
         return self.names.real(address) if (self.names is not None and address is not None) else address
@@ -149,6 +152,15 @@ class ClassClient(Client):
         if self.names is not None:
             self.names.rewrite_element(iq.xml)
         return iq
+
+    async def iq(self, request, *, timeout: float = 10.0):
+        """As :meth:`Client.iq`; once the server accepted this account's ``<remove/>`` (XEP-0077 §3.2), the Lab
+        has that practice account no more, as a private server would not."""
+        iq = self._as_iq(request)
+        answer = await super().iq(iq, timeout=timeout)
+        if self.removed is not None and iq.xml.find(f"{{{NS_REGISTER}}}query/{{{NS_REGISTER}}}remove") is not None:
+            self.removed(self.jid.bare)
+        return answer
 
     async def next(self, kind=None, *, timeout=5.0, predicate=None, from_=None):
         """As :meth:`Client.next`; ``from_`` may be a chapter address."""
@@ -258,6 +270,11 @@ class ClassServer:
         if result.status != "completed":
             raise ClassroomError(f"the class server did not make {real}: {result.note or result.status}")
         self.made[real] = password
+
+    def forget(self, real) -> None:
+        """The practice account ``real`` (a bare JID on the class server) was cancelled: this Lab has it no more."""
+        self._making.pop(str(real), None)
+        self.made.pop(str(real), None)
 
     async def ready(self, jid) -> str:
         """Wait until the practice account behind ``jid`` exists; return its real bare JID."""
@@ -405,7 +422,7 @@ class ClassLab(Lab):
             if self.server.certificate.refused:  # the proxy's leg to the class server was refused: say why
                 raise ConnectError(self.server.certificate.refused) from None
             raise
-        client.names = self.server.names
+        client.names, client.removed = self.server.names, self.server.forget
         self.clients.append(client)
         return client
 
