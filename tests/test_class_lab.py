@@ -188,7 +188,7 @@ async def test_the_checks_see_the_chapters_addresses(school):
 
 def _live_exercises():
     from tests.test_course import LIVE  # 09 runs on private servers in a class; the partner ones need two
-    return sorted(ex for ex in LIVE if (ex[:2] <= "08" or ex[:2] in ("10", "11", "18")) and "partner" not in ex)
+    return sorted(ex for ex in LIVE if (ex[:2] <= "08" or ex[:2] in ("10", "11", "16", "18")) and "partner" not in ex)
 
 
 @pytest.mark.parametrize("ex_id", _live_exercises())
@@ -412,3 +412,76 @@ async def test_a_practice_phone_cut_in_the_kernel_loses_or_resumes_as_on_a_priva
         assert [(await phone.next("message"))["body"] for _ in range(3)] == ["one", "two", "three"]
         assert any(e.get("type") == "bound" and e.get("resumed") and e.get("jid") == f"student01.juliet@{DOMAIN}/phone"
                    for e in lab.events)
+
+
+async def test_chapter_16s_exchange_runs_on_the_class_server_as_practice_accounts(school):
+    """run_on_lab on a class Lab: Romeo and Juliet are practice accounts, through the Lab's proxy; the xmpplab
+    column is the class server's features (no in-band registration: sign-ups are closed in a class)."""
+    from xmpplab.testing.exchange import run_on_lab
+
+    async with Lab.start(["example.com"]) as lab:
+        assert isinstance(lab, ClassLab)
+        slix = await run_on_lab(lab)
+        raw = await run_on_lab(lab, "raw XML")
+        served = [c.jid for c in lab.transcript.connections.values() if c.role == "receiving"]
+    assert slix.ok and raw.ok, (slix.summary(), raw.summary())
+    assert slix.server == f"xmpplab ({DOMAIN})"
+    assert not any("register" in stage for stage in slix.features())
+    assert f"student01.romeo@{DOMAIN}/orchard" in served and f"student01.juliet@{DOMAIN}/balcony" in served
+
+
+async def test_a_practice_account_changes_its_own_password_and_cancels_itself_but_no_one_elses(school):
+    """XEP-0077 after login (chapter 13 on the class server): a practice account may change its password and
+    cancel itself; the class server refuses it another student's practice account and its own student's."""
+    from xmpplab.rawclient import RawClient
+
+    server, passwords, connect = school
+    s2 = Teacher(await connect(f"student02@{DOMAIN}/laptop"))
+    await s2.command(f"{NS}#practice", {"name": "romeo", "password": "pw-of-student02"})
+    async with Lab.start() as lab:
+        assert isinstance(lab, ClassLab)
+        romeo = await lab.connect("romeo@example.net/orchard")
+        register = "<iq type='set'><query xmlns='jabber:iq:register'><username>{}</username>{}</query></iq>"
+        for other in ("student02.romeo", "student01"):
+            for what in ("<password>taken-over</password>", "<remove/>"):
+                with pytest.raises(IqError) as refused:
+                    await romeo.iq(register.format(other, what))
+                assert refused.value.condition == "not-allowed", other
+        assert server.storage.account_exists(DOMAIN, "student01")
+        theirs = await Client.connect(f"student02.romeo@{DOMAIN}", "pw-of-student02", host="127.0.0.1",
+                                      port=server.port, verify_tls=False)  # student02's password still works
+        await theirs.disconnect()
+        await romeo.iq(register.format("student01.romeo", "<password>a-new-one-123</password>"))
+        login = await RawClient.connect(*lab.server.address)  # the new password, through the Lab's proxy
+        assert await login.login(f"student01.romeo@{DOMAIN}/garden", "a-new-one-123")
+        await login.close()
+        await romeo.iq("<iq type='set'><query xmlns='jabber:iq:register'><remove/></query></iq>")
+        assert not server.storage.account_exists(DOMAIN, "student01.romeo")
+        assert not lab.server.accounts.exists("romeo@example.net")  # the Lab knows it is gone, as a private one
+        again = await lab.connect("romeo@example.net/orchard")  # a fresh practice account
+        assert str(again.jid) == f"student01.romeo@{DOMAIN}/orchard"
+        assert server.storage.account_exists(DOMAIN, "student02.romeo")
+
+
+async def test_sign_ups_are_closed_on_the_class_server(school):
+    """Chapter 13's deep dive on the class server: a stream that has not logged in is offered no <register/>,
+    and asking for the registration form ends it (the teacher did not pass --register)."""
+    from xmpplab.rawclient import RawClient, StreamEnded
+
+    async with Lab.start() as lab:
+        raw = await RawClient.connect(*lab.server.address)
+        await raw.send(f"<stream:stream to='{DOMAIN}' version='1.0' xmlns='jabber:client' "
+                       "xmlns:stream='http://etherx.jabber.org/streams'>")
+        features = await raw.recv()
+        assert "starttls" in str(etree_tostring(features)) and "iq-register" not in etree_tostring(features)
+        await raw.send("<iq type='get' id='reg0'><query xmlns='jabber:iq:register'/></iq>")
+        error = await raw.recv()
+        assert "not-authorized" in etree_tostring(error)
+        with pytest.raises(StreamEnded):
+            await raw.recv()
+        await raw.close()
+
+
+def etree_tostring(element) -> str:
+    from lxml import etree
+    return etree.tostring(element, encoding="unicode")

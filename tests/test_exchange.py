@@ -5,7 +5,7 @@ import pytest
 from tests.peers import INSTALL_HINT, need_node_package, need_program
 from xmpplab import Lab
 from xmpplab.testing.ejabberd import EjabberdServer, ejabberd_path
-from xmpplab.testing.exchange import Exchange, compare, run_on, run_on_server, run_rawxml, run_xmppjs
+from xmpplab.testing.exchange import Exchange, compare, run_on, run_on_lab, run_on_server, run_rawxml, run_xmppjs
 from xmpplab.testing.prosody import ProsodyServer, prosody_path
 
 DOMAIN = "example.com"
@@ -49,6 +49,20 @@ async def test_wrong_password_is_a_failed_run_not_an_exception(lab):
     ex = await run_on_server("127.0.0.1", lab.server.port, DOMAIN, server="xmpplab", password="wrong")
     assert not ex.ok and "not-authorized" in ex.error
     assert compare([ex]).columns()[0][1][0].startswith("failed")
+
+
+async def test_run_on_lab_uses_the_labs_own_romeo_and_juliet():
+    """Chapter 16's column for the Lab's server: the Lab makes Romeo and Juliet and says where they log in."""
+    async with Lab.start([DOMAIN]) as lab:
+        slix = await run_on_lab(lab)
+        raw = await run_on_lab(lab, "raw XML")
+        with pytest.raises(ValueError, match="'slixmpp', 'raw XML', 'xmpp.js'"):
+            await run_on_lab(lab, "Smack")
+        assert lab.server.accounts.exists(f"romeo@{DOMAIN}") and lab.server.accounts.exists(f"juliet@{DOMAIN}")
+    assert slix.ok and raw.ok, (slix.summary(), raw.summary())
+    assert slix.server == raw.server == f"xmpplab ({DOMAIN})"
+    assert "register" in slix.features()[1]  # a Lab's own server takes sign-ups (chapter 13)
+    assert raw.client_steps()[-3:-1] == ["presence", "message"]
 
 
 def test_compare_refuses_an_unknown_view():

@@ -34,6 +34,10 @@ PRIVATE_RUN = {
                   "romeo-login-plain-raw against 127.0.0.1:"],  # the scansion script, on a second Lab of its own
     "10-security": ["<auth>  y,,n=juliet,r=",  # the SCRAM login, as the chapter's juliet
                     "\\x00romeo\\x00secret"],  # PLAIN without TLS, on the second Lab (own)
+    "13-accounts": ["iq result  id reg2",  # Benvolio signs up in-band on the second Lab (own)
+                    "· to romeo@example.net/orchard",  # the chapter's Lab: Romeo changes his password in-band
+                    "stream error  not-authorized",  # no sign-ups on lab: asking for the form ends the stream
+                    "logged in as mercutio@example.com/street"],  # xmpplab accounts, on the second Lab (own)
     # no classmate: a practice account plays the partner of the partner exercise, and says so in one line
     "03-message": ["On a server of your own: Benvolio (benvolio@example.net), a practice account, plays your partner."],
     "06-subscriptions": ["On a server of your own: Benvolio (benvolio@example.net), a practice account, plays your "

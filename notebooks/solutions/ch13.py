@@ -54,20 +54,20 @@ NEAR_MISSES = {
 
 
 # Live exercises (checked against a running Lab): id -> (async solve(lab), async near_miss(lab), words).
-async def solve_13_3(lab):
-    raw = await RawClient.connect("127.0.0.1", lab.server.port)
+async def solve_13_3(own):
+    raw = await RawClient.connect("127.0.0.1", own.server.port)
     await raw.send("<stream:stream to='example.com' version='1.0' xmlns='jabber:client' "
                    "xmlns:stream='http://etherx.jabber.org/streams'>")
     await raw.recv()                                     # the stream features: <register/> is among them
     await raw.request("<iq type='set' id='b1'><query xmlns='jabber:iq:register'><username>balthasar</username>"
                       "<password>horses</password></query></iq>")
     await raw.close()
-    await lab.connect("balthasar@example.com/mantua", "horses", create=False)
+    await own.connect("balthasar@example.com/mantua", "horses", create=False)
 
 
-async def near_miss_13_3(lab):
-    lab.add_account("balthasar@example.com", "horses")   # made by the lab, not by XMPP
-    await lab.connect("balthasar@example.com/mantua", "horses", create=False)
+async def near_miss_13_3(own):
+    own.add_account("balthasar@example.com", "horses")   # made by the Lab, not by XMPP
+    await own.connect("balthasar@example.com/mantua", "horses", create=False)
 
 
 LIVE = {

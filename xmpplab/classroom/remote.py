@@ -19,10 +19,10 @@ returns a :class:`ClassLab` instead of starting a private server:
 * ``lab.server`` answers what a student may know of a server they do not run: where it is, the
   rosters and rooms as the Lab's clients saw them (``roster_item``, ``muc``) and a snapshot for the
   routing graph; anything inside the server (its storage, its hooks) raises :class:`ClassModeError`
-  with one sentence. Chapters that need that (13, 15, 16: docs/classroom.md says why) or servers of their
+  with one sentence. What needs that (15, and 13's sign-ups: docs/classroom.md says why) or servers of their
   own (09, ``federate=True``) run on a private server, as does
   ``Lab.start(private=True)``; progress still reaches the teacher. A private Lab started beside the
-  chapter's (``replace=False``: chapter 00's federation, chapter 10's stored keys, chapter 11's scansion scripts)
+  chapter's (``replace=False``: 00's federation, 10's stored keys, 11's scansion scripts, 13's sign-up)
   says that only that part is private, and the chapter's Lab keeps reporting;
 * ``lab.login_for(jid)`` gives a hand-made client (a re-drive of a recording: ``redrive(..., lab=lab)``)
   the practice account behind a chapter address, and the map of the recording's other addresses.
@@ -39,6 +39,7 @@ from ..client import Client, ClientError, ConnectError
 from ..course.core import add_lens, remove_lens
 from ..jid import JID, InvalidJID
 from ..lab import Lab, Login, running_labs
+from ..ns import NS_REGISTER
 from ..snapshot import Account, LabSnapshot, Occupant, Resource, Room, ServerSnapshot
 from .accounts import ClassroomError
 from .names import PracticeNames
@@ -127,6 +128,8 @@ class ClassClient(Client):
     """A Client on the class server whose chapter addresses (``romeo@example.net``) reach the practice accounts."""
 
     names: PracticeNames | None = None
+    #: told the bare JID when the server accepted this account's own ``<remove/>`` (XEP-0077 §3.2)
+    removed = None
 
     def _real(self, address):
         return self.names.real(address) if (self.names is not None and address is not None) else address
@@ -150,6 +153,15 @@ class ClassClient(Client):
         if self.names is not None:
             self.names.rewrite_element(iq.xml)
         return iq
+
+    async def iq(self, request, *, timeout: float = 10.0):
+        """As :meth:`Client.iq`; once the server accepted this account's ``<remove/>`` (XEP-0077 §3.2), the Lab
+        has that practice account no more, as a private server would not."""
+        iq = self._as_iq(request)
+        answer = await super().iq(iq, timeout=timeout)
+        if self.removed is not None and iq.xml.find(f"{{{NS_REGISTER}}}query/{{{NS_REGISTER}}}remove") is not None:
+            self.removed(self.jid.bare)
+        return answer
 
     async def next(self, kind=None, *, timeout=5.0, predicate=None, from_=None):
         """As :meth:`Client.next`; ``from_`` may be a chapter address."""
@@ -263,6 +275,11 @@ class ClassServer:
         if result.status != "completed":
             raise ClassroomError(f"the class server did not make {real}: {result.note or result.status}")
         self.made[real] = password
+
+    def forget(self, real) -> None:
+        """The practice account ``real`` (a bare JID on the class server) was cancelled: this Lab has it no more."""
+        self._making.pop(str(real), None)
+        self.made.pop(str(real), None)
 
     async def ready(self, jid) -> str:
         """Wait until the practice account behind ``jid`` exists; return its real bare JID."""
@@ -414,7 +431,7 @@ class ClassLab(Lab):
             if self.server.certificate.refused:  # the proxy's leg to the class server was refused: say why
                 raise ConnectError(self.server.certificate.refused) from None
             raise
-        client.names = self.server.names
+        client.names, client.removed = self.server.names, self.server.forget
         client.https_pin = (self.server.upstream[0], self.server.certificate)  # its files: the class server's HTTPS
         self.clients.append(client)
         return client

@@ -123,25 +123,25 @@ def _(c, **context):
 @exercise("13.3", "Balthasar registers in-band, then logs in", live=True, hints=[
     "Open a raw connection as in the chapter, send the stream header, then an <iq type='set'> with "
     "<query xmlns='jabber:iq:register'> holding <username>balthasar</username> and a password. "
-    "lab.add_account would create the account without XMPP: this exercise wants the XMPP way.",
+    "own.add_account would create the account without XMPP: this exercise wants the XMPP way.",
     "Then log in with the password you chose, without letting the lab create the account: "
-    "lab.connect('balthasar@example.com/mantua', PASSWORD, create=False).",
-    "raw = await RawClient.connect('127.0.0.1', lab.server.port)\n"
+    "own.connect('balthasar@example.com/mantua', PASSWORD, create=False).",
+    "raw = await RawClient.connect('127.0.0.1', own.server.port)\n"
     "await raw.send(\"<stream:stream to='example.com' version='1.0' xmlns='jabber:client' "
     "xmlns:stream='http://etherx.jabber.org/streams'>\")\nawait raw.recv()\n"
     "await raw.request(\"<iq type='set' id='b1'><query xmlns='jabber:iq:register'><username>balthasar</username>"
     "<password>horses</password></query></iq>\")\nawait raw.close()\n"
-    "balthasar = await lab.connect('balthasar@example.com/mantua', 'horses', create=False)",
+    "balthasar = await own.connect('balthasar@example.com/mantua', 'horses', create=False)",
 ])
 async def _(answer=None, *, lab=None, **context):
     c = Checker()
     if lab is None:
-        c.fail("this check looks at your Lab: write await acheck('13.3', lab=lab)")
+        c.fail("this check looks at your own server: write await acheck('13.3', lab=own)")
         return c
     try:
         server = lab.server_for(DOMAIN)
     except ValueError:
-        c.fail("this Lab does not serve example.com: start one with lab = await xmpplab.Lab.start()")
+        c.fail("this Lab does not serve example.com: start one with own = await xmpplab.Lab.start(db=...)")
         return c
 
     def registered():
@@ -175,5 +175,5 @@ async def _(answer=None, *, lab=None, **context):
     if await settle(logged_in):
         c.ok("balthasar logged in with his new account")
     else:
-        c.fail("balthasar has not logged in yet: lab.connect('balthasar@example.com/mantua', PASSWORD, create=False)")
+        c.fail("balthasar has not logged in yet: own.connect('balthasar@example.com/mantua', PASSWORD, create=False)")
     return c

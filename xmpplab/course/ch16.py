@@ -25,12 +25,12 @@ async def _(answer=None, *, lab=None, **context):
     """Every server in the table offered PLAIN, and no library chose it: each took a SCRAM mechanism. RawClient
     lets you choose: login() takes mechanisms=[...], the ones you are willing to use, in order.
 
-    Connect with c = await RawClient.connect('127.0.0.1', lab.server.port), log in as romeo@example.com with
-    only PLAIN allowed, then send Juliet a chat message with c.send("<message .../>").
+    login = await lab.login_for('romeo@example.com') says where Romeo logs in (login.host, login.port), as whom
+    (login.jid) and with which password (login.password). Connect there with RawClient, log in with only PLAIN
+    allowed, then send Juliet a chat message with c.send("<message .../>"), to her address juliet.jid.
 
-    c = await RawClient.connect('127.0.0.1', lab.server.port); await c.login('romeo@example.com', 'password',
-    mechanisms=['PLAIN']); await c.send("<message to='juliet@example.com' type='chat'><body>Hi</body>
-    </message>")"""
+    c = await RawClient.connect(login.host, login.port); await c.login(login.jid, login.password,
+    mechanisms=['PLAIN']); await c.send(f"<message to='{juliet.jid}' type='chat'><body>Hi</body></message>")"""
     if lab is None:
         return Result("16.1", False, [(False, "this check looks at the Lab: write await acheck('16.1', lab=lab)")])
     points: list[tuple[bool, str]] = []
@@ -38,8 +38,8 @@ async def _(answer=None, *, lab=None, **context):
     streams = _romeo_streams(lab)
     if not streams:
         return Result("16.1", False, [(False, "Romeo has not logged in to this Lab yet: "
-                                              "c = await RawClient.connect('127.0.0.1', lab.server.port), then "
-                                              "await c.login('romeo@example.com', 'password', ...)")])
+                                              "c = await RawClient.connect(login.host, login.port), then "
+                                              "await c.login(login.jid, login.password, ...)")])
     plain = [c for c in streams if c.mechanism == "PLAIN"]
     if plain:
         points.append((True, "Romeo logged in with PLAIN: the password itself crossed the stream (inside TLS)"))
@@ -53,6 +53,6 @@ async def _(answer=None, *, lab=None, **context):
         points.append((True, f"on that stream he sent Juliet a message (to='{sent[-1].to}')"))
     else:
         points.append((False, "no message to juliet@example.com on that stream yet: "
-                              "await c.send(\"<message to='juliet@example.com' type='chat'><body>Hi</body>"
+                              "await c.send(f\"<message to='{juliet.jid}' type='chat'><body>Hi</body>"
                               "</message>\")"))
     return Result("16.1", all(ok for ok, _ in points), points)

@@ -34,7 +34,8 @@ from ..transcript import Transcript
 from ..transcript.model import Direction, ItemKind
 from ..xml import split_qname
 
-__all__ = ["Exchange", "compare", "node_modules", "run_on", "run_on_server", "run_rawxml", "run_xmppjs"]
+__all__ = ["Exchange", "compare", "node_modules", "run_on", "run_on_lab", "run_on_server", "run_rawxml",
+           "run_xmppjs"]
 
 BODY = "Wherefore art thou, Romeo?"
 XMPPJS_SCRIPT = Path(__file__).with_name("xmppjs_exchange.mjs")
@@ -170,13 +171,23 @@ async def run_on_server(host: str, port: int, domain: str, *, server: str, passw
 
     The accounts ``romeo@DOMAIN`` and ``juliet@DOMAIN`` must exist with ``password``.
     """
+    return await _slixmpp(host, port, _pair(domain, password), server=server, timeout=timeout)
+
+
+def _pair(domain: str, password: str) -> tuple:
+    """Romeo's and Juliet's (full JID, password) on ``domain``, as the exchange uses them."""
+    return ((_jid("romeo", domain, "orchard"), password), (_jid("juliet", domain, "balcony"), password))
+
+
+async def _slixmpp(host: str, port: int, people: tuple, *, server: str, timeout: float) -> Exchange:
+    (romeo_jid, romeo_password), (juliet_jid, juliet_password) = people
     start = time.perf_counter()
     romeo = juliet = None
     try:
-        juliet = await Client.connect(_jid("juliet", domain, "balcony"), password, host=host, port=port,
-                                      verify_tls=False, timeout=timeout)
-        romeo = await Client.connect(_jid("romeo", domain, "orchard"), password, host=host, port=port,
-                                     verify_tls=False, timeout=timeout)
+        juliet = await Client.connect(juliet_jid, juliet_password, host=host, port=port, verify_tls=False,
+                                      timeout=timeout)
+        romeo = await Client.connect(romeo_jid, romeo_password, host=host, port=port, verify_tls=False,
+                                     timeout=timeout)
         await romeo.send_message(str(juliet.jid), BODY)
         got = await juliet.next("message", timeout=timeout)
         seconds = time.perf_counter() - start
@@ -193,17 +204,22 @@ async def run_on_server(host: str, port: int, domain: str, *, server: str, passw
 async def run_rawxml(host: str, port: int, domain: str, *, server: str, password: str = "password",
                      timeout: float = 15.0) -> Exchange:
     """Run the exchange by hand: xmpplab's :class:`~xmpplab.rawclient.RawClient`, one stanza at a time."""
+    return await _rawxml(host, port, _pair(domain, password), server=server, timeout=timeout)
+
+
+async def _rawxml(host: str, port: int, people: tuple, *, server: str, timeout: float) -> Exchange:
+    (romeo_jid, romeo_password), (juliet_jid, juliet_password) = people
     recorder = MemoryRecorder()
     start = time.perf_counter()
     romeo = juliet = None
     try:
-        juliet = await RawClient.connect(host, port, domain, timeout=timeout)
-        await juliet.login(f"juliet@{domain}", password, resource="balcony", timeout=timeout)
+        juliet = await RawClient.connect(host, port, timeout=timeout)
+        await juliet.login(juliet_jid, juliet_password, timeout=timeout)
         await juliet.send("<presence/>")
-        romeo = await RawClient.connect(host, port, domain, recorder=recorder, timeout=timeout)
-        await romeo.login(f"romeo@{domain}", password, resource="orchard", timeout=timeout)
+        romeo = await RawClient.connect(host, port, recorder=recorder, timeout=timeout)
+        await romeo.login(romeo_jid, romeo_password, timeout=timeout)
         await romeo.send("<presence/>")
-        await romeo.send(f"<message to='juliet@{domain}/balcony' type='chat'><body>{BODY}</body></message>")
+        await romeo.send(f"<message to='{juliet.jid}' type='chat'><body>{BODY}</body></message>")
         while True:
             got = await juliet.recv(timeout=timeout)
             if split_qname(got.tag)[1] == "message":
@@ -273,6 +289,14 @@ async def run_xmppjs(host: str, port: int, domain: str, transcript: Transcript, 
     server's own recording (a :class:`~xmpplab.Lab`'s ``lab.transcript``).
     Juliet is slixmpp. Skipped, with the reason, when Node or the library is missing.
     """
+    return await _xmppjs(host, port, _pair(domain, password), transcript, server=server, timeout=timeout)
+
+
+async def _xmppjs(host: str, port: int, people: tuple, transcript: Transcript, *, server: str,
+                  timeout: float) -> Exchange:
+    (romeo_jid, romeo_password), (juliet_jid, juliet_password) = people
+    romeo_bare = romeo_jid.partition("/")[0]
+    user, _, domain = romeo_bare.partition("@")
     node, modules = shutil.which("node"), node_modules()
     if node is None or modules is None:
         what = "Node.js" if node is None else "the npm package @xmpp/client (npm install @xmpp/client)"
@@ -282,8 +306,8 @@ async def run_xmppjs(host: str, port: int, domain: str, transcript: Transcript, 
     juliet = None
     error = None
     try:
-        juliet = await Client.connect(_jid("juliet", domain, "balcony"), password, host=host, port=port,
-                                      verify_tls=False, timeout=timeout)
+        juliet = await Client.connect(juliet_jid, juliet_password, host=host, port=port, verify_tls=False,
+                                      timeout=timeout)
         # Node's ES modules ignore NODE_PATH: they look for node_modules next to the script, so the
         # script runs from a temporary folder that links to the one found.
         with tempfile.TemporaryDirectory(prefix="xmpplab-xmppjs-") as folder:
@@ -292,7 +316,7 @@ async def run_xmppjs(host: str, port: int, domain: str, transcript: Transcript, 
             (Path(folder) / "node_modules").symlink_to(modules, target_is_directory=True)
             env = {**os.environ, "NODE_TLS_REJECT_UNAUTHORIZED": "0"}
             proc = await asyncio.create_subprocess_exec(
-                node, str(script), f"xmpp://{host}:{port}", domain, "romeo", password, str(juliet.jid), BODY,
+                node, str(script), f"xmpp://{host}:{port}", domain, user, romeo_password, str(juliet.jid), BODY,
                 env=env, cwd=folder, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
             try:
                 out, err = await asyncio.wait_for(proc.communicate(), timeout)
@@ -311,9 +335,28 @@ async def run_xmppjs(host: str, port: int, domain: str, transcript: Transcript, 
         await _end(juliet)
     seconds = None if error else time.perf_counter() - start
     new = [c for c in transcript.connections if c not in before
-           and (transcript.connections[c].jid or "").startswith(f"romeo@{domain}")]
+           and (transcript.connections[c].jid or "").startswith(romeo_bare)]
     return Exchange(server=server, library="xmpp.js", transcript=transcript, seconds=seconds, error=error,
                     conn=new[0] if new else None)
+
+
+async def run_on_lab(lab, library: str = "slixmpp", *, timeout: float = 20.0) -> Exchange:
+    """Run the exchange on a Lab's server with ``library`` ("slixmpp", "raw XML" or "xmpp.js"), as the Lab's
+    Romeo and Juliet (``romeo@`` and ``juliet@`` its first domain, made on demand; in a class, the student's
+    practice accounts on the class server, through the Lab's proxy: :meth:`Lab.login_for
+    <xmpplab.lab.Lab.login_for>`). The server's column is named after the domain that answered."""
+    runs = {"slixmpp": _slixmpp, "raw XML": _rawxml, "xmpp.js": _xmppjs}
+    if library not in runs:
+        raise ValueError(f"run_on_lab(library={library!r}): the libraries are {', '.join(map(repr, runs))}")
+    domain = lab.domains[0]
+    romeo = await lab.login_for(f"romeo@{domain}/orchard")
+    juliet = await lab.login_for(f"juliet@{domain}/balcony")
+    people = ((romeo.jid, romeo.password), (juliet.jid, juliet.password))
+    where = (romeo.host, romeo.port, people)
+    server = f"xmpplab ({romeo.jid.partition('@')[2].partition('/')[0]})"
+    if library == "xmpp.js":
+        return await _xmppjs(*where, lab.transcript, server=server, timeout=timeout)
+    return await runs[library](*where, server=server, timeout=timeout)
 
 
 def _node_error(out: bytes, err: bytes) -> str:
