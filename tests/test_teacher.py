@@ -201,3 +201,20 @@ async def test_join_class_without_a_server_says_how_in_one_sentence(monkeypatch)
     monkeypatch.delenv("XMPPLAB_ACCOUNT", raising=False)
     with pytest.raises(ClassroomError, match="set XMPPLAB_SERVER and XMPPLAB_ACCOUNT"):
         await join_class()
+
+
+async def test_a_student_cannot_cancel_their_class_account_but_the_teacher_can_delete_it(school):
+    """XEP-0077 <remove/> from a class account is refused (the class list, room and grid are made of them);
+    the teacher's delete-user (XEP-0133) still works."""
+    server, passwords, connect = school
+    student = await connect(f"student01@{DOMAIN}/laptop")
+    for to in ("", f" to='{DOMAIN}'"):
+        with pytest.raises(IqError) as refused:
+            await student.iq(f"<iq type='set'{to}><query xmlns='jabber:iq:register'><remove/></query></iq>")
+        assert refused.value.condition == "not-allowed" and "teacher deletes it" in refused.value.text
+    assert server.storage.account_exists(DOMAIN, "student01")
+    await student.iq("<iq type='set'><query xmlns='jabber:iq:register'><password>mine-now-123</password>"
+                     "</query></iq>")  # a password change stays the student's own business
+    teacher = Teacher(await connect(f"teacher@{DOMAIN}/dashboard"))
+    await teacher.delete_user(f"student01@{DOMAIN}")
+    assert not server.storage.account_exists(DOMAIN, "student01")

@@ -39,6 +39,7 @@ import re
 
 from ...errors import StanzaError
 from ...jid import JID
+from ...ns import NS_REGISTER
 from ...xml import element, sub
 from ..forms import Form
 from ..slots import Slot
@@ -172,6 +173,17 @@ def guard_rooms(event) -> bool:
     raise StanzaError("forbidden", f"{to.bare} is a practice room of {_owner(to)}", type="auth")
 
 
+def keep_class_accounts(event) -> bool:
+    """XEP-0077 3.2 on a class server: a class account (the teacher, a student) does not cancel itself, since
+    the class list, the class room and the teacher's grid are made of them; the teacher deletes one with
+    XEP-0133 delete-user. A practice account still may (chapter 13)."""
+    if event.from_ is not None and event.payload.find(f"{{{NS_REGISTER}}}remove") is not None \
+            and is_class_account(None, event.from_.bare):
+        raise StanzaError("not-allowed", "a class account is not cancelled in-band: the teacher deletes it "
+                          "(XEP-0133 delete-user); a practice account of yours may cancel itself")
+    return False
+
+
 requires = ("adhoc", "admin")
 PAIRING: Slot[Pairing] = Slot("class pairing")
 
@@ -182,6 +194,8 @@ def setup(server):
     server.hook("session-closed", pairing.gone)
     for kind in ("message", "presence", "iq"):
         server.hook(f"pre-{kind}/component", guard_rooms, 50)
+    for to in ("self", "host"):
+        server.hook(f"iq-set/{to}/{NS_REGISTER}:query", keep_class_accounts, 50)  # before the register module
     server.hook("adhoc-commands", lambda server: [
         Command(f"{NS_CLASS}#practice", "A practice account", practice, allowed=is_class_account),
         Command(f"{NS_CLASS}#pair", "Find a partner", pairing.pair, allowed=is_class_account)])
