@@ -31,6 +31,13 @@ The chapters' rooms live in the same namespace (``student07.garden@conference.cl
 a stanza from anyone else (another student, or their practice accounts) to such a room is refused
 with ``<forbidden/>`` before it reaches the room, so nobody reads another student's practice
 rooms. The class's administrators may enter any.
+
+The nodes of the class server's publish-subscribe services (XEP-0060) follow the same rule: a node named
+``student07.greenhouse`` on ``pubsub.class.example`` belongs to student07. A student (or their practice
+accounts) creates nodes in their own namespace only, and any request naming another's node (create,
+subscribe, items, publish, configure, delete, disco#info ...) is refused with ``<forbidden/>`` before it
+reaches the service; disco#items on the service lists a student only the nodes they may reach (their own
+and the administrators' unprefixed ones). Administrators may do anything the service allows them.
 """
 
 from __future__ import annotations
@@ -44,8 +51,10 @@ from ..forms import Form
 from ..slots import Slot
 from .adhoc import COMMANDS, Command, Done
 from .admin import _set_password
+from .pubsub import SERVICES
 
 NS_CLASS = "urn:xmpplab:class:0"
+NS_PUBSUB = "http://jabber.org/protocol/pubsub"
 PRACTICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")  # romeo, user1, juliet-example
 CHAPTER = re.compile(r"^[0-9A-Za-z._-]{0,16}$")
 MAX_PRACTICE = 40  # practice accounts per student: bounds what one student can make the server store
@@ -166,6 +175,31 @@ def guard_rooms(event) -> bool:
     raise StanzaError("forbidden", f"{to.bare} is a practice room of {_owner(to)}", type="auth")
 
 
+def guard_feeds(event) -> bool:
+    """A pubsub request to the class's service naming another student's node (or, from a student, creating one
+    outside their namespace): ``forbidden``."""
+    to, payload = event.to, event.payload
+    if (to is None or to.local is not None or event.from_ is None or payload is None
+            or str(to) not in SERVICES.get(event.server, {}) or COMMANDS.of(event.server).is_admin(event.from_)):
+        return False
+    mine = _owner(event.from_)
+    for el in payload.iter():
+        node = el.get("node") if isinstance(el.tag, str) else None
+        if node and "." in node and node.partition(".")[0] != mine:
+            raise StanzaError("forbidden", f"the node {node} on {to} belongs to {node.partition('.')[0]}", type="auth")
+        if el.tag == f"{{{NS_PUBSUB}}}create" and not (node and node.startswith(f"{mine}.")):
+            raise StanzaError("forbidden", f"on this class server your nodes are named {mine}.NAME", type="auth")
+    return False
+
+
+def hide_feeds(query) -> bool:
+    """disco#items on the class's pubsub service: another student's nodes are not listed to a student."""
+    asker = query.asker
+    owner = (query.node or "").partition(".")[0] if "." in (query.node or "") else None
+    return owner is not None and asker is not None and owner != _owner(asker) and \
+        not COMMANDS.of(query.server).is_admin(asker)
+
+
 requires = ("adhoc", "admin")
 PAIRING: Slot[Pairing] = Slot("class pairing")
 
@@ -176,6 +210,8 @@ def setup(server):
     server.hook("session-closed", pairing.gone)
     for kind in ("message", "presence", "iq"):
         server.hook(f"pre-{kind}/component", guard_rooms, 50)
+    server.hook("pre-iq/component", guard_feeds, 50)
+    server.hook("pubsub-node-hidden", hide_feeds)
     server.hook("adhoc-commands", lambda server: [
         Command(f"{NS_CLASS}#practice", "A practice account", practice, allowed=is_class_account),
         Command(f"{NS_CLASS}#pair", "Find a partner", pairing.pair, allowed=is_class_account)])
