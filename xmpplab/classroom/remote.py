@@ -19,7 +19,8 @@ returns a :class:`ClassLab` instead of starting a private server:
 * ``lab.server`` answers what a student may know of a server they do not run: where it is, the
   rosters and rooms as the Lab's clients saw them (``roster_item``, ``muc``) and a snapshot for the
   routing graph; anything inside the server (its storage, its hooks) raises :class:`ClassModeError`
-  with one sentence. Chapters that need that (13, 15-17: docs/classroom.md says why) or servers of their
+  with one sentence; the pubsub nodes the Lab's streams made and used (``student07.greenhouse``, :mod:`.feeds`)
+  are in its snapshot too. Chapters that need that (13, 16, 17: docs/classroom.md says why) or servers of their
   own (09, ``federate=True``; 18 cuts its own connections) run on a private server, as does
   ``Lab.start(private=True)``; progress still reaches the teacher. A private Lab started beside the
   chapter's (``replace=False``: chapter 00's federation, chapter 10's stored keys, chapter 11's scansion scripts)
@@ -41,6 +42,7 @@ from ..jid import JID, InvalidJID
 from ..lab import Lab, Login, running_labs
 from ..snapshot import Account, LabSnapshot, Occupant, Resource, Room, ServerSnapshot
 from .accounts import ClassroomError
+from .feeds import feeds_seen
 from .names import PracticeNames
 from .partners import find_classmate, partner_wait
 from .rosters import room_seen, roster_seen
@@ -148,6 +150,7 @@ class ClassClient(Client):
         iq = super()._as_iq(request)
         if self.names is not None:
             self.names.rewrite_element(iq.xml)
+            self.names.rewrite_nodes(iq.xml)
         return iq
 
     async def next(self, kind=None, *, timeout=5.0, predicate=None, from_=None):
@@ -294,7 +297,7 @@ class ClassServer:
             accounts.append(Account(real, resources, roster))
         domain = self.names.domain if self.names else self.where
         return ServerSnapshot(f"class server {domain}", (domain,), self.upstream, self.running, time.time(),
-                              accounts=tuple(accounts))
+                              accounts=tuple(accounts), pubsub=feeds_seen(transcript) if transcript is not None else ())
 
     def __getattr__(self, name):
         if name.startswith("__"):
