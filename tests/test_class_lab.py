@@ -182,6 +182,8 @@ async def test_a_students_pubsub_nodes_are_theirs_only(school):
                 await intruder.iq(request)
             assert refused.value.condition == "forbidden", request
         await intruder.iq(_pubsub("<create node='student02.greenhouse'/>"))  # in their own namespace
+        await intruder.iq(_pubsub("<publish node='student02.greenhouse'><item><link xmlns='urn:example:link' "
+                                  "node='student01.greenhouse'/></item></publish>"))  # a payload is no request
         listing = f"<iq type='get' to='pubsub.{DOMAIN}'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>"
         assert "student01.greenhouse" not in str(await intruder.iq(listing))
         assert "student01.greenhouse" in str(await sensor.iq(listing))

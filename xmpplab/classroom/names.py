@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from ..jid import JID, InvalidJID
+from ..server.modules.classmates import NODE_NAMESPACES
 
 MUC_PREFIX = "conference."
 PUBSUB_PREFIX = "pubsub."
@@ -126,11 +127,12 @@ class PracticeNames:
         return name if name.startswith(f"{self.owner}.") else f"{self.owner}.{name}"
 
     def rewrite_nodes(self, el) -> None:
-        """In place: an iq to the class's pubsub service names the student's nodes (every ``node`` attribute)."""
+        """In place: an iq to the class's pubsub service names the student's nodes (the ``node`` attribute of its
+        pubsub and disco elements; an item's payload is left alone)."""
         if el.get("to") != PUBSUB_PREFIX + self.domain:
             return
         for node in el.iter():
-            if node.get("node"):
+            if node.get("node") and isinstance(node.tag, str) and node.tag[1:].partition("}")[0] in NODE_NAMESPACES:
                 node.set("node", self.node(node.get("node")))
 
     def unrewrite(self, xml: str) -> str:

@@ -46,7 +46,7 @@ import re
 
 from ...errors import StanzaError
 from ...jid import JID
-from ...xml import element, sub
+from ...xml import NS_DISCO_INFO, NS_DISCO_ITEMS, element, sub
 from ..forms import Form
 from ..slots import Slot
 from .adhoc import COMMANDS, Command, Done
@@ -55,6 +55,8 @@ from .pubsub import SERVICES
 
 NS_CLASS = "urn:xmpplab:class:0"
 NS_PUBSUB = "http://jabber.org/protocol/pubsub"
+#: where a ``node`` attribute names a node: XEP-0060's elements and disco queries (not an item's payload)
+NODE_NAMESPACES = (NS_PUBSUB, f"{NS_PUBSUB}#owner", NS_DISCO_INFO, NS_DISCO_ITEMS)
 PRACTICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")  # romeo, user1, juliet-example
 CHAPTER = re.compile(r"^[0-9A-Za-z._-]{0,16}$")
 MAX_PRACTICE = 40  # practice accounts per student: bounds what one student can make the server store
@@ -184,7 +186,7 @@ def guard_feeds(event) -> bool:
         return False
     mine = _owner(event.from_)
     for el in payload.iter():
-        node = el.get("node") if isinstance(el.tag, str) else None
+        node = el.get("node") if isinstance(el.tag, str) and el.tag[1:].partition("}")[0] in NODE_NAMESPACES else None
         if node and "." in node and node.partition(".")[0] != mine:
             raise StanzaError("forbidden", f"the node {node} on {to} belongs to {node.partition('.')[0]}", type="auth")
         if el.tag == f"{{{NS_PUBSUB}}}create" and not (node and node.startswith(f"{mine}.")):
