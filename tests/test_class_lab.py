@@ -4,6 +4,7 @@ namespace, the chapter's addresses mapped onto them, the same views, checks reac
 import asyncio
 
 import pytest
+from lxml import etree
 
 import tests.test_teacher as teacher_tests
 from xmpplab import Lab
@@ -53,6 +54,10 @@ def test_chapter_addresses_map_onto_the_students_namespace():
     assert names.real("pubsub.example.com") == "pubsub.class.example"  # the class's service, the student's nodes
     assert names.chapter("pubsub.class.example") == "pubsub.example.com"
     assert names.node("greenhouse") == names.node("student07.greenhouse") == "student07.greenhouse"
+    iq = etree.fromstring(f"<iq to='pubsub.class.example'><pubsub xmlns='{PUBSUB}'><publish node='greenhouse'><item>"
+                          "<link xmlns='urn:example:link' node='orchard'/></item></publish></pubsub></iq>")
+    names.rewrite_nodes(iq)  # the node the request names is the student's; an item's payload stays as written
+    assert [el.get("node") for el in iq.iter() if el.get("node")] == ["student07.greenhouse", "orchard"]
 
 
 async def test_a_chapter_runs_on_the_class_server_with_the_same_views(school):
