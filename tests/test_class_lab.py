@@ -194,6 +194,12 @@ async def test_a_students_pubsub_nodes_are_theirs_only(school):
         assert "student01.greenhouse" in str(await sensor.iq(listing))
         teacher = await connect(f"teacher@{DOMAIN}/dashboard")
         assert "r1" in str(await teacher.iq(_pubsub("<items node='student01.greenhouse'/>", type_="get")))
+        # over server-to-server, from a student's own server (student02.class.example), a local part is nobody's
+        # namespace: student01@student02.class.example is not student01
+        far = f"student01@student02.{DOMAIN}/x"
+        server.route(etree.fromstring(f"<iq xmlns='jabber:client' type='set' id='far' from='{far}' "
+                                      f"to='pubsub.{DOMAIN}'><pubsub xmlns='{PUBSUB}'><subscribe "
+                                      f"node='student01.greenhouse' jid='{far}'/></pubsub></iq>"))
         assert server.pubsub[f"pubsub.{DOMAIN}"]["student01.greenhouse"].subscriptions == \
             {f"student01.romeo@{DOMAIN}": "subscribed"}  # nothing of the refused requests reached the node
 

@@ -36,8 +36,10 @@ The nodes of the class server's publish-subscribe services (XEP-0060) follow the
 ``student07.greenhouse`` on ``pubsub.class.example`` belongs to student07. A student (or their practice
 accounts) creates nodes in their own namespace only, and any request naming another's node (create,
 subscribe, items, publish, configure, delete, disco#info ...) is refused with ``<forbidden/>`` before it
-reaches the service; disco#items on the service lists a student only the nodes they may reach (their own
-and the administrators' unprefixed ones). Administrators may do anything the service allows them.
+reaches the service (the service fires ``pubsub-iq`` for each iq, so a request over server-to-server is
+refused too: an address of another server works in nobody's namespace); disco#items on the service lists a
+student only the nodes they may reach (their own and the administrators' unprefixed ones). Administrators
+may do anything the service allows them.
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ from ..forms import Form
 from ..slots import Slot
 from .adhoc import COMMANDS, Command, Done
 from .admin import _set_password
-from .pubsub import SERVICES
 
 NS_CLASS = "urn:xmpplab:class:0"
 NS_PUBSUB = "http://jabber.org/protocol/pubsub"
@@ -177,19 +178,24 @@ def guard_rooms(event) -> bool:
     raise StanzaError("forbidden", f"{to.bare} is a practice room of {_owner(to)}", type="auth")
 
 
+def _class_owner(jid, service) -> str | None:
+    """Whose namespace ``jid`` works in on ``service`` (``pubsub.class.example``): its owner's, when it is an
+    account of the class's own domain; None for an address of another server (a student's own, federated)."""
+    return _owner(jid) if jid is not None and jid.domain == service.domain.partition(".")[2] else None
+
+
 def guard_feeds(event) -> bool:
     """A pubsub request to the class's service naming another student's node (or, from a student, creating one
-    outside their namespace): ``forbidden``."""
-    to, payload = event.to, event.payload
-    if (to is None or to.local is not None or event.from_ is None or payload is None
-            or str(to) not in SERVICES.get(event.server, {}) or COMMANDS.of(event.server).is_admin(event.from_)):
+    outside their namespace): ``forbidden``. Fired by the service for each iq (``pubsub-iq``), local or not."""
+    payload = event.payload
+    if event.from_ is None or payload is None or COMMANDS.of(event.server).is_admin(event.from_):
         return False
-    mine = _owner(event.from_)
+    mine, to = _class_owner(event.from_, event.to), event.to
     for el in payload.iter():
         node = el.get("node") if isinstance(el.tag, str) and el.tag[1:].partition("}")[0] in NODE_NAMESPACES else None
         if node and "." in node and node.partition(".")[0] != mine:
             raise StanzaError("forbidden", f"the node {node} on {to} belongs to {node.partition('.')[0]}", type="auth")
-        if el.tag == f"{{{NS_PUBSUB}}}create" and not (node and node.startswith(f"{mine}.")):
+        if el.tag == f"{{{NS_PUBSUB}}}create" and not (mine and node and node.startswith(f"{mine}.")):
             raise StanzaError("forbidden", f"on this class server your nodes are named {mine}.NAME", type="auth")
     return False
 
@@ -198,7 +204,7 @@ def hide_feeds(query) -> bool:
     """disco#items on the class's pubsub service: another student's nodes are not listed to a student."""
     asker = query.asker
     owner = (query.node or "").partition(".")[0] if "." in (query.node or "") else None
-    return owner is not None and asker is not None and owner != _owner(asker) and \
+    return owner is not None and asker is not None and owner != _class_owner(asker, query.jid) and \
         not COMMANDS.of(query.server).is_admin(asker)
 
 
@@ -212,7 +218,7 @@ def setup(server):
     server.hook("session-closed", pairing.gone)
     for kind in ("message", "presence", "iq"):
         server.hook(f"pre-{kind}/component", guard_rooms, 50)
-    server.hook("pre-iq/component", guard_feeds, 50)
+    server.hook("pubsub-iq", guard_feeds)
     server.hook("pubsub-node-hidden", hide_feeds)
     server.hook("adhoc-commands", lambda server: [
         Command(f"{NS_CLASS}#practice", "A practice account", practice, allowed=is_class_account),

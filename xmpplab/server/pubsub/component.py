@@ -32,7 +32,10 @@ class PubSubComponent:
         self.service = service
 
     def __call__(self, event) -> None:
-        """Serve one stanza to the service's domain; refusals become errors ``by`` the service."""
+        """Serve one stanza to the service's domain; refusals become errors ``by`` the service.
+
+        Each iq, from a local client or over server-to-server, first fires ``pubsub-iq``: a module may refuse it
+        there (raise a :class:`~xmpplab.errors.StanzaError`) before the service sees it."""
         if event.from_ is None:
             return
         if event.kind == "message" and event.type == "error":
@@ -41,6 +44,8 @@ class PubSubComponent:
         if event.kind != "iq" or event.type not in ("get", "set"):
             return  # presence and other messages to the service: nothing to do (notifications go out, not in)
         try:
+            if self.service.server.hooks.fire("pubsub-iq", event):
+                return  # a module answered it (a class server refuses a request for another student's node)
             if not (handle_iq(self.service, event) or self.disco(event) or self.ping(event)):
                 raise StanzaError("service-unavailable")
         except StanzaError as exc:
