@@ -196,7 +196,8 @@ def guard_feeds(event) -> bool:
         if node and "." in node and node.partition(".")[0] != mine:
             raise StanzaError("forbidden", f"the node {node} on {to} belongs to {node.partition('.')[0]}", type="auth")
         if el.tag == f"{{{NS_PUBSUB}}}create" and not (mine and node and node.startswith(f"{mine}.")):
-            raise StanzaError("forbidden", f"on this class server your nodes are named {mine}.NAME", type="auth")
+            raise StanzaError("forbidden", f"on this class server your nodes are named {mine}.NAME" if mine else
+                              "only the class's own accounts make nodes here", type="auth")
     return False
 
 
