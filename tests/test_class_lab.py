@@ -4,6 +4,7 @@ namespace, the chapter's addresses mapped onto them, the same views, checks reac
 import asyncio
 
 import pytest
+from lxml import etree
 
 import tests.test_teacher as teacher_tests
 from xmpplab import Lab
@@ -50,6 +51,13 @@ def test_chapter_addresses_map_onto_the_students_namespace():
     assert names.real("juliet@example.net") == "student07.juliet-example-net@class.example"
     assert names.rewrite("<message to='romeo@example.net' type=\"chat\"><body>to='x'</body></message>") == \
         "<message to='student07.romeo@class.example' type=\"chat\"><body>to='x'</body></message>"
+    assert names.real("pubsub.example.com") == "pubsub.class.example"  # the class's service, the student's nodes
+    assert names.chapter("pubsub.class.example") == "pubsub.example.com"
+    assert names.node("greenhouse") == names.node("student07.greenhouse") == "student07.greenhouse"
+    iq = etree.fromstring(f"<iq to='pubsub.class.example'><pubsub xmlns='{PUBSUB}'><publish node='greenhouse'><item>"
+                          "<link xmlns='urn:example:link' node='orchard'/></item></publish></pubsub></iq>")
+    names.rewrite_nodes(iq)  # the node the request names is the student's; an item's payload stays as written
+    assert [el.get("node") for el in iq.iter() if el.get("node")] == ["student07.greenhouse", "orchard"]
 
 
 async def test_a_chapter_runs_on_the_class_server_with_the_same_views(school):
@@ -138,6 +146,64 @@ async def test_a_students_practice_rooms_are_theirs_only(school):
         assert refused["type"] == "error" and refused["error"]["condition"] == "forbidden"
 
 
+PUBSUB = "http://jabber.org/protocol/pubsub"
+
+
+def _pubsub(action: str, to: str = f"pubsub.{DOMAIN}", type_: str = "set", ns: str = PUBSUB) -> str:
+    return f"<iq type='{type_}' to='{to}'><pubsub xmlns='{ns}'>{action}</pubsub></iq>"
+
+
+async def test_a_students_pubsub_nodes_are_theirs_only(school):
+    """Chapter 15 on the class server: the chapter's node 'greenhouse' is student01.greenhouse on the class's
+    service; the Lab's snapshot follows it from its streams; another student can neither reach it nor list it,
+    nor make a node outside their own namespace; the teacher can."""
+    server, passwords, connect = school
+    async with Lab.start() as lab:
+        sensor = await lab.connect("juliet@example.com/sensor")
+        romeo = await lab.connect("romeo@example.net/orchard")
+        await sensor.iq(_pubsub("<create node='greenhouse'/>", to="pubsub.example.com"))
+        await romeo.iq(_pubsub("<subscribe node='greenhouse' jid='romeo@example.net'/>", to="pubsub.example.com"))
+        await sensor.iq(_pubsub("<publish node='greenhouse'><item id='r1'><reading xmlns='urn:example:greenhouse' "
+                                "celsius='22'/></item></publish>", to="pubsub.example.com"))
+        event = await romeo.next("message", from_="pubsub.example.com")
+        assert str(event["from"]) == f"pubsub.{DOMAIN}" and "node=\"student01.greenhouse\"" in str(event)
+        await lab.settle()
+        (service,) = lab.snapshot().servers[0].pubsub
+        assert (service.domain, [n.name for n in service.nodes]) == (f"pubsub.{DOMAIN}", ["student01.greenhouse"])
+        feed = service.nodes[0]
+        assert (feed.publishers, feed.subscribers, feed.items) == \
+            ((f"student01.juliet@{DOMAIN}",), (f"student01.romeo@{DOMAIN}",), 1)
+        assert "student01.greenhouse" in routing_graph(lab)._repr_mimebundle_()["text/plain"]
+        intruder = await connect(f"student02@{DOMAIN}/laptop")
+        for request in (_pubsub("<items node='student01.greenhouse'/>", type_="get"),
+                        _pubsub(f"<subscribe node='student01.greenhouse' jid='student02@{DOMAIN}'/>"),
+                        _pubsub("<publish node='student01.greenhouse'><item><x xmlns='urn:x'/></item></publish>"),
+                        _pubsub("<delete node='student01.greenhouse'/>", ns=f"{PUBSUB}#owner"),
+                        _pubsub("<create node='greenhouse'/>"), _pubsub("<create/>"),
+                        _pubsub("<create node='student01.garden'/>"),
+                        f"<iq type='get' to='pubsub.{DOMAIN}'><query xmlns='http://jabber.org/protocol/disco#info' "
+                        "node='student01.greenhouse'/></iq>"):
+            with pytest.raises(IqError) as refused:
+                await intruder.iq(request)
+            assert refused.value.condition == "forbidden", request
+        await intruder.iq(_pubsub("<create node='student02.greenhouse'/>"))  # in their own namespace
+        await intruder.iq(_pubsub("<publish node='student02.greenhouse'><item><link xmlns='urn:example:link' "
+                                  "node='student01.greenhouse'/></item></publish>"))  # a payload is no request
+        listing = f"<iq type='get' to='pubsub.{DOMAIN}'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>"
+        assert "student01.greenhouse" not in str(await intruder.iq(listing))
+        assert "student01.greenhouse" in str(await sensor.iq(listing))
+        teacher = await connect(f"teacher@{DOMAIN}/dashboard")
+        assert "r1" in str(await teacher.iq(_pubsub("<items node='student01.greenhouse'/>", type_="get")))
+        # over server-to-server, from a student's own server (student02.class.example), a local part is nobody's
+        # namespace: student01@student02.class.example is not student01
+        far = f"student01@student02.{DOMAIN}/x"
+        server.route(etree.fromstring(f"<iq xmlns='jabber:client' type='set' id='far' from='{far}' "
+                                      f"to='pubsub.{DOMAIN}'><pubsub xmlns='{PUBSUB}'><subscribe "
+                                      f"node='student01.greenhouse' jid='{far}'/></pubsub></iq>"))
+        assert server.pubsub[f"pubsub.{DOMAIN}"]["student01.greenhouse"].subscriptions == \
+            {f"student01.romeo@{DOMAIN}": "subscribed"}  # nothing of the refused requests reached the node
+
+
 async def test_lab_pair_gives_both_notebooks_the_partners_address_and_chapters_do_not_mix(school):
     server, passwords, connect = school
     other = await connect(f"student02@{DOMAIN}/laptop")
@@ -188,7 +254,8 @@ async def test_the_checks_see_the_chapters_addresses(school):
 
 def _live_exercises():
     from tests.test_course import LIVE  # 09 runs on private servers in a class; the partner ones need two
-    return sorted(ex for ex in LIVE if (ex[:2] <= "08" or ex[:2] in ("10", "11", "16", "18")) and "partner" not in ex)
+    return sorted(ex for ex in LIVE if (ex[:2] <= "08" or ex[:2] in ("10", "11", "15", "16", "18"))
+                  and "partner" not in ex)
 
 
 @pytest.mark.parametrize("ex_id", _live_exercises())

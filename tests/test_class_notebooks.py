@@ -21,8 +21,9 @@ from xmpplab.server.core import DEFAULT_MODULES
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CHAPTERS = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
-#: Chapters that need a server of their own and say so: 09 federates servers, 15 owns its pubsub nodes.
-PRIVATE = {"09", "15"}
+#: Chapters that need a server of their own and say so: 09 federates servers of its own (one folded part
+#: federates the student's own server with the class server).
+PRIVATE = {"09"}
 #: Chapters that start no Lab: 12 (the teacher's) starts a class server of its own, 14 reads recordings.
 NO_LAB = {"12", "14"}
 DOMAIN = "class.example"
@@ -199,6 +200,19 @@ def _resumed_and_shared_on_the_class_server(nb, school) -> None:
     assert f"student01.juliet@{DOMAIN}" in owners, owners
 
 
+def _fed_on_the_class_server(nb, school) -> None:
+    """Chapter 15's node is the student's on the class's pubsub service: the practice accounts subscribed and got
+    the reading, its owner read the subscriptions from the service, and the class server holds the node."""
+    said = {source: "".join(_printed(c) for c in nb.cells if c.cell_type == "code" and source in c.source)
+            for source in ("disco#items", "namespace=PUBSUB", "ask.format", "max_items='2'")}
+    assert f"pubsub.{DOMAIN}" in said["disco#items"], said
+    assert f"pubsub.{DOMAIN}" in said["namespace=PUBSUB"] and "'student01.greenhouse'" in said["namespace=PUBSUB"]
+    assert f"'student01.nurse@{DOMAIN}', 'student01.romeo@{DOMAIN}'" in said["ask.format"], said
+    assert "r3 23.0 °C" in said["max_items='2'"], said
+    node = school.call(lambda: school.server.pubsub[f"pubsub.{DOMAIN}"]["student01.greenhouse"])
+    assert node.owners == [f"student01.juliet@{DOMAIN}"]
+
+
 def _errors(nb) -> list[str]:
     return [f"{out.get('ename')}: {out.get('evalue')} in cell:\n{cell.source[:300]}"
             for cell in nb.cells for out in cell.get("outputs", []) if out.get("output_type") == "error"]
@@ -235,6 +249,8 @@ def test_the_chapter_runs_against_the_class_server(path, school, monkeypatch):
         profanity.check(text)
     if chapter == "18":
         _resumed_and_shared_on_the_class_server(nb, school)
+    if chapter == "15":
+        _fed_on_the_class_server(nb, school)
     if chapter in PARTNER_CHAPTERS:  # nobody else asked: after the bounded wait, a practice account plays the partner
         assert f"No classmate asked for chapter {chapter} within 1 s: Benvolio (student01.benvolio" in text
     results = school.call(lambda: dict(school.server.class_progress.results.get(f"student01@{DOMAIN}", {})))

@@ -281,6 +281,31 @@ async def test_a_removed_account_is_no_longer_a_subscriber(raw, server):
     assert server.pubsub[SERVICE]["sensors"].subscriptions == {}
 
 
+async def test_an_owner_reads_the_nodes_subscriptions_and_nobody_else_does(raw):
+    juliet, romeo = await online(raw, J), await online(raw, R)
+    await create(juliet, "sensors")
+    await request(romeo, "set", "<subscribe node='sensors' jid='romeo@example.net'/>")
+    answer = await request(juliet, "get", "<subscriptions node='sensors'/>", ns=PS_OWNER)
+    same(answer, f"<iq type='result' id='*' from='{SERVICE}' to='{J}'><pubsub xmlns='{PS_OWNER}'>"
+                 "<subscriptions node='sensors'><subscription jid='romeo@example.net' subscription='subscribed'/>"
+                 "</subscriptions></pubsub></iq>")  # 8.8.1
+    refused = await request(romeo, "get", "<subscriptions node='sensors'/>", ns=PS_OWNER)
+    assert error_of(refused) == ("auth", "forbidden")
+
+
+async def test_a_removed_accounts_nodes_go_with_it_and_their_subscribers_are_told(raw, server):
+    juliet, romeo = await online(raw, J), await online(raw, R)
+    await create(juliet, "sensors")
+    await request(romeo, "set", "<subscribe node='sensors' jid='romeo@example.net'/>")
+    await flush(romeo)
+    server.accounts.remove("juliet@example.com")
+    same_list(await flush(romeo), [event_xml("romeo@example.net", "<delete node='sensors'/>")])  # as in 8.4.2
+    server.accounts.add("juliet@example.com", "secret")
+    again = await online(raw, J)
+    await create(again, "sensors")  # a new account of that name (or anyone) may make the node again
+    assert server.pubsub[SERVICE]["sensors"].owners == ["juliet@example.com"]
+
+
 PUBLISH_OPTIONS = (f"<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'>"
                    f"<value>{PS}#publish-options</value></field><field var='pubsub#access_model'>"
                    "<value>{}</value></field></x></publish-options>")

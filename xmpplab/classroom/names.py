@@ -10,6 +10,8 @@ class server student07 owns ``student07.juliet@class.example``, ``student07.rome
     names.real("garden@conference.example.com/juliet")
     # 'student07.garden@conference.class.example/juliet' (a room of the student's own)
     names.rewrite("<message to='romeo@example.net'/>")   # "<message to='student07.romeo@class.example'/>"
+    names.real("pubsub.example.com")              # 'pubsub.class.example' (the class's pubsub service)
+    names.node("greenhouse")                      # 'student07.greenhouse' (a node of the student's own)
 
 Addresses that are not the chapter's (the class room, a classmate) stay as they are. Two people of
 the same name on two chapter domains (juliet@example.com, juliet@example.net) get two practice
@@ -21,8 +23,12 @@ from __future__ import annotations
 import re
 
 from ..jid import JID, InvalidJID
+from ..server.modules.classmates import NODE_NAMESPACES
 
 MUC_PREFIX = "conference."
+PUBSUB_PREFIX = "pubsub."
+#: the services of a chapter's domain that the class server has too: chat rooms (XEP-0045), pubsub (XEP-0060)
+SERVICE_PREFIXES = (MUC_PREFIX, PUBSUB_PREFIX)
 _ATTRIBUTE = re.compile(r"""(\s(?:to|from|jid)\s*=\s*)(["'])([^"'<>]*)\2""")
 _NAME_CHARS = re.compile(r"[^a-z0-9_-]+")
 
@@ -58,8 +64,12 @@ class PracticeNames:
         return self._people[key]
 
     def chapter_domain(self, domain: str) -> bool:
-        """Whether ``domain`` is one of the chapter's (or its chat service ``conference.`` one)."""
-        return domain in self.domains or (domain.startswith(MUC_PREFIX) and domain[len(MUC_PREFIX):] in self.domains)
+        """Whether ``domain`` is one of the chapter's (or its chat service ``conference.``, its pubsub ``pubsub.``)."""
+        return domain in self.domains or self._service_prefix(domain) is not None
+
+    def _service_prefix(self, domain: str) -> str | None:
+        """``conference.`` or ``pubsub.`` when ``domain`` is that service of a chapter domain, else None."""
+        return next((p for p in SERVICE_PREFIXES if domain.startswith(p) and domain[len(p):] in self.domains), None)
 
     def real(self, address) -> str:
         """The class server's address for a chapter's address; any other address unchanged."""
@@ -70,8 +80,9 @@ class PracticeNames:
             if j.local is None:
                 return self.domain + tail
             return f"{self.owner}.{self.person(j.local, j.domain)}@{self.domain}{tail}"
-        if j.domain.startswith(MUC_PREFIX) and j.domain[len(MUC_PREFIX):] in self.domains:
-            service = MUC_PREFIX + self.domain
+        prefix = self._service_prefix(j.domain)
+        if prefix is not None:
+            service = prefix + self.domain
             self._services[service] = j.domain
             if j.local is None:
                 return service + tail
@@ -102,11 +113,27 @@ class PracticeNames:
             for (local, domain), name in self._people.items():
                 if j.local == prefix + name:
                     return f"{local}@{domain}{tail}"
-        elif j.domain == MUC_PREFIX + self.domain and (j.local is None or j.local.startswith(prefix)):
-            service = self._services.get(j.domain) or (MUC_PREFIX + self.domains[0] if self.domains else j.domain)
+        elif j.domain[:-len(self.domain)] in SERVICE_PREFIXES and j.domain.endswith(self.domain) and \
+                (j.local is None or j.local.startswith(prefix)):
+            kind = j.domain[:-len(self.domain)]
+            service = self._services.get(j.domain) or (kind + self.domains[0] if self.domains else j.domain)
             room = f"{j.local[len(prefix):]}@" if j.local is not None else ""
             return f"{room}{service}{tail}"
         return text
+
+    def node(self, name: str) -> str:
+        """The class's name of a chapter's pubsub node (``greenhouse`` -> ``student07.greenhouse``): on the class
+        server a student's nodes are named after them, as their rooms are."""
+        return name if name.startswith(f"{self.owner}.") else f"{self.owner}.{name}"
+
+    def rewrite_nodes(self, el) -> None:
+        """In place: an iq to the class's pubsub service names the student's nodes (the ``node`` attribute of its
+        pubsub and disco elements; an item's payload is left alone)."""
+        if el.get("to") != PUBSUB_PREFIX + self.domain:
+            return
+        for node in el.iter():
+            if node.get("node") and isinstance(node.tag, str) and node.tag[1:].partition("}")[0] in NODE_NAMESPACES:
+                node.set("node", self.node(node.get("node")))
 
     def unrewrite(self, xml: str) -> str:
         """XML text with each ``to``, ``from`` and ``jid`` holding a practice address written as the chapter's."""

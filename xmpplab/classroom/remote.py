@@ -19,8 +19,9 @@ returns a :class:`ClassLab` instead of starting a private server:
 * ``lab.server`` answers what a student may know of a server they do not run: where it is, the
   rosters and rooms as the Lab's clients saw them (``roster_item``, ``muc``) and a snapshot for the
   routing graph; anything inside the server (its storage, its hooks) raises :class:`ClassModeError`
-  with one sentence. What needs that (15, and 13's sign-ups: docs/classroom.md says why) or servers of their
-  own (09, ``federate=True``) run on a private server, as does
+  with one sentence; the pubsub nodes the Lab's streams made and used (``student07.greenhouse``, :mod:`.feeds`)
+  are in its snapshot too. What needs the inside of a server (13's sign-ups: docs/classroom.md says why) or
+  servers of their own (09, ``federate=True``) runs on a private server, as does
   ``Lab.start(private=True)``; progress still reaches the teacher. A private Lab started beside the
   chapter's (``replace=False``: 00's federation, 10's stored keys, 11's scansion scripts, 13's sign-up)
   says that only that part is private, and the chapter's Lab keeps reporting;
@@ -42,6 +43,7 @@ from ..lab import Lab, Login, running_labs
 from ..ns import NS_REGISTER
 from ..snapshot import Account, LabSnapshot, Occupant, Resource, Room, ServerSnapshot
 from .accounts import ClassroomError
+from .feeds import feeds_seen
 from .names import PracticeNames
 from .partners import find_classmate, partner_wait
 from .rosters import room_seen, roster_seen
@@ -152,6 +154,7 @@ class ClassClient(Client):
         iq = super()._as_iq(request)
         if self.names is not None:
             self.names.rewrite_element(iq.xml)
+            self.names.rewrite_nodes(iq.xml)
         return iq
 
     async def iq(self, request, *, timeout: float = 10.0):
@@ -316,7 +319,7 @@ class ClassServer:
             accounts.append(Account(real, resources, roster))
         domain = self.names.domain if self.names else self.where
         return ServerSnapshot(f"class server {domain}", (domain,), self.upstream, self.running, time.time(),
-                              accounts=tuple(accounts))
+                              accounts=tuple(accounts), pubsub=feeds_seen(transcript) if transcript is not None else ())
 
     def __getattr__(self, name):
         if name.startswith("__"):

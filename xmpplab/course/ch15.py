@@ -86,9 +86,9 @@ async def _(answer=None, *, lab=None, **context):
     except ValueError:
         return Result("15.2", False, [(False, "this Lab does not serve example.com; start it with "
                                               "lab = await xmpplab.Lab.start()")])
-    snapshot = await settle(lambda: _subscribed(server.snapshot()))
-    nodes = _nodes(server.snapshot())
-    if "greenhouse" not in nodes:
+    where = _where(server)
+    snapshot = await settle(lambda: _subscribed(server.snapshot(), *where))
+    if _node(server.snapshot(), *where[:2]) is None:
         return Result("15.2", False, [(False, "there is no node 'greenhouse' on pubsub.example.com yet: run the "
                                               "cells above that create it")])
     if snapshot:
@@ -99,13 +99,22 @@ async def _(answer=None, *, lab=None, **context):
                                           "pubsub.example.com")])
 
 
-def _nodes(snapshot) -> dict:
-    return {node.name: node for service in snapshot.pubsub if service.domain == SERVICE for node in service.nodes}
+def _where(server) -> tuple[str, str, str]:
+    """The service, the greenhouse node and Benvolio as the server names them: on a class server, the student's
+    (``pubsub.class.example``, ``student07.greenhouse``, ``student07.benvolio@class.example``)."""
+    names = getattr(server, "names", None)
+    if names is None:
+        return SERVICE, "greenhouse", BENVOLIO
+    return names.real(SERVICE), names.node("greenhouse"), names.real(BENVOLIO)
 
 
-def _subscribed(snapshot) -> str | None:
+def _node(snapshot, service: str, name: str):
+    return next((node for s in snapshot.pubsub if s.domain == service for node in s.nodes if node.name == name), None)
+
+
+def _subscribed(snapshot, service: str, name: str, benvolio: str) -> str | None:
     """Benvolio's subscribed JID (bare or full) on the greenhouse node, or None."""
-    node = _nodes(snapshot).get("greenhouse")
+    node = _node(snapshot, service, name)
     if node is None:
         return None
-    return next((jid for jid in node.subscribers if JID(jid).bare == JID(BENVOLIO)), None)
+    return next((jid for jid in node.subscribers if JID(jid).bare == JID(benvolio)), None)

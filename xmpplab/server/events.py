@@ -41,6 +41,10 @@ Modules also *contribute* through events, so the core names none of them
   with a :class:`DiscoQuery`; handlers return ``(category, type, name)``,
   feature vars and ``(jid, name)``. ``disco-may-see`` asks whether the asker
   may learn about an account (the roster answers).
+* **Publish-subscribe** (XEP-0060): the pubsub service fires ``pubsub-iq`` with each iq's
+  :class:`StanzaEvent` before serving it (a handler may refuse it) and ``pubsub-node-hidden`` with
+  a :class:`DiscoQuery` naming each node its disco#items would list (True leaves it out); a class
+  server keeps each student's nodes theirs this way.
 """
 
 from __future__ import annotations

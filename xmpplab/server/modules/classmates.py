@@ -31,6 +31,15 @@ The chapters' rooms live in the same namespace (``student07.garden@conference.cl
 a stanza from anyone else (another student, or their practice accounts) to such a room is refused
 with ``<forbidden/>`` before it reaches the room, so nobody reads another student's practice
 rooms. The class's administrators may enter any.
+
+The nodes of the class server's publish-subscribe services (XEP-0060) follow the same rule: a node named
+``student07.greenhouse`` on ``pubsub.class.example`` belongs to student07. A student (or their practice
+accounts) creates nodes in their own namespace only, and any request naming another's node (create,
+subscribe, items, publish, configure, delete, disco#info ...) is refused with ``<forbidden/>`` before it
+reaches the service (the service fires ``pubsub-iq`` for each iq, so a request over server-to-server is
+refused too: an address of another server works in nobody's namespace); disco#items on the service lists a
+student only the nodes they may reach (their own and the administrators' unprefixed ones). Administrators
+may do anything the service allows them.
 """
 
 from __future__ import annotations
@@ -40,13 +49,16 @@ import re
 from ...errors import StanzaError
 from ...jid import JID
 from ...ns import NS_REGISTER
-from ...xml import element, sub
+from ...xml import NS_DISCO_INFO, NS_DISCO_ITEMS, element, sub
 from ..forms import Form
 from ..slots import Slot
 from .adhoc import COMMANDS, Command, Done
 from .admin import _set_password
 
 NS_CLASS = "urn:xmpplab:class:0"
+NS_PUBSUB = "http://jabber.org/protocol/pubsub"
+#: where a ``node`` attribute names a node: XEP-0060's elements and disco queries (not an item's payload)
+NODE_NAMESPACES = (NS_PUBSUB, f"{NS_PUBSUB}#owner", NS_DISCO_INFO, NS_DISCO_ITEMS)
 PRACTICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")  # romeo, user1, juliet-example
 CHAPTER = re.compile(r"^[0-9A-Za-z._-]{0,16}$")
 MAX_PRACTICE = 40  # practice accounts per student: bounds what one student can make the server store
@@ -184,6 +196,37 @@ def keep_class_accounts(event) -> bool:
     return False
 
 
+def _class_owner(jid, service) -> str | None:
+    """Whose namespace ``jid`` works in on ``service`` (``pubsub.class.example``): its owner's, when it is an
+    account of the class's own domain; None for an address of another server (a student's own, federated)."""
+    return _owner(jid) if jid is not None and jid.domain == service.domain.partition(".")[2] else None
+
+
+def guard_feeds(event) -> bool:
+    """A pubsub request to the class's service naming another student's node (or, from a student, creating one
+    outside their namespace): ``forbidden``. Fired by the service for each iq (``pubsub-iq``), local or not."""
+    payload = event.payload
+    if event.from_ is None or payload is None or COMMANDS.of(event.server).is_admin(event.from_):
+        return False
+    mine, to = _class_owner(event.from_, event.to), event.to
+    for el in payload.iter():
+        node = el.get("node") if isinstance(el.tag, str) and el.tag[1:].partition("}")[0] in NODE_NAMESPACES else None
+        if node and "." in node and node.partition(".")[0] != mine:
+            raise StanzaError("forbidden", f"the node {node} on {to} belongs to {node.partition('.')[0]}", type="auth")
+        if el.tag == f"{{{NS_PUBSUB}}}create" and not (mine and node and node.startswith(f"{mine}.")):
+            raise StanzaError("forbidden", f"on this class server your nodes are named {mine}.NAME" if mine else
+                              "only the class's own accounts make nodes here", type="auth")
+    return False
+
+
+def hide_feeds(query) -> bool:
+    """disco#items on the class's pubsub service: another student's nodes are not listed to a student."""
+    asker = query.asker
+    owner = (query.node or "").partition(".")[0] if "." in (query.node or "") else None
+    return owner is not None and asker is not None and owner != _class_owner(asker, query.jid) and \
+        not COMMANDS.of(query.server).is_admin(asker)
+
+
 requires = ("adhoc", "admin")
 PAIRING: Slot[Pairing] = Slot("class pairing")
 
@@ -196,6 +239,8 @@ def setup(server):
         server.hook(f"pre-{kind}/component", guard_rooms, 50)
     for to in ("self", "host"):
         server.hook(f"iq-set/{to}/{NS_REGISTER}:query", keep_class_accounts, 50)  # before the register module
+    server.hook("pubsub-iq", guard_feeds)
+    server.hook("pubsub-node-hidden", hide_feeds)
     server.hook("adhoc-commands", lambda server: [
         Command(f"{NS_CLASS}#practice", "A practice account", practice, allowed=is_class_account),
         Command(f"{NS_CLASS}#pair", "Find a partner", pairing.pair, allowed=is_class_account)])

@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 
 from ...errors import StanzaError
+from ...jid import JID
 from ...xml import NS_CLIENT, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, element, local_name, sub
+from ..events import DiscoQuery
 from ..forms import Form
 from .model import FEATURES, META_DATA, NS, PubSubError
 from .wire import error_for, handle_iq
@@ -30,7 +32,10 @@ class PubSubComponent:
         self.service = service
 
     def __call__(self, event) -> None:
-        """Serve one stanza to the service's domain; refusals become errors ``by`` the service."""
+        """Serve one stanza to the service's domain; refusals become errors ``by`` the service.
+
+        Each iq, from a local client or over server-to-server, first fires ``pubsub-iq``: a module may refuse it
+        there (raise a :class:`~xmpplab.errors.StanzaError`) before the service sees it."""
         if event.from_ is None:
             return
         if event.kind == "message" and event.type == "error":
@@ -39,6 +44,8 @@ class PubSubComponent:
         if event.kind != "iq" or event.type not in ("get", "set"):
             return  # presence and other messages to the service: nothing to do (notifications go out, not in)
         try:
+            if self.service.server.hooks.fire("pubsub-iq", event):
+                return  # a module answered it (a class server refuses a request for another student's node)
             if not (handle_iq(self.service, event) or self.disco(event) or self.ping(event)):
                 raise StanzaError("service-unavailable")
         except StanzaError as exc:
@@ -60,6 +67,12 @@ class PubSubComponent:
             return True
         return False
 
+    def hidden(self, asker, name: str) -> bool:
+        """Whether a module hides the node ``name`` from ``asker``'s disco#items (``pubsub-node-hidden``, with a
+        :class:`~xmpplab.server.events.DiscoQuery`; a class server hides another student's nodes)."""
+        server = self.service.server
+        return server.hooks.fire("pubsub-node-hidden", DiscoQuery(server, JID(self.service.jid), asker, name))
+
     def disco(self, event) -> bool:
         """XEP-0060 5.1 to 5.4: what the service and each node are, and which nodes there are."""
         payload = event.payload
@@ -74,7 +87,8 @@ class PubSubComponent:
         if ns == NS_DISCO_ITEMS:
             if node is None:
                 for n in sorted(self.service.nodes.values(), key=lambda n: n.name):
-                    sub(query, "item", {"jid": self.service.jid, "node": n.name, "name": n.config.title or None})
+                    if not self.hidden(event.from_, n.name):
+                        sub(query, "item", {"jid": self.service.jid, "node": n.name, "name": n.config.title or None})
         elif node is None:
             sub(query, "identity", {"category": "pubsub", "type": "service", "name": self.service.name})
             features = (*FEATURES, "auto-create") if self.service.auto_create else FEATURES

@@ -147,7 +147,9 @@ class PubSubService:
 
     def delete(self, actor: JID, name: str | None) -> None:
         """8.4: delete the node and tell its subscribers (8.4.2 ``<delete node='…'/>``)."""
-        node = self.owned(name, actor)
+        self._delete(self.owned(name, actor))
+
+    def _delete(self, node: Node) -> None:
         self.server.storage.delete_pubsub_node(self.jid, node.name)
         del self.nodes[node.name]
         self.changed(node.name)
@@ -293,13 +295,18 @@ class PubSubService:
                                                  {"id": item_id}))
 
     def forget(self, jid: JID) -> None:
-        """An account was removed: it owns, publishes and subscribes to nothing any more."""
+        """An account was removed: it owns, publishes and subscribes to nothing any more. A node it was the only
+        owner of goes too, as if it had deleted it (8.4): nobody could configure or delete it after, nor make
+        one of that name again."""
         bare = str(jid.bare)
+        alone = [n for n in self.nodes.values() if n.owners == [bare]]
         self.server.storage.forget_pubsub_jid(bare)
         for node in self.nodes.values():
             node.affiliations.pop(bare, None)
             for subscriber in [s for s in node.subscriptions if str(JID(s).bare) == bare]:
                 del node.subscriptions[subscriber]
+        for node in alone:
+            self._delete(node)
 
     # notifications (7.1.2.1) -------------------------------------------------------------------
     def _items_event(self, node: Node, items: list[Item], event=None):

@@ -211,6 +211,19 @@ def affiliations(service, event, action, pubsub):
     event.reply()
 
 
+def owner_subscriptions(service, event, action, pubsub):
+    """8.8.1: an owner reads who is subscribed to the node (changing them, 8.8.2, is not served)::
+
+        S: <pubsub xmlns='…#owner'><subscriptions node='sensors'>
+             <subscription jid='romeo@example.net' subscription='subscribed'/></subscriptions></pubsub>
+    """
+    node = service.owned(action.get("node"), event.from_)
+    wrapper, answer = _answer("subscriptions", {"node": node.name}, ns=NS_OWNER)
+    for jid, state in sorted(node.subscriptions.items()):
+        sub(answer, "subscription", {"jid": jid, "subscription": state})
+    event.reply(wrapper)
+
+
 #: The routing table of XEP-0060: (iq type, namespace, action element) -> handler.
 ACTIONS = {
     ("set", NS, "create"): create, ("set", NS, "publish"): publish, ("set", NS, "subscribe"): subscribe,
@@ -219,6 +232,7 @@ ACTIONS = {
     ("get", NS_OWNER, "configure"): configure, ("set", NS_OWNER, "configure"): configure,
     ("set", NS_OWNER, "delete"): delete, ("set", NS_OWNER, "purge"): purge,
     ("get", NS_OWNER, "affiliations"): affiliations, ("set", NS_OWNER, "affiliations"): affiliations,
+    ("get", NS_OWNER, "subscriptions"): owner_subscriptions,
 }
 
 
