@@ -94,6 +94,31 @@ async def test_a_students_server_and_the_class_server_exchange_a_message_over_on
     assert (f"student01@{DOMAIN}/laptop", f"juliet@student01.{DOMAIN}/balcony", "message") in rows, rows
 
 
+async def test_a_students_own_server_cannot_reach_another_students_practice_room(school):
+    """The class's room rules hold for stanzas from students' own servers too: student02's server, even with an
+    account named student01, cannot enter student01's practice room; its own room is open to it only through the
+    student's class accounts, which are not on that server."""
+    server, login, own_server = school
+    one = await login(f"student01@{DOMAIN}/laptop")
+    room = f"student01.garden@conference.{DOMAIN}"
+    await one.send_raw(f"<presence to='{room}/juliet'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
+    await one.next("presence", timeout=10, from_=f"{room}/juliet")  # student01 made the room, and opens it:
+    await one.iq(f"<iq type='set' to='{room}'><query xmlns='http://jabber.org/protocol/muc#owner'>"
+                 "<x xmlns='jabber:x:data' type='submit'/></query></iq>")  # an instant room (XEP-0045 10.1.2)
+    two = await login(f"student02@{DOMAIN}/laptop")
+    answer = await federate(two, pem_of(f"student02.{DOMAIN}"))
+    theirs = await own_server(f"student02.{DOMAIN}")
+    theirs.s2s.add_peer(DOMAIN, answer.value("host"), int(answer.value("port")),
+                        fingerprint=certificate_fingerprint(server))
+    theirs.accounts.add(f"student01@student02.{DOMAIN}", "pw")  # a name that is not student01
+    for who in ("juliet", "student01"):
+        c = await login(f"{who}@student02.{DOMAIN}/balcony", theirs, "pw")
+        await c.send_raw(f"<presence to='{room}/from-{who}'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
+        refused = await c.next("presence", timeout=10, predicate=lambda p: p["type"] == "error")
+        assert refused["error"]["condition"] == "forbidden", who
+    assert list(server.muc[f"conference.{DOMAIN}"][room].occupants) == ["juliet"]  # student01's own Juliet alone
+
+
 async def test_unregistered_another_students_and_unknown_certificates_are_refused(school):
     server, login, own_server = school
     one = await login(f"student01@{DOMAIN}/laptop")

@@ -11,6 +11,7 @@ hooks exactly what it serves::
     iq/full  iq/bare  iq/self  iq/host
     iq-get/host/urn:xmpp:ping:ping          (type / to-kind / namespace:element)
     pre-presence/bare                       (a local client's stanza, before routing)
+    remote-message/component                (another server's stanza, before routing)
 
 A handler may raise :class:`~xmpplab.errors.StanzaError`; the error goes
 back to the sender. A storage fault is one (:class:`~xmpplab.server.storage.StorageFault`:

@@ -122,8 +122,9 @@ class Router:
         self._local(event, where)
 
     # from the server or a component ---------------------------------------
-    def route(self, el, origin=None) -> None:
-        """Route a stanza the server (or a remote domain, or a component) produced."""
+    def route(self, el, origin=None, remote: bool = False) -> None:
+        """Route a stanza the server (or a remote domain, or a component) produced. ``remote``: it came from
+        another server (s2s), and ``remote-<kind>/<where>`` hooks see it first (a handler may claim or refuse it)."""
         try:
             to = JID(el.get("to")) if el.get("to") else None
             frm = JID(el.get("from")) if el.get("from") else None
@@ -136,6 +137,8 @@ class Router:
         event = StanzaEvent(self.server, el, kind, frm, to, origin)
         where = address_kind(to, self.server.hosts, self.server.components)
         self._note(event, where)
+        if remote and self.server.hooks.fire(f"remote-{kind}/{where}", event):
+            return
         if where == "remote":
             self.server.hooks.fire("route/remote", event)
         elif where == "component":

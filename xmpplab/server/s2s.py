@@ -393,10 +393,9 @@ class S2SManager(S2SPolicy):
             self.bidi_peers.add(domain)
 
     def arrived(self, element, origin) -> None:
-        """A stanza of a validated remote domain, on either stream (XEP-0288): the ``s2s-stanza`` hook sees the
-        element (a class server's routing table), then the router takes it."""
-        self.server.hooks.fire("s2s-stanza", element)
-        self.server.router.route(element, origin=origin)
+        """A stanza of a validated remote domain, on either stream (XEP-0288), to the router: the
+        ``remote-<kind>/<where>`` hooks see it first (a class server's routing table and its rules)."""
+        self.server.router.route(element, origin=origin, remote=True)
 
     def route(self, event) -> bool:
         """Send a stanza to a remote domain, connecting first when needed; False when the domain has no known peer."""

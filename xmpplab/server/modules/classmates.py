@@ -176,11 +176,13 @@ def _owner(jid) -> str | None:
 
 
 def guard_rooms(event) -> bool:
-    """A stanza to a practice room (``OWNER.NAME@conference...``) from someone else: ``forbidden``."""
+    """A stanza to a practice room (``OWNER.NAME@conference...``) from someone else: ``forbidden``. Someone else
+    includes every address of another server (a student's own, federated: ``student01@student02.class.example``
+    is not student01)."""
     to = event.to
     if to is None or to.local is None or "." not in to.local or event.from_ is None:
         return False
-    if _owner(event.from_) == _owner(to) or COMMANDS.of(event.server).is_admin(event.from_):
+    if _class_owner(event.from_, to) == _owner(to) or COMMANDS.of(event.server).is_admin(event.from_):
         return False
     raise StanzaError("forbidden", f"{to.bare} is a practice room of {_owner(to)}", type="auth")
 
@@ -237,6 +239,7 @@ def setup(server):
     server.hook("session-closed", pairing.gone)
     for kind in ("message", "presence", "iq"):
         server.hook(f"pre-{kind}/component", guard_rooms, 50)
+        server.hook(f"remote-{kind}/component", guard_rooms, 50)
     for to in ("self", "host"):
         server.hook(f"iq-set/{to}/{NS_REGISTER}:query", keep_class_accounts, 50)  # before the register module
     server.hook("pubsub-iq", guard_feeds)

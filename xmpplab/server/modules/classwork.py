@@ -192,7 +192,7 @@ class ClassCommands:
         self.routes: collections.deque = collections.deque(maxlen=ROUTES)  # (time, from, to, kind)
 
     def routed(self, event) -> bool:
-        """A stanza from a client on its way (a pre-routing hook: never claims it)."""
+        """A stanza from a client, or from another server, on its way (a pre-routing hook: never claims it)."""
         if event.from_ is not None and event.to is not None:
             self.routes.append((time.time(), str(event.from_), str(event.to), event.kind))
         return False
@@ -221,13 +221,6 @@ class ClassCommands:
         form.field("events", "text-multi", "Recent events, one JSON object each (xmpplab's recording format)",
                    values=[json.dumps(e, ensure_ascii=False) for e in self.recent.of(bare)])
         return Done(form=form)
-
-    def arrived(self, element) -> bool:
-        """A stanza from another server (a student's own, federated: ``#federate``): kept for #routing too."""
-        frm, to = element.get("from"), element.get("to")
-        if frm and to:
-            self.routes.append((time.time(), frm, to, element.tag.rpartition("}")[2]))
-        return False
 
     def online(self, event, fields):
         """Every bound resource: its full JID, the client its presence names (XEP-0115 ``node``), its transport
@@ -278,7 +271,7 @@ def setup(server):
     for kind in ("message", "presence", "iq"):
         for where in ("full", "bare", "component", "remote"):  # not "host": requests to the server itself
             server.hook(f"pre-{kind}/{where}", commands.routed, 100)
-    server.hook("s2s-stanza", commands.arrived)
+            server.hook(f"remote-{kind}/{where}", commands.routed, 100)  # from students' own servers (#federate)
     server.hook("adhoc-commands", lambda server: [
         Command(f"{NS_CLASS}#progress", "Class progress", progress.grid),
         Command(f"{NS_CLASS}#transcript", "A student's recent streams", commands.transcript,
