@@ -4,28 +4,19 @@ lines printed on a student's card of the handout."""
 import asyncio
 import csv
 import html
-import os
 import re
 import signal
-import sys
+
+from tests.support_cli import start_command
 
 DOMAIN = "class.example"
-XMPPLAB = [sys.executable, "-m", "xmpplab"]
 
 
 async def start_classroom(tmp_path, *args, domain: str = DOMAIN):
     """Start ``xmpplab classroom`` (port 0, a database and a class list in ``tmp_path``) and read what it prints
     up to "press Ctrl-C to stop": ``(process, printed text)``."""
-    proc = await asyncio.create_subprocess_exec(
-        *XMPPLAB, "classroom", "--port", "0", "--domain", domain, "--db", str(tmp_path / "class.sqlite"),
-        "--accounts", str(tmp_path / "class.csv"), *args, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    lines = []
-    while True:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
-        lines.append(line)
-        if "Ctrl-C" in line or not line:
-            return proc, "".join(lines)
+    return await start_command("classroom", "--port", "0", "--domain", domain, "--db", str(tmp_path / "class.sqlite"),
+                               "--accounts", str(tmp_path / "class.csv"), *args, cwd=tmp_path)
 
 
 async def stop_classroom(proc) -> None:

@@ -9,8 +9,9 @@ import subprocess
 import pytest
 
 from tests.support import RawClient
-from tests.support_classroom import XMPPLAB, rows, start_classroom
+from tests.support_classroom import rows, start_classroom
 from tests.support_classroom import stop_classroom as stop
+from tests.support_cli import XMPPLAB
 from xmpplab.classroom import ClassroomError, certificate_fingerprint, prepare_class, read_csv, write_handout
 from xmpplab.classroom.accounts import ALPHABET
 from xmpplab.server import Server

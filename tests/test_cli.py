@@ -4,13 +4,11 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 
 import pytest
 
 from tests.support import RawClient
-
-XMPPLAB = [sys.executable, "-m", "xmpplab"]
+from tests.support_cli import XMPPLAB, start_command
 
 
 def run(*args, input=None):
@@ -85,15 +83,7 @@ async def test_serve_prints_where_it_listens_serves_and_stops_on_ctrl_c(tmp_path
 
 
 async def _start_serve(*args):
-    proc = await asyncio.create_subprocess_exec(
-        *XMPPLAB, "serve", "--port", "0", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    lines = []
-    while True:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        lines.append(line)
-        if "Ctrl-C" in line or not line:
-            return proc, "".join(lines)
+    return await start_command("serve", "--port", "0", *args, timeout=30)
 
 
 async def test_two_separately_started_servers_federate():
